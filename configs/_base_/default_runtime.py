@@ -1,0 +1,5 @@
+# MMPose's runtime defaults plus the plugin import: every FTP-Pose config inherits this.
+_base_ = ['mmpose::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['mgpose_mm'], allow_failed_imports=False)
+default_scope = 'mmpose'

@@ -1,0 +1,3 @@
+from .mgfe_vit import MGFEViT
+
+__all__ = ['MGFEViT']

@@ -1,0 +1,3 @@
+from .temporal_transformer_head import TemporalTransformerHead
+
+__all__ = ['TemporalTransformerHead']

@@ -1,0 +1,99 @@
+"""Temporal transformer head of FTP-Pose: fuse kept multi-frame tokens, predict key-frame heatmaps."""
+from typing import Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
+from torch import Tensor
+
+from mmpose.models.heads import HeatmapHead
+from mmpose.registry import MODELS
+from ..utils import VideoTokens
+
+
+@MODELS.register_module()
+class TemporalTransformerHead(HeatmapHead):
+    """Heatmap head over the kept spatio-temporal tokens of a clip.
+
+    1. ``num_temporal_layers`` transformer layers attend over all kept tokens of a clip
+       (spatio-temporal self-attention with ``scaled_dot_product_attention``), so the key frame's
+       tokens gather evidence from the surviving supporting-frame tokens.
+    2. The key frame's tokens are put back on their grid (B, C, h, w) and upsampled by the
+       deconvolution layers of :class:`HeatmapHead` to 1/4 of the input.
+    3. Fine-grained compensation: the key frame's high-resolution features from the backbone are
+       concatenated and fused by a 3x3 convolution.
+    4. Optional conv layers and the final 1x1 layer give K heatmaps (B, K, H/4, W/4).
+
+    Loss, accuracy, decoding and flip test are :class:`HeatmapHead`'s.
+
+    Args:
+        in_channels (int): Token channels C (the ViT width).
+        out_channels (int): Number of keypoints K.
+        fine_channels (int): Channels of the backbone's fine-grained features.
+        num_temporal_layers (int): Transformer layers over the kept tokens. Defaults to 1.
+        num_heads (int): Attention heads. Defaults to 8.
+        mlp_ratio (float): FFN width / C. Defaults to 4.
+        fusion_channels (int, optional): Output channels of the fusion conv. Defaults to the last
+            deconv width.
+        **kwargs: :class:`HeatmapHead` arguments (``deconv_out_channels``, ``deconv_kernel_sizes``,
+            ``conv_out_channels``, ``conv_kernel_sizes``, ``final_layer``, ``loss``, ``decoder``,
+            ``init_cfg``).
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 fine_channels: int = 64,
+                 num_temporal_layers: int = 1,
+                 num_heads: int = 8,
+                 mlp_ratio: float = 4.0,
+                 deconv_out_channels: Sequence[int] = (256, 256),
+                 deconv_kernel_sizes: Sequence[int] = (4, 4),
+                 fusion_channels: Optional[int] = None,
+                 **kwargs):
+        if not deconv_out_channels:
+            raise ValueError('TemporalTransformerHead needs deconv_out_channels to upsample the '
+                             'key-frame tokens to the fine-grained resolution')
+        if in_channels % num_heads:
+            raise ValueError(f'TemporalTransformerHead: in_channels={in_channels} is not divisible by '
+                             f'num_heads={num_heads}')
+        fusion_channels = fusion_channels or deconv_out_channels[-1]
+        # HeatmapHead builds conv/final layers after its deconvs; they receive the fused features.
+        super().__init__(in_channels=in_channels, out_channels=out_channels,
+                         deconv_out_channels=deconv_out_channels,
+                         deconv_kernel_sizes=deconv_kernel_sizes, **kwargs)
+        if fusion_channels != deconv_out_channels[-1]:
+            raise ValueError('TemporalTransformerHead: fusion_channels must equal the last '
+                             f'deconv_out_channels ({deconv_out_channels[-1]}), got {fusion_channels}')
+        self.temporal_layers = nn.ModuleList(
+            TransformerEncoderLayer(embed_dims=in_channels, num_heads=num_heads,
+                                    feedforward_channels=int(in_channels * mlp_ratio), qkv_bias=True,
+                                    norm_cfg=dict(type='LN', eps=1e-6))
+            for _ in range(num_temporal_layers))
+        self.fusion = ConvModule(deconv_out_channels[-1] + fine_channels, fusion_channels, 3,
+                                 padding=1, norm_cfg=dict(type='BN'))
+
+    def forward(self, feats: Tuple[VideoTokens, Tensor]) -> Tensor:
+        """Predict key-frame heatmaps.
+
+        Args:
+            feats (tuple): ``(video_tokens, fine_feats)`` from the backbone: kept tokens (B, M, C)
+                with positions, and fine-grained key-frame features (B, C_f, H/s, W/s).
+
+        Returns:
+            Tensor: Heatmaps, shape (B, K, H/4, W/4).
+        """
+        video_tokens, fine_feats = feats
+        x = video_tokens.tokens
+        for layer in self.temporal_layers:
+            x = layer(x)
+        key_map = video_tokens._replace(tokens=x).key_frame_map()  # (B, C, h, w)
+        x = self.deconv_layers(key_map)
+        if fine_feats.shape[-2:] != x.shape[-2:]:
+            fine_feats = F.interpolate(fine_feats, size=x.shape[-2:], mode='bilinear',
+                                       align_corners=False)
+        x = self.fusion(torch.cat([x, fine_feats], dim=1))
+        x = self.conv_layers(x)
+        return self.final_layer(x)

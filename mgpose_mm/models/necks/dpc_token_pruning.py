@@ -1,0 +1,81 @@
+"""DPC token pruning between the per-frame and the joint spatio-temporal stages of FTP-Pose."""
+from typing import Optional
+
+import torch
+from mmengine.model import BaseModule
+
+from mmpose.registry import MODELS
+from ..utils import VideoTokens
+from .token_selectors import TOKEN_SCORERS
+
+
+@MODELS.register_module()
+class DPCTokenPruning(BaseModule):
+    """Drop the least representative supporting-frame tokens of a clip.
+
+    All tokens of all frames are scored together (the density field sees every frame), but only
+    the supporting frames' tokens compete for the kept slots: the key frame's ``h * w`` tokens are
+    always kept. Of the ``S = (T - 1) * h * w`` supporting tokens, ``floor(prune_ratio * S)`` are
+    removed, so every clip keeps ``M = h * w + S - floor(prune_ratio * S)`` tokens. Kept tokens are
+    gathered into a new, shorter tensor in their original order, with their source positions, so
+    all later layers run on M tokens only. Scores carry no gradient; the kept features do.
+
+    Args:
+        prune_ratio (float): Fraction epsilon of supporting-frame tokens to remove, in [0, 1).
+        k (int): Nearest neighbours for the DPC density. Must be >= 1.
+        selector (str): ``'dpc'`` (density peaks, the method), ``'random'`` (ablation) or
+            ``'none'`` (keep everything; requires ``prune_ratio == 0``).
+        init_cfg (dict, optional): Unused; the module has no parameters.
+    """
+
+    def __init__(self,
+                 prune_ratio: float = 0.5,
+                 k: int = 5,
+                 selector: str = 'dpc',
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if not 0.0 <= prune_ratio < 1.0:
+            raise ValueError(f'DPCTokenPruning: prune_ratio (epsilon) must be in [0, 1), got {prune_ratio}')
+        if int(k) != k or k < 1:
+            raise ValueError(f'DPCTokenPruning: k must be an integer >= 1, got {k}')
+        if selector not in (*TOKEN_SCORERS, 'none'):
+            raise ValueError(f"DPCTokenPruning: selector must be one of {sorted(TOKEN_SCORERS) + ['none']}, "
+                             f'got {selector!r}')
+        if selector == 'none' and prune_ratio > 0:
+            raise ValueError("DPCTokenPruning: selector='none' keeps every token, so prune_ratio must be 0, "
+                             f'got {prune_ratio}')
+        self.prune_ratio = float(prune_ratio)
+        self.k = int(k)
+        self.selector = selector
+
+    def num_kept(self, num_frames: int, tokens_per_frame: int) -> int:
+        """Tokens per clip after pruning (key frame + surviving supporting tokens)."""
+        num_support = (num_frames - 1) * tokens_per_frame
+        return tokens_per_frame + num_support - int(self.prune_ratio * num_support)
+
+    def forward(self, video_tokens: VideoTokens) -> VideoTokens:
+        """Prune a full clip token set.
+
+        Args:
+            video_tokens (VideoTokens): Unpruned tokens, ``tokens`` of shape (B, T*h*w, C).
+
+        Returns:
+            VideoTokens: Kept tokens, ``tokens`` of shape (B, M, C) and ``index`` of shape (B, M).
+        """
+        n = video_tokens.tokens_per_frame
+        total = video_tokens.num_frames * n
+        if video_tokens.tokens.shape[1] != total:
+            raise ValueError(f'DPCTokenPruning expects the full clip of {total} tokens, '
+                             f'got {video_tokens.tokens.shape[1]}')
+        num_keep = self.num_kept(video_tokens.num_frames, n)
+        if self.selector == 'none' or num_keep == total:
+            return video_tokens
+
+        tokens = video_tokens.tokens
+        with torch.no_grad():
+            scores = TOKEN_SCORERS[self.selector](tokens.detach(), self.k, self.training)
+            is_key = video_tokens.frame_of_token == video_tokens.key_frame_index
+            # Key-frame tokens outrank every supporting token, so top-M always contains them.
+            scores = scores.masked_fill(is_key, float('inf'))
+            keep = scores.topk(num_keep, dim=1, sorted=False).indices.sort(dim=1).values
+        return video_tokens.select(keep)

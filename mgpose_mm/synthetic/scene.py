@@ -1,0 +1,330 @@
+"""Planning and rendering of one synthetic video: people, camera, hard-frame events, labels.
+
+Every random choice draws from its own generator keyed by (seed, split, video, purpose, ...),
+so changing one rate (e.g. occlusion_rate=0) leaves every other part of the video unchanged.
+"""
+from dataclasses import dataclass, field, replace
+from typing import Optional
+
+import numpy as np
+
+from . import render
+from .skeleton import (JOINT_INDEX, KEYPOINT_JOINTS, PersonTrack, extent, random_motion,
+                       random_style, simulate)
+
+PURPOSES = {name: i for i, name in enumerate(
+    ['scene', 'person', 'truncate', 'events', 'occluder', 'blur', 'ignore', 'noise',
+     'detections'])}
+OCCLUSION_TARGETS = {'left_wrist': 3, 'right_wrist': 3, 'left_elbow': 2, 'right_elbow': 2,
+                     'left_knee': 2, 'right_knee': 2, 'left_ankle': 2, 'right_ankle': 2,
+                     'left_hip': 1, 'right_hip': 1, 'left_shoulder': 1, 'right_shoulder': 1}
+PAN_MARGIN = 8
+
+
+@dataclass
+class GeneratorConfig:
+    """Size of the videos and the rates of the difficulty events (rates per frame/person/video)."""
+    image_size: tuple = (192, 160)  # (width, height)
+    frames_per_video: int = 16
+    persons_per_video: tuple = (1, 3)
+    occlusion_rate: float = 0.15  # fraction of frames with an occluder on a person
+    motion_blur_rate: float = 0.1  # fraction of frames with motion blur
+    truncation_rate: float = 0.15  # fraction of persons placed across the image border
+    ignore_region_rate: float = 0.1  # fraction of videos with a faint, unannotated figure
+    jpeg_quality: int = 92
+
+    def validate(self):
+        w, h = self.image_size
+        if int(w) < 48 or int(h) < 48:
+            raise ValueError(f'image_size must be at least 48x48 (width, height), got {w}x{h}')
+        if int(self.frames_per_video) < 1:
+            raise ValueError(f'frames_per_video must be >= 1, got {self.frames_per_video}')
+        lo, hi = self.persons_per_video
+        if not 1 <= int(lo) <= int(hi) <= 20:
+            raise ValueError('persons_per_video must be (min, max) with 1 <= min <= max <= 20, '
+                             f'got {self.persons_per_video}')
+        for name in ('occlusion_rate', 'motion_blur_rate', 'truncation_rate',
+                     'ignore_region_rate'):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f'{name} must be in [0, 1], got {value}')
+        if self.occlusion_rate + self.motion_blur_rate > 0.5:
+            raise ValueError('occlusion_rate + motion_blur_rate must be <= 0.5 so that hard '
+                             'frames keep clean neighbours, got '
+                             f'{self.occlusion_rate + self.motion_blur_rate}')
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ValueError(f'jpeg_quality must be in [1, 100], got {self.jpeg_quality}')
+
+
+def keyed_rng(seed, split_code, video_index, purpose, *extra):
+    return np.random.default_rng([int(seed), int(split_code), int(video_index),
+                                  PURPOSES[purpose], *[int(e) for e in extra]])
+
+
+@dataclass
+class Event:
+    kind: str  # 'occlusion' or 'blur'
+    frames: list
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class VideoPlan:
+    width: int
+    height: int
+    nframes: int
+    background: np.ndarray  # (H + 2 * PAN_MARGIN, W + 2 * PAN_MARGIN, 3) float32
+    pan: np.ndarray  # (T, 2) integer camera offsets into the background
+    light: np.ndarray  # (3,) unit light direction, image frame
+    noise_sigma: float
+    tracks: list
+    events: dict  # frame index -> Event
+    ignore_track: Optional[PersonTrack] = None
+    ignore_polygon: Optional[np.ndarray] = None  # (N, 2) int
+
+
+def _stochastic_round(rng, value):
+    return int(np.floor(value) + (rng.random() < value - np.floor(value)))
+
+
+def _fit_inside(motion, style, nframes, width, height, track_id, margin=2.0):
+    """Simulate and adjust speed/size/position until the whole figure stays inside the image."""
+    for _ in range(10):
+        track = simulate(motion, style, nframes, track_id)
+        x0, y0, x1, y1 = extent(track)
+        if x1 - x0 > width - 2 * margin:
+            if abs(motion.velocity[0]) * nframes > 0.1 * width:
+                motion = replace(motion, velocity=(0.5 * motion.velocity[0], 0.0))
+            else:
+                motion = replace(motion, height0=0.85 * motion.height0)
+        elif y1 - y0 > height - 2 * margin:
+            motion = replace(motion, height0=0.95 * motion.height0 * (height - 2 * margin) /
+                             (y1 - y0), scale_rate=0.5 * motion.scale_rate)
+        else:
+            dx = max(margin - x0, 0.0) - max(x1 - (width - margin), 0.0)
+            dy = max(margin - y0, 0.0) - max(y1 - (height - margin), 0.0)
+            return track.shifted(dx, dy)
+    motion = replace(motion, velocity=(0.0, 0.0), scale_rate=0.0, height0=0.45 * height,
+                     ground0=(0.5 * width, 0.95 * height))
+    return _fit_inside(motion, style, nframes, width, height, track_id, margin)
+
+
+def _truncate(rng, track, width, height):
+    """Shift a track so that at one frame part of its joints lie outside the image."""
+    t = int(rng.integers(track.points.shape[0]))
+    kpts = track.keypoints(t)
+    kpts = kpts[~np.isnan(kpts[:, 0])]
+    lo, hi = kpts.min(0), kpts.max(0)
+    span = hi - lo
+    side = rng.choice(['left', 'right', 'bottom'], p=[0.4, 0.4, 0.2])
+    frac = rng.uniform(0.2, 0.45) if side != 'bottom' else rng.uniform(0.1, 0.3)
+    if side == 'left':
+        shifted = track.shifted(-lo[0] - frac * span[0] - 1, 0.0)
+    elif side == 'right':
+        shifted = track.shifted(width + frac * span[0] - hi[0], 0.0)
+    else:
+        shifted = track.shifted(0.0, height + frac * span[1] - hi[1])
+    return replace(shifted, truncated_by_design=True)
+
+
+def _place_people(cfg, seed, split_code, video_index):
+    width, height = cfg.image_size
+    nframes = cfg.frames_per_video
+    rng = keyed_rng(seed, split_code, video_index, 'person')
+    lo, hi = cfg.persons_per_video
+    tracks = []
+    for track_id in range(int(rng.integers(lo, hi + 1))):
+        style = random_style(rng)
+        size = height * rng.uniform(0.42, 0.82)
+        candidates = rng.uniform(0.15 * width, 0.85 * width, 6)
+        if tracks:  # spread people out so they do not stand on top of each other
+            placed = np.array([tr.points[:, JOINT_INDEX['pelvis'], 0].mean() for tr in tracks])
+            gx = candidates[np.argmax(np.abs(candidates[:, None] - placed[None]).min(1))]
+        else:
+            gx = candidates[0]
+        gy = 0.1 * height + 1.05 * size + rng.uniform(0, max(1.0, 0.85 * height - 1.05 * size))
+        motion = random_motion(rng, size, (gx, gy))
+        tracks.append(_fit_inside(motion, style, nframes, width, height, track_id))
+    trunc_rng = keyed_rng(seed, split_code, video_index, 'truncate')
+    for i, track in enumerate(tracks):
+        if trunc_rng.random() < cfg.truncation_rate:
+            tracks[i] = _truncate(trunc_rng, track, width, height)
+    return tracks
+
+
+def _schedule_events(cfg, rng, tracks):
+    """Frame-local occlusion/blur events of 1-2 frames, each with clean neighbouring frames."""
+    nframes = cfg.frames_per_video
+    pending = []
+    for kind, rate in (('occlusion', cfg.occlusion_rate), ('blur', cfg.motion_blur_rate)):
+        remaining = _stochastic_round(rng, rate * nframes)
+        while remaining > 0:
+            length = 2 if remaining >= 2 and rng.random() < 0.5 else 1
+            pending.append((kind, length))
+            remaining -= length
+    rng.shuffle(pending)
+    busy = np.zeros(nframes + 2, bool)  # index f + 1 is frame f; the ends pad the borders
+    events = {}
+    for kind, length in pending:
+        for size in (length, 1):
+            starts = [s for s in range(1, nframes - size) if not busy[s:s + size + 2].any()]
+            if starts:
+                break
+        if not starts:
+            continue
+        start = int(rng.choice(starts))
+        frames = list(range(start, start + size))
+        busy[start + 1:start + size + 1] = True
+        event = Event(kind, frames, _event_params(kind, rng, tracks, frames, cfg))
+        if event.params is not None:
+            events.update({f: event for f in frames})
+    return events
+
+
+def _joint_inside(track, joint, frames, width, height):
+    p = track.points[frames, JOINT_INDEX[joint]]
+    return bool(np.all((p[:, 0] >= 0) & (p[:, 0] <= width - 1) & (p[:, 1] >= 0) &
+                       (p[:, 1] <= height - 1)))
+
+
+def _event_params(kind, rng, tracks, frames, cfg):
+    width, height = cfg.image_size
+    if kind == 'blur':
+        return dict(whole_frame=bool(rng.random() < 0.5), track=int(rng.integers(len(tracks))),
+                    length=float(rng.uniform(0.035, 0.07) * max(width, height)),
+                    angle=float(rng.uniform(0, np.pi)))
+    options = [(i, joint) for i, track in enumerate(tracks) for joint in OCCLUSION_TARGETS
+               if _joint_inside(track, joint, frames, width, height)]
+    if not options:
+        return None
+    weights = np.array([OCCLUSION_TARGETS[j] for _, j in options], np.float64)
+    i, joint = options[int(rng.choice(len(options), p=weights / weights.sum()))]
+    kind_occ = str(rng.choice(['box', 'blob', 'pole'], p=[0.5, 0.3, 0.2]))
+    size = float(tracks[i].height[frames].mean() * rng.uniform(0.22, 0.38))
+    max_off = 0.06 if kind_occ == 'pole' else 0.15
+    return dict(track=i, joint=joint, kind=kind_occ, size=size,
+                offset=rng.uniform(-max_off, max_off, 2) * size, key=int(rng.integers(1 << 30)))
+
+
+def _ignore_figure(cfg, rng, tracks):
+    """A faint small figure inside an ignore polygon, placed away from the annotated people."""
+    width, height = cfg.image_size
+    size = height * rng.uniform(0.3, 0.45)
+    need = 0.9 * size
+    boxes = [extent(track) for track in tracks]
+    xs = np.arange(0, width - need, 2.0)
+    free = [x for x in xs if all(x + need < b[0] - 3 or x > b[2] + 3 for b in boxes)]
+    if not free:
+        return None, None
+    gx = float(rng.choice(free)) + 0.5 * need
+    gy = float(rng.uniform(1.1 * size, height - 2))
+    motion = random_motion(rng, size, (gx, gy))
+    motion = replace(motion, velocity=(0.0, 0.0), scale_rate=0.0,
+                     kind='turn' if motion.kind == 'walk' else motion.kind,
+                     sub_kind='turn' if motion.kind == 'walk' else motion.sub_kind)
+    track = simulate(motion, random_style(rng), cfg.frames_per_video, track_id=-1)
+    x0, y0, x1, y1 = extent(track)
+    if x0 < 0 or x1 > width - 1 or any(not (x1 + 3 < b[0] or x0 - 3 > b[2]) for b in boxes):
+        return None, None
+    ang = np.linspace(0, 2 * np.pi, 10, endpoint=False) + rng.uniform(0, 0.6)
+    radius = rng.uniform(1.3, 1.45, 10)
+    poly = np.stack([0.5 * (x0 + x1) + 0.5 * (x1 - x0) * radius * np.cos(ang),
+                     0.5 * (y0 + y1) + 0.5 * (y1 - y0) * radius * np.sin(ang)], 1)
+    poly[:, 0] = np.clip(poly[:, 0], 0, width - 1)
+    poly[:, 1] = np.clip(poly[:, 1], 0, height - 1)
+    return track, np.round(poly).astype(np.int64)
+
+
+def plan_video(cfg, seed, split_code, video_index):
+    """All per-video decisions (scene, people, events, ignore region) -> VideoPlan."""
+    width, height = cfg.image_size
+    nframes = cfg.frames_per_video
+    rng = keyed_rng(seed, split_code, video_index, 'scene')
+    background = render.make_background(rng, width + 2 * PAN_MARGIN, height + 2 * PAN_MARGIN)
+    t = np.arange(nframes)
+    start = rng.uniform(0.25, 0.75, 2) * 2 * PAN_MARGIN
+    velocity = rng.normal(0, 0.25, 2)
+    pan = start + velocity * (t[:, None] - nframes / 2) + rng.normal(0, 0.4, (nframes, 2))
+    pan = np.clip(np.round(pan), 0, 2 * PAN_MARGIN).astype(np.int64)
+    light = np.array([rng.uniform(-0.7, 0.7), rng.uniform(-0.9, -0.3), 0.8])
+    tracks = _place_people(cfg, seed, split_code, video_index)
+    events = _schedule_events(cfg, keyed_rng(seed, split_code, video_index, 'events'), tracks)
+    ignore_track, ignore_polygon = None, None
+    ign_rng = keyed_rng(seed, split_code, video_index, 'ignore')
+    if ign_rng.random() < cfg.ignore_region_rate:
+        ignore_track, ignore_polygon = _ignore_figure(cfg, ign_rng, tracks)
+    return VideoPlan(width=width, height=height, nframes=nframes, background=background,
+                     pan=pan, light=light / np.linalg.norm(light),
+                     noise_sigma=float(rng.uniform(1.0, 3.5)), tracks=tracks, events=events,
+                     ignore_track=ignore_track, ignore_polygon=ignore_polygon)
+
+
+def person_label(track, t, width, height):
+    """PoseTrack label of a person at frame t, or None when no keypoint is inside the image.
+
+    Returns dict(track_id, keypoints (17, 3) [x, y, v], bbox [x, y, w, h],
+    bbox_head [x, y, w, h], truncated bool).
+    """
+    kpts = track.keypoints(t)
+    annotated = np.array([j is not None for j in KEYPOINT_JOINTS])
+    with np.errstate(invalid='ignore'):
+        inside = (annotated & (kpts[:, 0] >= 0) & (kpts[:, 0] <= width - 1) &
+                  (kpts[:, 1] >= 0) & (kpts[:, 1] <= height - 1))
+    if not inside.any():
+        return None
+    labelled = np.zeros((len(kpts), 3))
+    labelled[inside, :2] = kpts[inside]
+    labelled[inside, 2] = 1
+    vis = kpts[inside]
+    (x0, y0), (x1, y1) = vis.min(0), vis.max(0)
+    s = float(track.height[t])
+    pad_x, pad_y = max(0.15 * (x1 - x0), 0.06 * s), max(0.15 * (y1 - y0), 0.06 * s)
+    bx0, by0 = max(0.0, x0 - pad_x), max(0.0, y0 - pad_y)
+    bx1, by1 = min(width - 1.0, x1 + pad_x), min(height - 1.0, y1 + pad_y)
+    top = track.points[t, JOINT_INDEX['head_top']]
+    bottom = track.points[t, JOINT_INDEX['head_bottom']]
+    centre, dist = 0.5 * (top + bottom), float(np.linalg.norm(top - bottom))
+    head = [centre[0] - 0.45 * dist, centre[1] - 0.55 * dist, 0.9 * dist, 1.1 * dist]
+    return dict(track_id=track.track_id, keypoints=labelled, bbox=[bx0, by0, bx1 - bx0, by1 - by0],
+                bbox_head=head, truncated=bool((annotated & ~inside).any()))
+
+
+def render_frame(plan, t, seed, split_code, video_index):
+    """Render frame t -> (uint8 BGR image (H, W, 3), labels list, attributes dict, distractors).
+
+    distractors: boxes [x, y, w, h] of visible but unannotated figures (for the detector file).
+    """
+    width, height = plan.width, plan.height
+    ox, oy = plan.pan[t]
+    img = plan.background[oy:oy + height, ox:ox + width].copy()
+    distractors = []
+    if plan.ignore_track is not None:
+        render.draw_person(img, plan.ignore_track, t, plan.light, alpha=0.4)
+        x0, y0, x1, y1 = extent(plan.ignore_track, t)
+        distractors.append([x0, y0, x1 - x0, y1 - y0])
+    order = sorted(plan.tracks, key=lambda tr: tr.height[t])  # smaller = farther: first
+    for track in order:
+        render.draw_person(img, track, t, plan.light)
+    event = plan.events.get(t)
+    if event is not None and event.kind == 'occlusion':
+        p = event.params
+        track = plan.tracks[p['track']]
+        centre = track.points[t, JOINT_INDEX[p['joint']]] + p['offset']
+        occ_rng = keyed_rng(seed, split_code, video_index, 'occluder', p['key'])
+        polygon = render.occluder_polygon(occ_rng, centre, p['size'], p['kind'])
+        render.draw_occluder(img, occ_rng, polygon, p['kind'])
+    elif event is not None:
+        p = event.params
+        box = None
+        if not p['whole_frame']:
+            x0, y0, x1, y1 = extent(plan.tracks[p['track']], t)
+            box = (x0 - p['length'], y0 - p['length'], x1 + p['length'], y1 + p['length'])
+        img = render.apply_motion_blur(img, p['length'], p['angle'], box)
+    noise_rng = keyed_rng(seed, split_code, video_index, 'noise', t)
+    image = render.finish_frame(img, noise_rng, plan.noise_sigma)
+    labels = [lab for lab in (person_label(tr, t, width, height) for tr in plan.tracks)
+              if lab is not None]
+    attributes = dict(occluded=bool(event is not None and event.kind == 'occlusion'),
+                      motion_blur=bool(event is not None and event.kind == 'blur'),
+                      truncated=any(lab['truncated'] for lab in labels))
+    return image, labels, attributes, distractors

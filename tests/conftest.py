@@ -1,0 +1,31 @@
+import os.path as osp
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED_DATA = osp.join(REPO_ROOT, '..', 'shared', 'data')
+TINY_CONFIG = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
+                       'ftp-pose_vit-tiny_1xb16-40e_synthetic-128x96.py')
+PAPER_CONFIG = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'posetrack18',
+                        'ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py')
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    return REPO_ROOT
+
+
+@pytest.fixture(scope='session')
+def shared_data():
+    if not osp.isdir(SHARED_DATA):
+        pytest.skip(f'shared sample data not present at {SHARED_DATA}')
+    return SHARED_DATA
+
+
+@pytest.fixture(scope='session', autouse=True)
+def mmpose_scope():
+    """Build by name in MMPose's scope, as configs with ``default_scope='mmpose'`` do."""
+    from mmengine.registry import init_default_scope
+
+    import mgpose_mm  # noqa: F401
+    init_default_scope('mmpose')

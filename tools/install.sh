@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Idempotent set-up of the OpenMMLab stack + mgpose_mm into the active Python environment.
+#
+#   bash tools/install.sh            # installs whatever is missing, reuses everything else
+#
+# Each step is skipped when what it installs already imports. The mmcv 2.1.0 wheel (compiled CPU
+# ops, ~10 min on 2 cores) and the xtcocotools wheel are cached in $MGPOSE_CACHE (default
+# ~/.cache/mgpose_mm/wheels), so a second install on the same machine takes seconds.
+# CUDA users: install your own torch and mmcv first (e.g. `mim install mmcv==2.1.0`); this script
+# keeps any torch that imports and any mmcv 2.1.0 whose ops import.
+set -euo pipefail
+
+PY=${PYTHON:-python3}
+export PIP_ROOT_USER_ACTION=ignore
+PIP="$PY -m pip --disable-pip-version-check"
+CACHE=${MGPOSE_CACHE:-$HOME/.cache/mgpose_mm/wheels}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+mkdir -p "$CACHE"
+t0=$(date +%s)
+log() { echo "[install $(( $(date +%s) - t0 ))s] $*"; }
+have() { "$PY" -c "$1" >/dev/null 2>&1; }
+
+log "python: $($PY -c 'import sys; print(sys.executable, sys.version.split()[0])')"
+
+# mmcv's setup.py, mmengine 0.10.7 and openmim import pkg_resources (gone from setuptools >= 81).
+# torch 2.14 asks for setuptools >= 77, so every install after torch's is constrained and the pin
+# is re-applied at the end.
+CONSTRAINTS="-c $ROOT/tools/constraints.txt"
+[ -f /etc/xdg/pip/constraints.txt ] && CONSTRAINTS="$CONSTRAINTS -c /etc/xdg/pip/constraints.txt"
+pin_setuptools() {
+  have "import setuptools, pkg_resources, wheel; assert int(setuptools.__version__.split('.')[0]) < 70" \
+    || $PIP install -q $CONSTRAINTS "setuptools<70" wheel
+}
+
+if have "import torch, torchvision"; then
+  log "torch $($PY -c 'import torch; print(torch.__version__)') already installed"
+else
+  log "installing torch + torchvision"
+  $PIP install -q "torch==${MGPOSE_TORCH:-2.14.1}" "torchvision==${MGPOSE_TORCHVISION:-0.29.1}"
+fi
+
+pin_setuptools
+have "import mmengine; assert mmengine.__version__ == '0.10.7'" || $PIP install -q $CONSTRAINTS mmengine==0.10.7
+
+build_mmcv() {
+  local work; work=$(mktemp -d)
+  log "building mmcv 2.1.0 with CPU ops from source (one-off, ~10 min on 2 cores)"
+  $PIP download -q --no-deps --no-build-isolation --no-binary :all: -d "$work" mmcv==2.1.0
+  tar -xzf "$work"/mmcv-2.1.0.tar.gz -C "$work"
+  # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes c++14/17.
+  sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$work"/mmcv-2.1.0/setup.py
+  (cd "$work"/mmcv-2.1.0 && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=${MAX_JOBS:-2} \
+     $PIP wheel -q --no-build-isolation --no-deps -w "$CACHE" .)
+  rm -rf "$work"
+}
+if have "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'"; then
+  log "mmcv 2.1.0 with ops already installed"
+else
+  ls "$CACHE"/mmcv-2.1.0-*.whl >/dev/null 2>&1 || build_mmcv
+  log "installing cached $(ls "$CACHE"/mmcv-2.1.0-*.whl)"
+  $PIP install -q $CONSTRAINTS "$CACHE"/mmcv-2.1.0-*.whl
+  have "import mmcv.ops" || { echo "mmcv installed without its compiled ops" >&2; exit 1; }
+fi
+
+# xtcocotools' PyPI wheel is built against NumPy 1.x; build it against the installed NumPy.
+if ! have "import xtcocotools.coco"; then
+  ls "$CACHE"/xtcocotools-1.14.3-*.whl >/dev/null 2>&1 \
+    || $PIP wheel -q --no-binary xtcocotools --no-deps -w "$CACHE" xtcocotools==1.14.3
+  $PIP install -q $CONSTRAINTS "$CACHE"/xtcocotools-1.14.3-*.whl
+fi
+
+have "import mmdet; assert mmdet.__version__ == '3.3.0'" || $PIP install -q $CONSTRAINTS mmdet==3.3.0
+have "import mmpretrain; assert mmpretrain.__version__ == '1.2.0'" || $PIP install -q $CONSTRAINTS mmpretrain==1.2.0
+if ! have "import mmpose; assert mmpose.__version__ == '1.3.2'"; then
+  # chumpy (SMPL only) does not build on modern pip: install mmpose without it.
+  $PIP install -q $CONSTRAINTS --no-deps mmpose==1.3.2
+  $PIP install -q $CONSTRAINTS json_tricks munkres matplotlib opencv-python pillow scipy
+fi
+
+# The plugin itself, its test and export extras.
+have "import mgpose_mm, pytest, onnx, onnxruntime, mim" \
+  || $PIP install -q $CONSTRAINTS --no-build-isolation -e "$ROOT[tests]"
+pin_setuptools
+
+$PY - <<'PY'
+import pkg_resources, torch, mmcv, mmcv.ops, mmengine, mmdet, mmpose, mmpretrain, mgpose_mm
+print(f'[install] ok: torch {torch.__version__}, mmengine {mmengine.__version__}, mmcv {mmcv.__version__} (ops), '
+      f'mmdet {mmdet.__version__}, mmpose {mmpose.__version__}, mmpretrain {mmpretrain.__version__}, '
+      f'mgpose_mm {mgpose_mm.__version__}')
+PY
+log "done"

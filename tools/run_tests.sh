@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command of the README (and of CI): set up what is missing, then run the whole suite.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash tools/install.sh
+PY=${PYTHON:-python3}
+# Tests live in tests/ and are collected by name; an empty collection would be a broken checkout.
+set +e
+"$PY" -m pytest tests -q -p no:cacheprovider "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "no tests were collected from tests/: the checkout is broken" >&2
+  exit 1
+fi
+exit "$status"
