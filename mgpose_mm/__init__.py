@@ -4,7 +4,7 @@ Importing the package registers its components in MMPose's registries (configs d
 ``custom_imports = dict(imports=['mgpose_mm'])``) and installs MMEngine checkpoint I/O fixes
 (:mod:`mgpose_mm.engine.safe_checkpoint_io`).
 """
-from . import engine, models  # noqa: F401
+from . import datasets, engine, evaluation, models  # noqa: F401
 from .version import __version__
 
 __all__ = ['__version__']

@@ -1,4 +1,4 @@
-"""Clip datasets (PoseTrack18/17 COCO-style, PoseTrack21) and the clip pipeline."""
+"""Clip datasets (PoseTrack18/17 COCO-style, PoseTrack21) and clip pipeline."""
 import json
 import os.path as osp
 from pathlib import Path
@@ -239,6 +239,10 @@ def test_missing_or_corrupt_frame_raises_with_its_path(tmp_path):
     with pytest.raises(FileNotFoundError, match=str(missing)):
         load_clip([folder / '000000.png', missing],
                   missing_support_frame='repeat_key')
+    small = folder / 'small.png'
+    cv2.imwrite(str(small), np.zeros((32, 32, 3), np.uint8))
+    with pytest.raises(ValueError, match=str(small)):
+        load_clip([small, folder / '000001.png'])
 
 
 def test_repeat_key_replaces_missing_support_frames(tmp_path):

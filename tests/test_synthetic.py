@@ -316,3 +316,22 @@ def test_cli_writes_dataset_and_prints_summary(tmp_path):
     assert 1 <= len(tracks) <= 2
     assert osp.isfile(osp.join(out, 'images', 'val', '500001_synth', '000004.jpg'))
     assert osp.isfile(osp.join(out, 'annotations', 'posetrack18_val_human_detections.json'))
+
+
+def test_mmpose_posetrack18_video_dataset_reads_it(small_dataset):
+    pytest.importorskip('xtcocotools')
+    datasets = pytest.importorskip('mmpose.datasets')
+    root, summary = small_dataset
+    gt = datasets.PoseTrack18VideoDataset(
+        ann_file='annotations/posetrack18_val.json', data_root=root, data_prefix=dict(img=''),
+        frame_sampler_mode='fixed', frame_indices=[-1, 0, 1], frame_weights=[0.25, 0.5, 0.25],
+        test_mode=True, pipeline=[])
+    assert len(gt) == summary['val']['annotations']
+    for i in range(len(gt)):
+        paths = gt.get_data_info(i)['img_path']
+        assert len(paths) == 3 and all(osp.isfile(p) for p in paths)
+    det = datasets.PoseTrack18VideoDataset(
+        ann_file='annotations/posetrack18_val.json', bbox_file=summary['det_file'],
+        data_root=root, data_prefix=dict(img=''), frame_sampler_mode='fixed',
+        frame_indices=[-1, 0, 1], frame_weights=[0.25, 0.5, 0.25], test_mode=True, pipeline=[])
+    assert len(det) == summary['num_detections']

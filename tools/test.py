@@ -9,6 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
+from mgpose_mm.engine import setup_cpu_distributed
 
 
 def parse_args():
@@ -148,6 +149,9 @@ def main():
     # load config
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+
+    # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only machines
+    setup_cpu_distributed(cfg)
 
     # build the runner from config
     runner = Runner.from_cfg(cfg)

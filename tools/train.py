@@ -7,6 +7,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
+from mgpose_mm.engine import setup_cpu_distributed
 
 
 def parse_args():
@@ -152,6 +153,9 @@ def main():
     if 'preprocess_cfg' in cfg:
         cfg.model.setdefault('data_preprocessor',
                              cfg.get('preprocess_cfg', {}))
+
+    # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only machines
+    setup_cpu_distributed(cfg)
 
     # build the runner from config
     runner = Runner.from_cfg(cfg)

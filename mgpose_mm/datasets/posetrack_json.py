@@ -1,8 +1,9 @@
 """Reading PoseTrack annotation JSON files (merged COCO-style or per video).
 
-PoseTrack18 ships one COCO-style file per video (``annotations/val/<video>.json``),
-MMPose's configs use the merged ``posetrack18_val.json``, and PoseTrack21
-ships one file per video under ``posetrack_data/{train,val}``. All share the
+PoseTrack18 ships one COCO-style file per video
+(``annotations/val/<video>.json``), MMPose's configs use the merged
+``posetrack18_val.json``, and PoseTrack21 ships one file per video under
+``posetrack_data/{train,val}``. All share the
 same ``images`` / ``annotations`` / ``categories`` fields. These helpers turn
 any of them (a file, a directory of files, or a list of files) into per-video
 groups or into one merged COCO-style dict.

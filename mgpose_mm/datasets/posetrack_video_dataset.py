@@ -89,9 +89,10 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
           annotations/{train,val}/<video>.json          # per video (metric)
           annotations/posetrack18_val_human_detections.json   # bbox_file
 
-    Image entries need ``id``, ``file_name`` (``images/val/<video>/000017.jpg``),
-    ``nframes``, ``width``, ``height`` and optionally ``is_labeled`` (frames
-    with ``is_labeled`` false are skipped); annotation entries need ``id``,
+    Image entries need ``id``, ``file_name``
+    (``images/val/<video>/000017.jpg``), ``nframes``, ``width``, ``height``
+    and optionally ``is_labeled`` (frames with ``is_labeled`` false are
+    skipped); annotation entries need ``id``,
     ``image_id``, ``bbox`` (xywh), ``keypoints`` ([x, y, v] * 17),
     ``category_id``. PoseTrack2017 converted to this layout with 1-based
     frame numbers (``00000001.jpg``) needs ``first_frame_index=1``.
@@ -231,7 +232,6 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             img = self.coco.imgs[det['image_id']]
             data_info = dict(
                 img_id=det['image_id'],
-                img_shape=(img['height'], img['width']),
                 bbox=bbox_xywh2xyxy(
                     np.array(det['bbox'][:4], dtype=np.float32).reshape(1,
                                                                         4)),

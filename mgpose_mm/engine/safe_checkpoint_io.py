@@ -20,6 +20,7 @@ from typing import Union
 
 import torch
 from mmengine.fileio import LocalBackend, register_backend
+from mmengine.fileio.io import backend_instances
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
@@ -57,7 +58,10 @@ class AtomicLocalBackend(LocalBackend):
 def install_safe_checkpoint_io() -> None:
     """Register the loader and the atomic backend with MMEngine (idempotent)."""
     CheckpointLoader.register_scheme(prefixes='', loader=load_trusted_local_checkpoint, force=True)
-    register_backend('local', AtomicLocalBackend, force=True)
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    # get_file_backend caches instances; drop plain local ones made before this registration.
+    for key in [k for k, v in backend_instances.items() if type(v) is LocalBackend]:
+        backend_instances.pop(key)
 
 
 install_safe_checkpoint_io()

@@ -266,7 +266,7 @@ def _contrasting(base, covered, min_gap=70.0):
 
 
 def draw_occluder(img, rng, polygon, kind):
-    """Draw a textured occluder filling `polygon` (N, 2) in place; returns its mask (H, W) float."""
+    """Draw a textured occluder filling `polygon` (N, 2) in place; returns its (H, W) mask."""
     h, w = img.shape[:2]
     mask = np.zeros((h, w), np.uint8)
     cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
@@ -300,7 +300,7 @@ def motion_blur_kernel(length, angle):
 
 
 def apply_motion_blur(img, length, angle, box=None):
-    """Directional blur of the whole image, or only inside `box` (x0, y0, x1, y1) with a soft edge."""
+    """Directional blur of the whole image, or only inside `box` (x0, y0, x1, y1), soft-edged."""
     blurred = cv2.filter2D(img, -1, motion_blur_kernel(length, angle),
                            borderType=cv2.BORDER_REFLECT)
     if box is None:

@@ -13,8 +13,7 @@ from .skeleton import (JOINT_INDEX, KEYPOINT_JOINTS, PersonTrack, extent, random
                        random_style, simulate)
 
 PURPOSES = {name: i for i, name in enumerate(
-    ['scene', 'person', 'truncate', 'events', 'occluder', 'blur', 'ignore', 'noise',
-     'detections'])}
+    ['scene', 'person', 'truncate', 'events', 'occluder', 'ignore', 'noise', 'detections'])}
 OCCLUSION_TARGETS = {'left_wrist': 3, 'right_wrist': 3, 'left_elbow': 2, 'right_elbow': 2,
                      'left_knee': 2, 'right_knee': 2, 'left_ankle': 2, 'right_ankle': 2,
                      'left_hip': 1, 'right_hip': 1, 'left_shoulder': 1, 'right_shoulder': 1}
@@ -30,7 +29,7 @@ class GeneratorConfig:
     occlusion_rate: float = 0.15  # fraction of frames with an occluder on a person
     motion_blur_rate: float = 0.1  # fraction of frames with motion blur
     truncation_rate: float = 0.15  # fraction of persons placed across the image border
-    ignore_region_rate: float = 0.1  # fraction of videos with a faint, unannotated figure
+    ignore_region_rate: float = 0.15  # fraction of videos with a faint unannotated figure
     jpeg_quality: int = 92
 
     def validate(self):
@@ -89,7 +88,9 @@ def _stochastic_round(rng, value):
 
 def _fit_inside(motion, style, nframes, width, height, track_id, margin=2.0):
     """Simulate and adjust speed/size/position until the whole figure stays inside the image."""
-    for _ in range(10):
+    for attempt in range(40):
+        if attempt == 10:  # give up on travelling: stand still and only shrink from now on
+            motion = replace(motion, velocity=(0.0, 0.0), scale_rate=0.0)
         track = simulate(motion, style, nframes, track_id)
         x0, y0, x1, y1 = extent(track)
         if x1 - x0 > width - 2 * margin:
@@ -104,9 +105,7 @@ def _fit_inside(motion, style, nframes, width, height, track_id, margin=2.0):
             dx = max(margin - x0, 0.0) - max(x1 - (width - margin), 0.0)
             dy = max(margin - y0, 0.0) - max(y1 - (height - margin), 0.0)
             return track.shifted(dx, dy)
-    motion = replace(motion, velocity=(0.0, 0.0), scale_rate=0.0, height0=0.45 * height,
-                     ground0=(0.5 * width, 0.95 * height))
-    return _fit_inside(motion, style, nframes, width, height, track_id, margin)
+    raise RuntimeError(f'could not fit a {motion.kind} figure into a {width}x{height} image')
 
 
 def _truncate(rng, track, width, height):
@@ -207,32 +206,35 @@ def _event_params(kind, rng, tracks, frames, cfg):
 
 
 def _ignore_figure(cfg, rng, tracks):
-    """A faint small figure inside an ignore polygon, placed away from the annotated people."""
+    """A faint small figure inside an ignore polygon that stays clear of the annotated people.
+
+    Returns (PersonTrack, (N, 2) int polygon), or (None, None) when the scene has no room.
+    """
     width, height = cfg.image_size
-    size = height * rng.uniform(0.3, 0.45)
-    need = 0.9 * size
-    boxes = [extent(track) for track in tracks]
-    xs = np.arange(0, width - need, 2.0)
-    free = [x for x in xs if all(x + need < b[0] - 3 or x > b[2] + 3 for b in boxes)]
-    if not free:
-        return None, None
-    gx = float(rng.choice(free)) + 0.5 * need
-    gy = float(rng.uniform(1.1 * size, height - 2))
-    motion = random_motion(rng, size, (gx, gy))
-    motion = replace(motion, velocity=(0.0, 0.0), scale_rate=0.0,
-                     kind='turn' if motion.kind == 'walk' else motion.kind,
-                     sub_kind='turn' if motion.kind == 'walk' else motion.sub_kind)
-    track = simulate(motion, random_style(rng), cfg.frames_per_video, track_id=-1)
-    x0, y0, x1, y1 = extent(track)
-    if x0 < 0 or x1 > width - 1 or any(not (x1 + 3 < b[0] or x0 - 3 > b[2]) for b in boxes):
-        return None, None
-    ang = np.linspace(0, 2 * np.pi, 10, endpoint=False) + rng.uniform(0, 0.6)
-    radius = rng.uniform(1.3, 1.45, 10)
-    poly = np.stack([0.5 * (x0 + x1) + 0.5 * (x1 - x0) * radius * np.cos(ang),
-                     0.5 * (y0 + y1) + 0.5 * (y1 - y0) * radius * np.sin(ang)], 1)
-    poly[:, 0] = np.clip(poly[:, 0], 0, width - 1)
-    poly[:, 1] = np.clip(poly[:, 1], 0, height - 1)
-    return track, np.round(poly).astype(np.int64)
+    boxes = np.array([extent(track) for track in tracks])
+    style = random_style(rng)
+    for _ in range(20):
+        motion = random_motion(rng, height * rng.uniform(0.15, 0.35), (0.0, 0.0))
+        motion = replace(motion, velocity=(0.0, 0.0), scale_rate=0.0,
+                         kind='turn' if motion.kind == 'walk' else motion.kind,
+                         sub_kind='turn' if motion.kind == 'walk' else motion.sub_kind)
+        track = simulate(motion, style, cfg.frames_per_video, track_id=-1)
+        x0, y0, x1, y1 = extent(track)
+        if x1 - x0 > width - 4 or y1 - y0 > height - 4:
+            continue
+        track = track.shifted(rng.uniform(2 - x0, width - 2 - x1),
+                              rng.uniform(2 - y0, height - 2 - y1))
+        x0, y0, x1, y1 = extent(track)
+        centre, half = np.array([x0 + x1, y0 + y1]) / 2, np.array([x1 - x0, y1 - y0]) / 2
+        radius = rng.uniform(1.25, 1.4, 10)
+        ang = np.linspace(0, 2 * np.pi, 10, endpoint=False) + rng.uniform(0, 0.6)
+        poly = centre + half * radius[:, None] * np.stack([np.cos(ang), np.sin(ang)], 1)
+        poly = np.clip(poly, 0, [width - 1, height - 1])
+        lo, hi = poly.min(0) - 3, poly.max(0) + 3
+        if ((boxes[:, 0] > hi[0]) | (boxes[:, 2] < lo[0]) | (boxes[:, 1] > hi[1]) |
+                (boxes[:, 3] < lo[1])).all():
+            return track, np.round(poly).astype(np.int64)
+    return None, None
 
 
 def plan_video(cfg, seed, split_code, video_index):

@@ -5,7 +5,7 @@ is turned by a yaw angle and projected orthographically into the image. Joint an
 smooth periodic motions (walking gait, arm swings, turning on the spot); the whole figure moves
 with a smooth ground-point trajectory and a smooth scale change (approaching/receding).
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -79,7 +79,8 @@ class PersonTrack:
 
     points: (T, J, 2) image coordinates of JOINT_NAMES; depth: (T, J) camera depth in pixels
     (larger = farther); height: (T,) standing height in pixels; yaw: (T,) radians;
-    light_dirs: (T, 3) unit head-frame directions used for hair shading.
+    hair_dirs: (T, 3) unit image-frame direction (x right, y down, z towards the camera)
+    towards the hair-covered back and top of the head.
     """
     track_id: int
     style: PersonStyle
@@ -89,8 +90,7 @@ class PersonTrack:
     height: np.ndarray
     yaw: np.ndarray
     hair_dirs: np.ndarray
-    truncated_by_design: bool = False
-    extra: dict = field(default_factory=dict)
+    truncated_by_design: bool = False  # placed across the image border on purpose
 
     def keypoints(self, t):
         """(17, 2) PoseTrack keypoint coordinates at frame t (ears are NaN: never annotated)."""
@@ -254,7 +254,7 @@ def extent(track, t=None):
     """Drawn extent (x0, y0, x1, y1) of the figure over frames t (all frames if None)."""
     sel = slice(None) if t is None else t
     pts = track.points[sel].reshape(-1, 2)
-    pad = 0.075 * float(np.max(track.height[sel]))  # head radius / limb thickness
+    pad = 0.085 * float(np.max(track.height[sel]))  # head radius / limb thickness
     return (pts[:, 0].min() - pad, pts[:, 1].min() - pad,
             pts[:, 0].max() + pad, pts[:, 1].max() + pad)
 

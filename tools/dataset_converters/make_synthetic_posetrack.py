@@ -32,7 +32,7 @@ def parse_args(argv=None):
                         help='fraction of frames with motion blur')
     parser.add_argument('--truncation-rate', type=float, default=0.15,
                         help='fraction of persons cut by the image border')
-    parser.add_argument('--ignore-region-rate', type=float, default=0.1,
+    parser.add_argument('--ignore-region-rate', type=float, default=0.15,
                         help='fraction of videos with an unannotated figure in an ignore region')
     parser.add_argument('--overwrite', action='store_true',
                         help='write even if OUT_DIR already holds a generated dataset')

@@ -86,10 +86,6 @@ model = dict(
 dataset_type = 'PoseTrackVideoDataset'
 data_mode = 'topdown'
 data_root = 'data/posetrack18/'
-video_meta_keys = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape',
-                   'img_shape', 'input_size', 'input_center', 'input_scale', 'flip',
-                   'flip_direction', 'flip_indices', 'raw_ann_info', 'dataset_name',
-                   'frame_paths', 'key_frame_index', 'frame_offsets')
 
 # pipelines: every transform applies the same crop/flip/rotation/scale to all frames of a clip
 train_pipeline = [
@@ -100,13 +96,13 @@ train_pipeline = [
     dict(type='RandomBBoxTransform', rotate_factor=45, scale_factor=(0.65, 1.35)),
     dict(type='TopdownAffine', input_size=codec['input_size'], use_udp=True),
     dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', meta_keys=video_meta_keys),
+    dict(type='PackVideoPoseInputs'),
 ]
 val_pipeline = [
     dict(type='LoadVideoFrames'),
     dict(type='GetBBoxCenterScale', padding=1.25),
     dict(type='TopdownAffine', input_size=codec['input_size'], use_udp=True),
-    dict(type='PackPoseInputs', meta_keys=video_meta_keys),
+    dict(type='PackVideoPoseInputs'),
 ]
 
 # data loaders

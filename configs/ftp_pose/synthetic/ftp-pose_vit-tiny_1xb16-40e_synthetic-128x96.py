@@ -53,13 +53,13 @@ train_pipeline = [
     dict(type='RandomBBoxTransform', rotate_factor=30, scale_factor=(0.75, 1.25)),
     dict(type='TopdownAffine', input_size=codec['input_size'], use_udp=True),
     dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', meta_keys={{_base_.video_meta_keys}}),
+    dict(type='PackVideoPoseInputs'),
 ]
 val_pipeline = [
     dict(type='LoadVideoFrames'),
     dict(type='GetBBoxCenterScale', padding=1.25),
     dict(type='TopdownAffine', input_size=codec['input_size'], use_udp=True),
-    dict(type='PackPoseInputs', meta_keys={{_base_.video_meta_keys}}),
+    dict(type='PackVideoPoseInputs'),
 ]
 train_dataloader = dict(
     batch_size=16,

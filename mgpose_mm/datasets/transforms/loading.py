@@ -58,7 +58,8 @@ class LoadVideoFrames(BaseTransform):
         if missing_support_frame not in MISSING_SUPPORT_FRAME_MODES:
             raise ValueError(
                 'missing_support_frame must be one of '
-                f'{MISSING_SUPPORT_FRAME_MODES}, got {missing_support_frame!r}')
+                f'{MISSING_SUPPORT_FRAME_MODES}, '
+                f'got {missing_support_frame!r}')
         self.to_float32 = to_float32
         self.color_type = color_type
         self.imdecode_backend = imdecode_backend
