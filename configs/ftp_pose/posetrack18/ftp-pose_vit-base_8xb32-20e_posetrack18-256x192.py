@@ -133,6 +133,7 @@ val_dataloader = dict(
         ann_file='annotations/posetrack18_val.json',
         # person boxes from a detector, as in the PoseTrack video-pose literature
         bbox_file=data_root + 'annotations/posetrack18_val_human_detections.json',
+        filter_cfg=dict(bbox_score_thr=0.4),
         data_prefix=dict(img=''),
         frame_offsets=frame_offsets,
         test_mode=True,
@@ -141,5 +142,9 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # evaluators: official PoseTrack per-joint AP
-val_evaluator = dict(type='PoseTrackAPMetric', ann_file=data_root + 'annotations/posetrack18_val.json')
+val_evaluator = dict(
+    type='PoseTrackAPMetric',
+    ann_file=data_root + 'annotations/posetrack18_val.json',
+    nms_mode='oks_nms',
+    nms_thr=0.9)
 test_evaluator = val_evaluator
