@@ -1,4 +1,7 @@
+import os
 import os.path as osp
+import shutil
+import sys
 
 from setuptools import find_packages, setup
 
@@ -7,6 +10,41 @@ version = {}
 with open(osp.join(here, 'mgpose_mm', 'version.py')) as f:
     exec(f.read(), version)
 
+
+def add_mim_extension():
+    """Ship tools/, configs/, demo/ and model-index.yml as ``mgpose_mm/.mim`` for OpenMMLab's MIM.
+
+    ``mim train/test/search mgpose_mm`` look for ``<installed package>/.mim/{tools,configs,...}``,
+    as for every OpenMMLab codebase. Editable installs (``setup.py develop`` and PEP 660's
+    ``editable_wheel``) get symlinks to the checkout; wheels and sdists get copies. Other
+    commands (egg_info, dist_info, ...) leave ``.mim`` as it is.
+    """
+    if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
+        mode = 'symlink'
+    elif 'sdist' in sys.argv or 'bdist_wheel' in sys.argv:
+        mode = 'copy'
+    else:
+        return
+    mim_path = osp.join(here, 'mgpose_mm', '.mim')
+    os.makedirs(mim_path, exist_ok=True)
+    for name in ('tools', 'configs', 'demo', 'model-index.yml'):
+        src_path = osp.join(here, name)
+        if not osp.exists(src_path):
+            continue
+        tar_path = osp.join(mim_path, name)
+        if osp.isfile(tar_path) or osp.islink(tar_path):
+            os.remove(tar_path)
+        elif osp.isdir(tar_path):
+            shutil.rmtree(tar_path)
+        if mode == 'symlink':
+            os.symlink(src_path, tar_path)
+        elif osp.isfile(src_path):
+            shutil.copyfile(src_path, tar_path)
+        else:
+            shutil.copytree(src_path, tar_path, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+
+
+add_mim_extension()
 setup(
     name='mgpose_mm',
     version=version['__version__'],

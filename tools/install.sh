@@ -78,7 +78,9 @@ if ! have "import mmpose; assert mmpose.__version__ == '1.3.2'"; then
 fi
 
 # The plugin itself, its test and export extras.
-have "import mgpose_mm, pytest, onnx, onnxruntime, mim" \
+# (re)install when another checkout's editable install shadows this one
+have "import os, mgpose_mm, pytest, onnx, onnxruntime, mim; \
+assert os.path.dirname(os.path.dirname(os.path.realpath(mgpose_mm.__file__))) == os.path.realpath('$ROOT')" \
   || $PIP install -q $CONSTRAINTS --no-build-isolation -e "$ROOT[tests]"
 pin_setuptools
 

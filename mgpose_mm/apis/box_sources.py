@@ -11,6 +11,7 @@ import warnings
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.registry import DefaultScope
 
 from mmpose.evaluation.functional import nms
 
@@ -87,8 +88,8 @@ class GivenBoxes(BoxSource):
             if frame_boxes.size == 0:
                 frame_boxes = frame_boxes.reshape(0, 4)
             if frame_boxes.ndim != 2 or frame_boxes.shape[1] != 4:
-                raise ValueError(f'boxes of frame {index} must have shape (N, 4) as x1, y1, x2, y2; '
-                                 f'got {frame_boxes.shape}')
+                raise ValueError(f'boxes of frame {index} must have shape (N, 4) as x1, y1, x2, '
+                                 f'y2; got {frame_boxes.shape}')
             frame_scores = (np.ones(len(frame_boxes), np.float32) if scores is None else
                             np.asarray(scores[index], dtype=np.float32).reshape(-1))
             if len(frame_scores) != len(frame_boxes):
@@ -119,6 +120,7 @@ class DetectionResultsBoxes(BoxSource):
         det_file (str): the results JSON.
         ann_file (str, optional): COCO-style annotation JSON whose ``images`` map ids to frames.
         video (str, optional): the video among several (``vid_id`` or folder name).
+        video_hint (str, optional): input name used to pick the video when ``video`` is None.
         image_ids (Sequence[int], optional): image id of every frame, in order.
         category_id (int): person category. Defaults to 1.
         bbox_thr (float, optional): keep ``score > bbox_thr``. Defaults to None (keep all).
@@ -128,10 +130,11 @@ class DetectionResultsBoxes(BoxSource):
     def __init__(self, det_file: str, ann_file: Optional[str] = None,
                  video: Optional[str] = None, image_ids: Optional[Sequence[int]] = None,
                  category_id: int = 1, bbox_thr: Optional[float] = None,
-                 nms_thr: Optional[float] = None):
+                 nms_thr: Optional[float] = None, video_hint: Optional[str] = None):
         self.det_file = det_file
         self.by_frame = load_detection_results(det_file, ann_file=ann_file, video=video,
-                                               image_ids=image_ids, category_id=category_id)
+                                               image_ids=image_ids, category_id=category_id,
+                                               video_hint=video_hint)
         self.bbox_thr, self.nms_thr = bbox_thr, nms_thr
 
     def __call__(self, frame_index: int, frame: np.ndarray) -> Boxes:
@@ -172,14 +175,18 @@ class MMDetBoxes(BoxSource):
             for path, what in ((det_config, 'config'), (det_checkpoint, 'checkpoint')):
                 if isinstance(path, str) and not osp.isfile(path):
                     raise FileNotFoundError(f'detector {what} not found: {path}')
-            detector = init_detector(det_config, det_checkpoint, device=device)
+            # init_detector switches the global default scope to mmdet: keep it local
+            with DefaultScope.overwrite_default_scope('mmdet'):
+                detector = init_detector(det_config, det_checkpoint, device=device)
         detector.cfg = adapt_mmdet_pipeline(detector.cfg)
         self.detector = detector
+        self.scope = detector.cfg.get('default_scope', 'mmdet')
         self.det_cat_id, self.bbox_thr, self.nms_thr = det_cat_id, bbox_thr, nms_thr
 
     def __call__(self, frame_index: int, frame: np.ndarray) -> Boxes:
         from mmdet.apis import inference_detector
-        pred = inference_detector(self.detector, frame).pred_instances.cpu().numpy()
+        with DefaultScope.overwrite_default_scope(self.scope):
+            pred = inference_detector(self.detector, frame).pred_instances.cpu().numpy()
         person = pred.labels == self.det_cat_id
         return select_boxes(pred.bboxes[person].astype(np.float32),
                             pred.scores[person].astype(np.float32), self.bbox_thr, self.nms_thr)

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.dataset import Compose, pseudo_collate
+from mmengine.registry import DefaultScope
 
 from .model_loading import clip_frame_offsets
 
@@ -44,7 +45,9 @@ class ClipBuilder:
 
     def __init__(self, model: nn.Module):
         pipeline_cfg = model.cfg.test_dataloader.dataset.pipeline
-        self.pipeline = Compose([step for step in pipeline_cfg if not is_loading_step(step)])
+        # transforms are named in the model's scope (MMPose), whatever scope is current
+        with DefaultScope.overwrite_default_scope(model.cfg.get('default_scope', 'mmpose')):
+            self.pipeline = Compose([step for step in pipeline_cfg if not is_loading_step(step)])
         self.frame_offsets, self.key_frame_index = clip_frame_offsets(model)
         self.dataset_meta = dict(model.dataset_meta or {})
         self._next_id = 0

@@ -46,7 +46,8 @@ class FrameSource:
     def _checked(self, frame, index: int, first_shape) -> np.ndarray:
         if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3:
             shape = getattr(frame, 'shape', type(frame).__name__)
-            raise ValueError(f'frame {index} of {self.name} is not an HxWx3 BGR image (got {shape})')
+            raise ValueError(f'frame {index} of {self.name} is not an HxWx3 BGR image '
+                             f'(got {shape})')
         if first_shape is not None and frame.shape != first_shape:
             raise ValueError(f'frame {index} of {self.name} ({self.frame_name(index)}) has shape '
                              f'{frame.shape}, the first frame has {first_shape}; all frames of '

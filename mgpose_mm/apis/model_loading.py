@@ -104,7 +104,7 @@ def init_video_pose_model(config: Union[str, Path, Config],
         nn.Module: the model in eval mode on ``device``.
     """
     config = _load_config(config)
-    if checkpoint is not None and not osp.isfile(checkpoint):
+    if checkpoint is not None and '://' not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'pose checkpoint not found: {checkpoint}')
     model = init_model(config, None, device='cpu', cfg_options=cfg_options)
     if checkpoint is not None:

@@ -1,5 +1,7 @@
 """One call from an input video to its predictions JSON and annotated video."""
+import os
 import os.path as osp
+import sys
 import time
 import warnings
 from typing import Dict, Optional
@@ -21,6 +23,11 @@ class _Window:
 
     def __init__(self, name: str = 'video pose'):
         self.name, self.enabled = name, True
+        # Qt builds of OpenCV abort the process (no exception) when there is no display
+        if sys.platform.startswith('linux') and not (os.environ.get('DISPLAY')
+                                                     or os.environ.get('WAYLAND_DISPLAY')):
+            self.enabled = False
+            warnings.warn('--show: no display (DISPLAY is not set); continuing without display')
 
     def show(self, image) -> None:
         if not self.enabled:
@@ -61,7 +68,8 @@ def run_video_pose(model: nn.Module, source, box_source: BoxSource,
         tracker (IoUTracker, optional): Defaults to ``IoUTracker()``.
         kpt_thr, radius, thickness: drawing options.
         show (bool): display the drawn frames (skipped with a warning when headless).
-        fps (float, optional): output frame rate for folders/arrays (video: its own rate).
+        fps (float, optional): output frame rate; default: the video's own rate, 25 for
+            folders, images and arrays.
         progress (bool): show an MMEngine progress bar over frames.
 
     Returns:

@@ -8,7 +8,7 @@ import itertools
 import json
 import os
 import os.path as osp
-import tempfile
+import uuid
 from typing import Dict, List, Optional
 
 import cv2
@@ -20,7 +20,7 @@ from mmpose.structures import PoseDataSample
 from mmpose.visualization import PoseLocalVisualizer
 
 from .video_inference import FramePrediction
-from .visualization import CompatPoseLocalVisualizer
+from ..visualization import CompatPoseLocalVisualizer
 
 _visualizer_ids = itertools.count()
 
@@ -33,9 +33,8 @@ class AtomicFile:
         directory = osp.dirname(osp.abspath(path))
         os.makedirs(directory, exist_ok=True)
         stem, ext = osp.splitext(osp.basename(path))
-        fd, self.tmp_path = tempfile.mkstemp(prefix=f'.{stem}.', suffix=f'.partial{ext}',
-                                             dir=directory)
-        os.close(fd)
+        # a unique name, created by the writer itself (so with the usual umask permissions)
+        self.tmp_path = osp.join(directory, f'.{stem}.{uuid.uuid4().hex[:12]}.partial{ext}')
 
     def commit(self) -> None:
         os.replace(self.tmp_path, self.path)

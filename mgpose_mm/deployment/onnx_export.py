@@ -112,13 +112,21 @@ def export_onnx(model: nn.Module, output_file: str, batch_size: int = 1, opset: 
     return output_file
 
 
-def create_session(onnx_file: str, device: str = 'cpu'):
-    """An onnxruntime session on CUDA when asked for and available, else on CPU."""
+def create_session(onnx_file: str, device: str = 'cpu', num_threads: Optional[int] = None):
+    """An onnxruntime session on CUDA when asked for and available, else on CPU.
+
+    Worker threads do not spin after a run (``allow_spinning=0``): spinning threads would steal the
+    CPU from whatever runs next (e.g. the interleaved PyTorch forwards of the benchmark).
+    """
     import onnxruntime as ort
     providers = ['CPUExecutionProvider']
     if torch.device(device).type == 'cuda' and 'CUDAExecutionProvider' in ort.get_available_providers():
         providers.insert(0, 'CUDAExecutionProvider')
-    return ort.InferenceSession(onnx_file, providers=providers)
+    options = ort.SessionOptions()
+    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+    if num_threads:
+        options.intra_op_num_threads = num_threads
+    return ort.InferenceSession(onnx_file, sess_options=options, providers=providers)
 
 
 def verify_onnx(model: nn.Module, onnx_file: str, clips: torch.Tensor,

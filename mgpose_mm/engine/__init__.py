@@ -1,5 +1,5 @@
 from .cpu_distributed import CPUDistributedDataParallel, setup_cpu_distributed
-from .safe_checkpoint_io import AtomicLocalBackend, load_trusted_local_checkpoint
+from .safe_checkpoint_io import AtomicLocalBackend, load_from_trusted_local
 
-__all__ = ['AtomicLocalBackend', 'load_trusted_local_checkpoint', 'CPUDistributedDataParallel',
+__all__ = ['AtomicLocalBackend', 'load_from_trusted_local', 'CPUDistributedDataParallel',
            'setup_cpu_distributed']

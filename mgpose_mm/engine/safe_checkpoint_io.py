@@ -24,7 +24,7 @@ from mmengine.fileio.io import backend_instances
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
-def load_trusted_local_checkpoint(filename: str, map_location=None, logger=None):
+def load_from_trusted_local(filename: str, map_location=None, logger=None):
     """Load a local checkpoint the way torch < 2.6 did (see module docstring)."""
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
@@ -57,7 +57,7 @@ class AtomicLocalBackend(LocalBackend):
 
 def install_safe_checkpoint_io() -> None:
     """Register the loader and the atomic backend with MMEngine (idempotent)."""
-    CheckpointLoader.register_scheme(prefixes='', loader=load_trusted_local_checkpoint, force=True)
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_trusted_local, force=True)
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     # get_file_backend caches instances; drop plain local ones made before this registration.
     for key in [k for k, v in backend_instances.items() if type(v) is LocalBackend]:

@@ -1,0 +1,136 @@
+"""FTP-Pose video demo: person boxes from an MMDetection detector (or a detection-results JSON),
+IoU tracking, clip-based pose estimation, annotated video and predictions JSON.
+
+Examples::
+
+    # with a detector (any MMDetection config + checkpoint)
+    python demo/video_demo.py POSE_CONFIG POSE_CKPT --input video.mp4 \\
+        --det-config rtmdet_tiny_8xb32-300e_coco.py --det-checkpoint rtmdet_tiny.pth \\
+        --output-root vis_results --save-predictions
+
+    # with COCO-style detection results (PoseTrack frame_id image ids, or --det-ann-file)
+    python demo/video_demo.py POSE_CONFIG POSE_CKPT --input frames_folder/ \\
+        --det-results detections.json --output-root vis_results --save-predictions
+"""
+import os.path as osp
+import warnings
+from argparse import ArgumentParser
+
+import mmengine
+import torch
+
+from mgpose_mm.apis import (DetectionResultsBoxes, IoUTracker, MMDetBoxes,
+                            init_video_pose_model, open_frame_source, run_video_pose)
+from mgpose_mm.apis.frame_sources import IMAGE_EXTENSIONS
+
+
+def parse_args(argv=None):
+    parser = ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('pose_config', help='Config file for pose')
+    parser.add_argument('pose_checkpoint', nargs='?', default=None,
+                        help='Checkpoint file for pose (omit for random weights)')
+    parser.add_argument('--input', type=str, required=True,
+                        help='Video file, folder of frames, or image file')
+    parser.add_argument('--det-config', help='Config file for detection (MMDetection)')
+    parser.add_argument('--det-checkpoint', help='Checkpoint file for detection')
+    parser.add_argument('--det-results',
+                        help='COCO detection results JSON, instead of a detector')
+    parser.add_argument('--det-ann-file',
+                        help='COCO-style annotation JSON mapping image ids of --det-results to '
+                        'frames (frame = number in file_name); default: PoseTrack frame_id ids')
+    parser.add_argument('--video-id',
+                        help='video (vid_id or folder name) of --det-results holding several; '
+                        'default: the one named like the input (PoseTrack <vid_id>_... folders)')
+    parser.add_argument('--det-cat-id', type=int, default=None,
+                        help='Person category: detector label (default 0, COCO) or '
+                        '--det-results category_id (default 1)')
+    parser.add_argument('--bbox-thr', type=float, default=0.3,
+                        help='Bounding box score threshold')
+    parser.add_argument('--nms-thr', type=float, default=0.3,
+                        help='IoU threshold for bounding box NMS')
+    parser.add_argument('--track-iou-thr', type=float, default=0.3,
+                        help='Minimum IoU linking a box to a track')
+    parser.add_argument('--track-max-age', type=int, default=5,
+                        help='Frames a lost track keeps its id')
+    parser.add_argument('--output-root', type=str, default='',
+                        help='Root of the output video/image and predictions')
+    parser.add_argument('--save-predictions', action='store_true',
+                        help='Save the predictions JSON (results_<input>.json)')
+    parser.add_argument('--show', action='store_true', help='Show the drawn frames')
+    parser.add_argument('--kpt-thr', type=float, default=0.3,
+                        help='Visualizing keypoint thresholds')
+    parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu',
+                        help='Device used for inference')
+    parser.add_argument('--batch-size', type=int, default=16,
+                        help='Person clips per forward pass')
+    parser.add_argument('--fps', type=float, default=None,
+                        help='Output frame rate for a folder of frames (default 25)')
+    parser.add_argument('--radius', type=int, default=3,
+                        help='Keypoint radius for visualization')
+    parser.add_argument('--thickness', type=int, default=1,
+                        help='Link thickness for visualization')
+    args = parser.parse_args(argv)
+
+    if not args.show and not args.output_root:
+        parser.error('nothing to do: give --output-root and/or --show')
+    if args.save_predictions and not args.output_root:
+        parser.error('--save-predictions needs --output-root')
+    use_detector = bool(args.det_config or args.det_checkpoint)
+    if use_detector == bool(args.det_results):
+        parser.error('give either --det-config and --det-checkpoint, or --det-results')
+    if use_detector and not (args.det_config and args.det_checkpoint):
+        parser.error('--det-config and --det-checkpoint go together')
+    return args
+
+
+def build_box_source(args):
+    if args.det_results:
+        return DetectionResultsBoxes(
+            args.det_results, ann_file=args.det_ann_file, video=args.video_id,
+            video_hint=osp.splitext(osp.basename(osp.normpath(args.input)))[0],
+            category_id=1 if args.det_cat_id is None else args.det_cat_id,
+            bbox_thr=args.bbox_thr, nms_thr=args.nms_thr)
+    return MMDetBoxes(args.det_config, args.det_checkpoint, device=args.device,
+                      det_cat_id=0 if args.det_cat_id is None else args.det_cat_id,
+                      bbox_thr=args.bbox_thr, nms_thr=args.nms_thr)
+
+
+def output_paths(args, frames):
+    """``(annotated output, predictions JSON)`` under ``--output-root`` (None when unused)."""
+    if not args.output_root:
+        return None, None
+    mmengine.mkdir_or_exist(args.output_root)
+    input_name = osp.basename(osp.normpath(args.input))
+    stem = osp.splitext(input_name)[0]
+    is_image = frames.num_frames == 1 and input_name.lower().endswith(IMAGE_EXTENSIONS)
+    out_vis = osp.join(args.output_root, input_name if is_image else f'{stem}.mp4')
+    out_json = (osp.join(args.output_root, f'results_{stem}.json')
+                if args.save_predictions else None)
+    return out_vis, out_json
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    frames = open_frame_source(args.input, fps=args.fps)
+    box_source = build_box_source(args)
+    if args.pose_checkpoint is None:
+        warnings.warn('no pose checkpoint given: the pose model has random weights')
+    model = init_video_pose_model(args.pose_config, args.pose_checkpoint, device=args.device)
+    out_vis, out_json = output_paths(args, frames)
+    summary = run_video_pose(
+        model, frames, box_source, out_video=out_vis, out_json=out_json,
+        batch_size=args.batch_size,
+        tracker=IoUTracker(iou_thr=args.track_iou_thr, max_age=args.track_max_age),
+        kpt_thr=args.kpt_thr, radius=args.radius, thickness=args.thickness, show=args.show)
+    print(f'{summary["num_frames"]} frames, {summary["num_instances"]} person instances in '
+          f'{summary["seconds"]:.2f} s: {summary["fps"]:.2f} frames per second '
+          '(detection + pose + writing)')
+    if summary['out_video']:
+        print(f'the annotated output has been saved at {summary["out_video"]}')
+    if summary['out_json']:
+        print(f'predictions have been saved at {summary["out_json"]}')
+    return summary
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,3 @@
+from .compat_visualizer import CompatPoseLocalVisualizer
+
+__all__ = ['CompatPoseLocalVisualizer']
