@@ -147,8 +147,8 @@ def test_run_benchmark_tiny_table(tmp_path):
         assert (row['infer_mem_mb'] is not None) == torch_row
         if row['variant'] != BASELINE_KEY and torch_row:
             assert row['scoring_share'] == pytest.approx(row['scoring_ms'] / row['latency_ms'])
-    dpc2 = next(r for r in rows if (r['variant'], r['batch'], r['backend']) == ('ftp_dpc_eps0.5', 2, 'pytorch'))
-    base2 = next(r for r in rows if (r['variant'], r['batch'], r['backend']) == ('ftp_eps0', 2, 'pytorch'))
+    dpc2, base2 = (next(r for r in rows if (r['variant'], r['batch'], r['backend']) == (key, 2, 'pytorch'))
+                   for key in ('ftp_dpc_eps0.5', 'ftp_eps0'))
     assert dpc2['train_mem_ratio'] == pytest.approx(dpc2['train_mem_mb'] / base2['train_mem_mb'])
     assert dpc2['gflops'] < base2['gflops'] and dpc2['ap'] == 80.0
 

@@ -17,7 +17,7 @@ step "1/6 set-up"
 bash tools/install.sh
 
 step "2/6 synthetic PoseTrack18-format videos -> $DATA"
-"$PY" tools/dataset_converters/make_synthetic_posetrack.py --out-dir "$DATA" --overwrite
+"$PY" tools/dataset_converters/make_synthetic_posetrack.py --out-dir "$DATA" --num-train-videos 24 --overwrite
 
 step "3/6 train the tiny FTP-Pose ($EPOCHS epochs, CPU) -> $WORK"
 "$PY" tools/train.py "$CFG" --work-dir "$WORK" \

@@ -16,18 +16,19 @@ def plot_benchmark(rows: List[dict], batch: int, out_file: str, backend: str = '
     import matplotlib.pyplot as plt
 
     chosen = [r for r in rows if r['batch'] == batch and r['backend'] == backend]
-    base = [r for r in chosen if r['variant'] == BASELINE_KEY]
     fig, (ax_speed, ax_flops) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for selector, marker in (('dpc', 'o'), ('random', 's')):
-        line = base + sorted((r for r in chosen if r['selector'] == selector and r['variant'] != BASELINE_KEY),
-                             key=lambda r: r['eps'])
+    for line_backend, selector, marker in ((backend, 'dpc', 'o'), (backend, 'random', 's'),
+                                           ('onnxruntime', 'dpc', '^')):
+        line = _eps_line(rows, batch, line_backend, selector)
         if len(line) < 2:
             continue
         eps = [r['eps'] for r in line]
-        ax_speed.plot(eps, [r['clips_per_s'] for r in line], marker=marker, label=f'FTP-Pose {selector.upper()}')
-        ax_flops.plot(eps, [r['gflops'] for r in line], marker=marker, label=f'FTP-Pose {selector.upper()}')
+        label = f'FTP-Pose {selector.upper()}' + (' (onnxruntime)' if line_backend == 'onnxruntime' else '')
+        ax_speed.plot(eps, [r['clips_per_s'] for r in line], marker=marker, label=label)
+        if line_backend == backend:
+            ax_flops.plot(eps, [r['gflops'] for r in line], marker=marker, label=label)
     for i, peer in enumerate(r for r in chosen if r['eps'] is None):
-        style = dict(linestyle='--', color=f'C{i + 2}', label=peer['model'])
+        style = dict(linestyle='--', color=f'C{i + 3}', label=peer['model'])
         ax_speed.axhline(peer['clips_per_s'], **style)
         ax_flops.axhline(peer['gflops'], **style)
     ax_speed.set(xlabel='pruning ratio epsilon', ylabel='person-clips / s',
@@ -40,3 +41,10 @@ def plot_benchmark(rows: List[dict], batch: int, out_file: str, backend: str = '
     fig.savefig(out_file, dpi=120)
     plt.close(fig)
     return out_file
+
+
+def _eps_line(rows: List[dict], batch: int, backend: str, selector: str) -> List[dict]:
+    """The eps=0 baseline followed by the pruned rows of one selector, by increasing epsilon."""
+    chosen = [r for r in rows if r['batch'] == batch and r['backend'] == backend]
+    pruned = [r for r in chosen if r['selector'] == selector and r['variant'] != BASELINE_KEY]
+    return [r for r in chosen if r['variant'] == BASELINE_KEY] + sorted(pruned, key=lambda r: r['eps'])

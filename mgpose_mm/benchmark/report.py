@@ -119,15 +119,18 @@ def evaluate_targets(rows: List[dict], default_key: str, batch: int, backend: st
 
     if row is None or base is None or default_key == BASELINE_KEY:
         why = 'default epsilon is 0 (nothing pruned)' if default_key == BASELINE_KEY else 'not measured'
-        return [target(n, g, None, why) for n, g in (
-            ('throughput', f'>= {TARGET_SPEEDUP}x'), ('FLOPs efficiency', f'>= {TARGET_FLOPS_EFFICIENCY:.0%}'),
-            ('DPC scoring share', f'<= {TARGET_SCORING_SHARE:.0%}'),
-            ('training memory', f'<= {TARGET_TRAIN_MEMORY}x'), ('accuracy', f'>= AP(eps=0) - {TARGET_AP_DROP}'))]
+        goals = (('throughput', f'>= {TARGET_SPEEDUP}x'),
+                 ('FLOPs efficiency', f'>= {TARGET_FLOPS_EFFICIENCY:.0%}'),
+                 ('DPC scoring share', f'<= {TARGET_SCORING_SHARE:.0%}'),
+                 ('training memory', f'<= {TARGET_TRAIN_MEMORY}x'),
+                 ('accuracy', f'>= AP(eps=0) - {TARGET_AP_DROP}'))
+        return [target(name, goal, None, why) for name, goal in goals]
     out = [
         target('throughput', f'speed-up >= {TARGET_SPEEDUP}x at batch {batch}',
                row['speedup'] >= TARGET_SPEEDUP,
                f"{row['clips_per_s']:.2f} vs {base['clips_per_s']:.2f} clips/s = {row['speedup']:.3f}x"),
-        target('FLOPs efficiency', f'speed-up >= {TARGET_FLOPS_EFFICIENCY:.0%} of the FLOPs-predicted speed-up',
+        target('FLOPs efficiency',
+               f'speed-up >= {TARGET_FLOPS_EFFICIENCY:.0%} of the FLOPs-predicted speed-up',
                row['speedup'] >= TARGET_FLOPS_EFFICIENCY * row['flops_speedup'],
                f"{row['speedup']:.3f}x measured / {row['flops_speedup']:.3f}x predicted "
                f"({row['gflops']:.2f} vs {base['gflops']:.2f} GFLOPs) = {row['speedup_efficiency']:.1%}"),
@@ -207,7 +210,8 @@ def markdown_report(results: dict) -> str:
     settings = results['settings']
     parts = [
         f"# FTP-Pose benchmark: {osp.basename(settings['config'])}", '',
-        f"device: {results['environment']['device_name']} ({settings['device']}), torch "
+        f"device: {results['environment']['device_name']} ({settings['device']}, "
+        f"{results['environment']['threads']} CPU threads), torch "
         f"{results['environment']['torch']}, AMP: {settings['amp_dtype'] or 'off'}, "
         f"input {results['input_shape']} (B, T, 3, H, W), warm-up {settings['warmup']}, "
         f"repeats {settings['repeats']} (interleaved), default epsilon {results['default_eps']:g}.", '',
@@ -215,7 +219,8 @@ def markdown_report(results: dict) -> str:
         '\n'.join(f'- `{k}`: {v}' for k, v in COLUMN_NOTES.items()), '',
         f"- memory method: {results['memory_method']}", '',
         '## Targets (goals, not tests)', '', '```', targets_text(results['targets']), '```', '',
-        '## Cost per stage (batch 1, GFLOPs = GMACs)', '', markdown_table(results['stages'], STAGE_COLUMNS), '',
+        '## Cost per stage (batch 1, GFLOPs = GMACs)', '',
+        markdown_table(results['stages'], STAGE_COLUMNS), '',
     ]
     if results.get('onnx'):
         parts += ['## ONNX', '', '\n'.join(f'- `{k}`: {v}' for k, v in results['onnx'].items()), '']

@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import platform
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
@@ -41,6 +42,7 @@ class BenchmarkSettings:
     train_memory: str = 'default'  # 'default' (eps=0 and default eps) | 'all' | 'none'
     ap_json: Sequence[str] = ()
     seed: int = 0
+    threads: Optional[int] = None  # torch (and onnxruntime) CPU threads; None keeps torch's default
 
 
 def _check_settings(s: BenchmarkSettings) -> None:
@@ -52,6 +54,8 @@ def _check_settings(s: BenchmarkSettings) -> None:
         raise ValueError(f"memory must be 'subprocess', 'inline' or 'none', got {s.memory!r}")
     if s.train_memory not in ('default', 'all', 'none'):
         raise ValueError(f"train_memory must be 'default', 'all' or 'none', got {s.train_memory!r}")
+    if s.threads is not None and s.threads < 1:
+        raise ValueError(f'threads must be >= 1, got {s.threads}')
     if s.amp:
         s.amp_dtype = s.amp_dtype or ('float16' if torch.device(s.device).type == 'cuda' else 'bfloat16')
     else:
@@ -137,7 +141,10 @@ def run_benchmark(settings: BenchmarkSettings, log: Callable[[str], None] = prin
     """
     s = settings
     _check_settings(s)
-    say = (lambda msg: log(f'[benchmark] {msg}'))
+    if s.threads:
+        torch.set_num_threads(s.threads)
+    start = time.perf_counter()
+    say = (lambda msg: log(f'[benchmark {time.perf_counter() - start:6.1f}s] {msg}'))
     default_eps, default_selector = ftp_defaults(s.config)
     specs = variant_specs(s.config, s.eps, s.peers)
     default_key = ftp_key(default_eps, default_selector)

@@ -49,6 +49,9 @@ def parse_args(argv=None):
                         'largest batch: eps=0 and the default epsilon (default), all, or none')
     parser.add_argument('--ap-json', nargs='+', default=[],
                         help='JSON files mapping variant key (e.g. ftp_eps0, ftp_dpc_eps0.5) -> AP')
+    parser.add_argument('--threads', type=int, default=None,
+                        help="CPU threads for torch and onnxruntime (default: torch's default); on a "
+                        'busy machine 1 thread gives steadier timings')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
 
@@ -59,7 +62,8 @@ def main(argv=None):
         config=args.config, device=args.device, amp=args.amp, amp_dtype=args.amp_dtype,
         batch_sizes=args.batch_sizes, eps=args.eps, repeats=args.repeats, warmup=args.warmup,
         peers=args.peers, onnx=args.onnx, work_dir=args.work_dir, memory=args.memory,
-        train_memory=args.train_memory, ap_json=args.ap_json, seed=args.seed)
+        train_memory=args.train_memory, ap_json=args.ap_json, seed=args.seed,
+        threads=args.threads)
     results = run_benchmark(settings)
     print('\n' + markdown_table(results['rows']))
     print('\nCost per stage (batch 1, GFLOPs = GMACs):\n' + markdown_table(results['stages'], STAGE_COLUMNS))

@@ -24,10 +24,12 @@ from mgpose_mm.deployment import (clip_shape, export_onnx, load_pose_model, onnx
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='FTP-Pose config file')
-    parser.add_argument('checkpoint', help="checkpoint file, or 'none' for random weights (testing only)")
+    parser.add_argument('checkpoint',
+                        help="checkpoint file, or 'none' for random weights (testing only)")
     parser.add_argument('--output-file', required=True, help='destination .onnx file')
     parser.add_argument('--eps', type=float, default=None,
-                        help="pruning ratio baked into the graph (default: the config's model.neck.prune_ratio)")
+                        help='pruning ratio baked into the graph '
+                        "(default: the config's model.neck.prune_ratio)")
     parser.add_argument('--batch-size', type=int, default=1, help='batch of the tracing input')
     parser.add_argument('--static-batch', action='store_true', help='fix the batch axis (default: dynamic)')
     parser.add_argument('--opset', type=int, default=17)
@@ -49,7 +51,8 @@ def main(argv=None):
     export_onnx(model, args.output_file, batch_size=args.batch_size, opset=args.opset,
                 dynamic_batch=not args.static_batch, output_kept_index=args.output_kept_index)
     ops = onnx_op_counts(args.output_file)
-    print(f'onnx.checker: OK; {sum(ops.values())} nodes; ' + ', '.join(f'{k}: {v}' for k, v in sorted(ops.items())))
+    print(f'onnx.checker: OK; {sum(ops.values())} nodes; '
+          + ', '.join(f'{k}: {v}' for k, v in sorted(ops.items())))
     if args.verify:
         clips = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
         report = verify_onnx(model, args.output_file, clips, atol=args.atol)
