@@ -67,11 +67,12 @@ def make_video_tokens(batch=3, num_frames=3, key=1, grid=(4, 3), channels=8, see
     return VideoTokens(tokens, index, num_frames, key, grid)
 
 
-@pytest.mark.parametrize('selector', ['dpc', 'random'])
+@pytest.mark.parametrize('selector,scope', [('dpc', 'clip'), ('dpc', 'frame'), ('random', 'clip')])
 @pytest.mark.parametrize('eps', [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99])
 @pytest.mark.parametrize('num_frames,key', [(3, 1), (5, 2), (3, 0)])
-def test_pruning_keeps_formula_count_key_frame_and_order(selector, eps, num_frames, key):
-    neck = MODELS.build(dict(type='DPCTokenPruning', prune_ratio=eps, k=3, selector=selector)).eval()
+def test_pruning_keeps_formula_count_key_frame_and_order(selector, scope, eps, num_frames, key):
+    neck = MODELS.build(dict(type='DPCTokenPruning', prune_ratio=eps, k=3, selector=selector,
+                             score_scope=scope)).eval()
     vt = make_video_tokens(num_frames=num_frames, key=key)
     per_frame = 12
     support = (num_frames - 1) * per_frame
@@ -91,6 +92,16 @@ def test_pruning_keeps_formula_count_key_frame_and_order(selector, eps, num_fram
     # deterministic in eval
     again = neck(vt)
     assert torch.equal(again.index, out.index)
+
+
+def test_frame_scope_scores_each_frame_alone():
+    from mgpose_mm.models.utils import dpc_knn_scores
+    vt = make_video_tokens(batch=2, num_frames=3, grid=(4, 3))
+    neck = MODELS.build(dict(type='DPCTokenPruning', prune_ratio=0.5, k=3, score_scope='frame'))
+    scores = neck._scores(vt.tokens, 3)
+    for t in range(3):
+        frame = vt.tokens[:, t * 12:(t + 1) * 12]
+        torch.testing.assert_close(scores[:, t * 12:(t + 1) * 12], dpc_knn_scores(frame, k=3))
 
 
 def test_dpc_pruning_drops_duplicate_supporting_tokens_first():
@@ -116,6 +127,7 @@ def test_dpc_pruning_drops_duplicate_supporting_tokens_first():
     ('k', dict(k=0), 'k must be'),
     ('selector', dict(selector='topk'), 'selector'),
     ('selector', dict(selector='none', prune_ratio=0.5), 'prune_ratio must be 0'),
+    ('score_scope', dict(score_scope='video'), 'score_scope'),
 ])
 def test_bad_neck_config_fails_at_build(field, kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -25,6 +25,9 @@ class DPCTokenPruning(BaseModule):
         k (int): Nearest neighbours for the DPC density. Must be >= 1.
         selector (str): ``'dpc'`` (density peaks, the method), ``'random'`` (ablation) or
             ``'none'`` (keep everything; requires ``prune_ratio == 0``).
+        score_scope (str): ``'clip'`` scores each token against all tokens of its clip (a
+            supporting token that repeats key-frame content is redundant); ``'frame'`` scores it
+            against the tokens of its own frame only (each frame keeps its own cluster centres).
         init_cfg (dict, optional): Unused; the module has no parameters.
     """
 
@@ -32,6 +35,7 @@ class DPCTokenPruning(BaseModule):
                  prune_ratio: float = 0.5,
                  k: int = 5,
                  selector: str = 'dpc',
+                 score_scope: str = 'clip',
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if not 0.0 <= prune_ratio < 1.0:
@@ -41,12 +45,15 @@ class DPCTokenPruning(BaseModule):
         if selector not in (*TOKEN_SCORERS, 'none'):
             raise ValueError(f"DPCTokenPruning: selector must be one of {sorted(TOKEN_SCORERS) + ['none']}, "
                              f'got {selector!r}')
+        if score_scope not in ('clip', 'frame'):
+            raise ValueError(f"DPCTokenPruning: score_scope must be 'clip' or 'frame', got {score_scope!r}")
         if selector == 'none' and prune_ratio > 0:
             raise ValueError("DPCTokenPruning: selector='none' keeps every token, so prune_ratio must be 0, "
                              f'got {prune_ratio}')
         self.prune_ratio = float(prune_ratio)
         self.k = int(k)
         self.selector = selector
+        self.score_scope = score_scope
 
     def num_kept(self, num_frames: int, tokens_per_frame: int) -> int:
         """Tokens per clip after pruning (key frame + surviving supporting tokens)."""
@@ -73,9 +80,18 @@ class DPCTokenPruning(BaseModule):
 
         tokens = video_tokens.tokens
         with torch.no_grad():
-            scores = TOKEN_SCORERS[self.selector](tokens.detach(), self.k, self.training)
+            scores = self._scores(tokens.detach(), video_tokens.num_frames)
             is_key = video_tokens.frame_of_token == video_tokens.key_frame_index
             # Key-frame tokens outrank every supporting token, so top-M always contains them.
             scores = scores.masked_fill(is_key, float('inf'))
             keep = scores.topk(num_keep, dim=1, sorted=False).indices.sort(dim=1).values
         return video_tokens.select(keep)
+
+    def _scores(self, tokens, num_frames: int):
+        """Scores (B, T*n) of tokens (B, T*n, C), over the whole clip or frame by frame."""
+        scorer = TOKEN_SCORERS[self.selector]
+        if self.score_scope == 'clip':
+            return scorer(tokens, self.k, self.training)
+        batch, total, channels = tokens.shape
+        per_frame = tokens.reshape(batch * num_frames, total // num_frames, channels)
+        return scorer(per_frame, self.k, self.training).reshape(batch, total)
