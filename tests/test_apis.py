@@ -17,7 +17,7 @@ from conftest import REPO_ROOT, TINY_CONFIG
 FRAME_H, FRAME_W = 120, 160
 INPUT_W, INPUT_H = 96, 128  # tiny config input size
 SINGLE_FRAME_CONFIG = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
-                               'ftp-pose-single-frame_vit-tiny_1xb16-40e_synthetic-128x96.py')
+                               'ftp-pose-single-frame_vit-tiny_1xb16-12e_synthetic-128x96.py')
 
 
 # ----------------------------------------------------------------------------- data helpers

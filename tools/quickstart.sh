@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The README's first command: from a fresh clone to a trained, evaluated FTP-Pose, an annotated
-# video and the pruned-vs-unpruned speed table, on CPU (~15 min on 2 cores after the first install).
+# video and the pruned-vs-unpruned speed table, on CPU (~7 min on 2 cores after the first install).
 #
 #   bash tools/quickstart.sh            # everything goes to work_dirs/quickstart/
-#   EPOCHS=10 bash tools/quickstart.sh  # shorter training
+#   EPOCHS=4 bash tools/quickstart.sh   # shorter training
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=${PYTHON:-python3}
-CFG=configs/ftp_pose/synthetic/ftp-pose_vit-tiny_1xb16-40e_synthetic-128x96.py
+CFG=configs/ftp_pose/synthetic/ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py
 DATA=data/synthetic_posetrack
 WORK=${WORK_DIR:-work_dirs/quickstart}
-EPOCHS=${EPOCHS:-40}
+EPOCHS=${EPOCHS:-12}
 step() { echo; echo "==== [quickstart $(date +%H:%M:%S)] $*"; }
 
 step "1/6 set-up"

@@ -1,5 +1,5 @@
 # Single-frame control of the tiny config (T = 1, key frame only): same size, no temporal evidence.
-_base_ = ['./ftp-pose_vit-tiny_1xb16-40e_synthetic-128x96.py']
+_base_ = ['./ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
 frame_offsets = (0, )
 model = dict(backbone=dict(num_frames=1, key_frame_index=0), neck=dict(prune_ratio=0.0))
