@@ -5,7 +5,7 @@
 #
 # Each step is skipped when what it installs already imports. The mmcv 2.1.0 wheel (compiled CPU
 # ops, ~10 min on 2 cores) and the xtcocotools wheel are cached in $MGPOSE_CACHE (default
-# ~/.cache/mgpose_mm/wheels), so a second install on the same machine takes seconds.
+# ~/.cache/mgpose_mm/wheels/torch-<version>), so a second install on the same machine takes seconds.
 # CUDA users: install your own torch and mmcv first (e.g. `mim install mmcv==2.1.0`); this script
 # keeps any torch that imports and any mmcv 2.1.0 whose ops import.
 set -euo pipefail
@@ -39,6 +39,14 @@ else
   $PIP install -q "torch==${MGPOSE_TORCH:-2.14.1}" "torchvision==${MGPOSE_TORCHVISION:-0.29.1}"
 fi
 
+# Later installs must not move torch/torchvision (a resolver backtracking on the setuptools pin
+# would otherwise downgrade them), and the mmcv wheel is cached per torch version.
+TORCH_PIN=$(mktemp)
+trap 'rm -f "$TORCH_PIN"' EXIT
+"$PY" -c "import torch, torchvision; print(f'torch=={torch.__version__}'); print(f'torchvision=={torchvision.__version__}')" > "$TORCH_PIN"
+CONSTRAINTS="$CONSTRAINTS -c $TORCH_PIN"
+CACHE="$CACHE/torch-$("$PY" -c 'import torch; print(torch.__version__)')"
+mkdir -p "$CACHE"
 pin_setuptools
 have "import mmengine; assert mmengine.__version__ == '0.10.7'" || $PIP install -q $CONSTRAINTS mmengine==0.10.7
 
@@ -81,7 +89,8 @@ fi
 # (re)install when another checkout's editable install shadows this one
 have "import os, mgpose_mm, pytest, onnx, onnxruntime, mim; \
 assert os.path.dirname(os.path.dirname(os.path.realpath(mgpose_mm.__file__))) == os.path.realpath('$ROOT')" \
-  || $PIP install -q $CONSTRAINTS --no-build-isolation -e "$ROOT[tests]"
+  || { $PIP install -q $CONSTRAINTS pytest onnx onnxruntime openmim \
+       && $PIP install -q $CONSTRAINTS --no-deps --no-build-isolation -e "$ROOT"; }
 pin_setuptools
 
 $PY - <<'PY'
