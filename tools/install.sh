@@ -15,7 +15,6 @@ export PIP_ROOT_USER_ACTION=ignore
 PIP="$PY -m pip --disable-pip-version-check"
 CACHE=${MGPOSE_CACHE:-$HOME/.cache/mgpose_mm/wheels}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-mkdir -p "$CACHE"
 t0=$(date +%s)
 log() { echo "[install $(( $(date +%s) - t0 ))s] $*"; }
 have() { "$PY" -c "$1" >/dev/null 2>&1; }

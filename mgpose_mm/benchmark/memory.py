@@ -16,6 +16,7 @@ mgpose_mm.benchmark.memory_worker``) so that allocator caches and peaks of other
 its numbers; ``isolation='inline'`` measures in the calling process (faster, for tests).
 """
 import ctypes
+import functools
 import gc
 import json
 import os
@@ -57,6 +58,19 @@ def _release_memory() -> None:
         ctypes.CDLL('libc.so.6').malloc_trim(0)
     except OSError:
         pass
+
+
+def _inference_pass(model, inputs, device: str, amp_dtype: Optional[str]) -> None:
+    with torch.inference_mode(), autocast_context(device, amp_dtype):
+        model._forward(inputs)
+
+
+def _training_pass(model, inputs, device: str, amp_dtype: Optional[str]) -> None:
+    """One forward + backward (a stand-in loss on the heatmaps) in train mode."""
+    model.train()
+    with autocast_context(device, amp_dtype):
+        heatmaps = model._forward(inputs)
+    heatmaps.float().pow(2).mean().backward()
 
 
 def peak_memory(fn: Callable[[], object], device: str) -> Dict[str, Optional[float]]:
@@ -103,17 +117,11 @@ def measure_in_process(spec: ModelSpec, batch_sizes: Sequence[int], train_batch_
     for batch in sorted(set(batch_sizes) | set(train_batch_sizes)):
         inputs = model_inputs(model, make_clips(batch, num_frames, (height, width), device), key_frame_index)
         if batch in batch_sizes:
-            def infer():
-                with torch.inference_mode(), autocast_context(device, amp_dtype):
-                    model._forward(inputs)
-            result['infer'][batch] = peak_memory(infer, device)
+            result['infer'][batch] = peak_memory(
+                functools.partial(_inference_pass, model, inputs, device, amp_dtype), device)
         if batch in train_batch_sizes:
-            def train_step():
-                model.train()
-                with autocast_context(device, amp_dtype):
-                    heatmaps = model._forward(inputs)
-                heatmaps.float().pow(2).mean().backward()
-            result['train'][batch] = peak_memory(train_step, device)
+            result['train'][batch] = peak_memory(
+                functools.partial(_training_pass, model, inputs, device, amp_dtype), device)
             model.zero_grad(set_to_none=True)
             model.eval()
         del inputs

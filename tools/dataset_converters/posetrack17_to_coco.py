@@ -178,7 +178,7 @@ def convert_video(ann_path: str, image_root: str, split: str, out_dir: str, fram
             raise FileNotFoundError(f'{ann_path} annotates {name}, which is not in {osp.join(image_root, folder)}')
         entry_of[frame_number(name)] = entry
 
-    images, annotations, frame_ids = [], [], {}
+    images, annotations = [], []
     for index, frame in enumerate(frames):
         image_id = int(f'1{number}{index:04d}')
         file_name = f'images/{split}/{video}/{index:06d}.jpg'

@@ -43,8 +43,7 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        backbone_frames = getattr(self.backbone, 'num_frames', None)
-        if backbone_frames is None or not hasattr(self.backbone, 'forward_frames'):
+        if not hasattr(self.backbone, 'forward_frames'):
             raise TypeError('VideoTopdownPoseEstimator needs a video backbone such as MGFEViT '
                             f'(got {type(self.backbone).__name__})')
 
