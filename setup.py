@@ -65,6 +65,7 @@ setup(
         'opencv-python',
         'numpy',
         'scipy',
+        'shapely>=2.0',
     ],
     extras_require={
         'tests': ['pytest', 'onnx', 'onnxruntime', 'openmim'],

@@ -344,3 +344,50 @@ def test_shared_posetrack18_sample():
     assert len(detected) == sum(
         1 for d in dets if d['category_id'] == 1 and d['score'] >= 0.5)
     assert len(detected.get_data_info(0)['frame_paths']) == 3
+
+
+@pytest.mark.parametrize('supervise', [True, False])
+def test_occluded_joints_with_coordinates_are_supervised(tmp_path, supervise):
+    # PoseTrack2017 stores an occluded joint as (x, y, 0); an unannotated one
+    # as (0, 0, 0).
+    images, anns = write_video(tmp_path, '000001_mpii_test', '000001', 3, {1})
+    keypoints = np.reshape(anns[0]['keypoints'], (17, 3))
+    keypoints[9] = [30, 50, 0]
+    anns[0]['keypoints'] = keypoints.reshape(-1).tolist()
+    ann_file = tmp_path / 'annotations' / 'val.json'
+    write_coco(ann_file, images, anns)
+    info = build_dataset(tmp_path, ann_file,
+                         supervise_occluded_joints=supervise).get_data_info(0)
+    visible = info['keypoints_visible'][0]
+    assert visible[[0, 5, 6]].tolist() == [1, 1, 1]
+    assert visible[9] == (1. if supervise else 0.)
+    assert visible[10] == 0.  # (0, 0, 0) stays unsupervised
+
+
+def test_precomputed_boxes_by_image_name(tmp_path):
+    # DCPose / PoseWarper's PoseTrack2017 boxes name frames by image_name.
+    images, anns = write_video(tmp_path, '000001_mpii_test', '000001', 3, {1})
+    ann_file = tmp_path / 'annotations' / 'val.json'
+    write_coco(ann_file, images, anns)
+    boxes = [
+        dict(image_name='images/val/000001_mpii_test/000001.png',
+             category_id=1, bbox=[4, 4, 40, 50], score=0.9, nframes=3,
+             frame_id=images[1]['frame_id']),
+        # another root folder: matched by video folder and frame file
+        dict(image_name='posetrack_data/images/val/000001_mpii_test/'
+             '000002.png', category_id=1, bbox=[6, 6, 30, 30], score=0.8,
+             nframes=3, frame_id=images[2]['frame_id']),
+    ]
+    det_file = tmp_path / 'val_boxes.json'
+    det_file.write_text(json.dumps(boxes))
+    dataset = build_dataset(tmp_path, ann_file, bbox_file=str(det_file),
+                            test_mode=True)
+    assert [dataset.get_data_info(i)['img_id'] for i in range(2)] == [
+        images[1]['id'], images[2]['id']]
+    assert dataset.get_data_info(0)['bbox'][0].tolist() == [4, 4, 44, 54]
+    boxes.append(dict(image_name='images/val/other_video/000001.png',
+                      category_id=1, bbox=[0, 0, 9, 9], score=0.9))
+    det_file.write_text(json.dumps(boxes))
+    with pytest.raises(KeyError, match='other_video/000001.png'):
+        build_dataset(tmp_path, ann_file, bbox_file=str(det_file),
+                      test_mode=True)

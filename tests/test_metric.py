@@ -1,4 +1,4 @@
-"""PoseTrack AP (poseval protocol): functional computation and the metric."""
+"""PoseTrack AP: functional computation (shared rules) and the metric."""
 import json
 from pathlib import Path
 
@@ -33,10 +33,17 @@ def annotated():
     return visible
 
 
+def gt_pose(origin):
+    """(17, 2) GT pose: unannotated ears stored as (0, 0), as in the files."""
+    keypoints = pose(origin)
+    keypoints[~annotated()] = 0
+    return keypoints
+
+
 def ground_truth(origins, ignore_regions=()):
     return FrameGroundTruth(
-        keypoints=np.stack([pose(o) for o in origins]),
-        visible=np.stack([annotated() for _ in origins]),
+        keypoints=np.stack([gt_pose(o) for o in origins]),
+        visibility=np.stack([annotated().astype(float) for _ in origins]),
         head_boxes=np.array([[o[0], o[1], *HEAD_WH] for o in origins]),
         ignore_regions=[np.asarray(r, dtype=np.float64)
                         for r in ignore_regions])

@@ -89,6 +89,10 @@ if ! have "import mmpose; assert mmpose.__version__ == '1.3.2'"; then
   $PIP install -q $CONSTRAINTS json_tricks munkres matplotlib opencv-python pillow scipy
 fi
 
+# shapely: the PoseTrack ignore regions (as poseval and the PoseTrack21 kit).
+have "import shapely; assert int(shapely.__version__.split('.')[0]) >= 2" \
+  || $PIP install -q $CONSTRAINTS "shapely>=2.0"
+
 # The plugin itself, its test and export extras.
 # (re)install when another checkout's editable install shadows this one
 have "import os, mgpose_mm, pytest, onnx, onnxruntime, mim; \

@@ -69,6 +69,33 @@ def clip_frame_paths(key_frame_path: str,
     return paths, list(frame_offsets).index(0)
 
 
+class ImageNameIndex:
+    """Find the image id of a detection given by file name.
+
+    DCPose's / PoseWarper's precomputed PoseTrack2017 boxes
+    (``posetrack17_precomputed_boxes/val_boxes.json``: ``image_name``,
+    ``bbox`` xywh, ``score``, ``category_id``, ``nframes``, ``frame_id``) name
+    images by a path relative to their own image folder. A name matches the
+    image whose ``file_name`` equals it, else the one with the same video
+    folder and frame file (the last two path components).
+    """
+
+    def __init__(self, images):
+        self.by_path, self.by_tail = {}, {}
+        for img in images:
+            parts = tuple(osp.normpath(img['file_name']).split(osp.sep))
+            self.by_path[parts] = img['id']
+            # a tail shared by two images identifies neither
+            tail = parts[-2:]
+            self.by_tail[tail] = None if tail in self.by_tail else img['id']
+
+    def __call__(self, image_name: str) -> Optional[int]:
+        parts = tuple(osp.normpath(image_name).split(osp.sep))
+        if parts in self.by_path:
+            return self.by_path[parts]
+        return self.by_tail.get(parts[-2:])
+
+
 @DATASETS.register_module()
 class PoseTrackVideoDataset(BaseCocoStyleDataset):
     """PoseTrack2018 / converted PoseTrack2017 clips for top-down video pose.
@@ -99,15 +126,22 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
 
     Args:
         ann_file (str): COCO-style annotation file.
-        bbox_file (str, optional): person detections (COCO results list:
-            ``image_id``, ``bbox`` xywh, ``score``, ``category_id``) used
-            instead of GT boxes; test mode only. Filter low-score boxes with
+        bbox_file (str, optional): person detections used instead of GT
+            boxes, test mode only: a COCO results list (``image_id``,
+            ``bbox`` xywh, ``score``, ``category_id``) or the precomputed
+            PoseTrack2017 boxes of DCPose/PoseWarper (``image_name`` instead
+            of ``image_id``, see :class:`ImageNameIndex`). Filter low-score boxes with
             ``filter_cfg=dict(bbox_score_thr=...)`` as in MMPose.
         frame_offsets (Sequence[int]): frame offsets of the clip relative to
             the key frame, strictly increasing, containing 0.
             Defaults to ``(-1, 0, 1)``.
         first_frame_index (int): number of a video's first frame file.
             Defaults to 0.
+        supervise_occluded_joints (bool): train on joints stored with
+            visibility 0 but real coordinates (PoseTrack2017 marks occluded
+            joints so; PoseTrack18 stores unannotated joints as
+            ``(0, 0, 0)``). poseval evaluates these joints, so a model must
+            learn to place them. Defaults to True.
         **kwargs: the other arguments of ``BaseCocoStyleDataset``
             (``data_root``, ``data_prefix``, ``pipeline``, ``test_mode``...).
     """
@@ -119,6 +153,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                  bbox_file: Optional[str] = None,
                  frame_offsets: Sequence[int] = (-1, 0, 1),
                  first_frame_index: int = 0,
+                 supervise_occluded_joints: bool = True,
                  data_mode: str = 'topdown',
                  metainfo: Optional[dict] = None,
                  data_root: Optional[str] = None,
@@ -133,6 +168,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                  sample_interval: int = 1):
         self.frame_offsets = check_frame_offsets(frame_offsets)
         self.first_frame_index = int(first_frame_index)
+        self.supervise_occluded_joints = bool(supervise_occluded_joints)
         if data_mode != 'topdown':
             raise ValueError(f'{self.__class__.__name__} only supports '
                              f'data_mode="topdown", got {data_mode!r}')
@@ -201,10 +237,21 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         return instance_list, image_list
 
     def parse_data_info(self, raw_data_info: dict) -> Optional[dict]:
-        """MMPose's COCO instance parsing plus the clip fields."""
+        """MMPose's COCO instance parsing plus the clip fields.
+
+        With ``supervise_occluded_joints``, a joint stored with visibility 0
+        but real coordinates (PoseTrack2017's occluded joints) gets weight 1.
+        """
         data_info = super().parse_data_info(raw_data_info)
         if data_info is None:
             return None
+        if self.supervise_occluded_joints:
+            keypoints = np.asarray(
+                raw_data_info['raw_ann_info']['keypoints'],
+                dtype=np.float32).reshape(1, -1, 3)
+            annotated = np.any(keypoints[..., :2] != 0, axis=-1)
+            data_info['keypoints_visible'] = np.maximum(
+                data_info['keypoints_visible'], annotated.astype(np.float32))
         data_info.update(self._clip_info(raw_data_info['raw_img_info']))
         return data_info
 
@@ -222,16 +269,21 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         self._metainfo['CLASSES'] = self.coco.loadCats(self.coco.getCatIds())
         num_keypoints = self.metainfo['num_keypoints']
         data_list = []
+        find_image = ImageNameIndex(self.coco.imgs.values())
         for det in detections:
             if det.get('category_id', 1) != 1:
                 continue
-            if det['image_id'] not in self.coco.imgs:
+            image_id = det.get('image_id')
+            if image_id is None and 'image_name' in det:
+                image_id = find_image(det['image_name'])
+            if image_id not in self.coco.imgs:
                 raise KeyError(
-                    f'detection for image_id {det["image_id"]} in '
+                    f'detection for image '
+                    f'{det.get("image_id", det.get("image_name"))!r} in '
                     f'{self.bbox_file!r} has no image in {self.ann_file!r}')
-            img = self.coco.imgs[det['image_id']]
+            img = self.coco.imgs[image_id]
             data_info = dict(
-                img_id=det['image_id'],
+                img_id=image_id,
                 bbox=bbox_xywh2xyxy(
                     np.array(det['bbox'][:4], dtype=np.float32).reshape(1,
                                                                         4)),

@@ -141,9 +141,10 @@ val_dataloader = dict(
     ))
 test_dataloader = val_dataloader
 
-# evaluators: official PoseTrack per-joint AP
+# evaluators: PoseTrack per-joint AP with poseval's rules (the official PoseTrack2017/2018 tool)
 val_evaluator = dict(
     type='PoseTrackAPMetric',
+    protocol='poseval',
     ann_file=data_root + 'annotations/posetrack18_val.json',
     nms_mode='oks_nms',
     nms_thr=0.9)

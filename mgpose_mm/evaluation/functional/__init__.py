@@ -1,8 +1,9 @@
 """Numpy metric computations."""
-from .posetrack_ap import (EVALUATED_KEYPOINTS, JOINT_GROUPS,
-                           FrameGroundTruth, FramePrediction, posetrack_ap)
+from .posetrack_ap import (EVALUATED_KEYPOINTS, JOINT_GROUPS, PROTOCOLS,
+                           FrameGroundTruth, FramePrediction, evaluate_frame,
+                           posetrack_ap)
 
 __all__ = [
-    'posetrack_ap', 'FrameGroundTruth', 'FramePrediction', 'JOINT_GROUPS',
-    'EVALUATED_KEYPOINTS'
+    'posetrack_ap', 'evaluate_frame', 'FrameGroundTruth', 'FramePrediction',
+    'JOINT_GROUPS', 'EVALUATED_KEYPOINTS', 'PROTOCOLS'
 ]

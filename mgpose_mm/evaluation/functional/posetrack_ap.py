@@ -1,42 +1,52 @@
-"""PoseTrack multi-person pose estimation AP, as the official ``poseval``.
+"""PoseTrack multi-person pose AP, rule for rule as the official tools.
 
-A numpy re-implementation of the per-frame AP of
-https://github.com/leonid-pishchulin/poseval (``py/eval_helpers.py``:
-``assignGTmulti``, ``computeRPC``, ``VOCap``, ``getCum``, and
-``py/evaluateAP.py``: ``computeMetrics``), working directly on arrays in the
-17-keypoint PoseTrack18 order instead of poseval's 15-joint JSON structures.
+Two protocols, each a numpy re-implementation of one official tool, working
+on arrays in the 17-keypoint PoseTrack18 order:
 
-What poseval does, and this module reproduces:
+``'poseval'`` (PoseTrack2017 / 2018,
+https://github.com/leonid-pishchulin/poseval: ``convert.py``,
+``eval_helpers.py`` ``assignGTmulti`` / ``computeRPC`` / ``VOCap``,
+``evaluateAP.py`` ``computeMetrics``):
 
-- A ground-truth (GT) joint counts when it is annotated (visibility > 0; in
-  PoseTrack18 files unannotated joints are stored as ``(0, 0, 0)``). A
-  predicted joint exists unless it is exactly ``(x, y, score) == (0, 0, 0)``.
-- Points (GT and predicted) strictly inside an ignore-region polygon of the
-  frame are removed before matching.
-- Per frame, the distance of a predicted joint to a GT joint is normalised by
-  the GT head size ``0.6 * ||(w, h)||`` of ``bbox_head``; a joint matches when
-  the normalised distance is ``<= 0.5`` (PCKh@0.5). The pose-level score of a
-  (prediction, GT) pair is the fraction of the GT's annotated joints matched.
-- poseval assigns predictions to GT poses greedily: each prediction keeps only
-  its best GT, then each GT takes its best remaining prediction, pairs with a
-  zero score stay unmatched (``assignment='poseval'``). A one-to-one optimal
-  assignment (Hungarian algorithm on the same score, scipy's
-  ``linear_sum_assignment``) is available as ``assignment='hungarian'``.
-- Every existing predicted joint is a detection with its own score: a true
-  positive when its pose is matched and the joint is within the threshold,
-  otherwise a false positive. Missed GT joints count through the recall.
-- Per joint, AP is the area under the VOC-style interpolated
-  precision/recall curve over all frames (in percent). A joint with no
-  predictions gets AP 0; a joint with predictions but no GT gets NaN.
-- ``Total`` is the mean AP over the 15 evaluated joints (NaN ignored); the
-  groups average their joints. Ears (indices 3, 4) are not annotated in
-  PoseTrack and are not evaluated.
+- a GT joint exists unless it is stored as ``(x, y, v) == (0, 0, 0)``
+  (``Person.to_old``): a joint with visibility 0 but real coordinates (how
+  PoseTrack2017 marks occluded joints) is evaluated. A predicted joint exists
+  under the same rule, ``v`` being the third value of its ``keypoints``.
+- every frame with at least one GT person entry is evaluated, whatever
+  ``is_labeled`` says (frame selection lives in the file readers).
+- a joint type with predictions but no GT joint gets AP NaN and is left out
+  of ``Total`` (recall divides by 0).
+
+``'posetrack21'`` (the PoseTrack21 kit, ``eval/posetrack21``, TrackEval's
+``PosemAP`` with ``datasets/posetrack.py``):
+
+- a GT joint exists when ``x > 0 and y > 0``, whatever its visibility; a
+  predicted joint likewise.
+- only frames with ``is_labeled`` are evaluated.
+- recall divides by ``max(num_gt, 1)``: a joint type with predictions but no
+  GT gets AP 0 and counts in ``Total``.
+
+Shared by both: points strictly inside an ignore-region polygon
+(shapely's ``Polygon.contains``: a point on the boundary is outside) are
+removed before matching; a joint matches when its distance to the GT joint,
+divided by the GT head size ``0.6 * ||(w, h)||`` of ``bbox_head``, is
+``<= 0.5``; the pose-level score of a (prediction, GT) pair is the fraction
+of the GT's joints matched; predictions are assigned to GT poses greedily
+(each prediction keeps its best GT, each GT takes its best remaining
+prediction, zero scores stay unmatched); every existing predicted joint is a
+detection with its own score, a true positive when its pose is assigned and
+the joint matches; per joint type, AP is the VOC area under the
+precision/recall curve over all frames (detections ranked with
+``argsort()[::-1]``, as both tools, so score ties break the same way).
+``Total`` is the mean over the 15 evaluated joints (NaN left out); each group
+averages its joints. Ears (indices 3, 4) are not evaluated.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+import shapely
 from scipy.optimize import linear_sum_assignment
 
 POSETRACK_KEYPOINT_NAMES = (
@@ -46,7 +56,7 @@ POSETRACK_KEYPOINT_NAMES = (
     'right_knee', 'left_ankle', 'right_ankle')
 NUM_KEYPOINTS = len(POSETRACK_KEYPOINT_NAMES)
 
-# Joint groups of poseval's result table, in PoseTrack18 keypoint indices.
+# Joint groups of the official result tables, in PoseTrack18 indices.
 JOINT_GROUPS: 'OrderedDict[str, Tuple[int, ...]]' = OrderedDict([
     ('Head', (0, 1, 2)),
     ('Shoulder', (5, 6)),
@@ -59,7 +69,16 @@ JOINT_GROUPS: 'OrderedDict[str, Tuple[int, ...]]' = OrderedDict([
 EVALUATED_KEYPOINTS: Tuple[int, ...] = tuple(
     sorted(k for joints in JOINT_GROUPS.values() for k in joints))
 
+PROTOCOLS = ('poseval', 'posetrack21')
 ASSIGNMENTS = ('poseval', 'hungarian')
+
+
+def check_protocol(protocol: str) -> str:
+    if protocol not in PROTOCOLS:
+        raise ValueError(f'protocol must be one of {PROTOCOLS} (poseval for '
+                         'PoseTrack2017/2018, posetrack21 for PoseTrack21), '
+                         f'got {protocol!r}')
+    return protocol
 
 
 @dataclass
@@ -67,15 +86,22 @@ class FrameGroundTruth:
     """Ground truth of one evaluated frame.
 
     Attributes:
-        keypoints (np.ndarray): (N, K, 2) joint coordinates.
-        visible (np.ndarray): (N, K) bool, True where the joint is annotated.
+        keypoints (np.ndarray): (N, K, 2) joint coordinates as stored.
+        visibility (np.ndarray): (N, K) the third ``keypoints`` value as
+            stored (``(0, 0, 0)`` marks an unannotated joint).
         head_boxes (np.ndarray): (N, 4) head boxes ``[x, y, w, h]``.
         ignore_regions (list[np.ndarray]): polygons, each (V, 2) ``(x, y)``.
+        eval_mask (np.ndarray, optional): (N, K) bool, for subset metrics:
+            GT joints where it is False are not positives, and predicted
+            joints assigned to such a GT joint's person are dropped (neither
+            true nor false positives). Person matching still uses every GT
+            joint. None evaluates every joint.
     """
     keypoints: np.ndarray
-    visible: np.ndarray
+    visibility: np.ndarray
     head_boxes: np.ndarray
     ignore_regions: List[np.ndarray] = field(default_factory=list)
+    eval_mask: Optional[np.ndarray] = None
 
 
 @dataclass
@@ -85,20 +111,33 @@ class FramePrediction:
     Attributes:
         keypoints (np.ndarray): (P, K, 2) joint coordinates.
         scores (np.ndarray): (P, K) joint confidence scores.
+        flags (np.ndarray, optional): (P, K) the third ``keypoints`` value
+            of the prediction file (poseval drops ``(0, 0, 0)`` joints).
+            None means the scores (what this package writes).
     """
     keypoints: np.ndarray
     scores: np.ndarray
-
-    @property
-    def present(self) -> np.ndarray:
-        """(P, K) bool: joints that exist for poseval (not ``(0, 0, 0)``)."""
-        zero = (self.keypoints[..., 0] == 0) & (self.keypoints[..., 1] == 0)
-        return ~(zero & (self.scores == 0))
+    flags: Optional[np.ndarray] = None
 
     @classmethod
     def empty(cls, num_keypoints: int = NUM_KEYPOINTS) -> 'FramePrediction':
         return cls(
             np.zeros((0, num_keypoints, 2)), np.zeros((0, num_keypoints)))
+
+
+def joints_exist(keypoints: np.ndarray, third: np.ndarray,
+                 protocol: str) -> np.ndarray:
+    """(N, K) bool: which stored joints the protocol evaluates.
+
+    Args:
+        keypoints (np.ndarray): (N, K, 2) coordinates.
+        third (np.ndarray): (N, K) the third stored value (visibility).
+        protocol (str): ``'poseval'`` or ``'posetrack21'``.
+    """
+    x, y = keypoints[..., 0], keypoints[..., 1]
+    if check_protocol(protocol) == 'poseval':
+        return ~((x == 0) & (y == 0) & (third == 0))
+    return (x > 0) & (y > 0)
 
 
 def head_sizes(head_boxes: np.ndarray) -> np.ndarray:
@@ -109,7 +148,8 @@ def head_sizes(head_boxes: np.ndarray) -> np.ndarray:
 
 def points_in_polygons(points: np.ndarray,
                        polygons: Sequence[np.ndarray]) -> np.ndarray:
-    """Whether each point lies inside any polygon (even-odd ray casting).
+    """Whether each point lies strictly inside any polygon (shapely's
+    ``contains``, as both official tools; boundary points are outside).
 
     Args:
         points (np.ndarray): (M, 2) points ``(x, y)``.
@@ -119,21 +159,16 @@ def points_in_polygons(points: np.ndarray,
         np.ndarray: (M,) bool.
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    inside_any = np.zeros(len(points), dtype=bool)
-    px, py = points[:, 0:1], points[:, 1:2]
+    inside = np.zeros(len(points), dtype=bool)
     for polygon in polygons:
         polygon = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
-        if len(polygon) < 3:
-            continue
-        x1, y1 = polygon[:, 0], polygon[:, 1]
-        x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
-        # (M, V): edges crossing the horizontal line through each point.
-        crosses = (y1 > py) != (y2 > py)
-        with np.errstate(divide='ignore', invalid='ignore'):
-            x_cross = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
-        inside = np.count_nonzero(crosses & (px < x_cross), axis=1) % 2 == 1
-        inside_any |= inside
-    return inside_any
+        try:
+            shape = shapely.Polygon(polygon)
+        except ValueError as error:
+            raise ValueError(f'ignore region with {len(polygon)} points is '
+                             f'not a polygon: {error}') from None
+        inside |= shapely.contains_xy(shape, points[:, 0], points[:, 1])
+    return inside
 
 
 def _outside_ignore(keypoints: np.ndarray,
@@ -150,20 +185,23 @@ def assign_predictions(pck: np.ndarray,
     """Assign predicted poses to GT poses from their PCKh pair scores.
 
     Args:
-        pck (np.ndarray): (P, N) fraction of each GT's annotated joints that
-            each prediction matches.
-        assignment (str): ``'poseval'`` (greedy, as poseval) or
-            ``'hungarian'`` (optimal one-to-one).
+        pck (np.ndarray): (P, N) fraction of each GT's joints that each
+            prediction matches.
+        assignment (str): ``'poseval'`` (greedy, as both official tools) or
+            ``'hungarian'`` (optimal one-to-one; not official).
 
     Returns:
         np.ndarray: (P,) index of the matched GT pose, -1 if unmatched.
     """
     num_pred, num_gt = pck.shape
     gt_of_pred = np.full(num_pred, -1, dtype=np.int64)
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f'assignment must be one of {ASSIGNMENTS}, '
+                         f'got {assignment!r}')
     if num_pred == 0 or num_gt == 0:
         return gt_of_pred
     if assignment == 'poseval':
-        # Same numpy calls (and tie-breaking) as poseval's assignGTmulti.
+        # Same numpy calls (and tie-breaking) as assignGTmulti / PosemAP.
         best_gt = np.argmax(pck, axis=1)
         kept = np.zeros_like(pck)
         rows = np.arange(num_pred)
@@ -173,19 +211,17 @@ def assign_predictions(pck: np.ndarray,
         for gt_idx, pred_idx in enumerate(pred_of_gt):
             if pred_idx >= 0:
                 gt_of_pred[pred_idx] = gt_idx
-    elif assignment == 'hungarian':
+    else:
         rows, cols = linear_sum_assignment(pck, maximize=True)
         for pred_idx, gt_idx in zip(rows, cols):
             if pck[pred_idx, gt_idx] > 0:
                 gt_of_pred[pred_idx] = gt_idx
-    else:
-        raise ValueError(f'assignment must be one of {ASSIGNMENTS}, '
-                         f'got {assignment!r}')
     return gt_of_pred
 
 
 def evaluate_frame(gt: FrameGroundTruth,
                    pred: FramePrediction,
+                   protocol: str = 'poseval',
                    dist_thr: float = 0.5,
                    assignment: str = 'poseval'
                    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -196,18 +232,28 @@ def evaluate_frame(gt: FrameGroundTruth,
         - scores (np.ndarray): (P, K) joint scores of the predictions.
         - labels (np.ndarray): (P, K) bool, True for true-positive joints.
         - has_pred (np.ndarray): (P, K) bool, joints that count as detections.
-        - num_gt (np.ndarray): (K,) number of annotated GT joints.
+        - num_gt (np.ndarray): (K,) number of GT joints (positives).
     """
     gt_kpts = np.asarray(gt.keypoints, dtype=np.float64).reshape(
         -1, NUM_KEYPOINTS, 2)
+    gt_vis = np.asarray(gt.visibility, dtype=np.float64).reshape(
+        -1, NUM_KEYPOINTS)
     pr_kpts = np.asarray(pred.keypoints, dtype=np.float64).reshape(
         -1, NUM_KEYPOINTS, 2)
     scores = np.asarray(pred.scores, dtype=np.float64).reshape(
         -1, NUM_KEYPOINTS)
-    has_gt = np.asarray(gt.visible, dtype=bool).reshape(-1, NUM_KEYPOINTS)
-    has_gt = has_gt & _outside_ignore(gt_kpts, gt.ignore_regions)
-    has_pred = pred.present.reshape(-1, NUM_KEYPOINTS)
-    has_pred = has_pred & _outside_ignore(pr_kpts, gt.ignore_regions)
+    flags = scores if pred.flags is None else np.asarray(
+        pred.flags, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
+    # Both tools drop the ears before anything else (not in their 15 joints).
+    evaluated = np.zeros(NUM_KEYPOINTS, dtype=bool)
+    evaluated[list(EVALUATED_KEYPOINTS)] = True
+    has_gt = joints_exist(gt_kpts, gt_vis, protocol) & evaluated
+    has_gt &= _outside_ignore(gt_kpts, gt.ignore_regions)
+    has_pred = joints_exist(pr_kpts, flags, protocol) & evaluated
+    has_pred &= _outside_ignore(pr_kpts, gt.ignore_regions)
+    eval_mask = None if gt.eval_mask is None else np.asarray(
+        gt.eval_mask, dtype=bool).reshape(has_gt.shape)
+    counted = has_gt if eval_mask is None else has_gt & eval_mask
 
     labels = np.zeros(has_pred.shape, dtype=bool)
     if len(pr_kpts) and len(gt_kpts):
@@ -226,18 +272,24 @@ def evaluate_frame(gt: FrameGroundTruth,
         for pred_idx, gt_idx in enumerate(gt_of_pred):
             if gt_idx >= 0:
                 labels[pred_idx] = match[pred_idx, gt_idx]
-    return scores, labels & has_pred, has_pred, has_gt.sum(axis=0)
+                if eval_mask is not None:
+                    has_pred[pred_idx] &= eval_mask[gt_idx]
+    return scores, labels & has_pred, has_pred, counted.sum(axis=0)
 
 
-def compute_rpc(scores: np.ndarray, labels: np.ndarray,
-                num_positives: float) -> Tuple[np.ndarray, np.ndarray]:
+def compute_rpc(scores: np.ndarray, labels: np.ndarray, num_positives: float,
+                protocol: str = 'poseval') -> Tuple[np.ndarray, np.ndarray]:
     """Precision and recall at each rank of the detections sorted by score.
 
-    Sorting uses poseval's ``argsort()[::-1]`` so ties are broken the same
-    way. Returns (precision, recall), each (D,).
+    Sorting uses the tools' ``argsort()[::-1]`` so ties break the same way.
+    poseval divides recall by ``num_positives`` (NaN when 0), the
+    PoseTrack21 kit by ``max(num_positives, 1)``. Returns (precision,
+    recall), each (D,).
     """
     order = np.asarray(scores).argsort()[::-1]
     true_pos = np.cumsum(np.asarray(labels)[order] == 1)
+    if check_protocol(protocol) == 'posetrack21':
+        num_positives = max(num_positives, 1)
     with np.errstate(divide='ignore', invalid='ignore'):
         recall = true_pos / np.float64(num_positives)
     precision = true_pos / np.arange(1, len(order) + 1)
@@ -245,7 +297,12 @@ def compute_rpc(scores: np.ndarray, labels: np.ndarray,
 
 
 def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
-    """Area under the monotone (VOC) precision envelope, as poseval."""
+    """Area under the monotone precision envelope (the tools' ``VOCap``).
+
+    MMDetection's ``average_precision(mode='area')`` is the same sum, but
+    importing ``mmdet.evaluation`` loads ``mmcv.ops``, which the metric and
+    the standalone evaluator do not otherwise need.
+    """
     mrec = np.concatenate([[0.0], recall, [1.0]])
     mpre = np.concatenate([[0.0], precision, [0.0]])
     mpre = np.maximum.accumulate(mpre[::-1])[::-1]
@@ -254,7 +311,7 @@ def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
 
 
 def summarize_ap(per_joint_ap: np.ndarray) -> 'OrderedDict[str, float]':
-    """Group (K,) per-joint AP into poseval's table (Head ... Ankle, Total)."""
+    """Group (K,) per-joint AP into the official table (Head ... Total)."""
     summary = OrderedDict()
     for name, joints in JOINT_GROUPS.items():
         summary[name] = float(np.mean(per_joint_ap[list(joints)]))
@@ -264,44 +321,32 @@ def summarize_ap(per_joint_ap: np.ndarray) -> 'OrderedDict[str, float]':
     return summary
 
 
-def posetrack_ap(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
-                 dist_thr: float = 0.5,
-                 assignment: str = 'poseval') -> Dict[str, object]:
-    """PoseTrack AP over a set of frames.
+def ap_from_detections(joint_scores: Sequence[np.ndarray],
+                       joint_labels: Sequence[np.ndarray],
+                       num_gt: np.ndarray,
+                       protocol: str = 'poseval') -> Dict[str, object]:
+    """Per-joint AP from pooled detections.
 
     Args:
-        frames: pairs ``(ground truth, predictions)``, one per evaluated
-            frame (use ``FramePrediction.empty()`` for frames without
-            predictions).
-        dist_thr (float): PCKh threshold. Defaults to 0.5.
-        assignment (str): ``'poseval'`` or ``'hungarian'``.
+        joint_scores, joint_labels: K arrays, the scores and TP flags of every
+            detection of each joint type, in frame order.
+        num_gt (np.ndarray): (K,) number of GT joints.
+        protocol (str): ``'poseval'`` or ``'posetrack21'``.
 
     Returns:
         dict: ``'per_joint_ap'`` (K,) in percent (NaN for ears),
         ``'precision'`` and ``'recall'`` (K,) at the last rank (percent),
         ``'num_gt'`` (K,), and ``'summary'`` (OrderedDict Head ... Total).
     """
-    joint_scores: List[List[np.ndarray]] = [[] for _ in range(NUM_KEYPOINTS)]
-    joint_labels: List[List[np.ndarray]] = [[] for _ in range(NUM_KEYPOINTS)]
-    num_gt = np.zeros(NUM_KEYPOINTS, dtype=np.int64)
-    for gt, pred in frames:
-        scores, labels, has_pred, frame_gt = evaluate_frame(
-            gt, pred, dist_thr, assignment)
-        num_gt += frame_gt
-        for k in range(NUM_KEYPOINTS):
-            joint_scores[k].append(scores[has_pred[:, k], k])
-            joint_labels[k].append(labels[has_pred[:, k], k])
-
     per_joint_ap = np.full(NUM_KEYPOINTS, np.nan)
     precision_at_end = np.full(NUM_KEYPOINTS, np.nan)
     recall_at_end = np.full(NUM_KEYPOINTS, np.nan)
     for k in EVALUATED_KEYPOINTS:
-        scores = np.concatenate(joint_scores[k]) if joint_scores[k] else []
-        labels = np.concatenate(joint_labels[k]) if joint_labels[k] else []
         per_joint_ap[k] = precision_at_end[k] = recall_at_end[k] = 0.0
-        if len(scores) == 0:
+        if len(joint_scores[k]) == 0:
             continue
-        precision, recall = compute_rpc(scores, labels, num_gt[k])
+        precision, recall = compute_rpc(joint_scores[k], joint_labels[k],
+                                        num_gt[k], protocol)
         per_joint_ap[k] = voc_ap(recall, precision) * 100
         precision_at_end[k] = precision[-1] * 100
         recall_at_end[k] = recall[-1] * 100
@@ -309,5 +354,39 @@ def posetrack_ap(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
         per_joint_ap=per_joint_ap,
         precision=precision_at_end,
         recall=recall_at_end,
-        num_gt=num_gt,
+        num_gt=np.asarray(num_gt),
         summary=summarize_ap(per_joint_ap))
+
+
+def posetrack_ap(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
+                 protocol: str = 'poseval',
+                 dist_thr: float = 0.5,
+                 assignment: str = 'poseval') -> Dict[str, object]:
+    """PoseTrack AP over a set of evaluated frames.
+
+    Args:
+        frames: pairs ``(ground truth, predictions)``, one per evaluated
+            frame, in the tools' order (videos, then frames in file order);
+            ``FramePrediction.empty()`` for frames without predictions.
+        protocol (str): ``'poseval'`` (PoseTrack2017/2018) or
+            ``'posetrack21'``. Defaults to ``'poseval'``.
+        dist_thr (float): PCKh threshold. Defaults to 0.5.
+        assignment (str): ``'poseval'`` (official) or ``'hungarian'``.
+
+    Returns:
+        dict: see :func:`ap_from_detections`.
+    """
+    check_protocol(protocol)
+    joint_scores: List[List[np.ndarray]] = [[] for _ in range(NUM_KEYPOINTS)]
+    joint_labels: List[List[np.ndarray]] = [[] for _ in range(NUM_KEYPOINTS)]
+    num_gt = np.zeros(NUM_KEYPOINTS, dtype=np.int64)
+    for gt, pred in frames:
+        scores, labels, has_pred, frame_gt = evaluate_frame(
+            gt, pred, protocol, dist_thr, assignment)
+        num_gt += frame_gt
+        for k in range(NUM_KEYPOINTS):
+            joint_scores[k].append(scores[has_pred[:, k], k])
+            joint_labels[k].append(labels[has_pred[:, k], k])
+    return ap_from_detections(
+        [np.concatenate(s) for s in joint_scores],
+        [np.concatenate(lab) for lab in joint_labels], num_gt, protocol)

@@ -1,4 +1,4 @@
-"""PoseTrack mAP metric (official poseval protocol) for MMEngine."""
+"""PoseTrack mAP metric (poseval or PoseTrack21-kit protocol) for MMEngine."""
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -9,7 +9,8 @@ from mmengine.logging import MessageHub, MMLogger
 from mmpose.evaluation.functional import oks_nms
 from mmpose.registry import METRICS
 from mgpose_mm.datasets.posetrack_json import load_videos
-from ..functional.posetrack_ap import ASSIGNMENTS, JOINT_GROUPS, posetrack_ap
+from ..functional.posetrack_ap import (ASSIGNMENTS, JOINT_GROUPS,
+                                       check_protocol, posetrack_ap)
 from .posetrack_results import build_frames, dump_video_predictions
 
 
@@ -21,15 +22,21 @@ def _to_numpy(value) -> np.ndarray:
 
 @METRICS.register_module()
 class PoseTrackAPMetric(BaseMetric):
-    """Per-frame multi-person pose AP of PoseTrack (poseval's ``evaluateAP``).
+    """Per-frame multi-person pose AP of PoseTrack, as the official tools.
+
+    ``protocol='poseval'`` reproduces poseval's ``evaluateAP`` (the
+    PoseTrack2017/2018 numbers), ``protocol='posetrack21'`` the PoseTrack21
+    kit's ``PosemAP``; the rules of each (which GT and predicted joints
+    count, which frames are evaluated, AP of joints without GT) are listed
+    in :mod:`mgpose_mm.evaluation.functional.posetrack_ap`.
 
     Ground truth is read from ``ann_file``; predictions come from the data
     samples (``pred_instances.keypoints`` (N, K, 2) and ``keypoint_scores``
     (N, K) in image coordinates, with ``img_id`` and ``id``). All instances
-    of a frame are evaluated together; frames without predictions count
-    their GT joints as missed. The computation (PCKh@0.5 with head size
-    ``0.6 * ||bbox_head||``, pose assignment, per-joint VOC AP, ignore
-    regions) is in :func:`mgpose_mm.evaluation.functional.posetrack_ap`.
+    of a frame are evaluated together; evaluated frames without predictions
+    count their GT joints as missed. The prediction files written with
+    ``outfile_prefix`` give the same numbers with the official tools and
+    with ``tools/analysis_tools/eval_posetrack.py``.
 
     Reported keys (with the ``posetrack`` prefix): ``Head AP``,
     ``Shoulder AP``, ``Elbow AP``, ``Wrist AP``, ``Hip AP``, ``Knee AP``,
@@ -43,6 +50,8 @@ class PoseTrackAPMetric(BaseMetric):
             files (PoseTrack18 ``annotations/val``, PoseTrack21
             ``posetrack_data/val``) or a list of files. If None, the
             annotation file recorded by the test dataset is used.
+        protocol (str): ``'poseval'`` (PoseTrack2017/2018) or
+            ``'posetrack21'`` (PoseTrack21). Defaults to ``'poseval'``.
         dist_thr (float): PCKh threshold. Defaults to 0.5.
         assignment (str): ``'poseval'`` (greedy, official) or
             ``'hungarian'``. Defaults to ``'poseval'``.
@@ -68,6 +77,7 @@ class PoseTrackAPMetric(BaseMetric):
 
     def __init__(self,
                  ann_file: Optional[Union[str, Sequence[str]]] = None,
+                 protocol: str = 'poseval',
                  dist_thr: float = 0.5,
                  assignment: str = 'poseval',
                  attribute_subsets: bool = False,
@@ -89,6 +99,7 @@ class PoseTrackAPMetric(BaseMetric):
             raise ValueError('format_only=True needs outfile_prefix (the '
                              'directory for the prediction files)')
         self.ann_file = ann_file
+        self.protocol = check_protocol(protocol)
         self.dist_thr = dist_thr
         self.assignment = assignment
         self.attribute_subsets = attribute_subsets
@@ -209,14 +220,14 @@ class PoseTrackAPMetric(BaseMetric):
         if self.format_only:
             return {}
 
-        frames, hard = build_frames(videos, preds_by_image)
+        frames, hard = build_frames(videos, preds_by_image, self.protocol)
         metrics = OrderedDict()
         subsets = [('', frames)]
         if self.attribute_subsets:
             subsets.append(('hard/', [f for f, h in zip(frames, hard) if h]))
         for name, subset in subsets:
             if subset:
-                summary = posetrack_ap(subset, self.dist_thr,
+                summary = posetrack_ap(subset, self.protocol, self.dist_thr,
                                        self.assignment)['summary']
             else:
                 logger.warning(f'PoseTrackAPMetric: no evaluated frames for '
