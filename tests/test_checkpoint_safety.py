@@ -215,6 +215,15 @@ def test_mmengine_checkpoint_loads_safely_and_completely(runner_checkpoint):
         torch.testing.assert_close(safe['state_dict'][key], value)
 
 
+def test_pretrained_init_from_a_runner_checkpoint_without_opt_in(runner_checkpoint):
+    from mmengine.model.weight_init import PretrainedInit
+    full = torch.load(runner_checkpoint, map_location='cpu', weights_only=False)['state_dict']
+    linear = nn.Linear(4, 1)
+    PretrainedInit(checkpoint=runner_checkpoint, prefix='linear.')(linear)
+    torch.testing.assert_close(linear.weight, full['linear.weight'], rtol=0, atol=0)
+    torch.testing.assert_close(linear.bias, full['linear.bias'], rtol=0, atol=0)
+
+
 def test_runner_resumes_without_opt_in(runner_checkpoint, tmp_path):
     runner = _toy_runner(tmp_path, max_epochs=3, resume=True, load_from=runner_checkpoint)
     runner.train()

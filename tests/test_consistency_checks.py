@@ -4,7 +4,6 @@ import json
 import os.path as osp
 
 import cv2
-import numpy as np
 import pytest
 
 from conftest import TINY_CONFIG

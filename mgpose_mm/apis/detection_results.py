@@ -78,8 +78,8 @@ def _video_frames_from_ann_file(ann_file: str, video: Optional[str],
             images, videos = hinted, [video_of(hinted[0])]
         if len(videos) > 1:
             raise InputDataError(f'annotation file {ann_file} holds {len(videos)} videos '
-                             f'({", ".join(videos[:5])}...): choose one with video= '
-                             '(demo: --video-id)')
+                                 f'({", ".join(videos[:5])}...): choose one with video= '
+                                 '(demo: --video-id)')
     id_to_frame, frame_to_id = {}, {}
     for image in images:
         match = _FRAME_NUMBER.search(image['file_name'])
@@ -87,8 +87,9 @@ def _video_frames_from_ann_file(ann_file: str, video: Optional[str],
             raise InputDataError(f'{ann_file}: no frame number in file_name {image["file_name"]!r}')
         frame = int(match.group(1))
         if frame in frame_to_id:
-            raise InputDataError(f'{ann_file}: images {frame_to_id[frame]} and {image["id"]} are both '
-                             f'frame {frame}; choose one video with video= (demo: --video-id)')
+            raise InputDataError(
+                f'{ann_file}: images {frame_to_id[frame]} and {image["id"]} are both frame '
+                f'{frame}; choose one video with video= (demo: --video-id)')
         frame_to_id[frame] = image['id']
         id_to_frame[image['id']] = frame
     return id_to_frame
@@ -98,8 +99,8 @@ def decode_posetrack_frame_id(image_id: int) -> Tuple[str, int]:
     """``(vid_id, frame_index)`` of a PoseTrack ``frame_id`` ``int(f"1{vid_id}{frame:04d}")``."""
     text = str(int(image_id))
     if len(text) < 6 or text[0] != '1':
-        raise InputDataError(f'image_id {image_id} does not follow the PoseTrack frame_id convention '
-                         '1<vid_id><frame:04d>; pass image_ids or ann_file instead')
+        raise InputDataError(f'image_id {image_id} does not follow the PoseTrack frame_id '
+                             'convention 1<vid_id><frame:04d>; pass image_ids or ann_file instead')
     return text[1:-4], int(text[-4:])
 
 
@@ -112,8 +113,8 @@ def _video_frames_from_ids(detections, video: Optional[str], video_hint: Optiona
         video = hinted[0]
     if video is None and len(videos) > 1:
         raise InputDataError(f'{det_file} holds detections of {len(videos)} videos '
-                         f'(vid_id {", ".join(videos[:5])}...): choose one with video= '
-                         '(demo: --video-id)')
+                             f'(vid_id {", ".join(videos[:5])}...): choose one with video= '
+                             '(demo: --video-id)')
     return {image_id: frame for image_id, (vid, frame) in decoded.items()
             if video is None or vid == str(video)}
 

@@ -198,7 +198,7 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
             files = image_files_in(path)
             if not files:
                 raise InputDataError(f'input folder {path} holds no image file '
-                                 f'({", ".join(IMAGE_EXTENSIONS)})')
+                                     f'({", ".join(IMAGE_EXTENSIONS)})')
             frames = ImageFileFrames(files, name=path)
         elif not osp.exists(path):
             raise FileNotFoundError(f'input not found: {path}')

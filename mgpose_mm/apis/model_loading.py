@@ -2,7 +2,7 @@
 import copy
 import os.path as osp
 from pathlib import Path
-from typing import Dict, Optional, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import torch.nn as nn
 from mmengine.config import Config

@@ -22,14 +22,14 @@ def check_frame_offsets(frame_offsets: Sequence[int]) -> Tuple[int, ...]:
     if not offsets or not all(
             isinstance(o, (int, np.integer)) for o in offsets):
         raise ConfigValueError('frame_offsets must be a non-empty sequence of ints, '
-                         f'got {frame_offsets!r}')
+                               f'got {frame_offsets!r}')
     offsets = tuple(int(o) for o in offsets)
     if 0 not in offsets:
         raise ConfigValueError('frame_offsets must contain 0 (the key frame), got '
-                         f'{offsets}')
+                               f'{offsets}')
     if any(b <= a for a, b in zip(offsets, offsets[1:])):
         raise ConfigValueError('frame_offsets must be strictly increasing (frames '
-                         f'are ordered by time), got {offsets}')
+                               f'are ordered by time), got {offsets}')
     return offsets
 
 
