@@ -79,8 +79,10 @@ def mmengine_checkpoint_globals() -> List:
     - the message hub's :class:`HistoryBuffer` and its statistics methods (through a restricted
       ``getattr``);
     - NumPy arrays, scalars and dtypes (``dataset_meta``, the message hub's ``eta`` and
-      histories), also under NumPy 1.x's ``numpy.core`` names of files saved with NumPy 1.x;
-      dtypes are the numeric and boolean ones (no object or string arrays).
+      histories), also under NumPy 1.x's ``numpy.core`` names of files saved with NumPy 1.x.
+      A ``tools/train.py`` checkpoint of the tiny config needs the dtype classes of uint8,
+      int64, float32 and float64; all numeric and boolean dtype classes are allowed (they only
+      describe data), no object or string dtype.
 
     Optimizer and scheduler states are tensors, numbers, lists and ``Counter``, which torch allows.
     """
