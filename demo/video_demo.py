@@ -22,13 +22,18 @@ import torch
 from mgpose_mm.apis import (DetectionResultsBoxes, IoUTracker, MMDetBoxes,
                             init_video_pose_model, open_frame_source, run_video_pose)
 from mgpose_mm.apis.frame_sources import IMAGE_EXTENSIONS
+from mgpose_mm.errors import run_cli
 
 
 def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('pose_config', help='Config file for pose')
     parser.add_argument('pose_checkpoint', nargs='?', default=None,
-                        help='Checkpoint file for pose (omit for random weights)')
+                        help='Checkpoint file or http(s):// URL for pose (omit for random weights)')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='allow a full unpickle of pose/detector checkpoints that hold other '
+                        'Python objects than weights and MMEngine checkpoint data; this runs any '
+                        'code in the file, so use it only for files from a source you trust')
     parser.add_argument('--input', type=str, required=True,
                         help='Video file, folder of frames, or image file')
     parser.add_argument('--det-config', help='Config file for detection (MMDetection)')
@@ -92,7 +97,8 @@ def build_box_source(args):
             bbox_thr=args.bbox_thr, nms_thr=args.nms_thr)
     return MMDetBoxes(args.det_config, args.det_checkpoint, device=args.device,
                       det_cat_id=0 if args.det_cat_id is None else args.det_cat_id,
-                      bbox_thr=args.bbox_thr, nms_thr=args.nms_thr)
+                      bbox_thr=args.bbox_thr, nms_thr=args.nms_thr,
+                      trust_checkpoint=args.trust_checkpoint)
 
 
 def output_paths(args, frames):
@@ -115,7 +121,8 @@ def main(argv=None):
     box_source = build_box_source(args)
     if args.pose_checkpoint is None:
         warnings.warn('no pose checkpoint given: the pose model has random weights')
-    model = init_video_pose_model(args.pose_config, args.pose_checkpoint, device=args.device)
+    model = init_video_pose_model(args.pose_config, args.pose_checkpoint, device=args.device,
+                                  trust_checkpoint=args.trust_checkpoint)
     out_vis, out_json = output_paths(args, frames)
     summary = run_video_pose(
         model, frames, box_source, out_video=out_vis, out_json=out_json,
@@ -133,4 +140,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

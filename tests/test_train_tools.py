@@ -135,7 +135,59 @@ def test_test_tool_reports_posetrack_table_and_rejects_missing_checkpoint(small_
 
     proc = subprocess.run([sys.executable, 'tools/test.py', TINY_CONFIG, str(tmp_path / 'nope.pth')],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode != 0 and 'checkpoint file not found' in proc.stderr
+    assert proc.returncode == 1 and 'checkpoint file not found' in proc.stderr
+    assert 'Traceback' not in proc.stderr
+
+
+def run_test_tool_expecting_error(args):
+    """Run tools/test.py; return its one-line error (exit 1, no traceback)."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
+    proc = subprocess.run([sys.executable, 'tools/test.py', *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith('test.py: error: '), last
+    return last
+
+
+def test_test_tool_refuses_wrong_untrusted_and_inconsistent_input(small_data, tmp_path):
+    from test_apis import SINGLE_FRAME_CONFIG, save_tiny_checkpoint
+    from test_checkpoint_safety import save_malicious
+    options = small_run_options(small_data, tmp_path / 'test', max_epochs=1)
+    # a checkpoint of another config: refused (MMEngine alone only logs a warning and evaluates)
+    other = save_tiny_checkpoint(str(tmp_path / 'single_frame.pth'), SINGLE_FRAME_CONFIG)
+    error = run_test_tool_expecting_error([TINY_CONFIG, other, *options])
+    assert 'single_frame.pth does not match the model' in error and 'frame_embed' in error
+    assert '--cfg-options' in error
+    # a checkpoint whose unpickling would create a file: refused, the file is not created
+    marker = tmp_path / 'created_by_unpickling'
+    evil = save_malicious(tmp_path / 'evil.pth', marker)
+    error = run_test_tool_expecting_error([TINY_CONFIG, evil, *options])
+    assert 'io.open' in error and '--trust-checkpoint' in error
+    assert not marker.exists()
+    # the model's key frame disagrees with the data's frame_offsets (-1, 0, 1)
+    tiny = save_tiny_checkpoint(str(tmp_path / 'tiny.pth'))
+    error = run_test_tool_expecting_error(
+        [TINY_CONFIG, tiny, *options, 'model.backbone.key_frame_index=0'])
+    assert 'key frame at index 1' in error and 'model.backbone.key_frame_index=0' in error
+
+
+def test_test_tool_loads_http_checkpoint(small_data, tmp_path):
+    from test_apis import save_tiny_checkpoint
+    from test_checkpoint_safety import serve_folder
+    www = tmp_path / 'www'
+    www.mkdir()
+    save_tiny_checkpoint(str(www / 'tiny_http.pth'))
+    with serve_folder(www) as base_url:
+        out = run_tool([sys.executable, 'tools/test.py', TINY_CONFIG, f'{base_url}/tiny_http.pth',
+                        '--out', str(tmp_path / 'metrics.json'),
+                        *small_run_options(small_data, tmp_path / 'test', max_epochs=1)],
+                       env_extra=dict(TORCH_HOME=str(tmp_path / 'torch_home')))
+    assert osp.isfile(tmp_path / 'torch_home' / 'hub' / 'checkpoints' / 'tiny_http.pth')
+    assert 'posetrack/Total AP' in out
+    with open(tmp_path / 'metrics.json') as f:
+        assert 0 <= json.load(f)['posetrack/Total AP'] <= 100
 
 
 def test_atomic_checkpoint_write_keeps_previous_file(tmp_path, monkeypatch):

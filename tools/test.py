@@ -9,14 +9,22 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
-from mgpose_mm.engine import setup_cpu_distributed
+from mgpose_mm.engine import StrictCheckpointHook, setup_cpu_distributed, trusted_checkpoints
+from mgpose_mm.errors import run_cli
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
         description='MMPose test (and eval) model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file or http(s):// URL; its weights must '
+                        'match the model of the config exactly')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='allow a full unpickle of a checkpoint that holds other Python objects than '
+        'weights and MMEngine checkpoint data; this runs any code in the file, so use it only '
+        'for files from a source you trust')
     parser.add_argument(
         '--work-dir', help='the directory to save evaluation results')
     parser.add_argument('--out', help='the file to save metric results.')
@@ -143,7 +151,7 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
+    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
 
     # load config
@@ -155,6 +163,8 @@ def main():
 
     # build the runner from config
     runner = Runner.from_cfg(cfg)
+    # a checkpoint of another config must not load partially (MMEngine only logs a warning)
+    runner.register_hook(StrictCheckpointHook(f'checkpoint {args.checkpoint}'))
 
     if args.out:
 
@@ -167,8 +177,9 @@ def main():
         runner.register_hook(SaveMetricHook(), 'LOWEST')
 
     # start testing
-    runner.test()
+    with trusted_checkpoints(args.trust_checkpoint):
+        runner.test()
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -7,7 +7,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
-from mgpose_mm.engine import setup_cpu_distributed
+from mgpose_mm.engine import setup_cpu_distributed, trusted_checkpoints
+from mgpose_mm.errors import run_cli
 
 
 def parse_args():
@@ -22,6 +23,12 @@ def parse_args():
         help='If specify checkpint path, resume from it, while if not '
         'specify, try to auto resume from the latest checkpoint '
         'in the work directory.')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='allow a full unpickle of a checkpoint (--resume, load_from, pretrained init_cfg) '
+        'that holds other Python objects than weights and MMEngine checkpoint data; this runs '
+        'any code in the file, so use it only for files from a source you trust')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -161,8 +168,9 @@ def main():
     runner = Runner.from_cfg(cfg)
 
     # start training
-    runner.train()
+    with trusted_checkpoints(args.trust_checkpoint):
+        runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

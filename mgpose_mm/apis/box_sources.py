@@ -15,7 +15,9 @@ from mmengine.registry import DefaultScope
 
 from mmpose.evaluation.functional import nms
 
-from .detection_results import load_detection_results
+from mgpose_mm.engine import trusted_checkpoints
+from mgpose_mm.errors import InputDataError
+from .detection_results import load_detection_frames, match_frames
 
 Boxes = Tuple[np.ndarray, np.ndarray]
 
@@ -63,6 +65,9 @@ def clip_boxes_to_image(bboxes: np.ndarray, scores: np.ndarray, image_shape: Tup
 
 class BoxSource:
     """Base class of the per-frame person box sources."""
+
+    def start(self, frames) -> None:
+        """Called with the :class:`~mgpose_mm.apis.FrameSource` before its first frame."""
 
     def __call__(self, frame_index: int, frame: np.ndarray) -> Boxes:
         raise TypeError(f'{type(self).__name__} does not implement __call__')
@@ -132,10 +137,26 @@ class DetectionResultsBoxes(BoxSource):
                  category_id: int = 1, bbox_thr: Optional[float] = None,
                  nms_thr: Optional[float] = None, video_hint: Optional[str] = None):
         self.det_file = det_file
-        self.by_frame = load_detection_results(det_file, ann_file=ann_file, video=video,
-                                               image_ids=image_ids, category_id=category_id,
-                                               video_hint=video_hint)
+        self.by_number, self.video_numbers = load_detection_frames(
+            det_file, ann_file=ann_file, video=video, image_ids=image_ids,
+            category_id=category_id, video_hint=video_hint)
+        # frame numbers are taken as positions until start() sees the input
+        self.by_frame = dict(self.by_number)
+        self.expected_frames = None
         self.bbox_thr, self.nms_thr = bbox_thr, nms_thr
+
+    def start(self, frames) -> None:
+        """Place the detections' frame numbers on the frames of ``frames`` (a FrameSource), the
+        same way for folders, image lists and videos (see :mod:`.detection_results`)."""
+        file_numbers = frames.frame_numbers()
+        count = frames.num_frames if file_numbers is None else len(file_numbers)
+        names = [frames.frame_name(i) for i in range(count or 0)]
+        index_of = match_frames(list(self.by_number), file_numbers, self.video_numbers, names,
+                                self.det_file, frames.name)
+        self.by_frame = {index_of[number]: boxes for number, boxes in self.by_number.items()}
+        self.expected_frames = (len(self.video_numbers)
+                                if self.video_numbers is not None and file_numbers is None
+                                else None)
 
     def __call__(self, frame_index: int, frame: np.ndarray) -> Boxes:
         if frame_index not in self.by_frame:
@@ -144,10 +165,16 @@ class DetectionResultsBoxes(BoxSource):
         return select_boxes(bboxes.copy(), scores.copy(), self.bbox_thr, self.nms_thr)
 
     def finish(self, num_frames: int) -> None:
+        if self.expected_frames is not None and num_frames != self.expected_frames:
+            raise InputDataError(
+                f'the annotation file lists {self.expected_frames} frames of the video but the '
+                f'input has {num_frames}: frames cannot be matched by position; give the frames '
+                'as a folder of numbered image files')
         beyond = sorted(index for index in self.by_frame if index >= num_frames)
         if beyond:
-            raise ValueError(f'{self.det_file} has detections for frame {beyond[0]} but the input '
-                             f'has only {num_frames} frames: detections and input do not match')
+            raise InputDataError(
+                f'{self.det_file} has detections for frame {beyond[0]} but the input has only '
+                f'{num_frames} frames: detections and input do not match')
 
 
 class MMDetBoxes(BoxSource):
@@ -162,10 +189,14 @@ class MMDetBoxes(BoxSource):
         device (str): Defaults to ``'cpu'``.
         det_cat_id (int): person label of the detector (0 for COCO). Defaults to 0.
         bbox_thr (float): Defaults to 0.3. nms_thr (float): Defaults to 0.3.
+        trust_checkpoint (bool): allow a full unpickle of a detector checkpoint holding other
+            types than weights and MMEngine checkpoint data (it can run code from the file).
+            Defaults to False.
     """
 
     def __init__(self, det_config, det_checkpoint: Optional[str] = None, device: str = 'cpu',
-                 det_cat_id: int = 0, bbox_thr: float = 0.3, nms_thr: float = 0.3):
+                 det_cat_id: int = 0, bbox_thr: float = 0.3, nms_thr: float = 0.3,
+                 trust_checkpoint: bool = False):
         from mmdet.apis import init_detector
 
         from mmpose.utils import adapt_mmdet_pipeline
@@ -173,10 +204,11 @@ class MMDetBoxes(BoxSource):
             detector = det_config
         else:
             for path, what in ((det_config, 'config'), (det_checkpoint, 'checkpoint')):
-                if isinstance(path, str) and not osp.isfile(path):
+                if isinstance(path, str) and '://' not in path and not osp.isfile(path):
                     raise FileNotFoundError(f'detector {what} not found: {path}')
             # init_detector switches the global default scope to mmdet: keep it local
-            with DefaultScope.overwrite_default_scope('mmdet'):
+            with DefaultScope.overwrite_default_scope('mmdet'), \
+                    trusted_checkpoints(trust_checkpoint):
                 detector = init_detector(det_config, det_checkpoint, device=device)
         detector.cfg = adapt_mmdet_pipeline(detector.cfg)
         self.detector = detector

@@ -13,8 +13,11 @@ from typing import Iterator, List, Optional, Sequence
 import cv2
 import numpy as np
 
+from mgpose_mm.errors import InputDataError, InputFileError
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 DEFAULT_FPS = 25.0
+_FRAME_NUMBER = re.compile(r'(\d+)\.[^./\\]+$')
 
 
 def _natural_key(name: str):
@@ -43,15 +46,21 @@ class FrameSource:
         """An identifier of frame ``index`` (a file path where there is one)."""
         return f'{self.name}#{index:06d}'
 
+    def frame_numbers(self) -> Optional[List[Optional[int]]]:
+        """Per frame, the number at the end of its file name (None for a name without one);
+        None when the frames have no file names (video, arrays): they are known by position."""
+        return None
+
     def _checked(self, frame, index: int, first_shape) -> np.ndarray:
         if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3:
             shape = getattr(frame, 'shape', type(frame).__name__)
             raise ValueError(f'frame {index} of {self.name} is not an HxWx3 BGR image '
                              f'(got {shape})')
         if first_shape is not None and frame.shape != first_shape:
-            raise ValueError(f'frame {index} of {self.name} ({self.frame_name(index)}) has shape '
-                             f'{frame.shape}, the first frame has {first_shape}; all frames of '
-                             'a video must share one size')
+            raise InputDataError(
+                f'frame {index} of {self.name} ({self.frame_name(index)}) has shape '
+                f'{frame.shape}, the first frame has {first_shape}; all frames of a video must '
+                'share one size')
         return frame if frame.dtype == np.uint8 else np.clip(frame, 0, 255).astype(np.uint8)
 
 
@@ -69,10 +78,11 @@ class VideoFileFrames(FrameSource):
         capture = cv2.VideoCapture(path)
         try:
             if not capture.isOpened():
-                raise IOError(f'cannot open video file {path} (unreadable or not a video)')
+                raise InputFileError(f'cannot open video file {path} (unreadable or not a video)')
             ok, _ = capture.read()
             if not ok:
-                raise IOError(f'video file {path} has no decodable frame (empty or corrupt)')
+                raise InputFileError(
+                    f'video file {path} has no decodable frame (empty or corrupt)')
             fps = capture.get(cv2.CAP_PROP_FPS)
             count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         finally:
@@ -83,7 +93,7 @@ class VideoFileFrames(FrameSource):
     def __iter__(self) -> Iterator[np.ndarray]:
         capture = cv2.VideoCapture(self.name)
         if not capture.isOpened():
-            raise IOError(f'cannot open video file {self.name}')
+            raise InputFileError(f'cannot open video file {self.name}')
         first_shape = None
         index = 0
         try:
@@ -98,7 +108,8 @@ class VideoFileFrames(FrameSource):
         finally:
             capture.release()
         if index == 0:
-            raise IOError(f'video file {self.name} has no decodable frame (empty or corrupt)')
+            raise InputFileError(
+                f'video file {self.name} has no decodable frame (empty or corrupt)')
 
 
 class ImageFileFrames(FrameSource):
@@ -115,12 +126,19 @@ class ImageFileFrames(FrameSource):
     def frame_name(self, index: int) -> str:
         return self.paths[index]
 
+    def frame_numbers(self) -> List[Optional[int]]:
+        numbers = []
+        for path in self.paths:
+            match = _FRAME_NUMBER.search(osp.basename(path))
+            numbers.append(int(match.group(1)) if match else None)
+        return numbers
+
     def __iter__(self) -> Iterator[np.ndarray]:
         first_shape = None
         for index, path in enumerate(self.paths):
             frame = cv2.imread(path, cv2.IMREAD_COLOR)
             if frame is None:
-                raise IOError(f'cannot read image file {path}')
+                raise InputFileError(f'cannot read image file {path}')
             frame = self._checked(frame, index, first_shape)
             first_shape = first_shape or frame.shape
             yield frame
@@ -161,8 +179,9 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
     arrays or an existing source.
 
     Args:
-        source: path (video file, folder with image files, image file), a sequence of HxWx3
-            BGR arrays, or a :class:`FrameSource`.
+        source: path (video file, folder with image files, image file), a list of image file
+            paths (frames in the given order), a sequence of HxWx3 BGR arrays, or a
+            :class:`FrameSource`.
         fps (float, optional): frame rate for folders, images and arrays (default 25); for a video
             it overrides the container's rate.
 
@@ -178,8 +197,8 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
         if osp.isdir(path):
             files = image_files_in(path)
             if not files:
-                raise ValueError(f'input folder {path} holds no image file '
-                                 f'({", ".join(IMAGE_EXTENSIONS)})')
+                raise InputDataError(f'input folder {path} holds no image file '
+                                     f'({", ".join(IMAGE_EXTENSIONS)})')
             frames = ImageFileFrames(files, name=path)
         elif not osp.exists(path):
             raise FileNotFoundError(f'input not found: {path}')
@@ -188,6 +207,13 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
             frames = ImageFileFrames([path], name=path)
         else:
             frames = VideoFileFrames(path)
+    elif isinstance(source, (list, tuple)) and source and \
+            all(isinstance(item, (str, os.PathLike)) for item in source):
+        paths = [str(item) for item in source]
+        missing = [path for path in paths if not osp.isfile(path)]
+        if missing:
+            raise FileNotFoundError(f'input image(s) not found: {", ".join(missing[:3])}')
+        frames = ImageFileFrames(paths, name='image list')
     elif isinstance(source, np.ndarray) and source.ndim == 3:
         frames = ArrayFrames([source], name='image')
     elif isinstance(source, np.ndarray) and source.ndim == 4 or hasattr(source, '__iter__'):

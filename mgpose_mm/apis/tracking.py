@@ -37,6 +37,10 @@ class IoUTracker:
             raise ValueError(f'max_age must be >= 0, got {max_age}')
         self.iou_thr = iou_thr
         self.max_age = max_age
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every track; ids start again from 0 (the start of a new video)."""
         self.tracks: List[_Track] = []
         self.next_id = 0
 

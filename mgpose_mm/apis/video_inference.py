@@ -1,4 +1,5 @@
 """Streaming video pose inference: frames -> person boxes -> tracks -> clips -> keypoints."""
+import copy
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional
 
@@ -53,8 +54,10 @@ class VideoPoseInferencer:
         model (nn.Module): from :func:`init_video_pose_model`.
         box_source (BoxSource): person boxes per frame.
         batch_size (int): clips per forward pass. Defaults to 16.
-        tracker (IoUTracker, optional): Defaults to ``IoUTracker()`` (IoU 0.3, max age 5);
-            a new one per call when None.
+        tracker (IoUTracker, optional): the tracker settings. Tracks are per video: every call
+            tracks with a fresh copy of it (reset, ids from 0), so no track of one video reaches
+            the next and ``tracker`` itself is left unchanged. Defaults to ``IoUTracker()``
+            (IoU 0.3, max age 5).
     """
 
     def __init__(self, model: nn.Module, box_source: BoxSource, batch_size: int = 16,
@@ -72,7 +75,9 @@ class VideoPoseInferencer:
     def __call__(self, source) -> Iterator[FramePrediction]:
         """Predictions of every frame of ``source`` (anything :func:`open_frame_source` takes)."""
         frames: FrameSource = open_frame_source(source)
-        tracker = self.tracker or IoUTracker()
+        tracker = copy.deepcopy(self.tracker) if self.tracker is not None else IoUTracker()
+        tracker.reset()
+        self.box_source.start(frames)
         buffer: Dict[int, np.ndarray] = {}
         people: Dict[int, tuple] = {}  # frame -> (bboxes, scores, track_ids)
         pending: List[_PendingFrame] = []

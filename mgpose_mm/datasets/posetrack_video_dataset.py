@@ -11,6 +11,7 @@ from xtcocotools.coco import COCO
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 from mmpose.structures.bbox import bbox_xywh2xyxy
+from mgpose_mm.errors import ConfigValueError
 
 _FRAME_FILE = re.compile(r'^(?P<stem>.*?)(?P<number>\d+)(?P<ext>\.[^./]+)$')
 
@@ -20,15 +21,15 @@ def check_frame_offsets(frame_offsets: Sequence[int]) -> Tuple[int, ...]:
     offsets = tuple(frame_offsets)
     if not offsets or not all(
             isinstance(o, (int, np.integer)) for o in offsets):
-        raise ValueError('frame_offsets must be a non-empty sequence of ints, '
-                         f'got {frame_offsets!r}')
+        raise ConfigValueError('frame_offsets must be a non-empty sequence of ints, '
+                               f'got {frame_offsets!r}')
     offsets = tuple(int(o) for o in offsets)
     if 0 not in offsets:
-        raise ValueError('frame_offsets must contain 0 (the key frame), got '
-                         f'{offsets}')
+        raise ConfigValueError('frame_offsets must contain 0 (the key frame), got '
+                               f'{offsets}')
     if any(b <= a for a, b in zip(offsets, offsets[1:])):
-        raise ValueError('frame_offsets must be strictly increasing (frames '
-                         f'are ordered by time), got {offsets}')
+        raise ConfigValueError('frame_offsets must be strictly increasing (frames '
+                               f'are ordered by time), got {offsets}')
     return offsets
 
 

@@ -45,13 +45,17 @@ class HeatmapExportWrapper(nn.Module):
 
 
 def load_pose_model(config: str, checkpoint: Optional[str] = None, eps: Optional[float] = None,
-                    device: str = 'cpu') -> nn.Module:
+                    device: str = 'cpu', trust_checkpoint: bool = False) -> nn.Module:
     """Build the config's model (pretrained ``init_cfg`` removed), load ``checkpoint`` strictly and
-    optionally override epsilon (``model.neck.prune_ratio``). Returns the model in eval mode."""
+    optionally override epsilon (``model.neck.prune_ratio``). Returns the model in eval mode.
+    ``trust_checkpoint`` allows a full unpickle of a checkpoint holding other types than weights
+    and MMEngine checkpoint data (see :mod:`mgpose_mm.engine.safe_checkpoint_io`)."""
     import mgpose_mm  # noqa: F401
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
     from mmpose.registry import MODELS
+
+    from mgpose_mm.engine import trusted_checkpoints
 
     cfg, model_cfg = model_config(ModelSpec('export', 'export', config, 'ftp-pose', prune_ratio=eps))
     selector = model_cfg.get('neck', {}).get('selector', 'none')
@@ -66,7 +70,8 @@ def load_pose_model(config: str, checkpoint: Optional[str] = None, eps: Optional
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        with trusted_checkpoints(trust_checkpoint):
+            load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     return model.to(device).eval()
 
 

@@ -1,5 +1,13 @@
+from .checkpoint_match import (StrictCheckpointHook, check_state_dict_matches,
+                               checkpoint_state_dict)
 from .cpu_distributed import CPUDistributedDataParallel, setup_cpu_distributed
-from .safe_checkpoint_io import AtomicLocalBackend, load_from_trusted_local
+from .layer_decay_constructor import ViTLayerDecayOptimWrapperConstructor
+from .safe_checkpoint_io import (AtomicLocalBackend, checkpoints_trusted, load_from_safe_http,
+                                 load_from_safe_local, mmengine_checkpoint_globals,
+                                 safe_torch_load, trusted_checkpoints)
 
-__all__ = ['AtomicLocalBackend', 'load_from_trusted_local', 'CPUDistributedDataParallel',
-           'setup_cpu_distributed']
+__all__ = ['AtomicLocalBackend', 'load_from_safe_local', 'load_from_safe_http', 'safe_torch_load',
+           'mmengine_checkpoint_globals', 'trusted_checkpoints', 'checkpoints_trusted',
+           'CPUDistributedDataParallel', 'setup_cpu_distributed', 'StrictCheckpointHook',
+           'check_state_dict_matches', 'checkpoint_state_dict',
+           'ViTLayerDecayOptimWrapperConstructor']

@@ -19,6 +19,7 @@ import torch  # noqa: E402
 
 from mgpose_mm.deployment import (clip_shape, export_onnx, load_pose_model, onnx_op_counts,  # noqa: E402
                                   verify_onnx)
+from mgpose_mm.errors import run_cli  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -27,6 +28,9 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint',
                         help="checkpoint file, or 'none' for random weights (testing only)")
     parser.add_argument('--output-file', required=True, help='destination .onnx file')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='allow a full unpickle of a checkpoint that holds other Python '
+                        'objects than weights and MMEngine checkpoint data (runs any code in it)')
     parser.add_argument('--eps', type=float, default=None,
                         help='pruning ratio baked into the graph '
                         "(default: the config's model.neck.prune_ratio)")
@@ -44,7 +48,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     checkpoint = None if args.checkpoint.lower() == 'none' else args.checkpoint
-    model = load_pose_model(args.config, checkpoint, eps=args.eps)
+    model = load_pose_model(args.config, checkpoint, eps=args.eps,
+                            trust_checkpoint=args.trust_checkpoint)
     shape = clip_shape(model, args.batch_size)
     print(f'exporting {args.config} (eps={model.neck.prune_ratio if model.with_neck else 0:g}, '
           f'input {shape}) to {args.output_file}')
@@ -64,4 +69,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

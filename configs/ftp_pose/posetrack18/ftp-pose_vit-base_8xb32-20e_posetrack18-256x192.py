@@ -4,20 +4,22 @@ _base_ = ['../../_base_/default_runtime.py']
 # runtime
 train_cfg = dict(max_epochs=20, val_interval=1)
 
-# optimizer: AdamW with layer-wise lr decay over the 12 ViT layers (new modules at the full lr)
+# optimizer: AdamW with layer-wise lr decay over the 12 ViT layers (new modules at the full lr);
+# no weight decay on the position and frame embeddings, norms and biases (as ViTPose intends).
+# MMPose's LayerDecayOptimWrapperConstructor ignores these paramwise options; ours applies both.
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.1),
     paramwise_cfg=dict(
         num_layers=12,
         layer_decay_rate=0.75,
+        norm_decay_mult=0.0,
+        bias_decay_mult=0.0,
         custom_keys={
-            'bias': dict(decay_multi=0.0),
             'pos_embed': dict(decay_mult=0.0),
             'frame_embed': dict(decay_mult=0.0),
-            'norm': dict(decay_mult=0.0),
         },
     ),
-    constructor='LayerDecayOptimWrapperConstructor',
+    constructor='ViTLayerDecayOptimWrapperConstructor',
     clip_grad=dict(max_norm=1.0, norm_type=2),
 )
 

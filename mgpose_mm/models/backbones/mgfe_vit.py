@@ -9,6 +9,7 @@ from mmpretrain.models.utils import resize_pos_embed
 from torch import Tensor
 
 from mmpose.registry import MODELS
+from mgpose_mm.errors import ConfigValueError
 from ..utils import VideoTokens
 
 
@@ -54,14 +55,14 @@ class MGFEViT(VisionTransformer):
         kwargs.update(with_cls_token=False, out_type='featmap')
         super().__init__(**kwargs)
         if num_frames < 1:
-            raise ValueError(f'MGFEViT: num_frames must be >= 1, got {num_frames}')
+            raise ConfigValueError(f'MGFEViT: num_frames must be >= 1, got {num_frames}')
         if not 0 <= key_frame_index < num_frames:
-            raise ValueError(f'MGFEViT: key_frame_index={key_frame_index} is outside the clip of '
-                             f'num_frames={num_frames} frames')
+            raise ConfigValueError(f'MGFEViT: key_frame_index={key_frame_index} is outside the '
+                                   f'clip of num_frames={num_frames} frames')
         if not 0 <= prune_layer <= self.num_layers:
-            raise ValueError(f'MGFEViT: prune_layer must be in [0, {self.num_layers}], got {prune_layer}')
+            raise ConfigValueError(f'MGFEViT: prune_layer must be in [0, {self.num_layers}], got {prune_layer}')
         if fine_stride not in (4, 8):
-            raise ValueError(f'MGFEViT: fine_stride must be 4 or 8, got {fine_stride}')
+            raise ConfigValueError(f'MGFEViT: fine_stride must be 4 or 8, got {fine_stride}')
         self.num_frames = num_frames
         self.key_frame_index = key_frame_index
         self.prune_layer = prune_layer
@@ -80,9 +81,10 @@ class MGFEViT(VisionTransformer):
         if clips.dim() != 5 or clips.shape[2] != 3:
             raise ValueError(f'MGFEViT expects clips of shape (B, T, 3, H, W), got {tuple(clips.shape)}')
         if clips.shape[1] != self.num_frames:
-            raise ValueError(f'MGFEViT: the data gives clips of T={clips.shape[1]} frames but '
-                             f'backbone.num_frames={self.num_frames}; make the dataset frame_offsets '
-                             'and the model num_frames agree')
+            raise ConfigValueError(
+                f'MGFEViT: the data gives clips of T={clips.shape[1]} frames but '
+                f'backbone.num_frames={self.num_frames}; make the dataset frame_offsets and the '
+                'model num_frames agree')
 
     def forward_frames(self, clips: Tensor) -> VideoTokens:
         """Embed every frame and run the per-frame layers ``0..prune_layer-1``.

@@ -1,11 +1,11 @@
 """Top-down pose estimator for person clips."""
-from typing import Tuple
+from typing import List, Optional, Tuple
 
 from torch import Tensor
 
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
-from ..utils import VideoTokens
+from ..utils import VideoTokens, check_clip_layout
 
 
 @MODELS.register_module()
@@ -46,6 +46,23 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
         if not hasattr(self.backbone, 'forward_frames'):
             raise TypeError('VideoTopdownPoseEstimator needs a video backbone such as MGFEViT '
                             f'(got {type(self.backbone).__name__})')
+
+    def forward(self, inputs: Tensor, data_samples: Optional[List] = None, mode: str = 'tensor'):
+        """MMPose's forward, after checking the batch's clip layout against the backbone.
+
+        Every data sample's ``key_frame_index`` and ``frame_offsets`` (packed by
+        ``PackVideoPoseInputs``) must agree with ``backbone.num_frames`` and
+        ``backbone.key_frame_index`` (:func:`check_clip_layout`); otherwise the model would
+        predict the pose of another frame than the annotated one.
+        """
+        layouts = set()
+        for sample in data_samples or ():
+            offsets = sample.metainfo.get('frame_offsets')
+            layouts.add((sample.metainfo.get('key_frame_index'),
+                         None if offsets is None else tuple(int(o) for o in offsets)))
+        for key_frame_index, offsets in layouts:
+            check_clip_layout(self.backbone, offsets, key_frame_index, 'the data')
+        return super().forward(inputs, data_samples, mode)
 
     def extract_feat(self, inputs: Tensor) -> Tuple[VideoTokens, Tensor]:
         """Encode clips (B, T, 3, H, W) into ``(kept video tokens (B, M, C), fine feats)``."""
