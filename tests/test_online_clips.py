@@ -24,8 +24,9 @@ ONLINE_PAPER = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'posetrack18',
                         'ftp-pose-online_vit-base_8xb32-20e_posetrack18-256x192.py')
 
 
-@pytest.mark.parametrize('online, centred', [(ONLINE_TINY, TINY_CONFIG),
-                                             (ONLINE_PAPER, PAPER_CONFIG)], ids=['tiny', 'paper'])
+@pytest.mark.parametrize('online, centred',
+                         [(ONLINE_TINY, TINY_CONFIG), (ONLINE_PAPER, PAPER_CONFIG)],
+                         ids=['tiny', 'paper'])
 def test_online_configs_change_only_the_clip_layout(online, centred):
     online_cfg, centred_cfg = Config.fromfile(online), Config.fromfile(centred)
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

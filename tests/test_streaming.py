@@ -3,6 +3,7 @@
 and the demo's stream mode."""
 import contextlib
 import json
+import os
 import os.path as osp
 import runpy
 import signal
@@ -238,12 +239,17 @@ def test_source_failing_mid_stream(tmp_path, models, error):
                                    [i['keypoints'] for i in exp['instances']], atol=1e-3)
 
 
-def test_no_frame_at_all_raises_and_retries_skip_dropped_frames(models):
-    from mgpose_mm.apis import GivenBoxes, StreamingPoseInferencer
+def test_no_frame_at_all_raises_and_retries_skip_dropped_frames(tmp_path, models):
+    from mgpose_mm.apis import GivenBoxes, StreamingPoseInferencer, run_stream_pose
     frames, boxes = figure_frames(num_frames=4)
     inferencer = StreamingPoseInferencer(models['online'], GivenBoxes(boxes))
     with pytest.raises(IOError, match='no frame could be read from camera 0'):
         list(inferencer(fake_source(FakeCapture(frames, fail_at=0))))
+    with pytest.raises(IOError, match='no frame could be read'):  # and no empty output files
+        run_stream_pose(models['online'], fake_source(FakeCapture(frames, fail_at=0)),
+                        GivenBoxes(boxes), out_video=str(tmp_path / 'v.mp4'),
+                        out_json=str(tmp_path / 'p.json'), status_interval=0)
+    assert os.listdir(tmp_path) == []
 
     class Flaky(FakeCapture):  # drops every other read, as a congested network stream does
         def read(self):
@@ -312,3 +318,60 @@ def test_video_demo_stream_mode(tmp_path, checkpoint, capsys, monkeypatch):
     assert len(drawn) == 6 and fps == pytest.approx(8)
     entries = json.load(open(osp.join(out_root, 'results_000007_clip.json')))['instance_info']
     assert [len(e['instances']) for e in entries] == [2] * 6
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """A local HTTP server over ``tmp_path`` (a stream URL without a network)."""
+    import functools
+    import http.server
+    import threading
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{server.server_address[1]}'
+    server.shutdown()
+    thread.join()
+
+
+def test_video_demo_reads_a_stream_url(tmp_path, http_server, checkpoint, capsys, monkeypatch):
+    """``--input http://...`` is live input (no --stream needed): the poses are those of file
+    inference over the same video, outputs are named after the URL."""
+    from mgpose_mm.apis import GivenBoxes, inference_video, init_video_pose_model
+    frames, boxes = figure_frames(num_frames=5)
+    write_video(str(tmp_path / 'clip.mp4'), frames, fps=10)
+    url = f'{http_server}/clip.mp4'
+    det_file = str(tmp_path / 'dets.json')
+    json.dump([dict(image_id=t, category_id=1, score=0.9 - 0.1 * i,  # NMS keeps this order
+                    bbox=[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])])
+               for t, frame_boxes in enumerate(boxes) for i, b in enumerate(frame_boxes)],
+              open(det_file, 'w'))
+    ann_file = str(tmp_path / 'ann.json')  # image id t is frame t (file names number frames)
+    json.dump(dict(images=[dict(id=t, file_name=f'{t:06d}.jpg') for t in range(5)],
+                   annotations=[], categories=[dict(id=1, name='person')]), open(ann_file, 'w'))
+    out_root = str(tmp_path / 'out')
+    monkeypatch.setattr(sys, 'argv', [
+        'video_demo.py', ONLINE_CONFIG, checkpoint, '--input', url, '--det-results', det_file,
+        '--det-ann-file', ann_file, '--output-root', out_root, '--save-predictions',
+        '--batch-size', '1', '--device', 'cpu'])
+    runpy.run_path(osp.join(REPO_ROOT, 'demo', 'video_demo.py'), run_name='__main__')
+    assert 'stream ended (end of stream): 5 frames, 10 person instances' in \
+        capsys.readouterr().out
+    stem = f'127_0_0_1_{url.split(":")[2].split("/")[0]}_clip_mp4'
+    written = json.load(open(osp.join(out_root, f'results_{stem}.json')))
+    assert written['video']['input'] == url and len(read_video(
+        osp.join(out_root, f'{stem}.mp4'))[0]) == 5
+    model = init_video_pose_model(ONLINE_CONFIG, checkpoint)
+    expected = inference_video(model, str(tmp_path / 'clip.mp4'), GivenBoxes(boxes), batch_size=1)
+    assert [e['frame_index'] for e in written['instance_info']] == list(range(5))
+    for entry, exp in zip(written['instance_info'], expected):
+        np.testing.assert_allclose([i['bbox'] for i in entry['instances']],
+                                   [i['bbox'] for i in exp['instances']], atol=1e-3)
+        np.testing.assert_allclose([i['keypoints'] for i in entry['instances']],
+                                   [i['keypoints'] for i in exp['instances']], atol=1e-3)

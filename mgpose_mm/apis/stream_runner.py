@@ -131,7 +131,8 @@ def run_stream_pose(model: nn.Module, source, box_source: BoxSource,
     The stream ends at its end (end of file, closed stream), when the camera disappears, on
     Ctrl-C (the frames already read are finished), or after ``max_frames``. In every case, and
     also when an error interrupts the run, the outputs hold the frames processed so far and are
-    valid files (the video is finalised, the JSON closed); the error is then re-raised.
+    valid files (the video is finalised, the JSON closed); the error is then re-raised. When no
+    frame was done, no output file is written (existing files at those paths are kept).
 
     Args:
         model, box_source, batch_size, tracker: as :class:`StreamingPoseInferencer`.
@@ -178,10 +179,10 @@ def run_stream_pose(model: nn.Module, source, box_source: BoxSource,
                     say(stats.line())
                     next_status = time.perf_counter() + status_interval
     finally:
-        # keep what was written, whatever stopped the stream
+        # keep what was written, whatever stopped the stream (no frame done: no files)
         for writer in writers:
-            if writer is video_writer and video_writer.writer is None:
-                writer.abort()  # no frame: no video file
+            if stats.count == 0 or (writer is video_writer and video_writer.writer is None):
+                writer.abort()
             else:
                 writer.close()
         if window is not None:
@@ -193,4 +194,4 @@ def run_stream_pose(model: nn.Module, source, box_source: BoxSource,
                 latency_p95_ms=summary['latency_p95_ms'], delay=inferencer.delay,
                 stop_reason=getattr(frames, 'stop_reason', None) or 'end of input',
                 out_video=osp.abspath(out_video) if out_video and video_writer.writer else None,
-                out_json=osp.abspath(out_json) if out_json else None)
+                out_json=osp.abspath(out_json) if out_json and stats.count else None)
