@@ -105,7 +105,9 @@ class _GracefulInterrupt:
 
     def __enter__(self):
         if self.active:
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            previous = signal.signal(signal.SIGINT, self._handle)
+            # None: a handler installed outside Python; Ctrl-C then falls back to Python's
+            self.previous = signal.default_int_handler if previous is None else previous
         return self
 
     def _handle(self, signum, frame):
