@@ -90,7 +90,7 @@ def assert_same_poses(streamed, expected):
 
 # ----------------------------------------------------------------------------- sources
 def test_stream_specs_and_names():
-    from mgpose_mm.apis import is_stream_input, parse_stream_spec
+    from mgpose_mm.apis import CaptureFrames, is_stream_input, parse_stream_spec
     from mgpose_mm.apis.stream_sources import stream_output_stem
     assert [parse_stream_spec(s) for s in ('webcam', 'WEBCAM:2', '3', 1)] == [0, 2, 3, 1]
     url = 'rtsp://user:secret@cam.local:554/live/1'
@@ -106,6 +106,8 @@ def test_stream_specs_and_names():
         parse_stream_spec('absent.mp4')
     with pytest.raises(IOError, match='cannot open camera 0'):
         fake_source(FakeCapture([], opened=False))
+    with pytest.raises(IOError, match=r'cannot open rtsp://127\.0\.0\.1:1/none \(unreachable'):
+        CaptureFrames('rtsp://127.0.0.1:1/none')  # real OpenCV capture, closed port
 
 
 # ----------------------------------------------------------------------------- equality, delay
