@@ -11,6 +11,11 @@ Examples::
     # with COCO-style detection results (PoseTrack frame_id image ids, or --det-ann-file)
     python demo/video_demo.py POSE_CONFIG POSE_CKPT --input frames_folder/ \\
         --det-results detections.json --output-root vis_results --save-predictions
+
+    # live: webcam (or a camera index, an rtsp:// / http:// URL, or a file with --stream);
+    # prints per-frame latency and fps; Ctrl-C stops and keeps the output written so far
+    python demo/video_demo.py ONLINE_POSE_CONFIG POSE_CKPT --input webcam --show \\
+        --det-config rtmdet_tiny_8xb32-300e_coco.py --det-checkpoint rtmdet_tiny.pth
 """
 import os.path as osp
 import warnings
@@ -22,6 +27,8 @@ import torch
 from mgpose_mm.apis import (DetectionResultsBoxes, IoUTracker, MMDetBoxes,
                             init_video_pose_model, open_frame_source, run_video_pose)
 from mgpose_mm.apis.frame_sources import IMAGE_EXTENSIONS
+from mgpose_mm.apis.stream_runner import run_stream_pose
+from mgpose_mm.apis.stream_sources import is_stream_input, stream_output_stem
 from mgpose_mm.errors import run_cli
 
 
@@ -35,7 +42,9 @@ def parse_args(argv=None):
                         'Python objects than weights and MMEngine checkpoint data; this runs any '
                         'code in the file, so use it only for files from a source you trust')
     parser.add_argument('--input', type=str, required=True,
-                        help='Video file, folder of frames, or image file')
+                        help='Video file, folder of frames, or image file; for live input: '
+                        '"webcam", "webcam:N" or a camera index N, or an rtsp:// / http(s):// '
+                        'stream URL')
     parser.add_argument('--det-config', help='Config file for detection (MMDetection)')
     parser.add_argument('--det-checkpoint', help='Checkpoint file for detection')
     parser.add_argument('--det-results',
@@ -74,9 +83,25 @@ def parse_args(argv=None):
                         help='Keypoint radius for visualization')
     parser.add_argument('--thickness', type=int, default=1,
                         help='Link thickness for visualization')
+    parser.add_argument('--stream', action='store_true',
+                        help='Read a video file as a live stream (frame by frame, results as '
+                        'soon as each clip is complete, latency printed); implied for webcams '
+                        'and URLs')
+    parser.add_argument('--realtime', action='store_true',
+                        help='With --stream: deliver the file\'s frames no faster than its fps, '
+                        'as a camera would')
+    parser.add_argument('--max-frames', type=int, default=None,
+                        help='Live input: stop after this many frames')
+    parser.add_argument('--read-retries', type=int, default=0,
+                        help='Live input: consecutive failed reads tolerated before the stream '
+                        'is considered ended')
     args = parser.parse_args(argv)
+    args.stream = args.stream or is_stream_input(args.input)
 
-    if not args.show and not args.output_root:
+    if not args.stream and (args.realtime or args.max_frames or args.read_retries):
+        parser.error('--realtime, --max-frames and --read-retries apply to live input '
+                     '(webcam, URL, or a file with --stream)')
+    if not args.show and not args.output_root and not args.stream:
         parser.error('nothing to do: give --output-root and/or --show')
     if args.save_predictions and not args.output_root:
         parser.error('--save-predictions needs --output-root')
@@ -115,14 +140,44 @@ def output_paths(args, frames):
     return out_vis, out_json
 
 
+def run_stream(args, box_source, model):
+    """Live input: results as frames arrive; per-frame latency and fps printed."""
+    stem = stream_output_stem(args.input)
+    out_vis = out_json = None
+    if args.output_root:
+        mmengine.mkdir_or_exist(args.output_root)
+        out_vis = osp.join(args.output_root, f'{stem}.mp4')
+        if args.save_predictions:
+            out_json = osp.join(args.output_root, f'results_{stem}.json')
+    summary = run_stream_pose(
+        model, args.input, box_source, out_video=out_vis, out_json=out_json,
+        batch_size=args.batch_size,
+        tracker=IoUTracker(iou_thr=args.track_iou_thr, max_age=args.track_max_age),
+        kpt_thr=args.kpt_thr, radius=args.radius, thickness=args.thickness, show=args.show,
+        fps=args.fps, realtime=args.realtime, max_frames=args.max_frames,
+        read_retries=args.read_retries)
+    print(f'stream ended ({summary["stop_reason"]}): {summary["num_frames"]} frames, '
+          f'{summary["num_instances"]} person instances, clip delay {summary["delay"]} frame(s); '
+          f'latency median {summary["latency_median_ms"]:.1f} ms, p95 '
+          f'{summary["latency_p95_ms"]:.1f} ms; {summary["fps"]:.2f} frames per second '
+          '(detection + pose + writing)')
+    for key, what in (('out_video', 'the annotated output'), ('out_json', 'predictions')):
+        if summary[key]:
+            print(f'{what} has been saved at {summary[key]}')
+    return summary
+
+
 def main(argv=None):
     args = parse_args(argv)
-    frames = open_frame_source(args.input, fps=args.fps)
+    # a file input is opened first, so that a bad path fails before any model is built
+    frames = None if args.stream else open_frame_source(args.input, fps=args.fps)
     box_source = build_box_source(args)
     if args.pose_checkpoint is None:
         warnings.warn('no pose checkpoint given: the pose model has random weights')
     model = init_video_pose_model(args.pose_config, args.pose_checkpoint, device=args.device,
                                   trust_checkpoint=args.trust_checkpoint)
+    if args.stream:
+        return run_stream(args, box_source, model)
     out_vis, out_json = output_paths(args, frames)
     summary = run_video_pose(
         model, frames, box_source, out_video=out_vis, out_json=out_json,

@@ -31,3 +31,16 @@ __all__ = [
     'run_video_pose', 'PredictionJsonWriter', 'AnnotatedVideoWriter', 'AnnotatedImageWriter',
     'PoseFrameDrawer'
 ]
+
+# streaming (live) inference: webcam / URL / file read as a stream
+from .stream_runner import LatencyStats, StreamingJsonWriter, run_stream_pose  # noqa: E402
+from .stream_sources import (CaptureFrames, is_stream_input, open_stream_source,  # noqa: E402
+                             parse_stream_spec)
+from .streaming import (StreamFramePrediction, StreamingPoseInferencer,  # noqa: E402
+                        stream_video_pose)
+
+__all__ += [
+    'stream_video_pose', 'StreamingPoseInferencer', 'StreamFramePrediction', 'CaptureFrames',
+    'open_stream_source', 'is_stream_input', 'parse_stream_spec', 'run_stream_pose',
+    'LatencyStats', 'StreamingJsonWriter'
+]
