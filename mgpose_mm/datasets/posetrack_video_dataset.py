@@ -1,6 +1,5 @@
 """PoseTrack2017/2018 (COCO-style) clips around annotated key frames."""
 import os.path as osp
-import re
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -12,8 +11,7 @@ from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 from mmpose.structures.bbox import bbox_xywh2xyxy
 from mgpose_mm.errors import ConfigValueError
-
-_FRAME_FILE = re.compile(r'^(?P<stem>.*?)(?P<number>\d+)(?P<ext>\.[^./]+)$')
+from mgpose_mm.utils import clip_frame_numbers, split_frame_file
 
 
 def check_frame_offsets(frame_offsets: Sequence[int]) -> Tuple[int, ...]:
@@ -49,24 +47,21 @@ def clip_frame_paths(key_frame_path: str,
         tuple: the T frame paths (ordered like ``frame_offsets``) and the key
         frame index within the clip.
     """
-    folder, name = osp.split(key_frame_path)
-    parsed = _FRAME_FILE.match(name)
+    folder = osp.dirname(key_frame_path)
+    parsed = split_frame_file(key_frame_path)
     if parsed is None:
         raise ValueError(f'cannot find a frame number in the file name of '
                          f'{key_frame_path!r}')
-    key_number = int(parsed['number'])
-    width = len(parsed['number'])
+    stem, digits, ext = parsed
+    key_number = int(digits)
     last = first_frame_index + int(nframes) - 1
     if not first_frame_index <= key_number <= last:
         raise ValueError(
             f'key frame {key_frame_path!r} has frame number {key_number}, '
             f'outside the video ({nframes} frames from {first_frame_index})')
-    paths = []
-    for offset in frame_offsets:
-        number = min(max(key_number + offset, first_frame_index), last)
-        paths.append(
-            osp.join(folder,
-                     f'{parsed["stem"]}{number:0{width}d}{parsed["ext"]}'))
+    paths = [osp.join(folder, f'{stem}{number:0{len(digits)}d}{ext}')
+             for number in clip_frame_numbers(key_number, frame_offsets,
+                                              first_frame_index, last)]
     return paths, list(frame_offsets).index(0)
 
 
