@@ -1,6 +1,6 @@
 """PoseTrack2017/2018 (COCO-style) clips around annotated key frames."""
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.fileio import exists, get_local_path, load
@@ -151,38 +151,15 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                  first_frame_index: int = 0,
                  supervise_occluded_joints: bool = True,
                  data_mode: str = 'topdown',
-                 metainfo: Optional[dict] = None,
-                 data_root: Optional[str] = None,
-                 data_prefix: dict = dict(img=''),
-                 filter_cfg: Optional[dict] = None,
-                 indices: Optional[Union[int, Sequence[int]]] = None,
-                 serialize_data: bool = True,
-                 pipeline: List[Union[dict, Callable]] = [],
-                 test_mode: bool = False,
-                 lazy_init: bool = False,
-                 max_refetch: int = 1000,
-                 sample_interval: int = 1):
+                 **kwargs):
         self.frame_offsets = check_frame_offsets(frame_offsets)
         self.first_frame_index = int(first_frame_index)
         self.supervise_occluded_joints = bool(supervise_occluded_joints)
         if data_mode != 'topdown':
             raise ValueError(f'{self.__class__.__name__} only supports '
                              f'data_mode="topdown", got {data_mode!r}')
-        super().__init__(
-            ann_file=ann_file,
-            bbox_file=bbox_file,
-            data_mode=data_mode,
-            metainfo=metainfo,
-            data_root=data_root,
-            data_prefix=data_prefix,
-            filter_cfg=filter_cfg,
-            indices=indices,
-            serialize_data=serialize_data,
-            pipeline=pipeline,
-            test_mode=test_mode,
-            lazy_init=lazy_init,
-            max_refetch=max_refetch,
-            sample_interval=sample_interval)
+        super().__init__(ann_file=ann_file, bbox_file=bbox_file,
+                         data_mode=data_mode, **kwargs)
 
     def _load_coco(self) -> COCO:
         """Read ``self.ann_file`` into a COCO index."""
@@ -210,6 +187,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
 
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
         """One instance per valid person annotation of a labelled frame."""
+        # MMPose's version reads one COCO file itself; PoseTrack21 merges per-video files
+        # (_load_coco) and unlabelled frames are skipped here.
         self.coco = self._load_coco()
         if 'categories' in self.coco.dataset:
             self._metainfo['CLASSES'] = self.coco.loadCats(
@@ -253,6 +232,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
 
     def _load_detection_results(self) -> List[dict]:
         """One sample per person detection of ``bbox_file``."""
+        # MMPose's version needs image_id; DCPose's boxes give image_name (ImageNameIndex).
         if not exists(self.bbox_file):
             raise FileNotFoundError(
                 f'{self.__class__.__name__}: bbox_file {self.bbox_file!r} '
