@@ -1,4 +1,4 @@
-"""Benchmark: per-stage FLOPs (counted + analytic attention/DPC), the benchmark table, targets."""
+"""Benchmark: per-stage FLOPs (counted + attention/DPC handles), the benchmark table, targets."""
 import csv
 import json
 import os.path as osp

@@ -1,26 +1,29 @@
-"""FLOPs and parameters per stage, with attention and DPC scoring added analytically.
+"""FLOPs and parameters per stage, attention and DPC distances included.
 
 FLOPs are counted as MMPose reports them (``tools/analysis_tools/get_flops.py`` uses MMEngine's
 counter): one fused multiply-add = one FLOP, i.e. the numbers are **MACs** ("GFLOPs" = GMACs).
 
-MMEngine's :class:`~mmengine.analysis.FlopAnalyzer` (like torch's ``FlopCounterMode``) counts
-``aten::scaled_dot_product_attention`` and ``aten::cdist`` as 0 on this torch. Those are exactly
-the parts that token pruning shrinks, so they are added analytically from the token counts seen in
-one real forward pass:
+MMEngine's :class:`~mmengine.analysis.FlopAnalyzer` (like torch's ``FlopCounterMode``) has no
+handle for ``aten::scaled_dot_product_attention`` and ``aten::cdist`` on this torch and counts
+them as 0. Those are exactly the parts that token pruning shrinks, so :func:`flop_analyzer` adds
+handles for them (``FlopAnalyzer.set_op_handle``), from the traced shapes:
 
-- attention, per mmpretrain ``MultiheadAttention`` call on (B, M, C) tokens:
-  ``B * M^2 * C`` MACs for ``Q K^T`` plus ``B * M^2 * C`` for ``A V`` = ``2 B M^2 C``;
-- DPC scoring, per pruning neck call on (B, N, C) tokens: the pairwise distance matrix,
-  ``B * N^2 * C`` MACs (the k-NN / delta reductions are O(N^2) comparisons and are not MACs).
+- attention on q (B, H, L, D), k (B, H, S, D), v (B, H, S, Dv): ``B H L S (D + Dv)`` MACs
+  (``Q K^T`` and ``A V``), i.e. ``2 B M^2 C`` for M tokens of C channels;
+- DPC scoring, the pairwise distances of x1 (B, P, C) and x2 (B, R, C): ``B P R C`` MACs (the
+  k-NN / delta reductions are O(N^2) comparisons and are not MACs).
+
+A stage's ``counted_macs`` are the other operators, ``attention_macs`` and ``scoring_macs`` these two.
 """
-from collections import defaultdict
+from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Tuple
+from math import prod
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
 from mmengine.analysis import FlopAnalyzer
-from mmpretrain.models.utils.attention import MultiheadAttention
+from mmengine.analysis.jit_handles import get_shape
 
 from .specs import is_video_model
 
@@ -33,8 +36,23 @@ STAGE_HEAD = 'head'
 STAGE_OTHER = 'other'
 VIDEO_STAGES = (STAGE_FRAMES, STAGE_FINE, STAGE_NECK, STAGE_JOINT, STAGE_HEAD, STAGE_OTHER)
 IMAGE_STAGES = (STAGE_BACKBONE, STAGE_NECK, STAGE_HEAD, STAGE_OTHER)
-# Operators that mean an attention module's QK^T / AV products are already in the traced count.
-_COUNTED_ATTENTION_OPS = {'matmul', 'bmm', 'einsum', 'baddbmm'}
+
+
+def sdpa_macs(inputs, outputs) -> int:
+    """``aten::scaled_dot_product_attention``: B*H*L*S*(D + Dv) MACs (QK^T and AV)."""
+    q, k, v = (get_shape(x) for x in inputs[:3])
+    return prod(q[:-1]) * k[-2] * (q[-1] + v[-1])
+
+
+def cdist_macs(inputs, outputs) -> int:
+    """``aten::cdist`` of x1 (..., P, C) and x2 (..., R, C): ... * P * R * C MACs."""
+    x1, x2 = get_shape(inputs[0]), get_shape(inputs[1])
+    return prod(x1) * x2[-2]
+
+
+# operator (as FlopAnalyzer names it) -> the StageCost field its MACs go to
+_HANDLED_OPS = {'scaled_dot_product_attention': 'attention_macs', 'cdist': 'scoring_macs'}
+_OP_HANDLES = {'aten::scaled_dot_product_attention': sdpa_macs, 'aten::cdist': cdist_macs}
 
 
 @dataclass
@@ -117,85 +135,58 @@ class _TensorForward(nn.Module):
         return self.model._forward(inputs)
 
 
-def traced_macs_by_stage(model: nn.Module, inputs: torch.Tensor) -> Tuple[Dict[str, int], FlopAnalyzer]:
-    """MMEngine-counted MACs per stage: every module's *own* MACs (its total minus its children's)
-    go to its stage, so the stages partition the model total exactly."""
+def flop_analyzer(model: nn.Module, inputs: torch.Tensor) -> FlopAnalyzer:
+    """MMEngine's analyzer of ``model._forward(inputs)`` with the attention and cdist handles."""
     analyzer = FlopAnalyzer(_TensorForward(model), (inputs, ))
-    analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-    totals = {name[len('model.'):] if name.startswith('model.') else '': macs
-              for name, macs in analyzer.by_module().items() if name != ''}
-    children = defaultdict(int)
-    for name, macs in totals.items():
-        if name:
-            children[name.rpartition('.')[0]] += macs
-    by_stage = defaultdict(int)
-    for name, macs in totals.items():
-        by_stage[stage_of(name, model) if name else STAGE_OTHER] += macs - children[name]
-    # Anything the wrapper itself runs outside ``model`` also belongs to no stage.
-    by_stage[STAGE_OTHER] += analyzer.total() - totals.get('', 0)
-    return dict(by_stage), analyzer
+    analyzer.set_op_handle(**_OP_HANDLES)
+    return analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
 
 
-def analytic_costs(model: nn.Module, inputs: torch.Tensor) -> dict:
-    """Run one forward pass and derive the analytic terms from the token counts it sees.
-
-    Returns:
-        dict: ``attention`` (module name -> MACs), ``scoring`` (neck MACs), ``kept_tokens`` and
-        ``total_tokens`` per clip (None without a pruning neck).
-    """
-    attention: Dict[str, int] = defaultdict(int)
-    found = dict(scoring=0, kept_tokens=None, total_tokens=None)
-    handles = []
-
-    def attention_hook(name):
-        def hook(module, args):
-            batch, num_tokens = args[0].shape[:2]
-            attention[name] += 2 * batch * num_tokens**2 * module.embed_dims
-        return hook
-
-    def neck_hook(neck, args):
-        video_tokens = args[0]
-        batch, num_tokens, channels = video_tokens.tokens.shape
-        kept = neck.num_kept(video_tokens.num_frames, video_tokens.tokens_per_frame)
-        found.update(kept_tokens=kept, total_tokens=num_tokens)
-        if getattr(neck, 'selector', None) == 'dpc' and kept < num_tokens:
-            found['scoring'] += batch * num_tokens**2 * channels
-
-    for name, module in model.named_modules():
-        if isinstance(module, MultiheadAttention):
-            handles.append(module.register_forward_pre_hook(attention_hook(name)))
+def _neck_token_counts(model: nn.Module, found: dict):
+    """Hook the token-pruning neck (if any) to record tokens per clip before/after pruning."""
     neck = getattr(model, 'neck', None)
-    if neck is not None and hasattr(neck, 'num_kept'):
-        handles.append(neck.register_forward_pre_hook(neck_hook))
-    try:
-        with torch.no_grad():
-            model._forward(inputs)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return dict(attention=dict(attention), **found)
+    if neck is None or not hasattr(neck, 'num_kept'):
+        return None
+
+    def hook(module, args):
+        video_tokens = args[0]
+        # under the tracer shapes can be 0-d tensors
+        found.update(total_tokens=int(video_tokens.tokens.shape[1]),
+                     kept_tokens=int(module.num_kept(int(video_tokens.num_frames),
+                                                     int(video_tokens.tokens_per_frame))))
+    return neck.register_forward_pre_hook(hook)
 
 
 def model_cost(model: nn.Module, inputs: torch.Tensor) -> ModelCost:
-    """Per-stage MACs (traced + analytic attention + analytic DPC scoring) and parameters.
+    """Per-stage MACs (counted, attention, DPC scoring) and parameters.
+
+    Every module's *own* MACs (its total minus its children's) go to its stage, so the stages
+    partition the traced model total exactly.
 
     Args:
         model (nn.Module): A pose estimator in eval mode.
         inputs (Tensor): Its normalised input, (B, T, 3, H, W) for clips or (B, 3, H, W).
     """
-    stage_names = VIDEO_STAGES if is_video_model(model) else IMAGE_STAGES
-    stages = {name: StageCost(name) for name in stage_names}
-    traced, analyzer = traced_macs_by_stage(model, inputs)
-    for name, macs in traced.items():
-        stages[name].counted_macs += macs
-    extra = analytic_costs(model, inputs)
-    for name, macs in extra['attention'].items():
-        already_counted = set(analyzer.by_operator('model.' + name)) & _COUNTED_ATTENTION_OPS
-        if not already_counted:
-            stages[stage_of(name, model)].attention_macs += macs
-    stages[STAGE_NECK].scoring_macs += extra['scoring']
+    stages = {name: StageCost(name) for name in (VIDEO_STAGES if is_video_model(model) else IMAGE_STAGES)}
+    found = dict(kept_tokens=None, total_tokens=None)
+    analyzer = flop_analyzer(model, inputs)
+    handle = _neck_token_counts(model, found)
+    try:
+        by_module = analyzer.by_module_and_operator()  # traces the forward pass
+    finally:
+        if handle is not None:
+            handle.remove()
+    own = {name: Counter(ops) for name, ops in by_module.items()}
+    for name, ops in by_module.items():
+        if name:  # '' is the wrapper, 'model' the estimator, 'model.backbone' ...
+            own[name.rpartition('.')[0]].subtract(ops)
+    for name, ops in own.items():
+        # the estimator's and the wrapper's own operators belong to no stage
+        stage = stage_of(name[len('model.'):], model) if name.startswith('model.') else STAGE_OTHER
+        for op, macs in ops.items():
+            field_name = _HANDLED_OPS.get(op, 'counted_macs')
+            setattr(stages[stage], field_name, getattr(stages[stage], field_name) + macs)
     for name, param in model.named_parameters():
         stages[stage_of(name, model)].params += param.numel()
-    return ModelCost(batch_size=inputs.shape[0], stages=list(stages.values()),
-                     kept_tokens=extra['kept_tokens'], total_tokens=extra['total_tokens'],
+    return ModelCost(batch_size=inputs.shape[0], stages=list(stages.values()), **found,
                      uncounted_ops=dict(analyzer.unsupported_ops()))

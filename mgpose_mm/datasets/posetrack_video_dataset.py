@@ -1,7 +1,6 @@
 """PoseTrack2017/2018 (COCO-style) clips around annotated key frames."""
 import os.path as osp
-import re
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.fileio import exists, get_local_path, load
@@ -12,8 +11,7 @@ from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 from mmpose.structures.bbox import bbox_xywh2xyxy
 from mgpose_mm.errors import ConfigValueError
-
-_FRAME_FILE = re.compile(r'^(?P<stem>.*?)(?P<number>\d+)(?P<ext>\.[^./]+)$')
+from mgpose_mm.utils import clip_frame_numbers, split_frame_file
 
 
 def check_frame_offsets(frame_offsets: Sequence[int]) -> Tuple[int, ...]:
@@ -49,24 +47,21 @@ def clip_frame_paths(key_frame_path: str,
         tuple: the T frame paths (ordered like ``frame_offsets``) and the key
         frame index within the clip.
     """
-    folder, name = osp.split(key_frame_path)
-    parsed = _FRAME_FILE.match(name)
+    folder = osp.dirname(key_frame_path)
+    parsed = split_frame_file(key_frame_path)
     if parsed is None:
         raise ValueError(f'cannot find a frame number in the file name of '
                          f'{key_frame_path!r}')
-    key_number = int(parsed['number'])
-    width = len(parsed['number'])
+    stem, digits, ext = parsed
+    key_number = int(digits)
     last = first_frame_index + int(nframes) - 1
     if not first_frame_index <= key_number <= last:
         raise ValueError(
             f'key frame {key_frame_path!r} has frame number {key_number}, '
             f'outside the video ({nframes} frames from {first_frame_index})')
-    paths = []
-    for offset in frame_offsets:
-        number = min(max(key_number + offset, first_frame_index), last)
-        paths.append(
-            osp.join(folder,
-                     f'{parsed["stem"]}{number:0{width}d}{parsed["ext"]}'))
+    paths = [osp.join(folder, f'{stem}{number:0{len(digits)}d}{ext}')
+             for number in clip_frame_numbers(key_number, frame_offsets,
+                                              first_frame_index, last)]
     return paths, list(frame_offsets).index(0)
 
 
@@ -156,38 +151,15 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                  first_frame_index: int = 0,
                  supervise_occluded_joints: bool = True,
                  data_mode: str = 'topdown',
-                 metainfo: Optional[dict] = None,
-                 data_root: Optional[str] = None,
-                 data_prefix: dict = dict(img=''),
-                 filter_cfg: Optional[dict] = None,
-                 indices: Optional[Union[int, Sequence[int]]] = None,
-                 serialize_data: bool = True,
-                 pipeline: List[Union[dict, Callable]] = [],
-                 test_mode: bool = False,
-                 lazy_init: bool = False,
-                 max_refetch: int = 1000,
-                 sample_interval: int = 1):
+                 **kwargs):
         self.frame_offsets = check_frame_offsets(frame_offsets)
         self.first_frame_index = int(first_frame_index)
         self.supervise_occluded_joints = bool(supervise_occluded_joints)
         if data_mode != 'topdown':
             raise ValueError(f'{self.__class__.__name__} only supports '
                              f'data_mode="topdown", got {data_mode!r}')
-        super().__init__(
-            ann_file=ann_file,
-            bbox_file=bbox_file,
-            data_mode=data_mode,
-            metainfo=metainfo,
-            data_root=data_root,
-            data_prefix=data_prefix,
-            filter_cfg=filter_cfg,
-            indices=indices,
-            serialize_data=serialize_data,
-            pipeline=pipeline,
-            test_mode=test_mode,
-            lazy_init=lazy_init,
-            max_refetch=max_refetch,
-            sample_interval=sample_interval)
+        super().__init__(ann_file=ann_file, bbox_file=bbox_file,
+                         data_mode=data_mode, **kwargs)
 
     def _load_coco(self) -> COCO:
         """Read ``self.ann_file`` into a COCO index."""
@@ -215,6 +187,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
 
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
         """One instance per valid person annotation of a labelled frame."""
+        # MMPose's version reads one COCO file itself; PoseTrack21 merges per-video files
+        # (_load_coco) and unlabelled frames are skipped here.
         self.coco = self._load_coco()
         if 'categories' in self.coco.dataset:
             self._metainfo['CLASSES'] = self.coco.loadCats(
@@ -258,6 +232,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
 
     def _load_detection_results(self) -> List[dict]:
         """One sample per person detection of ``bbox_file``."""
+        # MMPose's version needs image_id; DCPose's boxes give image_name (ImageNameIndex).
         if not exists(self.bbox_file):
             raise FileNotFoundError(
                 f'{self.__class__.__name__}: bbox_file {self.bbox_file!r} '

@@ -39,6 +39,8 @@ def check_state_dict_matches(model: nn.Module, state_dict: Dict[str, object],
     MMPose's ``init_model`` and MMEngine's ``load_from`` load non-strictly: a checkpoint of another
     config would load partially and predict garbage with only a log warning. The message lists
     the first mismatching keys of each kind (missing, unexpected, shape).
+    Not MMEngine's ``load_checkpoint(strict=True)``: it copies the matching weights before it
+    raises, raises on rank 0 only, lists every key, and ``load_from`` cannot ask it for strictness.
     """
     expected = model.state_dict()
     missing = [key for key in expected if key not in state_dict]

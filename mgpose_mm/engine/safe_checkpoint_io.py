@@ -27,7 +27,6 @@ import os
 import os.path as osp
 import pickle
 import re
-import tempfile
 import urllib.error
 import zipfile
 from contextlib import contextmanager
@@ -45,6 +44,7 @@ from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mgpose_mm.errors import InputFileError, UntrustedCheckpointError
+from mgpose_mm.utils import AtomicFile
 
 try:  # NumPy >= 2
     from numpy._core import multiarray as _np_multiarray
@@ -224,23 +224,13 @@ def load_from_safe_http(filename: str, map_location=None, model_dir: Optional[st
 
 
 class AtomicLocalBackend(LocalBackend):
-    """:class:`LocalBackend` whose ``put`` is atomic (temporary file + rename)."""
+    """:class:`LocalBackend` whose ``put`` is atomic (:class:`~mgpose_mm.utils.AtomicFile`)."""
 
     def put(self, obj: bytes, filepath: Union[str, 'os.PathLike']) -> None:
-        filepath = str(filepath)
-        directory = osp.dirname(osp.abspath(filepath))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp_path = tempfile.mkstemp(prefix='.' + osp.basename(filepath) + '.', dir=directory)
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                f.write(obj)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp_path, filepath)
-        except BaseException:
-            if osp.exists(tmp_path):
-                os.remove(tmp_path)
-            raise
+        with AtomicFile(filepath) as target, open(target.tmp_path, 'wb') as f:
+            f.write(obj)
+            f.flush()
+            os.fsync(f.fileno())
 
 
 def install_safe_checkpoint_io() -> None:

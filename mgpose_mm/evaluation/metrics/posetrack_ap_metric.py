@@ -9,15 +9,10 @@ from mmengine.logging import MessageHub, MMLogger
 from mmpose.evaluation.functional import oks_nms
 from mmpose.registry import METRICS
 from mgpose_mm.datasets.posetrack_json import load_videos
+from mgpose_mm.utils import to_numpy
 from ..functional.posetrack_ap import (ASSIGNMENTS, JOINT_GROUPS,
                                        check_protocol, posetrack_ap)
 from .posetrack_results import build_frames, dump_video_predictions
-
-
-def _to_numpy(value) -> np.ndarray:
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 @METRICS.register_module()
@@ -117,8 +112,8 @@ class PoseTrackAPMetric(BaseMetric):
                 raise ValueError('PoseTrackAPMetric needs pred_instances in '
                                  'each data sample')
             pred = sample['pred_instances']
-            keypoints = _to_numpy(pred['keypoints']).astype(np.float64)
-            scores = _to_numpy(pred['keypoint_scores']).astype(np.float64)
+            keypoints = to_numpy(pred['keypoints']).astype(np.float64)
+            scores = to_numpy(pred['keypoint_scores']).astype(np.float64)
             if keypoints.ndim != 3 or scores.shape != keypoints.shape[:2]:
                 raise ValueError(
                     f'sample {sample.get("id")}: keypoints {keypoints.shape} '
@@ -127,18 +122,18 @@ class PoseTrackAPMetric(BaseMetric):
             num = len(keypoints)
             gt_instances = sample.get('gt_instances', {})
             if 'bbox_scores' in pred:
-                bbox_scores = _to_numpy(pred['bbox_scores'])
+                bbox_scores = to_numpy(pred['bbox_scores'])
             elif len(gt_instances.get('bbox_scores', ())) == num:
-                bbox_scores = _to_numpy(gt_instances['bbox_scores'])
+                bbox_scores = to_numpy(gt_instances['bbox_scores'])
             else:
                 bbox_scores = np.ones(num)
             if len(gt_instances.get('bbox_scales', ())) == num:
-                areas = np.prod(_to_numpy(gt_instances['bbox_scales']), axis=1)
+                areas = np.prod(to_numpy(gt_instances['bbox_scales']), axis=1)
             else:
                 extent = keypoints.max(axis=1) - keypoints.min(axis=1)
                 areas = extent[:, 0] * extent[:, 1]
             track_ids = (
-                _to_numpy(pred['track_ids'])
+                to_numpy(pred['track_ids'])
                 if 'track_ids' in pred else [None] * num)
             for i in range(num):
                 self.results.append(

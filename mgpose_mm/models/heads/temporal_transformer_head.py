@@ -13,6 +13,42 @@ from mmpose.registry import MODELS
 from ..utils import VideoTokens
 
 
+def _describe(obj) -> str:
+    if isinstance(obj, Tensor):
+        return f'Tensor{tuple(obj.shape)}'
+    if isinstance(obj, (tuple, list)) and not isinstance(obj, VideoTokens):
+        return f'{type(obj).__name__}[{", ".join(_describe(item) for item in obj)}]'
+    return type(obj).__name__
+
+
+def unpack_head_inputs(feats) -> Tuple[VideoTokens, Tensor]:
+    """Check and unpack the head input ``(video_tokens, fine_feats)``.
+
+    Args:
+        feats: ``(VideoTokens with tokens (B, M, C), Tensor (B, C_f, H/s, W/s))``.
+
+    Returns:
+        tuple: ``(video_tokens, fine_feats)``.
+
+    Raises:
+        TypeError: ``feats`` is not such a pair, e.g. MMPose's tuple of feature maps or the
+            flip-test list ``[feats, feats_flip]`` (which ``HeatmapHead.predict`` splits first).
+        ValueError: The two parts disagree on the batch size, or ``fine_feats`` is not 4-D.
+    """
+    if (not isinstance(feats, (tuple, list)) or isinstance(feats, VideoTokens) or len(feats) != 2
+            or not isinstance(feats[0], VideoTokens) or not isinstance(feats[1], Tensor)):
+        raise TypeError('TemporalTransformerHead.forward expects feats = (VideoTokens, Tensor), '
+                        'the (video_tokens, fine_feats) pair of VideoTopdownPoseEstimator.extract_feat; '
+                        f'got {_describe(feats)}. A flip-test list [feats, feats_flip] goes to '
+                        'predict(), which calls forward() on each pair')
+    video_tokens, fine_feats = feats
+    if fine_feats.dim() != 4 or fine_feats.shape[0] != video_tokens.tokens.shape[0]:
+        raise ValueError('TemporalTransformerHead.forward: fine_feats must be (B, C_f, H/s, W/s) with '
+                         f'the B={video_tokens.tokens.shape[0]} clips of video_tokens, '
+                         f'got {tuple(fine_feats.shape)}')
+    return video_tokens, fine_feats
+
+
 @MODELS.register_module()
 class TemporalTransformerHead(HeatmapHead):
     """Heatmap head over the kept spatio-temporal tokens of a clip.
@@ -27,6 +63,13 @@ class TemporalTransformerHead(HeatmapHead):
     4. Optional conv layers and the final 1x1 layer give K heatmaps (B, K, H/4, W/4).
 
     Loss, accuracy, decoding and flip test are :class:`HeatmapHead`'s.
+
+    Input contract: unlike MMPose heads, which take a tuple of per-level feature maps, ``forward``
+    takes the pair ``(video_tokens, fine_feats)`` of :class:`VideoTokens` and a Tensor that
+    ``VideoTopdownPoseEstimator.extract_feat`` returns. With ``flip_test``, MMPose's
+    ``TopdownPoseEstimator.predict`` hands ``HeatmapHead.predict`` the list ``[feats, feats_flip]``
+    of two such pairs (the second from the clips flipped along W, every frame); ``predict`` splits
+    it and calls ``forward`` on each pair. ``forward`` rejects anything else with a ``TypeError``.
 
     Args:
         in_channels (int): Token channels C (the ViT width).
@@ -79,12 +122,13 @@ class TemporalTransformerHead(HeatmapHead):
 
         Args:
             feats (tuple): ``(video_tokens, fine_feats)`` from the backbone: kept tokens (B, M, C)
-                with positions, and fine-grained key-frame features (B, C_f, H/s, W/s).
+                with positions, and fine-grained key-frame features (B, C_f, H/s, W/s)
+                (see the input contract in the class docstring).
 
         Returns:
             Tensor: Heatmaps, shape (B, K, H/4, W/4).
         """
-        video_tokens, fine_feats = feats
+        video_tokens, fine_feats = unpack_head_inputs(feats)
         x = video_tokens.tokens
         for layer in self.temporal_layers:
             x = layer(x)

@@ -21,8 +21,9 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     the joint layers and the head only pay for the kept tokens.
 
     Cost per stage and person clip, paper setting (ViT-B, 256x192, T=3, prune_layer=2, one head
-    transformer layer), in GFLOPs (MACs, as MMPose reports; attention and DPC distances added
-    analytically, see ``mgpose_mm/benchmark/flops.py``), at epsilon 0 / 0.5 / 0.75:
+    transformer layer), in GFLOPs (MACs, as MMPose reports, attention and DPC distances included:
+    ``mgpose_mm.benchmark.flops.model_cost``; ``tests/test_flops.py`` checks this table against it),
+    at epsilon 0 / 0.5 / 0.75:
 
     ======================================  =====  =====  =====
     stage                                     0     0.5   0.75
