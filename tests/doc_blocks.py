@@ -102,14 +102,16 @@ WORKERS = ' '.join(f'{split}_dataloader.{key}' for split in ('train', 'val', 'te
                    for key in ('num_workers=0', 'persistent_workers=False'))
 #: small settings appended to a tool's command line (options given twice: the last one wins,
 #: --cfg-options pairs are merged)
+SHORT = 'train_cfg.max_epochs=2 param_scheduler.1.end=2 param_scheduler.1.T_max=2'
 SMALL = [
-    (r'tools/train\.py|dist_train\.sh', f' --cfg-options {WORKERS}'),
+    (r'tools/train\.py|dist_train\.sh', f' --cfg-options {WORKERS} {SHORT}'),
     (r'tools/test\.py|dist_test\.sh|^mim test', f' --cfg-options {WORKERS}'),
     (r'make_synthetic_posetrack\.py', ' --num-train-videos 2 --num-val-videos 1 --frames-per-video 8'),
     (r'benchmark\.py', ' --batch-sizes 1 2 --eps 0 0.5 --repeats 1 --warmup 0 --memory inline'),
 ]
 QUICKSTART_ENV = dict(
-    INSTALL='0', NUM_TRAIN_VIDEOS='2', VIDEO_ARGS='--num-val-videos 1 --frames-per-video 8',
+    INSTALL='0', NUM_TRAIN_VIDEOS='2', EPOCHS='4',
+    VIDEO_ARGS='--num-val-videos 1 --frames-per-video 8',
     TRAIN_ARGS=WORKERS, TEST_ARGS=' '.join(WORKERS.split()[4:]),
     BENCHMARK_ARGS='--batch-sizes 1 2 --eps 0 0.5 --repeats 1 --warmup 0 --memory inline')
 
