@@ -24,6 +24,7 @@ from doc_blocks import (QUICKSTART_CKPT, QUICKSTART_ENV, RTMDET_WEIGHTS, TINY, W
 COMMANDS = documented_commands()
 VAL_VIDEO = 'data/synthetic_posetrack/images/val/500001_synth'
 NOISE = ('System environment', 'GPU number', 'does not exist', 'Config:\n')
+NOT_RUN_SHOWN_AS_VALUE = ('kept tokens equal: None', ' nan,', '| - |', '| None |')
 #: (regex on the command, text its output must contain)
 EXPECTED_OUTPUT = [
     (r'quickstart\.sh', 'PoseTrack AP all'),
@@ -135,6 +136,8 @@ def test_documented_command(workspace, doc, command):
         if re.search(pattern, command):
             assert text in out, f'{text!r} not in the output of {command}:\n{out[-3000:]}'
             break
+    for text in NOT_RUN_SHOWN_AS_VALUE:  # checks that did not run read n/a
+        assert text not in out, f'{text!r} printed by {command}'
     if re.search(r'tools/(train|test)\.py|dist_(train|test)\.sh|quickstart', command):
         for noise in NOISE:
             assert noise not in out, f'{noise!r} printed by {command}'
