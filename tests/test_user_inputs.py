@@ -1,7 +1,6 @@
 """What a new user touches first: own boxes (--bboxes), detector names, the demo's --help, quiet
 runs with a fixed seed, and docs tables that match the code."""
 import json
-import logging
 import os
 import os.path as osp
 import re
@@ -181,14 +180,16 @@ def test_checks_that_did_not_run_read_n_a():
 
 # ------------------------------------------------------------------------ docs tables match code
 def test_benchmark_option_table_matches_the_parser():
-    proc = subprocess.run([sys.executable, 'tools/analysis_tools/benchmark.py', '--help'], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=REPO_ROOT))
+    proc = subprocess.run([sys.executable, 'tools/analysis_tools/benchmark.py', '--help'],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=REPO_ROOT))
     options = set(re.findall(r'(?<![\w-])(--[a-z][a-z-]+)', proc.stdout)) - {'--help'}
     with open(osp.join(REPO_ROOT, 'docs', 'benchmark.md')) as f:
         rows = [line for line in f if line.startswith('| `--')]
     documented = {}
     for row in rows:
-        for option, choices in re.findall(r'`(--[a-z-]+)(?: \{([a-z0-9,]+)\}| [A-Z][^`]*)?`', row.split('|')[1]):
+        cell = row.split('|')[1]
+        for option, choices in re.findall(r'`(--[a-z-]+)(?: \{([a-z0-9,]+)\}| [A-Z][^`]*)?`', cell):
             documented[option] = choices
     assert set(documented) == options
     for option, choices in documented.items():
