@@ -1,12 +1,18 @@
-"""FTP-Pose video demo: person boxes from an MMDetection detector (or a detection-results JSON),
-IoU tracking, clip-based pose estimation, annotated video and predictions JSON.
+"""FTP-Pose video demo: person boxes from an MMDetection detector, a detection-results JSON or your
+own per-frame boxes, IoU tracking, clip-based pose estimation, annotated video and predictions JSON.
 
 Examples::
 
-    # with a detector (any MMDetection config + checkpoint)
+    # with a detector: an MMDetection config name (or file) and its weights, fetched once with
+    #   mim download mmdet --config rtmdet_tiny_8xb32-300e_coco --dest .
     python demo/video_demo.py POSE_CONFIG POSE_CKPT --input video.mp4 \\
-        --det-config rtmdet_tiny_8xb32-300e_coco.py --det-checkpoint rtmdet_tiny.pth \\
+        --det-config rtmdet_tiny_8xb32-300e_coco \\
+        --det-checkpoint rtmdet_tiny_8xb32-300e_coco_20220902_112414-78e30dcc.pth \\
         --output-root vis_results --save-predictions
+
+    # with your own boxes: JSON {"frame index": [[x1, y1, x2, y2, score], ...], ...}
+    python demo/video_demo.py POSE_CONFIG POSE_CKPT --input video.mp4 \\
+        --bboxes boxes.json --output-root vis_results --save-predictions
 
     # with COCO-style detection results (PoseTrack frame_id image ids, or --det-ann-file)
     python demo/video_demo.py POSE_CONFIG POSE_CKPT --input frames_folder/ \\
@@ -17,14 +23,14 @@ Examples::
     python demo/video_demo.py ONLINE_POSE_CONFIG POSE_CKPT --input webcam --show \\
         --det-config rtmdet_tiny_8xb32-300e_coco.py --det-checkpoint rtmdet_tiny.pth
 """
+import argparse
 import os.path as osp
 import warnings
-from argparse import ArgumentParser
 
 import mmengine
 import torch
 
-from mgpose_mm.apis import (DetectionResultsBoxes, IoUTracker, MMDetBoxes,
+from mgpose_mm.apis import (DetectionResultsBoxes, FrameBoxesFile, IoUTracker, MMDetBoxes,
                             init_video_pose_model, open_frame_source, run_video_pose)
 from mgpose_mm.apis.frame_sources import IMAGE_EXTENSIONS
 from mgpose_mm.apis.stream_runner import run_stream_pose
@@ -32,8 +38,12 @@ from mgpose_mm.apis.stream_sources import is_stream_input, stream_output_stem
 from mgpose_mm.errors import run_cli
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """The whole module docstring as description, and every option's default."""
+
+
 def parse_args(argv=None):
-    parser = ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument('pose_config', help='Config file for pose')
     parser.add_argument('pose_checkpoint', nargs='?', default=None,
                         help='Checkpoint file or http(s):// URL for pose (omit for random weights)')
@@ -45,10 +55,20 @@ def parse_args(argv=None):
                         help='Video file, folder of frames, or image file; for live input: '
                         '"webcam", "webcam:N" or a camera index N, or an rtsp:// / http(s):// '
                         'stream URL')
-    parser.add_argument('--det-config', help='Config file for detection (MMDetection)')
-    parser.add_argument('--det-checkpoint', help='Checkpoint file for detection')
+    parser.add_argument('--det-config',
+                        help='MMDetection detector: config file, packaged config name (e.g. '
+                        'rtmdet_tiny_8xb32-300e_coco) or model-zoo alias (e.g. rtmdet-t)')
+    parser.add_argument('--det-checkpoint',
+                        help='Detector weights (file or URL); default for a model-zoo name: its '
+                        'weights URL (downloaded once). Offline: mim download mmdet --config '
+                        'NAME --dest .')
+    parser.add_argument('--bboxes', metavar='FILE',
+                        help='Your own person boxes for the input video, instead of a detector: '
+                        'JSON {"frame index": [[x1, y1, x2, y2, score], ...]} (frames from 0; '
+                        'frames not listed have no person; used as given, no threshold or NMS)')
     parser.add_argument('--det-results',
-                        help='COCO detection results JSON, instead of a detector')
+                        help='COCO detection results JSON, instead of a detector (image ids: '
+                        'PoseTrack frame_ids, or mapped by --det-ann-file)')
     parser.add_argument('--det-ann-file',
                         help='COCO-style annotation JSON mapping image ids of --det-results to '
                         'frames (frame = number in file_name); default: PoseTrack frame_id ids')
@@ -59,20 +79,21 @@ def parse_args(argv=None):
                         help='Person category: detector label (default 0, COCO) or '
                         '--det-results category_id (default 1)')
     parser.add_argument('--bbox-thr', type=float, default=0.3,
-                        help='Bounding box score threshold')
+                        help='Box score threshold (detector and --det-results)')
     parser.add_argument('--nms-thr', type=float, default=0.3,
-                        help='IoU threshold for bounding box NMS')
+                        help='IoU threshold for box NMS (detector and --det-results)')
     parser.add_argument('--track-iou-thr', type=float, default=0.3,
                         help='Minimum IoU linking a box to a track')
     parser.add_argument('--track-max-age', type=int, default=5,
                         help='Frames a lost track keeps its id')
     parser.add_argument('--output-root', type=str, default='',
-                        help='Root of the output video/image and predictions')
+                        help='Folder for <input name>.mp4 (annotated) and, with --save-predictions, '
+                        'results_<input name>.json')
     parser.add_argument('--save-predictions', action='store_true',
                         help='Save the predictions JSON (results_<input>.json)')
     parser.add_argument('--show', action='store_true', help='Show the drawn frames')
     parser.add_argument('--kpt-thr', type=float, default=0.3,
-                        help='Visualizing keypoint thresholds')
+                        help='Keypoints with a lower score are not drawn')
     parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu',
                         help='Device used for inference')
     parser.add_argument('--batch-size', type=int, default=16,
@@ -106,14 +127,17 @@ def parse_args(argv=None):
     if args.save_predictions and not args.output_root:
         parser.error('--save-predictions needs --output-root')
     use_detector = bool(args.det_config or args.det_checkpoint)
-    if use_detector == bool(args.det_results):
-        parser.error('give either --det-config and --det-checkpoint, or --det-results')
-    if use_detector and not (args.det_config and args.det_checkpoint):
-        parser.error('--det-config and --det-checkpoint go together')
+    if use_detector + bool(args.det_results) + bool(args.bboxes) != 1:
+        parser.error('give the person boxes one way: --det-config (and --det-checkpoint), '
+                     '--det-results or --bboxes')
+    if args.det_checkpoint and not args.det_config:
+        parser.error('--det-checkpoint needs --det-config')
     return args
 
 
 def build_box_source(args):
+    if args.bboxes:
+        return FrameBoxesFile(args.bboxes)
     if args.det_results:
         return DetectionResultsBoxes(
             args.det_results, ann_file=args.det_ann_file, video=args.video_id,
@@ -172,6 +196,8 @@ def main(argv=None):
     # a file input is opened first, so that a bad path fails before any model is built
     frames = None if args.stream else open_frame_source(args.input, fps=args.fps)
     box_source = build_box_source(args)
+    if isinstance(box_source, FrameBoxesFile) and getattr(frames, 'num_frames', None):
+        box_source.finish(frames.num_frames)  # boxes for frames the input lacks: fail before inference
     if args.pose_checkpoint is None:
         warnings.warn('no pose checkpoint given: the pose model has random weights')
     model = init_video_pose_model(args.pose_config, args.pose_checkpoint, device=args.device,

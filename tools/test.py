@@ -6,10 +6,10 @@ import os.path as osp
 import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
 import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
-from mgpose_mm.engine import StrictCheckpointHook, setup_cpu_distributed, trusted_checkpoints
+from mgpose_mm.engine import (QuietRunner, StrictCheckpointHook, setup_cpu_distributed,
+                               trusted_checkpoints)
 from mgpose_mm.errors import run_cli
 
 
@@ -161,8 +161,8 @@ def main():
     # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only machines
     setup_cpu_distributed(cfg)
 
-    # build the runner from config
-    runner = Runner.from_cfg(cfg)
+    # build the runner from config (environment dump and full config go to the log file only)
+    runner = QuietRunner.from_cfg(cfg)
     # a checkpoint of another config must not load partially (MMEngine only logs a warning)
     runner.register_hook(StrictCheckpointHook(f'checkpoint {args.checkpoint}'))
 

@@ -4,10 +4,9 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
-from mgpose_mm.engine import setup_cpu_distributed, trusted_checkpoints
+from mgpose_mm.engine import QuietRunner, setup_cpu_distributed, trusted_checkpoints
 from mgpose_mm.errors import run_cli
 
 
@@ -164,8 +163,8 @@ def main():
     # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only machines
     setup_cpu_distributed(cfg)
 
-    # build the runner from config
-    runner = Runner.from_cfg(cfg)
+    # build the runner from config (environment dump and full config go to the log file only)
+    runner = QuietRunner.from_cfg(cfg)
 
     # start training
     with trusted_checkpoints(args.trust_checkpoint):

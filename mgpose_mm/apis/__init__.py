@@ -1,5 +1,5 @@
 """Video inference with FTP-Pose models: frames -> person boxes (MMDetection detector, detection
-JSON or given boxes) -> IoU tracks -> person clips -> keypoints -> JSON / annotated video.
+JSON, a per-frame boxes JSON or given boxes) -> IoU tracks -> person clips -> keypoints -> JSON / annotated video.
 
 Example::
 
@@ -9,10 +9,12 @@ Example::
 """
 from .box_sources import (BoxSource, DetectionResultsBoxes, GivenBoxes, MMDetBoxes,
                           clip_boxes_to_image, select_boxes)
+from .boxes_file import FrameBoxesFile, load_boxes_file
 from .clip_inference import ClipBuilder, clip_frame_indices, predict_clips
 from .detection_results import decode_posetrack_frame_id, load_detection_results
 from .frame_sources import (ArrayFrames, FrameSource, ImageFileFrames, VideoFileFrames,
                             open_frame_source)
+from .mmdet_models import resolve_mmdet_config
 from .model_loading import (CheckpointMismatchError, check_state_dict_matches,
                             clip_frame_offsets, init_video_pose_model)
 from .runner import run_video_pose
@@ -29,7 +31,7 @@ __all__ = [
     'clip_boxes_to_image', 'select_boxes', 'IoUTracker', 'ClipBuilder', 'clip_frame_indices',
     'predict_clips', 'VideoPoseInferencer', 'FramePrediction', 'inference_video',
     'run_video_pose', 'PredictionJsonWriter', 'AnnotatedVideoWriter', 'AnnotatedImageWriter',
-    'PoseFrameDrawer'
+    'PoseFrameDrawer', 'FrameBoxesFile', 'load_boxes_file', 'resolve_mmdet_config'
 ]
 
 # streaming (live) inference: webcam / URL / file read as a stream

@@ -6,7 +6,6 @@ returns ``(bboxes, scores)``: float32 arrays of shape (N, 4) (x1, y1, x2, y2 in 
 described another number of frames. Boxes are clipped to the image afterwards by
 :func:`clip_boxes_to_image` (boxes with no area left are dropped with a warning).
 """
-import os.path as osp
 import warnings
 from typing import Optional, Sequence, Tuple
 
@@ -18,6 +17,7 @@ from mmpose.evaluation.functional import nms
 from mgpose_mm.engine import trusted_checkpoints
 from mgpose_mm.errors import InputDataError
 from .detection_results import load_detection_frames, match_frames
+from .mmdet_models import resolve_mmdet_config
 
 Boxes = Tuple[np.ndarray, np.ndarray]
 
@@ -183,9 +183,11 @@ class MMDetBoxes(BoxSource):
     then MMPose's NMS at ``nms_thr``.
 
     Args:
-        det_config (str | Config | nn.Module): detector config, or a detector built by
-            ``mmdet.apis.init_detector``.
-        det_checkpoint (str, optional): detector weights.
+        det_config (str | Config | nn.Module): detector config: a file, or an MMDetection name
+            such as ``'rtmdet_tiny_8xb32-300e_coco'`` (see :func:`resolve_mmdet_config`); or a
+            detector built by ``mmdet.apis.init_detector``.
+        det_checkpoint (str, optional): detector weights (file or URL). Defaults to the model
+            zoo's weights for an MMDetection model name, else random weights.
         device (str): Defaults to ``'cpu'``.
         det_cat_id (int): person label of the detector (0 for COCO). Defaults to 0.
         bbox_thr (float): Defaults to 0.3. nms_thr (float): Defaults to 0.3.
@@ -203,9 +205,8 @@ class MMDetBoxes(BoxSource):
         if hasattr(det_config, 'cfg') and hasattr(det_config, 'test_step'):
             detector = det_config
         else:
-            for path, what in ((det_config, 'config'), (det_checkpoint, 'checkpoint')):
-                if isinstance(path, str) and '://' not in path and not osp.isfile(path):
-                    raise FileNotFoundError(f'detector {what} not found: {path}')
+            if isinstance(det_config, str):
+                det_config, det_checkpoint = resolve_mmdet_config(det_config, det_checkpoint)
             # init_detector switches the global default scope to mmdet: keep it local
             with DefaultScope.overwrite_default_scope('mmdet'), \
                     trusted_checkpoints(trust_checkpoint):

@@ -154,7 +154,7 @@ def evaluate_targets(rows: List[dict], default_key: str, batch: int, backend: st
 
 def _fmt(value, column: str) -> str:
     if value is None:
-        return '-'
+        return 'n/a'
     if isinstance(value, float):
         if column in ('scoring_share', ):
             return f'{value:.1%}'

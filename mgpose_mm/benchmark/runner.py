@@ -117,6 +117,18 @@ def _runners(specs, models, sessions, clips, key_frame_index, device, amp_dtype)
     return runners
 
 
+def runner_counts(runners: Dict[str, Callable]) -> str:
+    """'7 variants + 6 pruning necks alone + ...': what the timed runners are (names end with
+    ``|pytorch``, ``|pytorch-amp``, ``|neck`` or ``|onnxruntime``, see :func:`_runners`)."""
+    kinds = [name.rpartition('|')[2] for name in runners]
+    models = sum(kind.startswith('pytorch') for kind in kinds)
+    parts = [f'{models} variant{"s" * (models != 1)}']
+    for kind, label in (('neck', 'pruning neck(s) alone'), ('onnxruntime', 'ONNX session(s)')):
+        if kinds.count(kind):
+            parts.append(f'{kinds.count(kind)} {label}')
+    return ' + '.join(parts)
+
+
 def _export_sessions(specs, models, device, work_dir, log) -> Tuple[Dict[str, object], Dict[str, str]]:
     from mgpose_mm.deployment import create_session, export_onnx
     sessions, files = {}, {}
@@ -179,7 +191,7 @@ def run_benchmark(settings: BenchmarkSettings, log: Callable[[str], None] = prin
         batch = _fit_batch(models, requested, (num_frames, hw, key_frame_index), s.device, s.amp_dtype, say)
         clips = make_clips(batch, num_frames, hw, s.device, seed=s.seed)
         runners = _runners(specs, models, sessions, clips, key_frame_index, s.device, s.amp_dtype)
-        say(f'batch {batch}: timing {len(runners)} runners (warm-up {s.warmup}, repeats {s.repeats})')
+        say(f'batch {batch}: timing {runner_counts(runners)} (warm-up {s.warmup}, repeats {s.repeats})')
         times[batch] = time_round_robin(runners, s.warmup, s.repeats, sync,
                                         log=lambda msg, b=batch: say(f'batch {b}:{msg}'))
     batch_sizes = sorted(times)

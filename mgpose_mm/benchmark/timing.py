@@ -63,7 +63,7 @@ def time_round_robin(runners: Dict[str, Runner],
         if log is not None:
             phase = f'repeat {round_index - warmup + 1}/{repeats}' if timed else \
                 f'warm-up {round_index + 1}/{warmup}'
-            log(f'  {phase} over {len(names)} variants')
+            log(f'  {phase} over {len(names)} runners')
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
             synchronize()

@@ -1,4 +1,7 @@
 """PoseTrack21 clips around annotated key frames (per-video JSON files)."""
+import contextlib
+import io
+
 from mmengine.fileio import join_path
 from mmengine.utils import is_abs
 from xtcocotools.coco import COCO
@@ -63,5 +66,6 @@ class PoseTrack21VideoDataset(PoseTrackVideoDataset):
             img.setdefault('height', float('inf'))
         coco = COCO()
         coco.dataset = merged
-        coco.createIndex()
+        with contextlib.redirect_stdout(io.StringIO()):  # xtcocotools prints its steps
+            coco.createIndex()
         return coco

@@ -1,4 +1,6 @@
 """PoseTrack2017/2018 (COCO-style) clips around annotated key frames."""
+import contextlib
+import io
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
@@ -7,11 +9,28 @@ from mmengine.fileio import exists, get_local_path, load
 from mmengine.utils import is_list_of
 from xtcocotools.coco import COCO
 
+import mmpose
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 from mmpose.structures.bbox import bbox_xywh2xyxy
 from mgpose_mm.errors import ConfigValueError
 from mgpose_mm.utils import clip_frame_numbers, split_frame_file
+
+
+def mmpose_dataset_info(name: str) -> str:
+    """Path of MMPose's dataset meta file ``configs/_base_/datasets/<name>`` as installed.
+
+    A wheel ships it under ``mmpose/.mim/configs``; an editable install (a clone) keeps it in the
+    clone's ``configs``. A relative ``configs/_base_/...`` path only resolves in an MMPose clone
+    (elsewhere MMPose warns that it does not exist and looks in ``.mim`` itself).
+    """
+    package = osp.dirname(mmpose.__file__)
+    candidates = [osp.join(package, '.mim', 'configs', '_base_', 'datasets', name),
+                  osp.join(osp.dirname(package), 'configs', '_base_', 'datasets', name)]
+    for path in candidates:
+        if osp.isfile(path):
+            return path
+    raise FileNotFoundError(f'MMPose dataset meta file {name} not found in ' + ' or '.join(candidates))
 
 
 def check_frame_offsets(frame_offsets: Sequence[int]) -> Tuple[int, ...]:
@@ -142,7 +161,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             (``data_root``, ``data_prefix``, ``pipeline``, ``test_mode``...).
     """
 
-    METAINFO: dict = dict(from_file='configs/_base_/datasets/posetrack18.py')
+    METAINFO: dict = dict(from_file=mmpose_dataset_info('posetrack18.py'))
 
     def __init__(self,
                  ann_file: str = '',
@@ -167,7 +186,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             raise FileNotFoundError(
                 f'{self.__class__.__name__}: annotation file '
                 f'{self.ann_file!r} does not exist')
-        with get_local_path(self.ann_file) as local_path:
+        # xtcocotools prints its loading steps; keep the console for progress and results
+        with get_local_path(self.ann_file) as local_path, contextlib.redirect_stdout(io.StringIO()):
             return COCO(local_path)
 
     def _clip_info(self, img: dict) -> dict:

@@ -61,8 +61,10 @@ def main(argv=None):
     if args.verify:
         clips = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
         report = verify_onnx(model, args.output_file, clips, atol=args.atol)
+        kept = report['kept_index_equal']
+        kept = 'n/a (export with --output-kept-index to compare)' if kept is None else kept
         print(f"onnxruntime vs PyTorch: max abs diff {report['max_abs_diff']:.3e} (tolerance {args.atol:g}), "
-              f"kept tokens equal: {report['kept_index_equal']}, outputs {report['output_shapes']}")
+              f"kept tokens equal: {kept}, outputs {report['output_shapes']}")
         if not report['passed']:
             sys.exit('verification FAILED')
         print('verification passed')

@@ -13,7 +13,7 @@ def posetrack_table(metrics: dict, prefix: str = 'posetrack') -> str:
     lines = ['| frames | ' + ' | '.join(JOINTS) + ' |', '|---' * (len(JOINTS) + 1) + '|']
     for name, key in rows:
         values = [metrics.get(f'{key}{joint} AP') for joint in JOINTS]
-        cells = ['n/a' if v is None else f'{v:.1f}' for v in values]
+        cells = ['n/a' if v is None or v != v else f'{v:.1f}' for v in values]  # None/NaN: not evaluated
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

@@ -226,13 +226,14 @@ class PoseTrackAPMetric(BaseMetric):
                                        self.assignment)['summary']
             else:
                 logger.warning(f'PoseTrackAPMetric: no evaluated frames for '
-                               f'"{name or "all"}"; its AP is NaN')
+                               f'"{name or "all"}"; its AP is NaN (printed as n/a)')
                 summary = OrderedDict(
                     (group, float('nan'))
                     for group in list(JOINT_GROUPS) + ['Total'])
             for group, value in summary.items():
                 metrics[f'{name}{group} AP'] = value
             logger.info(f'PoseTrack AP {name or "all"} ({len(subset)} '
-                        'frames): ' + ', '.join(f'{g} {v:.1f}'
-                                                for g, v in summary.items()))
+                        'frames): ' + ', '.join(
+                            f'{g} ' + ('n/a' if v != v else f'{v:.1f}')  # NaN: no frames
+                            for g, v in summary.items()))
         return metrics
