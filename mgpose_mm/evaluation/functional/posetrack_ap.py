@@ -34,7 +34,7 @@ What poseval does, and this module reproduces:
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -71,11 +71,19 @@ class FrameGroundTruth:
         visible (np.ndarray): (N, K) bool, True where the joint is annotated.
         head_boxes (np.ndarray): (N, 4) head boxes ``[x, y, w, h]``.
         ignore_regions (list[np.ndarray]): polygons, each (V, 2) ``(x, y)``.
+        eval_mask (np.ndarray, optional): (N, K) bool, the joints this
+            evaluation counts (e.g. occluded joints only). GT joints where it
+            is False are not positives, and predicted joints assigned to a GT
+            person whose joint is masked out are dropped (neither true nor
+            false positives); person matching still uses all annotated
+            joints, and unassigned predicted joints stay false positives.
+            None (default) counts every annotated joint.
     """
     keypoints: np.ndarray
     visible: np.ndarray
     head_boxes: np.ndarray
     ignore_regions: List[np.ndarray] = field(default_factory=list)
+    eval_mask: Optional[np.ndarray] = None
 
 
 @dataclass
@@ -209,6 +217,13 @@ def evaluate_frame(gt: FrameGroundTruth,
     has_pred = pred.present.reshape(-1, NUM_KEYPOINTS)
     has_pred = has_pred & _outside_ignore(pr_kpts, gt.ignore_regions)
 
+    eval_mask = None
+    if gt.eval_mask is not None:
+        eval_mask = np.asarray(gt.eval_mask, dtype=bool)
+        if eval_mask.shape != has_gt.shape:
+            raise ValueError(f'eval_mask has shape {eval_mask.shape}, expected '
+                             f'{has_gt.shape} (persons, keypoints)')
+
     labels = np.zeros(has_pred.shape, dtype=bool)
     if len(pr_kpts) and len(gt_kpts):
         sizes = head_sizes(gt.head_boxes)
@@ -226,6 +241,10 @@ def evaluate_frame(gt: FrameGroundTruth,
         for pred_idx, gt_idx in enumerate(gt_of_pred):
             if gt_idx >= 0:
                 labels[pred_idx] = match[pred_idx, gt_idx]
+                if eval_mask is not None:
+                    has_pred[pred_idx] &= eval_mask[gt_idx]
+    if eval_mask is not None:
+        has_gt = has_gt & eval_mask
     return scores, labels & has_pred, has_pred, has_gt.sum(axis=0)
 
 
