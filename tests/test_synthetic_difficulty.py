@@ -95,9 +95,9 @@ def test_no_occlusion_recorded_where_none_was_drawn(occlusion_pair):
     assert all(sum(a['occluded_joints']) == 0 for a in clean['annotations'])
     assert not any(a['motion_blurred'] for a in clean['annotations'])
     # occluded joints stay annotated: apart from the difficulty fields the labels are unchanged
-    strip = [{k: v for k, v in a.items() if k != 'occluded_joints'}
-             for a in occ['annotations']]
-    assert strip == clean['annotations']
+    def strip(anns):
+        return [{k: v for k, v in a.items() if k != 'occluded_joints'} for a in anns]
+    assert strip(occ['annotations']) == strip(clean['annotations'])
     assert all(len(a['occluded_joints']) == 17 for a in occ['annotations'])
 
 

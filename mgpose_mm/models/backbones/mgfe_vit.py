@@ -41,7 +41,7 @@ class MGFEViT(VisionTransformer):
             without the fine branch: ``forward_fine`` returns a (B, 0, H/stride, W/stride) tensor).
             Defaults to 64.
         fine_stride (int): Output stride of the fine-grained path, 4 or 8. Defaults to 4.
-        frame_embed_std (float): Std of the truncated-normal initialisation of the frame embedding;
+        frame_embed_std (float): Std of the normal initialisation (truncated at 2 std) of the frame embedding;
             0 initialises it to zeros (a ViTPose checkpoint then starts from its single-frame
             behaviour). Defaults to 0.
         **kwargs: ``mmpretrain.VisionTransformer`` arguments (``arch``, ``img_size``, ``patch_size``,
@@ -80,7 +80,8 @@ class MGFEViT(VisionTransformer):
         if frame_embed_std < 0:
             raise ValueError(f'MGFEViT: frame_embed_std must be >= 0, got {frame_embed_std}')
         if frame_embed_std > 0:
-            nn.init.trunc_normal_(self.frame_embed, std=frame_embed_std)
+            nn.init.trunc_normal_(self.frame_embed, std=frame_embed_std, a=-2 * frame_embed_std,
+                                  b=2 * frame_embed_std)
         self.fine_stride = fine_stride
         if fine_channels == 0:
             self.fine_stem = None
