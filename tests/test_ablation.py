@@ -176,6 +176,13 @@ def test_reports_from_finished_runs(fake_study, tmp_path):
     assert osp.getsize(tmp_path / 'out.png') > 1000
 
 
+def test_short_names_drop_the_shared_suffix():
+    names = ['ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96',
+             'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96']
+    assert report.short_names(names) == {names[0]: 'ftp-pose-eps0', names[1]: 'ftp-pose'}
+    assert report.short_names(['a_x', 'b_y']) == {'a_x': 'a_x', 'b_y': 'b_y'}
+
+
 def test_plan_rejects_bad_input(tmp_path):
     cfg = tmp_path / 'c.py'
     cfg.write_text('x = 1\n')

@@ -40,6 +40,25 @@ def summarize(study, reference, num_boot=1000, level=0.95, seed=0) -> Dict[str, 
             for subset, per_config in study.items() if per_config}
 
 
+def short_names(names: Sequence[str]) -> Dict[str, str]:
+    """Display names without the suffix all names share from an underscore on, e.g.
+    ``ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96`` -> ``ftp-pose-eps0``."""
+    names = list(names)
+    if len(names) < 2:
+        return {n: n for n in names}
+    suffix = osp.commonprefix([n[::-1] for n in names])[::-1]
+    cut = suffix.find('_')
+    if cut < 0 or any(len(n) == len(suffix) - cut for n in names):
+        return {n: n for n in names}
+    return {n: n[:len(n) - len(suffix) + cut] for n in names}
+
+
+def rename(stats: Dict[str, Dict[str, dict]], names: Dict[str, str]) -> Dict[str, Dict[str, dict]]:
+    """The statistics with configs renamed (e.g. by :func:`short_names`)."""
+    return {subset: {names.get(c, c): row for c, row in rows.items()}
+            for subset, rows in stats.items()}
+
+
 def _fmt(value, digits=1):
     return 'n/a' if value is None or not math.isfinite(value) else f'{value:.{digits}f}'
 

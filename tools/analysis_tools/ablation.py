@@ -67,6 +67,9 @@ def write_reports(runs, names, reference, work_dir, eval_name, num_boot, level):
         print('no finished run to report')
         return None
     prefix = osp.join(work_dir, f'ablation_{eval_name}')
+    short = report.short_names(names)
+    stats = report.rename(stats, short)
+    names, reference = [short[n] for n in names], short[reference]
     table = report.markdown_table(stats, names, reference, level)
     with open(prefix + '.md', 'w', encoding='utf-8') as f:
         f.write(table)
