@@ -15,7 +15,8 @@ def _vid_id(split, index):
 def _write_split(out_dir, split, num_videos, cfg, seed, detections):
     """Render and write all videos of one split; appends val detections to `detections`."""
     images, annotations = [], []
-    counts = dict(occluded=0, motion_blur=0, truncated=0, ignore_regions=0)
+    counts = dict(occluded=0, motion_blur=0, truncated=0, ignore_regions=0, hard=0,
+                  occluded_joints=0, blurred_persons=0)
     width, height = cfg.image_size
     code = SPLIT_CODES[split]
     for v in range(num_videos):
@@ -36,6 +37,9 @@ def _write_split(out_dir, split, num_videos, cfg, seed, detections):
             for key in ('occluded', 'motion_blur', 'truncated'):
                 counts[key] += int(attributes[key])
             counts['ignore_regions'] += int(bool(polygons))
+            counts['hard'] += int(attributes['occluded'] or attributes['motion_blur'])
+            counts['occluded_joints'] += sum(int(sum(lab['occluded_joints'])) for lab in labels)
+            counts['blurred_persons'] += sum(int(lab['motion_blurred']) for lab in labels)
             if split == 'val':
                 detections.extend(writer.detections_for_frame(det_rng, entry['id'], labels,
                                                               distractors, width, height))
@@ -65,7 +69,10 @@ def generate_posetrack_dataset(out_dir, num_train_videos=12, num_val_videos=4,
         persons_per_video: (min, max) annotated people per video.
         seed: everything (images and JSON) is a deterministic function of the arguments.
         occlusion_rate / motion_blur_rate: fraction of frames with an occluder / motion blur
-            (events last 1-2 frames and always have clean neighbouring frames).
+            (events last 1-2 frames and always have clean neighbouring frames). Each person
+            annotation records the joints an occluder covers (``occluded_joints``) and whether
+            it is blurred (``motion_blurred``). The ablation study uses 0.25 / 0.15, which makes
+            about a third of the frames hard.
         truncation_rate: fraction of people placed across the image border.
         ignore_region_rate: fraction of videos drawn to get a faint unannotated figure inside
             an ignore polygon; it is only placed where it stays clear of every annotated
@@ -75,7 +82,9 @@ def generate_posetrack_dataset(out_dir, num_train_videos=12, num_val_videos=4,
     Returns:
         dict summary: data_root, det_file, num_detections and per split (under 'train' /
         'val') ann_file, img_dir, videos, images, annotations and counts of frames flagged
-        occluded / motion_blur / truncated / with ignore regions.
+        occluded / motion_blur / truncated / with ignore regions / hard (occluded or
+        motion_blur), of occluded_joints (annotated joints under an occluder) and of
+        blurred_persons (person annotations with ``motion_blurred``).
     """
     for name, value in (('image_size', image_size), ('persons_per_video', persons_per_video)):
         if len(value) != 2:

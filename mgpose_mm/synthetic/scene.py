@@ -293,8 +293,47 @@ def person_label(track, t, width, height):
                 bbox_head=head, truncated=bool((annotated & ~inside).any()))
 
 
+def occluded_joints(keypoints, cover, threshold=0.5):
+    """Which annotated joints an occluder covers.
+
+    Args:
+        keypoints: (K, 3) [x, y, v] label of one person (v > 0: annotated).
+        cover: (H, W) float occluder coverage in [0, 1] drawn on the frame, or None (no occluder).
+        threshold: a joint is occluded when the coverage at its (rounded) pixel exceeds this.
+
+    Returns:
+        (K,) int array, 1 where an annotated joint lies under the occluder, else 0.
+    """
+    keypoints = np.asarray(keypoints, np.float64)
+    flags = np.zeros(len(keypoints), np.int64)
+    if cover is None:
+        return flags
+    h, w = cover.shape[:2]
+    for k, (x, y, v) in enumerate(keypoints):
+        xi, yi = int(round(x)), int(round(y))
+        if v > 0 and 0 <= xi < w and 0 <= yi < h:
+            flags[k] = int(cover[yi, xi] > threshold)
+    return flags
+
+
+def blurred_by_box(keypoints, box, min_fraction=0.5):
+    """Whether at least `min_fraction` of a person's annotated joints (K, 3) lie in the blurred
+    box (x0, y0, x1, y1) of a person-local motion blur."""
+    kpts = np.asarray(keypoints, np.float64)
+    kpts = kpts[kpts[:, 2] > 0]
+    if len(kpts) == 0:
+        return False
+    x0, y0, x1, y1 = box
+    inside = (kpts[:, 0] >= x0) & (kpts[:, 0] <= x1) & (kpts[:, 1] >= y0) & (kpts[:, 1] <= y1)
+    return bool(inside.mean() >= min_fraction)
+
+
 def render_frame(plan, t, seed, split_code, video_index):
     """Render frame t -> (uint8 BGR image (H, W, 3), labels list, attributes dict, distractors).
+
+    Each label (see :func:`person_label`) also holds ``occluded_joints`` ((K,) 0/1: annotated
+    joints under the frame's occluder) and ``motion_blurred`` (the person lies in the blurred
+    region: a whole-frame blur, or a person-local blur covering most of its joints).
 
     distractors: boxes [x, y, w, h] of visible but unannotated figures (for the detector file).
     """
@@ -310,24 +349,32 @@ def render_frame(plan, t, seed, split_code, video_index):
     for track in order:
         render.draw_person(img, track, t, plan.light)
     event = plan.events.get(t)
+    occluder_cover, blur_box, blur_all = None, None, False
     if event is not None and event.kind == 'occlusion':
         p = event.params
         track = plan.tracks[p['track']]
         centre = track.points[t, JOINT_INDEX[p['joint']]] + p['offset']
         occ_rng = keyed_rng(seed, split_code, video_index, 'occluder', p['key'])
         polygon = render.occluder_polygon(occ_rng, centre, p['size'], p['kind'])
-        render.draw_occluder(img, occ_rng, polygon, p['kind'])
+        occluder_cover = render.draw_occluder(img, occ_rng, polygon, p['kind'])
     elif event is not None:
         p = event.params
-        box = None
-        if not p['whole_frame']:
+        blur_all = p['whole_frame']
+        if not blur_all:
             x0, y0, x1, y1 = extent(plan.tracks[p['track']], t)
-            box = (x0 - p['length'], y0 - p['length'], x1 + p['length'], y1 + p['length'])
-        img = render.apply_motion_blur(img, p['length'], p['angle'], box)
+            blur_box = (x0 - p['length'], y0 - p['length'], x1 + p['length'], y1 + p['length'])
+        img = render.apply_motion_blur(img, p['length'], p['angle'], blur_box)
     noise_rng = keyed_rng(seed, split_code, video_index, 'noise', t)
     image = render.finish_frame(img, noise_rng, plan.noise_sigma)
-    labels = [lab for lab in (person_label(tr, t, width, height) for tr in plan.tracks)
-              if lab is not None]
+    labels = []
+    for track in plan.tracks:
+        lab = person_label(track, t, width, height)
+        if lab is None:
+            continue
+        lab['occluded_joints'] = occluded_joints(lab['keypoints'], occluder_cover)
+        lab['motion_blurred'] = bool(blur_all or (
+            blur_box is not None and blurred_by_box(lab['keypoints'], blur_box)))
+        labels.append(lab)
     attributes = dict(occluded=bool(event is not None and event.kind == 'occlusion'),
                       motion_blur=bool(event is not None and event.kind == 'blur'),
                       truncated=any(lab['truncated'] for lab in labels))

@@ -51,7 +51,12 @@ def image_entry(split, vid_id, frame_index, nframes, width, height, ignore_polyg
 
 
 def annotation_entry(image_id, label):
-    """COCO annotation dict of one person label (see scene.person_label)."""
+    """COCO annotation dict of one person label (see scene.person_label / render_frame).
+
+    Besides the PoseTrack fields it holds ``occluded_joints`` (K ints, 1 where an occluder covers
+    an annotated joint) and ``motion_blurred`` (bool), which evaluation reads only for its
+    difficulty subsets, never as keypoint visibility.
+    """
     kpts = label['keypoints']
     return {
         'bbox_head': _r(label['bbox_head']),
@@ -65,6 +70,10 @@ def annotation_entry(image_id, label):
         'id': int(image_id) * 100 + int(label['track_id']),
         'iscrowd': False,
         'num_keypoints': int((kpts[:, 2] > 0).sum()),
+        # synthetic difficulty labels, kept apart from the keypoint visibility: occluded joints
+        # stay annotated (v = 1) and must be predicted
+        'occluded_joints': [int(v) for v in label.get('occluded_joints', [0] * len(kpts))],
+        'motion_blurred': bool(label.get('motion_blurred', False)),
     }
 
 

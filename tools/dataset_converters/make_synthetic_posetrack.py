@@ -59,7 +59,9 @@ def main(argv=None):
         print(f'  {split}: {s["videos"]} videos, {s["images"]} images, {s["annotations"]} '
               f'person annotations; frames occluded {s["occluded"]}, motion_blur '
               f'{s["motion_blur"]}, truncated {s["truncated"]}, with ignore regions '
-              f'{s["ignore_regions"]}')
+              f'{s["ignore_regions"]}; hard (occluded or blurred) {s["hard"]} '
+              f'({100 * s["hard"] / max(s["images"], 1):.0f} %), occluded joints '
+              f'{s["occluded_joints"]}, blurred persons {s["blurred_persons"]}')
         print(f'    ann_file: {s["ann_file"]}')
     print(f'  detections: {summary["num_detections"]} boxes in {summary["det_file"]}')
 

@@ -8,6 +8,7 @@ keypoints; ``PackPoseInputs`` stacks a list into (T, 3, H, W). They are used
 unchanged after :class:`LoadVideoFrames` (checked in tests/test_datasets.py).
 """
 from .formatting import VIDEO_META_KEYS, PackVideoPoseInputs
+from .key_frame_mask import RandomKeyFrameMask
 from .loading import LoadVideoFrames
 
-__all__ = ['LoadVideoFrames', 'PackVideoPoseInputs', 'VIDEO_META_KEYS']
+__all__ = ['LoadVideoFrames', 'PackVideoPoseInputs', 'VIDEO_META_KEYS', 'RandomKeyFrameMask']

@@ -91,11 +91,13 @@ class FrameGroundTruth:
             stored (``(0, 0, 0)`` marks an unannotated joint).
         head_boxes (np.ndarray): (N, 4) head boxes ``[x, y, w, h]``.
         ignore_regions (list[np.ndarray]): polygons, each (V, 2) ``(x, y)``.
-        eval_mask (np.ndarray, optional): (N, K) bool, for subset metrics:
-            GT joints where it is False are not positives, and predicted
-            joints assigned to such a GT joint's person are dropped (neither
-            true nor false positives). Person matching still uses every GT
-            joint. None evaluates every joint.
+        eval_mask (np.ndarray, optional): (N, K) bool, the joints this
+            evaluation counts (e.g. occluded joints only). GT joints where it
+            is False are not positives, and predicted joints assigned to a GT
+            person whose joint is masked out are dropped (neither true nor
+            false positives); person matching still uses all annotated
+            joints, and unassigned predicted joints stay false positives.
+            None (default) counts every annotated joint.
     """
     keypoints: np.ndarray
     visibility: np.ndarray
@@ -251,8 +253,12 @@ def evaluate_frame(gt: FrameGroundTruth,
     has_gt &= _outside_ignore(gt_kpts, gt.ignore_regions)
     has_pred = joints_exist(pr_kpts, flags, protocol) & evaluated
     has_pred &= _outside_ignore(pr_kpts, gt.ignore_regions)
-    eval_mask = None if gt.eval_mask is None else np.asarray(
-        gt.eval_mask, dtype=bool).reshape(has_gt.shape)
+    eval_mask = None
+    if gt.eval_mask is not None:
+        eval_mask = np.asarray(gt.eval_mask, dtype=bool)
+        if eval_mask.shape != has_gt.shape:
+            raise ValueError(f'eval_mask has shape {eval_mask.shape}, expected '
+                             f'{has_gt.shape} (persons, keypoints)')
     counted = has_gt if eval_mask is None else has_gt & eval_mask
 
     labels = np.zeros(has_pred.shape, dtype=bool)

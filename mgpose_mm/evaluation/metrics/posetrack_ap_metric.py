@@ -13,6 +13,8 @@ from mgpose_mm.utils import to_numpy
 from ..functional.posetrack_ap import (ASSIGNMENTS, JOINT_GROUPS,
                                        check_protocol, posetrack_ap)
 from .posetrack_results import build_frames, dump_video_predictions
+from .posetrack_subsets import (build_subset_records, dump_records,
+                                subset_metrics)
 
 
 @METRICS.register_module()
@@ -37,7 +39,11 @@ class PoseTrackAPMetric(BaseMetric):
     ``Shoulder AP``, ``Elbow AP``, ``Wrist AP``, ``Hip AP``, ``Knee AP``,
     ``Ankle AP``, ``Total AP``; with ``attribute_subsets`` also the same keys
     under ``hard/`` for the evaluated frames whose image ``attributes`` mark
-    ``occluded`` or ``motion_blur`` (synthetic data).
+    ``occluded`` or ``motion_blur`` (synthetic data); with
+    ``difficulty_subsets`` also under ``occluded/`` (only the joints an
+    occluder covers, from the annotations' ``occluded_joints``) and
+    ``blurred/`` (only the persons marked ``motion_blurred``), see
+    :mod:`mgpose_mm.evaluation.functional.subsets`.
 
     Args:
         ann_file (str | Sequence[str], optional): the COCO-style annotation
@@ -52,6 +58,12 @@ class PoseTrackAPMetric(BaseMetric):
             ``'hungarian'``. Defaults to ``'poseval'``.
         attribute_subsets (bool): also report ``hard/...`` AP.
             Defaults to False.
+        difficulty_subsets (bool): also report ``occluded/...`` and
+            ``blurred/...`` AP. Defaults to False.
+        record_file (str, optional): write the per-frame matching records of
+            every subset (total, hard, occluded, blurred) to this pickle file,
+            for bootstrap intervals over videos
+            (``tools/analysis_tools/ablation.py``). Defaults to None.
         nms_mode (str): ``'none'`` or ``'oks_nms'`` (MMPose's OKS NMS per
             frame before evaluation, for detected boxes). Defaults to
             ``'none'``.
@@ -76,6 +88,8 @@ class PoseTrackAPMetric(BaseMetric):
                  dist_thr: float = 0.5,
                  assignment: str = 'poseval',
                  attribute_subsets: bool = False,
+                 difficulty_subsets: bool = False,
+                 record_file: Optional[str] = None,
                  nms_mode: str = 'none',
                  nms_thr: float = 0.9,
                  keypoint_score_thr: float = 0.2,
@@ -98,6 +112,8 @@ class PoseTrackAPMetric(BaseMetric):
         self.dist_thr = dist_thr
         self.assignment = assignment
         self.attribute_subsets = attribute_subsets
+        self.difficulty_subsets = difficulty_subsets
+        self.record_file = record_file
         self.nms_mode = nms_mode
         self.nms_thr = nms_thr
         self.keypoint_score_thr = keypoint_score_thr
@@ -236,4 +252,19 @@ class PoseTrackAPMetric(BaseMetric):
                         'frames): ' + ', '.join(
                             f'{g} ' + ('n/a' if v != v else f'{v:.1f}')  # NaN: no frames
                             for g, v in summary.items()))
+        if self.difficulty_subsets or self.record_file:
+            records = build_subset_records(videos, preds_by_image,
+                                           self.dist_thr, self.assignment,
+                                           self.protocol)
+            if self.difficulty_subsets:
+                metrics.update(subset_metrics(records))
+                logger.info('PoseTrack AP occluded joints ({} frames) {:.1f}, '
+                            'blurred persons ({} frames) {:.1f}'.format(
+                                len(records['occluded']),
+                                metrics['occluded/Total AP'],
+                                len(records['blurred']),
+                                metrics['blurred/Total AP']))
+            if self.record_file:
+                dump_records(records, self.record_file)
+                logger.info(f'wrote subset records to {self.record_file}')
         return metrics

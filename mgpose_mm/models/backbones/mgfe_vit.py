@@ -38,8 +38,13 @@ class MGFEViT(VisionTransformer):
         key_frame_index (int): Index of the key frame in the clip. Defaults to 1 (t-1, t, t+1).
         prune_layer (int): First ViT layer of the joint stage, in [0, num_layers]. Layers before it run
             per frame, unpruned. Defaults to 2.
-        fine_channels (int): Channels of the fine-grained path. Defaults to 64.
+        fine_channels (int): Channels of the fine-grained path; 0 removes the path (the ablation
+            without the fine branch: ``forward_fine`` returns a (B, 0, H/stride, W/stride) tensor).
+            Defaults to 64.
         fine_stride (int): Output stride of the fine-grained path, 4 or 8. Defaults to 4.
+        frame_embed_std (float): Std of the normal initialisation (truncated at 2 std) of the frame embedding;
+            0 initialises it to zeros (a ViTPose checkpoint then starts from its single-frame
+            behaviour). Defaults to 0.
         **kwargs: ``mmpretrain.VisionTransformer`` arguments (``arch``, ``img_size``, ``patch_size``,
             ``qkv_bias``, ``drop_path_rate``, ``patch_cfg``, ``init_cfg`` ...).
             ``with_cls_token`` is forced to False and ``out_type`` to ``'featmap'``.
@@ -51,6 +56,7 @@ class MGFEViT(VisionTransformer):
                  prune_layer: int = 2,
                  fine_channels: int = 64,
                  fine_stride: int = 4,
+                 frame_embed_std: float = 0.0,
                  **kwargs):
         kwargs.update(with_cls_token=False, out_type='featmap')
         super().__init__(**kwargs)
@@ -61,6 +67,8 @@ class MGFEViT(VisionTransformer):
                                    f'clip of num_frames={num_frames} frames')
         if not 0 <= prune_layer <= self.num_layers:
             raise ConfigValueError(f'MGFEViT: prune_layer must be in [0, {self.num_layers}], got {prune_layer}')
+        if fine_channels < 0:
+            raise ConfigValueError(f'MGFEViT: fine_channels must be >= 0, got {fine_channels}')
         if fine_stride not in (4, 8):
             raise ConfigValueError(f'MGFEViT: fine_stride must be 4 or 8, got {fine_stride}')
         self.num_frames = num_frames
@@ -70,6 +78,15 @@ class MGFEViT(VisionTransformer):
 
         # Zero-initialised so that a ViTPose checkpoint starts from its single-frame behaviour.
         self.frame_embed = nn.Parameter(torch.zeros(1, num_frames, 1, self.embed_dims))
+        if frame_embed_std < 0:
+            raise ValueError(f'MGFEViT: frame_embed_std must be >= 0, got {frame_embed_std}')
+        if frame_embed_std > 0:
+            nn.init.trunc_normal_(self.frame_embed, std=frame_embed_std, a=-2 * frame_embed_std,
+                                  b=2 * frame_embed_std)
+        self.fine_stride = fine_stride
+        if fine_channels == 0:
+            self.fine_stem = None
+            return
         stem = [ConvModule(3, fine_channels // 2, 3, stride=2, padding=1, norm_cfg=dict(type='BN')),
                 ConvModule(fine_channels // 2, fine_channels, 3, stride=2, padding=1, norm_cfg=dict(type='BN'))]
         if fine_stride == 8:
@@ -126,7 +143,11 @@ class MGFEViT(VisionTransformer):
 
     def forward_fine(self, clips: Tensor) -> Tensor:
         """Fine-grained features of the key frame, shape (B, fine_channels, H/stride, W/stride)."""
-        return self.fine_stem(clips[:, self.key_frame_index])
+        key = clips[:, self.key_frame_index]
+        if self.fine_stem is None:
+            return key.new_zeros((key.shape[0], 0, key.shape[2] // self.fine_stride,
+                                  key.shape[3] // self.fine_stride))
+        return self.fine_stem(key)
 
     def forward(self, clips: Tensor, pruner: Optional[nn.Module] = None) -> Tuple[VideoTokens, Tensor]:
         """Encode clips, optionally pruning tokens between the per-frame and joint stages.

@@ -74,7 +74,8 @@ class TemporalTransformerHead(HeatmapHead):
     Args:
         in_channels (int): Token channels C (the ViT width).
         out_channels (int): Number of keypoints K.
-        fine_channels (int): Channels of the backbone's fine-grained features.
+        fine_channels (int): Channels of the backbone's fine-grained features (0 without the fine
+            branch: the fusion conv then only refines the upsampled key-frame tokens).
         num_temporal_layers (int): Transformer layers over the kept tokens. Defaults to 1.
         num_heads (int): Attention heads. Defaults to 8.
         mlp_ratio (float): FFN width / C. Defaults to 4.

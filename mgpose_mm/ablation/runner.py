@@ -1,0 +1,232 @@
+"""Train and test a list of configs x seeds with MMPose's tools, resumably.
+
+Layout of one run (``<work_root>/<config name>/seed<k>/``):
+
+- ``train.log``, the checkpoints and ``last_checkpoint`` of ``tools/train.py``;
+- ``train_done.json``: written after training succeeded (duration, checkpoint);
+- ``test_<eval name>/``: ``tools/test.py`` output, ``metrics.json``, ``records.pkl`` (the
+  per-frame subset records, :mod:`mgpose_mm.evaluation.metrics.posetrack_subsets`) and
+  ``result.json`` (written last: its presence marks the run finished).
+
+A finished step is never repeated, so an interrupted study continues where it stopped, and a
+trained model can be tested on another split (``eval_name``) without training it again.
+"""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@dataclass
+class RunSpec:
+    """One training seed of one config, evaluated on one split."""
+    config: str
+    seed: int
+    work_dir: str
+    eval_name: str = 'val'
+
+    @property
+    def name(self) -> str:
+        return config_name(self.config)
+
+    @property
+    def test_dir(self) -> str:
+        return osp.join(self.work_dir, f'test_{self.eval_name}')
+
+    @property
+    def result_file(self) -> str:
+        return osp.join(self.test_dir, 'result.json')
+
+    @property
+    def records_file(self) -> str:
+        return osp.join(self.test_dir, 'records.pkl')
+
+    @property
+    def train_marker(self) -> str:
+        return osp.join(self.work_dir, 'train_done.json')
+
+
+@dataclass
+class StudyOptions:
+    """How the runs are executed.
+
+    Attributes:
+        device: 'cpu' (hides CUDA devices from the subprocesses) or 'cuda'.
+        train_options / test_options: extra ``--cfg-options`` (``key=value`` strings), for
+            training and testing (e.g. a shorter schedule; another evaluation split).
+        python: interpreter of the subprocesses.
+        train_script / test_script: MMPose's ``tools/train.py`` and ``tools/test.py``.
+        env: extra environment variables of the subprocesses.
+    """
+    device: str = 'cpu'
+    train_options: Sequence[str] = ()
+    test_options: Sequence[str] = ()
+    python: str = sys.executable
+    train_script: str = osp.join(REPO_ROOT, 'tools', 'train.py')
+    test_script: str = osp.join(REPO_ROOT, 'tools', 'test.py')
+    env: Dict[str, str] = field(default_factory=dict)
+
+
+def config_name(config: str) -> str:
+    """Name of a config file without folder and ``.py``."""
+    return osp.splitext(osp.basename(config))[0]
+
+
+def plan_runs(configs: Sequence[str], seeds: Sequence[int], work_root: str,
+              eval_name: str = 'val') -> List[RunSpec]:
+    """All (config, seed) runs, seed-major (every config of seed 0 first, so that a study
+    stopped early still has complete, paired seeds)."""
+    names = [config_name(c) for c in configs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f'config names must be unique, got {duplicates} more than once')
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f'seeds must be unique, got {list(seeds)}')
+    for config in configs:
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'config not found: {config}')
+    work_root = osp.abspath(work_root)
+    return [RunSpec(osp.abspath(config), int(seed),
+                    osp.join(work_root, config_name(config), f'seed{seed}'), eval_name)
+            for seed in seeds for config in configs]
+
+
+def is_trained(run: RunSpec) -> bool:
+    return osp.isfile(run.train_marker)
+
+
+def is_finished(run: RunSpec) -> bool:
+    return osp.isfile(run.result_file) and osp.isfile(run.records_file)
+
+
+def read_json(path: str) -> dict:
+    with open(path, encoding='utf-8') as f:
+        return json.load(f)
+
+
+def write_json(path: str, obj: dict) -> None:
+    """Write JSON atomically (a crash never leaves a half-written marker)."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)
+
+
+def estimate_seconds(pending: Sequence[RunSpec], finished: Sequence[RunSpec],
+                     default_train_s: float, default_test_s: float) -> float:
+    """Expected time of the pending runs: the mean durations of finished runs of the same
+    config (else of any config, else the defaults), test only where training is done."""
+    durations: Dict[str, List[tuple]] = {}
+    for run in finished:
+        result = read_json(run.result_file)
+        durations.setdefault(run.name, []).append(
+            (result.get('train_s', default_train_s), result.get('test_s', default_test_s)))
+    everything = [d for ds in durations.values() for d in ds]
+    total = 0.0
+    for run in pending:
+        known = durations.get(run.name) or everything
+        train_s = (sum(d[0] for d in known) / len(known)) if known else default_train_s
+        test_s = (sum(d[1] for d in known) / len(known)) if known else default_test_s
+        total += test_s + (0.0 if is_trained(run) else train_s)
+    return total
+
+
+def _subprocess_env(options: StudyOptions) -> Dict[str, str]:
+    env = dict(os.environ)
+    pythonpath = env.get('PYTHONPATH', '')
+    env['PYTHONPATH'] = REPO_ROOT + (os.pathsep + pythonpath if pythonpath else '')
+    if options.device == 'cpu':
+        env['CUDA_VISIBLE_DEVICES'] = ''
+    elif not options.device.startswith('cuda'):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {options.device!r}")
+    env.update(options.env)
+    return env
+
+
+def _run_logged(cmd: List[str], log_file: str, env: Dict[str, str],
+                launcher: Callable = subprocess.run) -> float:
+    """Run ``cmd`` with its output in ``log_file``; returns the seconds it took."""
+    os.makedirs(osp.dirname(log_file), exist_ok=True)
+    start = time.perf_counter()
+    with open(log_file, 'w', encoding='utf-8') as log:
+        proc = launcher(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f'command failed (exit {proc.returncode}), see {log_file}: '
+                           + ' '.join(cmd))
+    return time.perf_counter() - start
+
+
+def train(run: RunSpec, options: StudyOptions, launcher: Callable = subprocess.run) -> dict:
+    """Train one run with ``tools/train.py`` (no validation during training)."""
+    cmd = [options.python, options.train_script, run.config, '--work-dir', run.work_dir,
+           '--no-validate', '--cfg-options', f'randomness.seed={run.seed}',
+           *options.train_options]
+    seconds = _run_logged(cmd, osp.join(run.work_dir, 'train.log'), _subprocess_env(options),
+                          launcher)
+    last = osp.join(run.work_dir, 'last_checkpoint')
+    if not osp.isfile(last):
+        raise RuntimeError(f'training of {run.name} seed {run.seed} wrote no {last}')
+    with open(last, encoding='utf-8') as f:
+        checkpoint = f.read().strip()
+    if not osp.isabs(checkpoint):
+        checkpoint = osp.join(REPO_ROOT, checkpoint)
+    marker = dict(config=run.config, seed=run.seed, checkpoint=checkpoint, train_s=seconds,
+                  train_options=list(options.train_options))
+    write_json(run.train_marker, marker)
+    return marker
+
+
+def test(run: RunSpec, options: StudyOptions, launcher: Callable = subprocess.run) -> dict:
+    """Test the trained run with ``tools/test.py``; writes the subset records and result."""
+    marker = read_json(run.train_marker)
+    metrics_file = osp.join(run.test_dir, 'metrics.json')
+    cmd = [options.python, options.test_script, run.config, marker['checkpoint'],
+           '--work-dir', run.test_dir, '--out', metrics_file, '--cfg-options',
+           f'test_evaluator.record_file={run.records_file}',
+           'test_evaluator.difficulty_subsets=True', 'test_evaluator.attribute_subsets=True',
+           *options.test_options]
+    seconds = _run_logged(cmd, osp.join(run.test_dir, 'test.log'), _subprocess_env(options),
+                          launcher)
+    for path in (metrics_file, run.records_file):
+        if not osp.isfile(path):
+            raise RuntimeError(f'testing of {run.name} seed {run.seed} wrote no {path}')
+    result = dict(config=run.config, name=run.name, seed=run.seed, eval_name=run.eval_name,
+                  metrics=read_json(metrics_file), train_s=marker['train_s'], test_s=seconds,
+                  test_options=list(options.test_options))
+    write_json(run.result_file, result)
+    return result
+
+
+def execute(runs: Sequence[RunSpec], options: StudyOptions, launcher: Callable = subprocess.run,
+            log: Callable[[str], None] = print, progress: Optional[Callable[[], None]] = None
+            ) -> Dict[str, int]:
+    """Train (if needed) and test (if needed) every run; finished runs are skipped.
+
+    Returns:
+        dict: counts of ``skipped``, ``trained`` and ``tested`` runs.
+    """
+    counts = dict(skipped=0, trained=0, tested=0)
+    for run in runs:
+        if is_finished(run):
+            counts['skipped'] += 1
+        else:
+            if not is_trained(run):
+                log(f'train {run.name} seed {run.seed} -> {run.work_dir}')
+                train(run, options, launcher)
+                counts['trained'] += 1
+            log(f'test {run.name} seed {run.seed} on {run.eval_name} -> {run.test_dir}')
+            result = test(run, options, launcher)
+            counts['tested'] += 1
+            total = result['metrics'].get('posetrack/Total AP', float('nan'))
+            log(f'done {run.name} seed {run.seed}: Total AP {total:.1f} (train '
+                f'{result["train_s"]:.0f} s, test {result["test_s"]:.0f} s)')
+        if progress is not None:
+            progress()
+    return counts

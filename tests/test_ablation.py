@@ -1,0 +1,192 @@
+"""Ablation study: bootstrap on a known distribution, paired statistics, resumable runner."""
+import json
+import os
+import os.path as osp
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from mgpose_mm.ablation import report, runner
+from mgpose_mm.ablation.stats import (bootstrap_mean_interval, bootstrap_weights,
+                                      percentile_interval, summarize_study,
+                                      videos_for_half_width)
+from mgpose_mm.evaluation.functional.subsets import FrameRecord, JointDetections
+
+K = 17
+
+
+def test_bootstrap_weights_are_resamples():
+    w = bootstrap_weights(5, 300, np.random.default_rng(0))
+    assert w.shape == (300, 5) and (w.sum(1) == 5).all() and (w >= 0).all()
+    assert abs(w.mean() - 1) < 0.05
+    with pytest.raises(ValueError):
+        bootstrap_weights(0, 10, np.random.default_rng(0))
+
+
+def test_bootstrap_interval_of_a_normal_mean():
+    """Mean of n = 100 draws of N(3, 2^2): the 95 % interval has half-width ~1.96 * 2 / 10 and
+    covers the true mean in about 95 % of repeated experiments."""
+    rng = np.random.default_rng(0)
+    covered, widths = 0, []
+    for rep in range(200):
+        values = rng.normal(3.0, 2.0, 100)
+        low, high = bootstrap_mean_interval(values, num_boot=1000, seed=rep)
+        covered += low <= 3.0 <= high
+        widths.append((high - low) / 2)
+    assert np.mean(widths) == pytest.approx(1.96 * 2.0 / 10, rel=0.1)
+    assert 0.88 <= covered / 200 <= 0.99
+
+
+def test_percentile_interval_and_sample_size():
+    assert percentile_interval(np.arange(101.0), 0.9) == pytest.approx((5.0, 95.0))
+    assert all(np.isnan(percentile_interval(np.array([np.nan]))))
+    assert videos_for_half_width(2.0, 16, 1.0) == 64
+    assert videos_for_half_width(1.0, 50, 1.0) == 50
+
+
+def _records(rng, num_videos, quality):
+    """One person per frame, 3 frames per video; a joint is a TP with probability quality."""
+    recs = []
+    for v in range(num_videos):
+        for _ in range(3):
+            labels = (rng.random((1, K)) < quality)
+            recs.append(FrameRecord(f'v{v:02d}', rng.random((1, K)), labels,
+                                    np.ones((1, K), bool), np.ones(K, np.int64)))
+    return recs
+
+
+def test_summarize_study_pairs_seeds_and_videos():
+    rng = np.random.default_rng(0)
+    study = {'ref': {s: JointDetections(_records(rng, 30, 0.5)) for s in (0, 1)},
+             'better': {s: JointDetections(_records(rng, 30, 0.8)) for s in (0, 1, 2)}}
+    stats = summarize_study(study, 'ref', num_boot=300)
+    ref, better = stats['ref'], stats['better']
+    assert ref['diff_per_seed'] == {0: 0.0, 1: 0.0} and ref['diff_ci'] == (0.0, 0.0)
+    assert better['paired_seeds'] == [0, 1]
+    assert better['mean'] == pytest.approx(np.mean(list(better['per_seed'].values())))
+    assert better['ci'][0] < better['mean'] < better['ci'][1]
+    assert better['diff_mean'] > 15 and better['diff_ci'][0] > 0
+    low, high = better['diff_ci_seeds']
+    assert low <= better['diff_mean'] <= high
+    study['other'] = {0: JointDetections(_records(rng, 12, 0.5))}
+    with pytest.raises(ValueError, match='same validation videos'):
+        summarize_study(study, 'ref', num_boot=10)
+
+
+FAKE_TRAIN = textwrap.dedent('''
+    import os, sys
+    args = sys.argv[1:]
+    work_dir = args[args.index('--work-dir') + 1]
+    os.makedirs(work_dir, exist_ok=True)
+    with open(os.environ['FAKE_CALLS'], 'a') as f:
+        f.write('train ' + work_dir + '\\n')
+    ckpt = os.path.join(work_dir, 'epoch_1.pth')
+    open(ckpt, 'w').write('weights')
+    open(os.path.join(work_dir, 'last_checkpoint'), 'w').write(ckpt)
+''')
+
+FAKE_TEST = textwrap.dedent('''
+    # writes the record file format of mgpose_mm.evaluation.metrics.posetrack_subsets
+    import json, os, pickle, sys
+    import numpy as np
+    args = sys.argv[1:]
+    with open(os.environ['FAKE_CALLS'], 'a') as f:
+        f.write('test ' + args[args.index('--work-dir') + 1] + '\\n')
+    options = dict(o.split('=', 1) for o in args[args.index('--cfg-options') + 1:])
+    rng = np.random.default_rng(len(args[0]))
+    recs = [dict(video='v%d' % (i // 2), scores=rng.random((1, 17)),
+                 labels=rng.random((1, 17)) < 0.6, has_pred=np.ones((1, 17), bool),
+                 num_gt=np.ones(17, np.int64)) for i in range(20)]
+    subsets = dict(total=recs, hard=recs[:6], occluded=recs[:4], blurred=[])
+    with open(options['test_evaluator.record_file'], 'wb') as f:
+        pickle.dump(dict(version=1, subsets=subsets), f)
+    json.dump({'posetrack/Total AP': 50.0}, open(args[args.index('--out') + 1], 'w'))
+''')
+
+
+@pytest.fixture
+def fake_study(tmp_path, monkeypatch):
+    scripts = tmp_path / 'scripts'
+    scripts.mkdir()
+    (scripts / 'train.py').write_text(FAKE_TRAIN)
+    (scripts / 'test.py').write_text(FAKE_TEST)
+    configs = []
+    for name in ('a_cfg', 'b_cfg'):
+        path = tmp_path / f'{name}.py'
+        path.write_text('x = 1\n')
+        configs.append(str(path))
+    calls = tmp_path / 'calls.txt'
+    calls.write_text('')
+    options = runner.StudyOptions(device='cpu', python=sys.executable,
+                                  train_script=str(scripts / 'train.py'),
+                                  test_script=str(scripts / 'test.py'),
+                                  env=dict(FAKE_CALLS=str(calls)))
+    return configs, options, calls, str(tmp_path / 'work')
+
+
+def test_runner_skips_finished_runs(fake_study):
+    configs, options, calls, work = fake_study
+    runs = runner.plan_runs(configs, [0, 1], work)
+    assert [(r.name, r.seed) for r in runs] == [('a_cfg', 0), ('b_cfg', 0), ('a_cfg', 1),
+                                                ('b_cfg', 1)]
+    ticks = []
+    counts = runner.execute(runs, options, log=lambda m: None,
+                            progress=lambda: ticks.append(1))
+    assert counts == dict(skipped=0, trained=4, tested=4) and len(ticks) == 4
+    lines = calls.read_text().splitlines()
+    assert sum(line.startswith('train') for line in lines) == 4
+    assert all(runner.is_finished(r) for r in runs)
+    result = json.load(open(runs[0].result_file))
+    assert result['seed'] == 0 and result['metrics'] == {'posetrack/Total AP': 50.0}
+
+    # a second call does nothing
+    assert runner.execute(runs, options, log=lambda m: None) == dict(skipped=4, trained=0,
+                                                                     tested=0)
+    assert calls.read_text().splitlines() == lines
+    # a run whose test was lost is tested again, without training again
+    os.remove(runs[3].result_file)
+    assert runner.execute(runs, options, log=lambda m: None) == dict(skipped=3, trained=0,
+                                                                     tested=1)
+    new = calls.read_text().splitlines()[len(lines):]
+    assert new == [f'test {runs[3].test_dir}']
+    # the time estimate counts only what is left: nothing here, one test after a lost result
+    finished = [r for r in runs if runner.is_finished(r)]
+    assert runner.estimate_seconds([], finished, 100, 10) == 0
+    os.remove(runs[1].result_file)
+    estimate = runner.estimate_seconds([runs[1]], finished[:1], 100, 10)
+    assert estimate == pytest.approx(json.load(open(runs[0].result_file))['test_s'])
+
+
+def test_reports_from_finished_runs(fake_study, tmp_path):
+    configs, options, _, work = fake_study
+    runs = runner.plan_runs(configs, [0, 1], work)
+    runner.execute(runs, options, log=lambda m: None)
+    study = report.load_study(runs)
+    stats = report.summarize(study, 'a_cfg', num_boot=50)
+    assert set(stats) == {'total', 'hard', 'occluded', 'blurred'}
+    assert stats['total']['b_cfg']['paired_seeds'] == [0, 1]
+    table = report.markdown_table(stats, ['a_cfg', 'b_cfg'], 'a_cfg')
+    assert '| a_cfg | 2 |' in table and 'reference' in table
+    rows = report.csv_rows(stats, ['a_cfg', 'b_cfg'])
+    report.write_csv(str(tmp_path / 'out.csv'), rows)
+    assert open(tmp_path / 'out.csv').readline().startswith('subset,config,num_seeds')
+    report.plot(stats, ['a_cfg', 'b_cfg'], 'a_cfg', str(tmp_path / 'out.png'))
+    assert osp.getsize(tmp_path / 'out.png') > 1000
+
+
+def test_short_names_drop_the_shared_suffix():
+    names = ['ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96',
+             'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96']
+    assert report.short_names(names) == {names[0]: 'ftp-pose-eps0', names[1]: 'ftp-pose'}
+    assert report.short_names(['a_x', 'b_y']) == {'a_x': 'a_x', 'b_y': 'b_y'}
+
+
+def test_plan_rejects_bad_input(tmp_path):
+    cfg = tmp_path / 'c.py'
+    cfg.write_text('x = 1\n')
+    with pytest.raises(ValueError, match='unique'):
+        runner.plan_runs([str(cfg), str(cfg)], [0], str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='config not found'):
+        runner.plan_runs([str(tmp_path / 'missing.py')], [0], str(tmp_path))

@@ -1,0 +1,65 @@
+"""Model options of the ablation configs: no fine branch, frame-embedding initialisation."""
+import pytest
+import torch
+
+from mmpose.registry import MODELS
+
+from model_utils import make_batch, tiny_model_cfg
+
+
+def _build(seed=0, **backbone):
+    cfg = tiny_model_cfg()
+    cfg.backbone.update(backbone)
+    if backbone.get('fine_channels') == 0:
+        cfg.head.fine_channels = 0
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def test_without_fine_branch_the_key_frame_only_reaches_the_head_through_the_tokens():
+    model = _build(fine_channels=0).eval()
+    assert model.backbone.fine_stem is None
+    clips, samples = make_batch(batch_size=2)
+    fine = model.backbone.forward_fine(clips)
+    assert fine.shape == (2, 0, 32, 24)
+    heatmaps = model.head(model.backbone(clips, pruner=model.neck))
+    assert heatmaps.shape == (2, 17, 32, 24)
+    assert model.head.fusion.conv.in_channels == 64  # the deconv output alone
+    losses = _build(fine_channels=0).train().loss(clips, samples)
+    assert torch.isfinite(losses['loss_kpt'])
+    with pytest.raises(ValueError, match='fine_channels must be >= 0'):
+        _build(fine_channels=-1)
+
+
+def test_frame_embedding_initialisation():
+    assert torch.count_nonzero(_build().backbone.frame_embed) == 0
+    embed = _build(frame_embed_std=0.02).backbone.frame_embed
+    assert embed.shape == (1, 3, 1, 96)
+    assert 0.01 < float(embed.std()) < 0.03 and float(embed.abs().max()) <= 0.04 + 1e-6
+    with pytest.raises(ValueError, match='frame_embed_std'):
+        _build(frame_embed_std=-1.0)
+
+
+def test_random_key_frame_mask_hides_a_joint_in_the_key_frame_only():
+    import numpy as np
+    from mgpose_mm.datasets.transforms import RandomKeyFrameMask
+    frames = [np.full((128, 96, 3), 100.0, np.float32) for _ in range(3)]
+    points = np.full((1, 17, 2), -10.0)
+    points[0, 9] = [40, 60]  # the only visible joint inside the input
+    visible = np.zeros((1, 17))
+    visible[0, 9] = 1
+    results = dict(img=frames, key_frame_index=1, transformed_keypoints=points,
+                   keypoints_visible=visible)
+    np.random.seed(0)
+    out = RandomKeyFrameMask(prob=1.0, size=0.25).transform(dict(results))
+    changed = np.flatnonzero((out['img'][1] != 100).any(-1).reshape(-1))
+    ys, xs = np.unravel_index(changed, (128, 96))
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (44, 75, 24, 55)  # 32 px around (40, 60)
+    assert all((out['img'][t] == 100).all() for t in (0, 2))
+    assert (frames[1] == 100).all(), 'the input frames are not modified in place'
+    kept = RandomKeyFrameMask(prob=0.0).transform(dict(results))
+    assert all((f == 100).all() for f in kept['img'])
+    with pytest.raises(ValueError, match='prob'):
+        RandomKeyFrameMask(prob=2.0)
