@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/install.sh
 PY=${PYTHON:-python3}
+# One OpenMP thread per process: tests start several processes (gloo ranks, tools, demos) and torch's
+# default of one thread per core oversubscribes a small machine badly (measured 2 s vs 13 s per
+# training step of the tiny model on a busy 2-core box). Set OMP_NUM_THREADS to override.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 # Tests live in tests/ and are collected by name; an empty collection would be a broken checkout.
 set +e
 "$PY" -m pytest tests -q -p no:cacheprovider "$@"

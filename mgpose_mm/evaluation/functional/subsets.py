@@ -79,6 +79,8 @@ def subset_masks(gt: FrameGroundTruth, annotations: Sequence[dict],
     """
     occluded, blurred = difficulty_masks(annotations)
     occluded &= joints_exist(np.asarray(gt.keypoints), np.asarray(gt.visibility), 'poseval')
+    not_evaluated = np.setdiff1d(np.arange(NUM_KEYPOINTS), EVALUATED_KEYPOINTS)
+    occluded[:, not_evaluated] = False
     masks: Dict[str, Optional[np.ndarray]] = {'total': None}
     if hard_frame:
         masks['hard'] = None
