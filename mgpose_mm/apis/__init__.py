@@ -10,7 +10,7 @@ Example::
 from .box_sources import (BoxSource, DetectionResultsBoxes, GivenBoxes, MMDetBoxes,
                           clip_boxes_to_image, select_boxes)
 from .boxes_file import FrameBoxesFile, load_boxes_file
-from .clip_inference import ClipBuilder, clip_frame_indices, predict_clips
+from .clip_inference import ClipBuilder, predict_clips
 from .detection_results import decode_posetrack_frame_id, load_detection_results
 from .frame_sources import (ArrayFrames, FrameSource, ImageFileFrames, VideoFileFrames,
                             open_frame_source)
@@ -28,8 +28,8 @@ __all__ = [
     'clip_frame_offsets', 'open_frame_source', 'FrameSource', 'VideoFileFrames',
     'ImageFileFrames', 'ArrayFrames', 'BoxSource', 'GivenBoxes', 'MMDetBoxes',
     'DetectionResultsBoxes', 'load_detection_results', 'decode_posetrack_frame_id',
-    'clip_boxes_to_image', 'select_boxes', 'IoUTracker', 'ClipBuilder', 'clip_frame_indices',
-    'predict_clips', 'VideoPoseInferencer', 'FramePrediction', 'inference_video',
+    'clip_boxes_to_image', 'select_boxes', 'IoUTracker', 'ClipBuilder', 'predict_clips',
+    'VideoPoseInferencer', 'FramePrediction', 'inference_video',
     'run_video_pose', 'PredictionJsonWriter', 'AnnotatedVideoWriter', 'AnnotatedImageWriter',
     'PoseFrameDrawer', 'FrameBoxesFile', 'load_boxes_file', 'resolve_mmdet_config'
 ]

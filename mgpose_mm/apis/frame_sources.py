@@ -14,10 +14,10 @@ import cv2
 import numpy as np
 
 from mgpose_mm.errors import InputDataError, InputFileError
+from mgpose_mm.utils import frame_number
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 DEFAULT_FPS = 25.0
-_FRAME_NUMBER = re.compile(r'(\d+)\.[^./\\]+$')
 
 
 def _natural_key(name: str):
@@ -127,11 +127,7 @@ class ImageFileFrames(FrameSource):
         return self.paths[index]
 
     def frame_numbers(self) -> List[Optional[int]]:
-        numbers = []
-        for path in self.paths:
-            match = _FRAME_NUMBER.search(osp.basename(path))
-            numbers.append(int(match.group(1)) if match else None)
-        return numbers
+        return [frame_number(path) for path in self.paths]
 
     def __iter__(self) -> Iterator[np.ndarray]:
         first_shape = None

@@ -16,7 +16,8 @@ from .runner import _Window
 from .stream_sources import open_stream_source
 from .streaming import StreamFramePrediction, StreamingPoseInferencer
 from .tracking import IoUTracker
-from .writers import AnnotatedVideoWriter, AtomicFile, PoseFrameDrawer, _json_ready
+from .writers import AnnotatedVideoWriter, PoseFrameDrawer, _json_ready
+from ..utils import AtomicFile
 
 
 class LatencyStats:

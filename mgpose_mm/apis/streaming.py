@@ -17,10 +17,11 @@ import numpy as np
 import torch.nn as nn
 
 from .box_sources import BoxSource, clip_boxes_to_image
-from .clip_inference import ClipBuilder, clip_frame_indices, predict_clips
+from .clip_inference import ClipBuilder, predict_clips
 from .frame_sources import FrameSource
 from .stream_sources import open_stream_source
 from .tracking import IoUTracker
+from ..utils import clip_frame_numbers
 from .video_inference import FramePrediction
 
 
@@ -185,7 +186,7 @@ class StreamingPoseInferencer:
         arrival = state.waiting.popleft()
         key = arrival.index
         buffered = dict(state.frames)
-        indices = clip_frame_indices(key, self.frame_offsets, last)
+        indices = clip_frame_numbers(key, self.frame_offsets, 0, last)
         clip_frames = [buffered[i] for i in indices]
         names = [frames.frame_name(i) for i in indices]
         clips = [self.clip_builder.build(clip_frames, names, bbox, float(score), key)

@@ -7,9 +7,10 @@ import numpy as np
 import torch.nn as nn
 
 from .box_sources import BoxSource, clip_boxes_to_image
-from .clip_inference import ClipBuilder, clip_frame_indices, predict_clips
+from .clip_inference import ClipBuilder, predict_clips
 from .frame_sources import FrameSource, open_frame_source
 from .tracking import IoUTracker
+from ..utils import clip_frame_numbers
 
 
 @dataclass
@@ -108,7 +109,7 @@ class VideoPoseInferencer:
     def _key_frame(self, key: int, last: int, frames: FrameSource, buffer: Dict[int, np.ndarray],
                    people: Dict[int, tuple]) -> _PendingFrame:
         bboxes, scores, track_ids = people.pop(key)
-        indices = clip_frame_indices(key, self.clip_builder.frame_offsets, last)
+        indices = clip_frame_numbers(key, self.clip_builder.frame_offsets, 0, last)
         clip_frames = [buffer[i] for i in indices]
         names = [frames.frame_name(i) for i in indices]
         prediction = FramePrediction(key, buffer[key])

@@ -6,9 +6,6 @@ midway therefore never replaces or truncates an existing output.
 """
 import itertools
 import json
-import os
-import os.path as osp
-import uuid
 from typing import Dict, List, Optional
 
 import cv2
@@ -20,28 +17,10 @@ from mmpose.structures import PoseDataSample
 from mmpose.visualization import PoseLocalVisualizer
 
 from .video_inference import FramePrediction
+from ..utils import AtomicFile
 from ..visualization import CompatPoseLocalVisualizer
 
 _visualizer_ids = itertools.count()
-
-
-class AtomicFile:
-    """A temporary path (same folder and extension as ``path``) renamed to ``path`` on commit."""
-
-    def __init__(self, path: str):
-        self.path = path
-        directory = osp.dirname(osp.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        stem, ext = osp.splitext(osp.basename(path))
-        # a unique name, created by the writer itself (so with the usual umask permissions)
-        self.tmp_path = osp.join(directory, f'.{stem}.{uuid.uuid4().hex[:12]}.partial{ext}')
-
-    def commit(self) -> None:
-        os.replace(self.tmp_path, self.path)
-
-    def discard(self) -> None:
-        if osp.exists(self.tmp_path):
-            os.remove(self.tmp_path)
 
 
 def _json_ready(value):
