@@ -12,6 +12,7 @@ from typing import Iterator, List, Optional, Sequence
 
 import cv2
 import numpy as np
+from mmengine.utils import scandir
 
 from mgpose_mm.errors import InputDataError, InputFileError
 from mgpose_mm.utils import frame_number
@@ -164,9 +165,9 @@ class ArrayFrames(FrameSource):
 
 
 def image_files_in(folder: str) -> List[str]:
-    """Image files of ``folder`` (by extension), in natural sort order of their names."""
-    names = [name for name in os.listdir(folder)
-             if name.lower().endswith(IMAGE_EXTENSIONS) and osp.isfile(osp.join(folder, name))]
+    """Image files of ``folder`` (by extension, any case; hidden ``.name`` files skipped), in
+    natural sort order of their names."""
+    names = scandir(folder, suffix=IMAGE_EXTENSIONS, case_sensitive=False)
     return [osp.join(folder, name) for name in sorted(names, key=_natural_key)]
 
 
