@@ -11,6 +11,7 @@ import re
 from typing import Iterator, List, Optional, Sequence
 
 import cv2
+import mmcv
 import numpy as np
 from mmengine.utils import scandir
 
@@ -66,7 +67,7 @@ class FrameSource:
 
 
 class VideoFileFrames(FrameSource):
-    """Frames decoded one by one from a video file with OpenCV.
+    """Frames decoded one by one from a video file with :class:`mmcv.VideoReader` (OpenCV).
 
     Raises ``FileNotFoundError`` for a missing file and ``IOError`` naming the file when it
     cannot be opened or decodes to no frame (empty or corrupt video).
@@ -76,39 +77,30 @@ class VideoFileFrames(FrameSource):
         if not osp.isfile(path):
             raise FileNotFoundError(f'input video not found: {path}')
         self.name = path
-        capture = cv2.VideoCapture(path)
-        try:
-            if not capture.isOpened():
-                raise InputFileError(f'cannot open video file {path} (unreadable or not a video)')
-            ok, _ = capture.read()
-            if not ok:
+        with self._open() as video:
+            if video.read() is None:
                 raise InputFileError(
                     f'video file {path} has no decodable frame (empty or corrupt)')
-            fps = capture.get(cv2.CAP_PROP_FPS)
-            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        finally:
-            capture.release()
+            fps, count = video.fps, video.frame_cnt
         self.fps = float(fps) if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
         self.num_frames = count if count > 0 else None
 
+    def _open(self) -> mmcv.VideoReader:
+        # cache_capacity=1: frames are read once, in order
+        video = mmcv.VideoReader(self.name, cache_capacity=1)
+        if not video.opened:
+            raise InputFileError(f'cannot open video file {self.name} (unreadable or not a video)')
+        return video
+
     def __iter__(self) -> Iterator[np.ndarray]:
-        capture = cv2.VideoCapture(self.name)
-        if not capture.isOpened():
-            raise InputFileError(f'cannot open video file {self.name}')
         first_shape = None
-        index = 0
-        try:
-            while True:
-                ok, frame = capture.read()
-                if not ok:
-                    break
+        index = -1
+        with self._open() as video:
+            for index, frame in enumerate(video):
                 frame = self._checked(frame, index, first_shape)
                 first_shape = first_shape or frame.shape
                 yield frame
-                index += 1
-        finally:
-            capture.release()
-        if index == 0:
+        if index < 0:
             raise InputFileError(
                 f'video file {self.name} has no decodable frame (empty or corrupt)')
 
