@@ -22,12 +22,12 @@ from .frame_sources import FrameSource
 from .stream_sources import open_stream_source
 from .tracking import IoUTracker
 from ..utils import clip_frame_numbers
-from .video_inference import FramePrediction
+from .video_inference import FramePoses
 
 
 @dataclass
-class StreamFramePrediction(FramePrediction):
-    """Pose results of one frame of a stream (see :class:`FramePrediction`), plus timing.
+class StreamFramePoses(FramePoses):
+    """Pose results of one frame of a stream (see :class:`FramePoses`), plus timing.
 
     Attributes:
         arrived_at (float): ``time.perf_counter()`` when the frame was read from the source.
@@ -131,7 +131,7 @@ class StreamingPoseInferencer:
     def frame_offsets(self) -> Tuple[int, ...]:
         return tuple(self.clip_builder.frame_offsets)
 
-    def __call__(self, source, **source_kwargs) -> Iterator[StreamFramePrediction]:
+    def __call__(self, source, **source_kwargs) -> Iterator[StreamFramePoses]:
         """Predictions of each frame of ``source``, in frame order, as soon as possible.
 
         Args:
@@ -180,7 +180,7 @@ class StreamingPoseInferencer:
         return _Arrival(index, arrived_at, bboxes, scores, track_ids, ended)
 
     def _emit(self, state: StreamState, frames: FrameSource,
-              last: int) -> StreamFramePrediction:
+              last: int) -> StreamFramePoses:
         """Run the clips of the oldest waiting frame (clamped to frame ``last``) and forget the
         frames no later clip needs."""
         arrival = state.waiting.popleft()
@@ -196,7 +196,7 @@ class StreamingPoseInferencer:
                           **result)
                      for bbox, score, track_id, result in zip(
                          arrival.bboxes, arrival.scores, arrival.track_ids, results)]
-        prediction = StreamFramePrediction(
+        prediction = StreamFramePoses(
             key, buffered[key], instances, arrived_at=arrival.arrived_at,
             emitted_at=time.perf_counter(), frames_read=last + 1,
             ended_track_ids=arrival.ended_track_ids)
@@ -208,7 +208,7 @@ class StreamingPoseInferencer:
 
 def stream_video_pose(model: nn.Module, source, box_source: BoxSource, batch_size: int = 16,
                       tracker: Optional[IoUTracker] = None,
-                      **source_kwargs) -> Iterator[StreamFramePrediction]:
+                      **source_kwargs) -> Iterator[StreamFramePoses]:
     """Generator of each frame's tracked poses of a live ``source`` as soon as its clip is
     complete (see :class:`StreamingPoseInferencer`; ``source_kwargs`` go to
     :class:`CaptureFrames`)."""

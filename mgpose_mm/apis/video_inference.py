@@ -14,8 +14,9 @@ from ..utils import clip_frame_numbers
 
 
 @dataclass
-class FramePrediction:
-    """Pose results of one frame.
+class FramePoses:
+    """The tracked people's poses in one frame of a video (what :class:`VideoPoseInferencer`
+    yields and the writers take).
 
     Attributes:
         frame_index (int): index of the frame in the input.
@@ -35,7 +36,7 @@ class FramePrediction:
 
 @dataclass
 class _PendingFrame:
-    prediction: FramePrediction
+    prediction: FramePoses
     clips: List[dict]
 
 
@@ -73,7 +74,7 @@ class VideoPoseInferencer:
         offsets = self.clip_builder.frame_offsets
         self.min_offset, self.max_offset = min(offsets), max(offsets)
 
-    def __call__(self, source) -> Iterator[FramePrediction]:
+    def __call__(self, source) -> Iterator[FramePoses]:
         """Predictions of every frame of ``source`` (anything :func:`open_frame_source` takes)."""
         frames: FrameSource = open_frame_source(source)
         tracker = copy.deepcopy(self.tracker) if self.tracker is not None else IoUTracker()
@@ -112,7 +113,7 @@ class VideoPoseInferencer:
         indices = clip_frame_numbers(key, self.clip_builder.frame_offsets, 0, last)
         clip_frames = [buffer[i] for i in indices]
         names = [frames.frame_name(i) for i in indices]
-        prediction = FramePrediction(key, buffer[key])
+        prediction = FramePoses(key, buffer[key])
         clips = []
         for bbox, score, track_id in zip(bboxes, scores, track_ids):
             clips.append(self.clip_builder.build(clip_frames, names, bbox, float(score), key))
@@ -120,7 +121,7 @@ class VideoPoseInferencer:
                                              bbox_score=float(score)))
         return _PendingFrame(prediction, clips)
 
-    def _flush(self, pending: List[_PendingFrame], force: bool) -> Iterator[FramePrediction]:
+    def _flush(self, pending: List[_PendingFrame], force: bool) -> Iterator[FramePoses]:
         """Run the pending clips once a batch is full (or at the end) and emit their frames."""
         num_clips = sum(len(p.clips) for p in pending)
         if not pending or not (force or num_clips >= self.batch_size

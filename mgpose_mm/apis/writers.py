@@ -16,7 +16,7 @@ from mmpose.registry import VISUALIZERS
 from mmpose.structures import PoseDataSample
 from mmpose.visualization import PoseLocalVisualizer
 
-from .video_inference import FramePrediction
+from .video_inference import FramePoses
 from ..utils import AtomicFile
 from ..visualization import CompatPoseLocalVisualizer
 
@@ -56,7 +56,7 @@ class PredictionJsonWriter:
         self.frames: List[Dict] = []
         self.frame_size = None
 
-    def write(self, prediction: FramePrediction) -> None:
+    def write(self, prediction: FramePoses) -> None:
         self.frame_size = prediction.frame.shape[:2]
         self.frames.append(_json_ready(prediction.to_dict()))
 
@@ -130,7 +130,7 @@ class AnnotatedVideoWriter:
         self.path, self.fps, self.drawer = path, float(fps), drawer
         self.writer = None
 
-    def write(self, prediction: FramePrediction) -> np.ndarray:
+    def write(self, prediction: FramePoses) -> np.ndarray:
         """Draw and append one frame; returns the drawn frame (BGR)."""
         drawn = self.drawer.draw(prediction.frame, prediction.instances)
         if self.writer is None:
@@ -162,7 +162,7 @@ class AnnotatedImageWriter:
         self.path, self.drawer = path, drawer
         self.drawn = None
 
-    def write(self, prediction: FramePrediction) -> np.ndarray:
+    def write(self, prediction: FramePoses) -> np.ndarray:
         if self.drawn is not None:
             raise ValueError(f'{self.path} is an image output but the input has several frames')
         self.drawn = self.drawer.draw(prediction.frame, prediction.instances)
