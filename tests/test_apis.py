@@ -365,6 +365,35 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
     assert bboxes.shape == (0, 4) and scores.shape == (0, )
 
 
+# ----------------------------------------------------------------------------- frame sources
+def test_folder_frames_are_image_files_in_natural_order(tmp_path):
+    from mgpose_mm.apis import open_frame_source
+    for name in ('frame_10.jpg', 'frame_2.JPG', 'frame_1.png', '.frame_0.jpg'):
+        cv2.imwrite(str(tmp_path / name.lower()), np.zeros((8, 8, 3), np.uint8))
+        os.rename(tmp_path / name.lower(), tmp_path / name)
+    (tmp_path / 'notes.txt').write_text('not a frame')
+    (tmp_path / 'sub.jpg').mkdir()  # a folder, not an image
+    frames = open_frame_source(str(tmp_path))
+    # hidden files (e.g. macOS ._* files, partial outputs) are skipped
+    assert frames.paths == [str(tmp_path / n) for n in ('frame_1.png', 'frame_2.JPG',
+                                                        'frame_10.jpg')]
+    assert frames.frame_numbers() == [1, 2, 10]
+
+
+def test_video_file_frames_decode_every_frame_in_order(tmp_path):
+    from mgpose_mm.apis import open_frame_source
+    video = str(tmp_path / 'gray.mp4')
+    write_video(video, [np.full((FRAME_H, FRAME_W, 3), 30 * i + 10, np.uint8) for i in range(7)],
+                fps=8.0)
+    frames = open_frame_source(video)
+    assert frames.fps == pytest.approx(8.0) and frames.num_frames == 7
+    for _ in range(2):  # a source can be read again
+        decoded = list(frames)
+        assert [f.shape for f in decoded] == [(FRAME_H, FRAME_W, 3)] * 7
+        np.testing.assert_allclose([f.mean() for f in decoded], [30 * i + 10 for i in range(7)],
+                                   atol=8)  # mp4v is lossy; frames differ by 30
+
+
 # ----------------------------------------------------------------------------- bad input
 def test_missing_input_empty_folder_and_corrupt_video(tmp_path, tiny_model):
     from mgpose_mm.apis import GivenBoxes, open_frame_source, run_video_pose

@@ -10,7 +10,7 @@ Example::
 from .box_sources import (BoxSource, DetectionResultsBoxes, GivenBoxes, MMDetBoxes,
                           clip_boxes_to_image, select_boxes)
 from .boxes_file import FrameBoxesFile, load_boxes_file
-from .clip_inference import ClipBuilder, clip_frame_indices, predict_clips
+from .clip_inference import ClipBuilder, predict_clips
 from .detection_results import decode_posetrack_frame_id, load_detection_results
 from .frame_sources import (ArrayFrames, FrameSource, ImageFileFrames, VideoFileFrames,
                             open_frame_source)
@@ -19,7 +19,7 @@ from .model_loading import (CheckpointMismatchError, check_state_dict_matches,
                             clip_frame_offsets, init_video_pose_model)
 from .runner import run_video_pose
 from .tracking import IoUTracker
-from .video_inference import FramePrediction, VideoPoseInferencer, inference_video
+from .video_inference import FramePoses, VideoPoseInferencer, inference_video
 from .writers import (AnnotatedImageWriter, AnnotatedVideoWriter, PoseFrameDrawer,
                       PredictionJsonWriter)
 
@@ -28,8 +28,8 @@ __all__ = [
     'clip_frame_offsets', 'open_frame_source', 'FrameSource', 'VideoFileFrames',
     'ImageFileFrames', 'ArrayFrames', 'BoxSource', 'GivenBoxes', 'MMDetBoxes',
     'DetectionResultsBoxes', 'load_detection_results', 'decode_posetrack_frame_id',
-    'clip_boxes_to_image', 'select_boxes', 'IoUTracker', 'ClipBuilder', 'clip_frame_indices',
-    'predict_clips', 'VideoPoseInferencer', 'FramePrediction', 'inference_video',
+    'clip_boxes_to_image', 'select_boxes', 'IoUTracker', 'ClipBuilder', 'predict_clips',
+    'VideoPoseInferencer', 'FramePoses', 'inference_video',
     'run_video_pose', 'PredictionJsonWriter', 'AnnotatedVideoWriter', 'AnnotatedImageWriter',
     'PoseFrameDrawer', 'FrameBoxesFile', 'load_boxes_file', 'resolve_mmdet_config'
 ]
@@ -38,11 +38,11 @@ __all__ = [
 from .stream_runner import LatencyStats, StreamingJsonWriter, run_stream_pose  # noqa: E402
 from .stream_sources import (CaptureFrames, is_stream_input, open_stream_source,  # noqa: E402
                              parse_stream_spec)
-from .streaming import (StreamFramePrediction, StreamingPoseInferencer,  # noqa: E402
+from .streaming import (StreamFramePoses, StreamingPoseInferencer,  # noqa: E402
                         stream_video_pose)
 
 __all__ += [
-    'stream_video_pose', 'StreamingPoseInferencer', 'StreamFramePrediction', 'CaptureFrames',
+    'stream_video_pose', 'StreamingPoseInferencer', 'StreamFramePoses', 'CaptureFrames',
     'open_stream_source', 'is_stream_input', 'parse_stream_spec', 'run_stream_pose',
     'LatencyStats', 'StreamingJsonWriter'
 ]

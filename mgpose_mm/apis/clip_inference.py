@@ -8,12 +8,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
 from .model_loading import clip_frame_offsets
-
-
-def _to_numpy(value) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=np.float32)
+from ..utils import to_numpy
 
 
 def _transform_name(transform) -> str:
@@ -25,11 +20,6 @@ def is_loading_step(transform) -> bool:
     """True for a pipeline step that reads files (``LoadVideoFrames``, ``LoadImage``, ...):
     by MMCV/MMPose convention their type names start with ``Load``."""
     return _transform_name(transform).split('.')[-1].startswith('Load')
-
-
-def clip_frame_indices(key_index: int, frame_offsets: Sequence[int], last_index: int) -> List[int]:
-    """Frame indices of the clip around ``key_index``, clamped to ``[0, last_index]``."""
-    return [min(max(key_index + offset, 0), last_index) for offset in frame_offsets]
 
 
 class ClipBuilder:
@@ -104,6 +94,6 @@ def predict_clips(model: nn.Module, clips: Sequence[dict], batch_size: int) -> L
         for sample in samples:
             pred = sample.pred_instances
             predictions.append(dict(
-                keypoints=_to_numpy(pred.keypoints)[0],
-                keypoint_scores=_to_numpy(pred.keypoint_scores)[0]))
+                keypoints=to_numpy(pred.keypoints, np.float32)[0],
+                keypoint_scores=to_numpy(pred.keypoint_scores, np.float32)[0]))
     return predictions

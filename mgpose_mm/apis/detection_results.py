@@ -31,7 +31,6 @@ Detections of other images (other videos of a merged file) are ignored; a file w
 detections match none of the selected frames raises, since that means the mapping is wrong.
 """
 import os.path as osp
-import re
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -40,8 +39,8 @@ from mmengine.fileio import load
 
 from mmpose.structures.bbox import bbox_xywh2xyxy
 from mgpose_mm.errors import InputDataError
+from mgpose_mm.utils import frame_number
 
-_FRAME_NUMBER = re.compile(r'(\d+)\.[^./\\]+$')
 
 
 def _matches_hint(hint: Optional[str], *names) -> bool:
@@ -82,10 +81,9 @@ def _video_frames_from_ann_file(ann_file: str, video: Optional[str],
                                  '(demo: --video-id)')
     id_to_frame, frame_to_id = {}, {}
     for image in images:
-        match = _FRAME_NUMBER.search(image['file_name'])
-        if match is None:
+        frame = frame_number(image['file_name'])
+        if frame is None:
             raise InputDataError(f'{ann_file}: no frame number in file_name {image["file_name"]!r}')
-        frame = int(match.group(1))
         if frame in frame_to_id:
             raise InputDataError(
                 f'{ann_file}: images {frame_to_id[frame]} and {image["id"]} are both frame '

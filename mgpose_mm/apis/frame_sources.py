@@ -11,13 +11,15 @@ import re
 from typing import Iterator, List, Optional, Sequence
 
 import cv2
+import mmcv
 import numpy as np
+from mmengine.utils import scandir
 
 from mgpose_mm.errors import InputDataError, InputFileError
+from mgpose_mm.utils import frame_number
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 DEFAULT_FPS = 25.0
-_FRAME_NUMBER = re.compile(r'(\d+)\.[^./\\]+$')
 
 
 def _natural_key(name: str):
@@ -65,7 +67,7 @@ class FrameSource:
 
 
 class VideoFileFrames(FrameSource):
-    """Frames decoded one by one from a video file with OpenCV.
+    """Frames decoded one by one from a video file with :class:`mmcv.VideoReader` (OpenCV).
 
     Raises ``FileNotFoundError`` for a missing file and ``IOError`` naming the file when it
     cannot be opened or decodes to no frame (empty or corrupt video).
@@ -75,39 +77,30 @@ class VideoFileFrames(FrameSource):
         if not osp.isfile(path):
             raise FileNotFoundError(f'input video not found: {path}')
         self.name = path
-        capture = cv2.VideoCapture(path)
-        try:
-            if not capture.isOpened():
-                raise InputFileError(f'cannot open video file {path} (unreadable or not a video)')
-            ok, _ = capture.read()
-            if not ok:
+        with self._open() as video:
+            if video.read() is None:
                 raise InputFileError(
                     f'video file {path} has no decodable frame (empty or corrupt)')
-            fps = capture.get(cv2.CAP_PROP_FPS)
-            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        finally:
-            capture.release()
+            fps, count = video.fps, video.frame_cnt
         self.fps = float(fps) if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
         self.num_frames = count if count > 0 else None
 
+    def _open(self) -> mmcv.VideoReader:
+        # cache_capacity=1: frames are read once, in order
+        video = mmcv.VideoReader(self.name, cache_capacity=1)
+        if not video.opened:
+            raise InputFileError(f'cannot open video file {self.name} (unreadable or not a video)')
+        return video
+
     def __iter__(self) -> Iterator[np.ndarray]:
-        capture = cv2.VideoCapture(self.name)
-        if not capture.isOpened():
-            raise InputFileError(f'cannot open video file {self.name}')
         first_shape = None
-        index = 0
-        try:
-            while True:
-                ok, frame = capture.read()
-                if not ok:
-                    break
+        index = -1
+        with self._open() as video:
+            for index, frame in enumerate(video):
                 frame = self._checked(frame, index, first_shape)
                 first_shape = first_shape or frame.shape
                 yield frame
-                index += 1
-        finally:
-            capture.release()
-        if index == 0:
+        if index < 0:
             raise InputFileError(
                 f'video file {self.name} has no decodable frame (empty or corrupt)')
 
@@ -127,11 +120,7 @@ class ImageFileFrames(FrameSource):
         return self.paths[index]
 
     def frame_numbers(self) -> List[Optional[int]]:
-        numbers = []
-        for path in self.paths:
-            match = _FRAME_NUMBER.search(osp.basename(path))
-            numbers.append(int(match.group(1)) if match else None)
-        return numbers
+        return [frame_number(path) for path in self.paths]
 
     def __iter__(self) -> Iterator[np.ndarray]:
         first_shape = None
@@ -168,9 +157,9 @@ class ArrayFrames(FrameSource):
 
 
 def image_files_in(folder: str) -> List[str]:
-    """Image files of ``folder`` (by extension), in natural sort order of their names."""
-    names = [name for name in os.listdir(folder)
-             if name.lower().endswith(IMAGE_EXTENSIONS) and osp.isfile(osp.join(folder, name))]
+    """Image files of ``folder`` (by extension, any case; hidden ``.name`` files skipped), in
+    natural sort order of their names."""
+    names = scandir(folder, suffix=IMAGE_EXTENSIONS, case_sensitive=False)
     return [osp.join(folder, name) for name in sorted(names, key=_natural_key)]
 
 

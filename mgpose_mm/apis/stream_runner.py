@@ -14,9 +14,10 @@ import torch.nn as nn
 from .box_sources import BoxSource
 from .runner import _Window
 from .stream_sources import open_stream_source
-from .streaming import StreamFramePrediction, StreamingPoseInferencer
+from .streaming import StreamFramePoses, StreamingPoseInferencer
 from .tracking import IoUTracker
-from .writers import AnnotatedVideoWriter, AtomicFile, PoseFrameDrawer, _json_ready
+from .writers import AnnotatedVideoWriter, PoseFrameDrawer, _json_ready
+from ..utils import AtomicFile
 
 
 class LatencyStats:
@@ -35,7 +36,7 @@ class LatencyStats:
         self.first_arrival: Optional[float] = None
         self.last_emit: Optional[float] = None
 
-    def add(self, prediction: StreamFramePrediction) -> None:
+    def add(self, prediction: StreamFramePoses) -> None:
         self.latencies.append(prediction.latency)
         self.count += 1
         if self.first_arrival is None:

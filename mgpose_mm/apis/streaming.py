@@ -7,7 +7,6 @@ Example::
     for prediction in stream_video_pose(model, 'webcam', MMDetBoxes(det_config, det_ckpt)):
         print(prediction.frame_index, prediction.latency, len(prediction.instances))
 """
-import copy
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -16,17 +15,17 @@ from typing import Deque, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 import torch.nn as nn
 
-from .box_sources import BoxSource, clip_boxes_to_image
-from .clip_inference import ClipBuilder, clip_frame_indices, predict_clips
+from .box_sources import BoxSource
+from .clip_inference import predict_clips
 from .frame_sources import FrameSource
 from .stream_sources import open_stream_source
 from .tracking import IoUTracker
-from .video_inference import FramePrediction
+from .video_inference import FramePoses, TrackedClipInference
 
 
 @dataclass
-class StreamFramePrediction(FramePrediction):
-    """Pose results of one frame of a stream (see :class:`FramePrediction`), plus timing.
+class StreamFramePoses(FramePoses):
+    """Pose results of one frame of a stream (see :class:`FramePoses`), plus timing.
 
     Attributes:
         arrived_at (float): ``time.perf_counter()`` when the frame was read from the source.
@@ -83,7 +82,7 @@ class StreamState:
                     tracker_tracks=len(self.tracker.tracks))
 
 
-class StreamingPoseInferencer:
+class StreamingPoseInferencer(TrackedClipInference):
     """Online top-down video pose estimation over a live stream.
 
     Each frame, as it arrives: person boxes from ``box_source`` (clipped to the image), track
@@ -104,33 +103,22 @@ class StreamingPoseInferencer:
         batch_size (int): person clips per forward pass (a frame's people are run together).
             Defaults to 16.
         tracker (IoUTracker, optional): the tracker settings; every stream is tracked with a
-            fresh copy (ids from 0), ``tracker`` itself is left unchanged. Defaults to
-            ``IoUTracker()``.
+            fresh copy (see :class:`TrackedClipInference`). Defaults to ``IoUTracker()``.
 
     Attributes:
+        frame_offsets (tuple[int]): the config's clip frame offsets.
         delay (int): frames a frame waits for its clip: ``max(frame_offsets)``.
         state (StreamState | None): the state of the current (or last) stream.
     """
 
     def __init__(self, model: nn.Module, box_source: BoxSource, batch_size: int = 16,
                  tracker: Optional[IoUTracker] = None):
-        if batch_size < 1:
-            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-        self.model = model
-        self.box_source = box_source
-        self.batch_size = batch_size
-        self.tracker = tracker
-        self.clip_builder = ClipBuilder(model)
-        offsets = self.clip_builder.frame_offsets
-        self.delay = max(offsets)
-        self.span = max(offsets) - min(offsets) + 1
+        super().__init__(model, box_source, batch_size, tracker)
+        self.delay = max(self.frame_offsets)
+        self.span = max(self.frame_offsets) - min(self.frame_offsets) + 1
         self.state: Optional[StreamState] = None
 
-    @property
-    def frame_offsets(self) -> Tuple[int, ...]:
-        return tuple(self.clip_builder.frame_offsets)
-
-    def __call__(self, source, **source_kwargs) -> Iterator[StreamFramePrediction]:
+    def __call__(self, source, **source_kwargs) -> Iterator[StreamFramePoses]:
         """Predictions of each frame of ``source``, in frame order, as soon as possible.
 
         Args:
@@ -142,9 +130,7 @@ class StreamingPoseInferencer:
         """
         frames: FrameSource = open_stream_source(source, **source_kwargs)
         # tracks are per stream, as in file inference: a fresh copy of the given tracker
-        tracker = copy.deepcopy(self.tracker) if self.tracker is not None else IoUTracker()
-        tracker.reset()
-        state = self.state = StreamState(tracker=tracker)
+        state = self.state = StreamState(tracker=self.new_tracker())
         frame_iter = iter(frames)
         last = -1
         try:
@@ -167,8 +153,7 @@ class StreamingPoseInferencer:
     def _arrive(self, state: StreamState, index: int, frame: np.ndarray) -> _Arrival:
         """Boxes and track ids of a new frame; update the live tracks."""
         arrived_at = time.perf_counter()
-        bboxes, scores = self.box_source(index, frame)
-        bboxes, scores = clip_boxes_to_image(bboxes, scores, frame.shape[:2], index)
+        bboxes, scores = self.frame_boxes(index, frame)
         track_ids = state.tracker.update(bboxes)
         alive = {track.track_id for track in state.tracker.tracks}
         ended = sorted(track_id for track_id in state.tracks if track_id not in alive)
@@ -179,15 +164,13 @@ class StreamingPoseInferencer:
         return _Arrival(index, arrived_at, bboxes, scores, track_ids, ended)
 
     def _emit(self, state: StreamState, frames: FrameSource,
-              last: int) -> StreamFramePrediction:
+              last: int) -> StreamFramePoses:
         """Run the clips of the oldest waiting frame (clamped to frame ``last``) and forget the
         frames no later clip needs."""
         arrival = state.waiting.popleft()
         key = arrival.index
         buffered = dict(state.frames)
-        indices = clip_frame_indices(key, self.frame_offsets, last)
-        clip_frames = [buffered[i] for i in indices]
-        names = [frames.frame_name(i) for i in indices]
+        clip_frames, names = self.clip_frames(key, last, frames, buffered)
         clips = [self.clip_builder.build(clip_frames, names, bbox, float(score), key)
                  for bbox, score in zip(arrival.bboxes, arrival.scores)]
         results = predict_clips(self.model, clips, self.batch_size) if clips else []
@@ -195,7 +178,7 @@ class StreamingPoseInferencer:
                           **result)
                      for bbox, score, track_id, result in zip(
                          arrival.bboxes, arrival.scores, arrival.track_ids, results)]
-        prediction = StreamFramePrediction(
+        prediction = StreamFramePoses(
             key, buffered[key], instances, arrived_at=arrival.arrived_at,
             emitted_at=time.perf_counter(), frames_read=last + 1,
             ended_track_ids=arrival.ended_track_ids)
@@ -207,7 +190,7 @@ class StreamingPoseInferencer:
 
 def stream_video_pose(model: nn.Module, source, box_source: BoxSource, batch_size: int = 16,
                       tracker: Optional[IoUTracker] = None,
-                      **source_kwargs) -> Iterator[StreamFramePrediction]:
+                      **source_kwargs) -> Iterator[StreamFramePoses]:
     """Generator of each frame's tracked poses of a live ``source`` as soon as its clip is
     complete (see :class:`StreamingPoseInferencer`; ``source_kwargs`` go to
     :class:`CaptureFrames`)."""

@@ -6,9 +6,6 @@ midway therefore never replaces or truncates an existing output.
 """
 import itertools
 import json
-import os
-import os.path as osp
-import uuid
 from typing import Dict, List, Optional
 
 import cv2
@@ -19,29 +16,11 @@ from mmpose.registry import VISUALIZERS
 from mmpose.structures import PoseDataSample
 from mmpose.visualization import PoseLocalVisualizer
 
-from .video_inference import FramePrediction
+from .video_inference import FramePoses
+from ..utils import AtomicFile
 from ..visualization import CompatPoseLocalVisualizer
 
 _visualizer_ids = itertools.count()
-
-
-class AtomicFile:
-    """A temporary path (same folder and extension as ``path``) renamed to ``path`` on commit."""
-
-    def __init__(self, path: str):
-        self.path = path
-        directory = osp.dirname(osp.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        stem, ext = osp.splitext(osp.basename(path))
-        # a unique name, created by the writer itself (so with the usual umask permissions)
-        self.tmp_path = osp.join(directory, f'.{stem}.{uuid.uuid4().hex[:12]}.partial{ext}')
-
-    def commit(self) -> None:
-        os.replace(self.tmp_path, self.path)
-
-    def discard(self) -> None:
-        if osp.exists(self.tmp_path):
-            os.remove(self.tmp_path)
 
 
 def _json_ready(value):
@@ -77,7 +56,7 @@ class PredictionJsonWriter:
         self.frames: List[Dict] = []
         self.frame_size = None
 
-    def write(self, prediction: FramePrediction) -> None:
+    def write(self, prediction: FramePoses) -> None:
         self.frame_size = prediction.frame.shape[:2]
         self.frames.append(_json_ready(prediction.to_dict()))
 
@@ -151,7 +130,7 @@ class AnnotatedVideoWriter:
         self.path, self.fps, self.drawer = path, float(fps), drawer
         self.writer = None
 
-    def write(self, prediction: FramePrediction) -> np.ndarray:
+    def write(self, prediction: FramePoses) -> np.ndarray:
         """Draw and append one frame; returns the drawn frame (BGR)."""
         drawn = self.drawer.draw(prediction.frame, prediction.instances)
         if self.writer is None:
@@ -183,7 +162,7 @@ class AnnotatedImageWriter:
         self.path, self.drawer = path, drawer
         self.drawn = None
 
-    def write(self, prediction: FramePrediction) -> np.ndarray:
+    def write(self, prediction: FramePoses) -> np.ndarray:
         if self.drawn is not None:
             raise ValueError(f'{self.path} is an image output but the input has several frames')
         self.drawn = self.drawer.draw(prediction.frame, prediction.instances)
