@@ -1,7 +1,7 @@
 """PoseTrack ground truth frames and per-video prediction files."""
 import os
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
 from mmengine.fileio import dump
@@ -143,19 +143,25 @@ def build_frames(videos: Sequence[PoseTrackVideo],
     all missed).
     """
     frames, hard = [], []
+    for _, image, anns in evaluated_images(videos, protocol):
+        frames.append((frame_ground_truth(image, anns),
+                       frame_prediction(preds_by_image.get(image['id'], []))))
+        hard.append(is_hard(image))
+    return frames, hard
+
+
+def evaluated_images(videos: Sequence[PoseTrackVideo], protocol: str = 'poseval'
+                     ) -> Iterator[Tuple[PoseTrackVideo, dict, List[dict]]]:
+    """``(video, image entry, its person entries)`` of every frame the protocol
+    evaluates, in the official order (videos, then frames in file order)."""
     for video in videos:
         anns_by_image: Dict[int, List[dict]] = {}
         for ann in video.annotations:
             anns_by_image.setdefault(ann['image_id'], []).append(ann)
         for image in video.images:
             anns = anns_by_image.get(image['id'], [])
-            if not is_evaluated(image, anns, protocol):
-                continue
-            frames.append((frame_ground_truth(image, anns),
-                           frame_prediction(preds_by_image.get(
-                               image['id'], []))))
-            hard.append(is_hard(image))
-    return frames, hard
+            if is_evaluated(image, anns, protocol):
+                yield video, image, anns
 
 
 def _default_categories() -> List[dict]:

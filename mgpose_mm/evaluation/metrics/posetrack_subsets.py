@@ -7,7 +7,7 @@ from typing import Dict, List, Sequence
 from mgpose_mm.datasets.posetrack_json import PoseTrackVideo
 from ..functional.subsets import (SUBSETS, FrameRecord, frame_records, records_ap,
                                   subset_masks)
-from .posetrack_results import (frame_ground_truth, frame_prediction, is_evaluated,
+from .posetrack_results import (evaluated_images, frame_ground_truth, frame_prediction,
                                 is_hard)
 
 RECORDS_VERSION = 1
@@ -23,18 +23,11 @@ def build_subset_records(videos: Sequence[PoseTrackVideo], preds_by_image: Dict[
     predictions get empty predictions.
     """
     frames, masks, names = [], [], []
-    for video in videos:
-        anns_by_image: Dict[int, List[dict]] = {}
-        for ann in video.annotations:
-            anns_by_image.setdefault(ann['image_id'], []).append(ann)
-        for image in video.images:
-            anns = anns_by_image.get(image['id'], [])
-            if not is_evaluated(image, anns, protocol):
-                continue
-            gt = frame_ground_truth(image, anns)
-            frames.append((gt, frame_prediction(preds_by_image.get(image['id'], []))))
-            masks.append(subset_masks(gt, anns, is_hard(image)))
-            names.append(video.name)
+    for video, image, anns in evaluated_images(videos, protocol):
+        gt = frame_ground_truth(image, anns)
+        frames.append((gt, frame_prediction(preds_by_image.get(image['id'], []))))
+        masks.append(subset_masks(gt, anns, is_hard(image)))
+        names.append(video.name)
     return frame_records(frames, masks, names, dist_thr, assignment, protocol)
 
 
