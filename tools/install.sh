@@ -94,9 +94,10 @@ have "import shapely; assert int(shapely.__version__.split('.')[0]) >= 2" \
   || $PIP install -q $CONSTRAINTS "shapely>=2.0"
 
 # The plugin itself, its test and export extras.
-# (re)install when another checkout's editable install shadows this one
-have "import os, mgpose_mm, pytest, onnx, onnxruntime, mim; \
-assert os.path.dirname(os.path.dirname(os.path.realpath(mgpose_mm.__file__))) == os.path.realpath('$ROOT')" \
+# (re)install when another checkout's editable install shadows this one; checked from / because
+# `python -c` in this folder would import ./mgpose_mm whatever is installed
+(cd / && have "import os, mgpose_mm, pytest, onnx, onnxruntime, mim; \
+assert os.path.dirname(os.path.dirname(os.path.realpath(mgpose_mm.__file__))) == os.path.realpath('$ROOT')") \
   || { $PIP install -q $CONSTRAINTS pytest onnx onnxruntime openmim \
        && $PIP install -q $CONSTRAINTS --no-deps --no-build-isolation -e "$ROOT"; }
 pin_setuptools
