@@ -159,6 +159,21 @@ def test_runner_skips_finished_runs(fake_study):
     assert estimate == pytest.approx(json.load(open(runs[0].result_file))['test_s'])
 
 
+def test_runner_runs_two_at_a_time_and_still_skips_finished_runs(fake_study):
+    configs, options, calls, work = fake_study
+    runs = runner.plan_runs(configs, [0, 1, 2], work)
+    runner.execute(runs[:2], options, log=lambda m: None)
+    ticks = []
+    counts = runner.execute(runs, options, log=lambda m: None, progress=lambda: ticks.append(1),
+                            jobs=2)
+    assert counts == dict(skipped=2, trained=4, tested=4) and len(ticks) == 6
+    trained = [line for line in calls.read_text().splitlines() if line.startswith('train')]
+    assert sorted(trained) == sorted(f'train {r.work_dir}' for r in runs)  # each run once
+    assert all(runner.is_finished(r) for r in runs)
+    with pytest.raises(ValueError, match='jobs'):
+        runner.execute(runs, options, jobs=0)
+
+
 def test_reports_from_finished_runs(fake_study, tmp_path):
     configs, options, _, work = fake_study
     runs = runner.plan_runs(configs, [0, 1], work)

@@ -16,7 +16,9 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -204,29 +206,67 @@ def test(run: RunSpec, options: StudyOptions, launcher: Callable = subprocess.ru
     return result
 
 
+def _execute_one(run: RunSpec, options: StudyOptions, launcher: Callable,
+                 log: Callable[[str], None]) -> Dict[str, int]:
+    """Train (if needed) and test one unfinished run; returns its step counts."""
+    counts = dict(skipped=0, trained=0, tested=0)
+    if not is_trained(run):
+        log(f'train {run.name} seed {run.seed} -> {run.work_dir}')
+        train(run, options, launcher)
+        counts['trained'] = 1
+    log(f'test {run.name} seed {run.seed} on {run.eval_name} -> {run.test_dir}')
+    result = test(run, options, launcher)
+    counts['tested'] = 1
+    total = result['metrics'].get('posetrack/Total AP', float('nan'))
+    log(f'done {run.name} seed {run.seed}: Total AP {total:.1f} (train '
+        f'{result["train_s"]:.0f} s, test {result["test_s"]:.0f} s)')
+    return counts
+
+
 def execute(runs: Sequence[RunSpec], options: StudyOptions, launcher: Callable = subprocess.run,
-            log: Callable[[str], None] = print, progress: Optional[Callable[[], None]] = None
-            ) -> Dict[str, int]:
+            log: Callable[[str], None] = print, progress: Optional[Callable[[], None]] = None,
+            jobs: int = 1) -> Dict[str, int]:
     """Train (if needed) and test (if needed) every run; finished runs are skipped.
+
+    Args:
+        jobs: runs executed at the same time (each in its own subprocesses; on a CPU give each
+            ``jobs``-th of the cores through ``options.env``, e.g. ``OMP_NUM_THREADS=1`` with
+            ``jobs=2`` on 2 cores). Runs start in the order given (seed-major).
 
     Returns:
         dict: counts of ``skipped``, ``trained`` and ``tested`` runs.
+
+    Raises:
+        RuntimeError: a training or test failed (the other runs in flight finish first).
     """
+    if jobs < 1:
+        raise ValueError(f'jobs must be >= 1, got {jobs}')
     counts = dict(skipped=0, trained=0, tested=0)
+    pending = []
     for run in runs:
         if is_finished(run):
             counts['skipped'] += 1
+            if progress is not None:
+                progress()
         else:
-            if not is_trained(run):
-                log(f'train {run.name} seed {run.seed} -> {run.work_dir}')
-                train(run, options, launcher)
-                counts['trained'] += 1
-            log(f'test {run.name} seed {run.seed} on {run.eval_name} -> {run.test_dir}')
-            result = test(run, options, launcher)
-            counts['tested'] += 1
-            total = result['metrics'].get('posetrack/Total AP', float('nan'))
-            log(f'done {run.name} seed {run.seed}: Total AP {total:.1f} (train '
-                f'{result["train_s"]:.0f} s, test {result["test_s"]:.0f} s)')
-        if progress is not None:
-            progress()
+            pending.append(run)
+    lock = threading.Lock()
+
+    def work(run):
+        done = _execute_one(run, options, launcher, log)
+        with lock:
+            for key, value in done.items():
+                counts[key] += value
+            if progress is not None:
+                progress()
+
+    if jobs == 1:
+        for run in pending:
+            work(run)
+        return counts
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(work, run) for run in pending]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
+        raise errors[0]
     return counts

@@ -13,6 +13,7 @@ PY=${PYTHON:-python3}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"   # this checkout first
 DEVICE=${DEVICE:-cpu}
 THREADS=${THREADS:-1}                   # per run; 1 avoids thread oversubscription on busy CPUs
+JOBS=${JOBS:-2}                         # runs at the same time (2 x 1 thread on 2 cores)
 SEEDS=${SEEDS:-0 1 2 3}
 EVAL=${EVAL:-val}                       # 'val' (reported) or 'dev' (for every choice)
 WORK_DIR=${WORK_DIR:-work_dirs/ablation}
@@ -44,7 +45,7 @@ EVAL_ROOT=$DATA
 
 "$PY" tools/analysis_tools/ablation.py "${CFG_FILES[@]}" --seeds $SEEDS \
   --reference ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96 \
-  --work-dir "$WORK_DIR" --device "$DEVICE" --eval-name "$EVAL" --threads "$THREADS" "$@" \
+  --work-dir "$WORK_DIR" --device "$DEVICE" --eval-name "$EVAL" --threads "$THREADS" --jobs "$JOBS" "$@" \
   --train-options "train_dataloader.dataset.data_root=$DATA/" ${TRAIN_OPTIONS:-} \
   --test-options "test_dataloader.dataset.data_root=$EVAL_ROOT/" \
     "test_dataloader.dataset.bbox_file=$EVAL_ROOT/annotations/posetrack18_val_human_detections.json" \
