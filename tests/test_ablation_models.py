@@ -33,6 +33,36 @@ def test_without_fine_branch_the_key_frame_only_reaches_the_head_through_the_tok
         _build(fine_channels=-1)
 
 
+def test_fine_branch_over_all_frames_stacks_each_frame_in_clip_order():
+    model = _build(fine_frames='all').eval()  # the tiny config's setting
+    assert model.backbone.fine_out_channels == model.head.fine_channels == 3 * 32
+    clips, _ = make_batch(batch_size=2)
+    with torch.no_grad():
+        fine = model.backbone.forward_fine(clips)
+        per_frame = [model.backbone.fine_stem(clips[:, t]) for t in range(3)]
+        heatmaps = model.head(model.backbone(clips, pruner=model.neck))
+        assert fine.shape == (2, 96, 32, 24) and heatmaps.shape == (2, 17, 32, 24)
+        for t in range(3):  # frame t's stem output is channel block t
+            torch.testing.assert_close(fine[:, 32 * t:32 * (t + 1)], per_frame[t])
+        # a supporting frame changes its own block only
+        changed = clips.clone()
+        changed[:, 0] = 0
+        fine_changed = model.backbone.forward_fine(changed)
+        assert torch.equal(fine_changed[:, 32:], fine[:, 32:])
+        assert not torch.allclose(fine_changed[:, :32], fine[:, :32])
+
+    key_only = _build(fine_frames='key').eval()
+    with torch.no_grad():
+        assert key_only.backbone.fine_out_channels == 32
+        torch.testing.assert_close(key_only.backbone.forward_fine(clips),
+                                   key_only.backbone.fine_stem(clips[:, 1]))
+        # the head must be told the width the backbone gives
+        with pytest.raises(ValueError, match='fine_out_channels'):
+            key_only.head(key_only.backbone(clips, pruner=key_only.neck))
+    with pytest.raises(ValueError, match="fine_frames must be 'key' or 'all'"):
+        _build(fine_frames='neighbours')
+
+
 def test_frame_embedding_initialisation():
     assert torch.count_nonzero(_build().backbone.frame_embed) == 0
     embed = _build(frame_embed_std=0.02).backbone.frame_embed

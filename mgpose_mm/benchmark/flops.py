@@ -28,7 +28,7 @@ from mmengine.analysis.jit_handles import get_shape
 from .specs import is_video_model
 
 STAGE_FRAMES = 'backbone per-frame'
-STAGE_FINE = 'backbone fine stem (key frame)'
+STAGE_FINE = 'backbone fine stem'
 STAGE_NECK = 'neck (token scoring)'
 STAGE_JOINT = 'backbone joint (kept tokens)'
 STAGE_BACKBONE = 'backbone'

@@ -21,12 +21,14 @@ DATA=data/synthetic_ablation            # train (24 videos) + val (the reported 
 DEV=data/synthetic_ablation_dev         # another generator seed: the split for choices
 NUM_VAL=${NUM_VAL:-100}                 # fixed from the half-width measurement (README)
 RATES="--occlusion-rate 0.25 --motion-blur-rate 0.15"   # about a third of the frames hard
-ALL="eps0 single-frame dpc-eps05 random eps075 random-eps075 fast no-fine"
+# core comparisons first: a study stopped early still has them for the finished seeds
+ALL="eps0 single-frame dpc-eps05 fast eps075 random-eps075 no-fine random online eps0-fine-key"
 CONFIGS=${CONFIGS:-$ALL}
 declare -A FILE=(
   [eps0]=ftp-pose-eps0 [single-frame]=ftp-pose-single-frame [dpc-eps05]=ftp-pose
   [random]=ftp-pose-random [eps075]=ftp-pose-eps075 [random-eps075]=ftp-pose-random-eps075
-  [fast]=ftp-pose-fast [no-fine]=ftp-pose-no-fine)
+  [fast]=ftp-pose-fast [no-fine]=ftp-pose-no-fine [online]=ftp-pose-online
+  [eps0-fine-key]=ftp-pose-eps0-fine-key)
 CFG_FILES=()
 for c in $CONFIGS; do
   CFG_FILES+=("configs/ftp_pose/synthetic/${FILE[$c]}_vit-tiny_1xb16-12e_synthetic-128x96.py")

@@ -58,6 +58,10 @@ model = dict(
         prune_layer=2,
         fine_channels=64,
         fine_stride=4,
+        # the high-resolution stem runs on every frame: the head then fetches an occluded or
+        # blurred key-frame joint from the neighbours at 1/4 resolution (configs/ftp_pose/README.md,
+        # ablation study); 'key' is the key-frame-only variant
+        fine_frames='all',
         arch='base',
         img_size=(256, 192),
         patch_size=16,
@@ -75,7 +79,7 @@ model = dict(
         type='TemporalTransformerHead',
         in_channels=768,
         out_channels=17,
-        fine_channels=64,
+        fine_channels=3 * 64,  # backbone.fine_out_channels: 64 per frame, 3 frames
         num_temporal_layers=1,
         num_heads=12,
         deconv_out_channels=(256, 256),

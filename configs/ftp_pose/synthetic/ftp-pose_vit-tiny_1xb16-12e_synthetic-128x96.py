@@ -36,6 +36,7 @@ model = dict(
         prune_layer=1,
         fine_channels=32,
         fine_stride=4,
+        fine_frames='all',
         arch=dict(embed_dims=96, num_layers=4, num_heads=3, feedforward_channels=384),
         img_size=(128, 96),
         patch_size=16,
@@ -45,7 +46,7 @@ model = dict(
     neck=dict(prune_ratio=0.5, k=5, selector='dpc'),
     head=dict(
         in_channels=96,
-        fine_channels=32,
+        fine_channels=3 * 32,
         num_heads=3,
         deconv_out_channels=(64, 64),
         decoder=codec))

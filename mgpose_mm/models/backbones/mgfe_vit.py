@@ -25,8 +25,10 @@ class MGFEViT(VisionTransformer):
       (spatio-temporal self-attention). The estimator prunes supporting-frame tokens between the two
       stages, so every joint layer costs what the kept tokens cost.
     - **Fine-grained, high-resolution path** (1/``fine_stride``): a light convolutional stem on the
-      key frame only, fused with the ViT key-frame features by the head (the paper's fine-grained
-      perception compensation).
+      key frame (``fine_frames='key'``) or on every frame (``'all'``, the configs' setting: the
+      study in configs/ftp_pose/README.md found that the supporting frames only help an occluded
+      or blurred key-frame joint through this path), fused with the ViT key-frame features by the
+      head (the paper's fine-grained perception compensation).
 
     Parameter names and shapes of the ViT are those of ``mmpretrain.VisionTransformer`` as configured
     by MMPose's ViTPose configs, so a ViTPose checkpoint loads with
@@ -42,6 +44,11 @@ class MGFEViT(VisionTransformer):
             without the fine branch: ``forward_fine`` returns a (B, 0, H/stride, W/stride) tensor).
             Defaults to 64.
         fine_stride (int): Output stride of the fine-grained path, 4 or 8. Defaults to 4.
+        fine_frames (str): Frames the fine-grained path sees. ``'key'``: the key frame only
+            (``fine_channels`` output channels). ``'all'``: every frame of the clip through the same
+            stem, stacked along channels in clip order (``num_frames * fine_channels`` output
+            channels), so the head can fetch high-resolution evidence of a joint that is occluded or
+            blurred in the key frame from its neighbours. Defaults to ``'key'``.
         frame_embed_std (float): Std of the normal initialisation (truncated at 2 std) of the frame embedding;
             0 initialises it to zeros (a ViTPose checkpoint then starts from its single-frame
             behaviour). Defaults to 0.
@@ -56,6 +63,7 @@ class MGFEViT(VisionTransformer):
                  prune_layer: int = 2,
                  fine_channels: int = 64,
                  fine_stride: int = 4,
+                 fine_frames: str = 'key',
                  frame_embed_std: float = 0.0,
                  **kwargs):
         kwargs.update(with_cls_token=False, out_type='featmap')
@@ -71,7 +79,10 @@ class MGFEViT(VisionTransformer):
             raise ConfigValueError(f'MGFEViT: fine_channels must be >= 0, got {fine_channels}')
         if fine_stride not in (4, 8):
             raise ConfigValueError(f'MGFEViT: fine_stride must be 4 or 8, got {fine_stride}')
+        if fine_frames not in ('key', 'all'):
+            raise ConfigValueError(f"MGFEViT: fine_frames must be 'key' or 'all', got {fine_frames!r}")
         self.num_frames = num_frames
+        self.fine_frames = fine_frames
         self.key_frame_index = key_frame_index
         self.prune_layer = prune_layer
         self.fine_channels = fine_channels
@@ -141,13 +152,25 @@ class MGFEViT(VisionTransformer):
             x = self.ln1(x)
         return video_tokens._replace(tokens=x)
 
+    @property
+    def fine_out_channels(self) -> int:
+        """Channels of :meth:`forward_fine`'s output (the head's ``fine_channels``)."""
+        return self.fine_channels * (self.num_frames if self.fine_frames == 'all' else 1)
+
     def forward_fine(self, clips: Tensor) -> Tensor:
-        """Fine-grained features of the key frame, shape (B, fine_channels, H/stride, W/stride)."""
-        key = clips[:, self.key_frame_index]
+        """Fine-grained features, shape (B, fine_out_channels, H/stride, W/stride).
+
+        ``fine_frames='key'``: the key frame's stem features. ``'all'``: the stem features of the T
+        frames, concatenated along channels in clip order.
+        """
+        batch, num_frames, _, height, width = clips.shape
+        out_size = (height // self.fine_stride, width // self.fine_stride)
         if self.fine_stem is None:
-            return key.new_zeros((key.shape[0], 0, key.shape[2] // self.fine_stride,
-                                  key.shape[3] // self.fine_stride))
-        return self.fine_stem(key)
+            return clips.new_zeros((batch, 0, *out_size))
+        if self.fine_frames == 'key':
+            return self.fine_stem(clips[:, self.key_frame_index])
+        feats = self.fine_stem(clips.flatten(0, 1))  # (B*T, C_f, H/s, W/s)
+        return feats.reshape(batch, num_frames * feats.shape[1], *feats.shape[-2:])
 
     def forward(self, clips: Tensor, pruner: Optional[nn.Module] = None) -> Tuple[VideoTokens, Tensor]:
         """Encode clips, optionally pruning tokens between the per-frame and joint stages.

@@ -74,8 +74,9 @@ class TemporalTransformerHead(HeatmapHead):
     Args:
         in_channels (int): Token channels C (the ViT width).
         out_channels (int): Number of keypoints K.
-        fine_channels (int): Channels of the backbone's fine-grained features (0 without the fine
-            branch: the fusion conv then only refines the upsampled key-frame tokens).
+        fine_channels (int): Channels of the backbone's fine-grained features, its
+            ``fine_out_channels`` (0 without the fine branch: the fusion conv then only refines the
+            upsampled key-frame tokens; ``num_frames * fine_channels`` with ``fine_frames='all'``).
         num_temporal_layers (int): Transformer layers over the kept tokens. Defaults to 1.
         num_heads (int): Attention heads. Defaults to 8.
         mlp_ratio (float): FFN width / C. Defaults to 4.
@@ -114,6 +115,7 @@ class TemporalTransformerHead(HeatmapHead):
                                     feedforward_channels=int(in_channels * mlp_ratio), qkv_bias=True,
                                     norm_cfg=dict(type='LN', eps=1e-6))
             for _ in range(num_temporal_layers))
+        self.fine_channels = fine_channels
         self.fusion = ConvModule(deconv_out_channels[-1] + fine_channels, deconv_out_channels[-1],
                                  fusion_kernel_size, padding=fusion_kernel_size // 2,
                                  norm_cfg=dict(type='BN'))
@@ -130,6 +132,11 @@ class TemporalTransformerHead(HeatmapHead):
             Tensor: Heatmaps, shape (B, K, H/4, W/4).
         """
         video_tokens, fine_feats = unpack_head_inputs(feats)
+        if fine_feats.shape[1] != self.fine_channels:
+            raise ValueError(f'TemporalTransformerHead: head.fine_channels={self.fine_channels} but the '
+                             f'backbone gives {fine_feats.shape[1]} fine-grained channels; set it to the '
+                             "backbone's fine_out_channels (fine_channels, times num_frames with "
+                             "fine_frames='all')")
         x = video_tokens.tokens
         for layer in self.temporal_layers:
             x = layer(x)

@@ -21,19 +21,19 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     the joint layers and the head only pay for the kept tokens.
 
     Cost per stage and person clip, paper setting (ViT-B, 256x192, T=3, prune_layer=2, one head
-    transformer layer), in GFLOPs (MACs, as MMPose reports, attention and DPC distances included:
-    ``mgpose_mm.benchmark.flops.model_cost``; ``tests/test_flops.py`` checks this table against it),
-    at epsilon 0 / 0.5 / 0.75:
+    transformer layer, fine stem on every frame), in GFLOPs (MACs, as MMPose reports, attention and
+    DPC distances included: ``mgpose_mm.benchmark.flops.model_cost``; ``tests/test_flops.py`` checks
+    this table against it), at epsilon 0 / 0.5 / 0.75:
 
     ======================================  =====  =====  =====
     stage                                     0     0.5   0.75
     ======================================  =====  =====  =====
     backbone per-frame (patch embed + 2 L)   8.84   8.84   8.84
-    backbone fine stem (key frame)           0.18   0.18   0.18
+    backbone fine stem (3 frames)            0.55   0.55   0.55
     neck: DPC scoring (576 tokens)           0      0.25   0.25
     backbone joint layers (10, kept tokens) 45.91  29.47  21.68
-    head (1 layer on kept tokens + decoder)  8.28   6.64   5.86
-    total                                   63.22  45.39  36.82
+    head (1 layer on kept tokens + decoder)  9.19   7.54   6.77
+    total                                   64.49  46.66  38.09
     ======================================  =====  =====  =====
 
     Pruning reaches the joint layers and the head's transformer (~75 % of the cost at epsilon 0);
