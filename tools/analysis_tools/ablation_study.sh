@@ -22,13 +22,13 @@ DEV=data/synthetic_ablation_dev         # another generator seed: the split for 
 NUM_VAL=${NUM_VAL:-100}                 # fixed from the half-width measurement (README)
 RATES="--occlusion-rate 0.25 --motion-blur-rate 0.15"   # about a third of the frames hard
 # core comparisons first: a study stopped early still has them for the finished seeds
-ALL="eps0 single-frame dpc-eps05 fast eps075 random-eps075 no-fine random online eps0-fine-key"
+ALL="eps0 single-frame dpc-eps05 fast-conv3 eps075 random-eps075 no-fine fast random online eps0-fine-key"
 CONFIGS=${CONFIGS:-$ALL}
 declare -A FILE=(
   [eps0]=ftp-pose-eps0 [single-frame]=ftp-pose-single-frame [dpc-eps05]=ftp-pose
   [random]=ftp-pose-random [eps075]=ftp-pose-eps075 [random-eps075]=ftp-pose-random-eps075
   [fast]=ftp-pose-fast [no-fine]=ftp-pose-no-fine [online]=ftp-pose-online
-  [eps0-fine-key]=ftp-pose-eps0-fine-key)
+  [eps0-fine-key]=ftp-pose-eps0-fine-key [fast-conv3]=ftp-pose-fast-conv3)
 CFG_FILES=()
 for c in $CONFIGS; do
   CFG_FILES+=("configs/ftp_pose/synthetic/${FILE[$c]}_vit-tiny_1xb16-12e_synthetic-128x96.py")
@@ -45,8 +45,10 @@ fi
 EVAL_ROOT=$DATA
 [ "$EVAL" = dev ] && EVAL_ROOT=$DEV
 
-"$PY" tools/analysis_tools/ablation.py "${CFG_FILES[@]}" --seeds $SEEDS \
-  --reference ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96 \
+# paired differences to the unpruned model when it is in the list (else to the first config)
+REFERENCE=()
+[[ " $CONFIGS " == *" eps0 "* ]] && REFERENCE=(--reference ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96)
+"$PY" tools/analysis_tools/ablation.py "${CFG_FILES[@]}" --seeds $SEEDS ${REFERENCE[@]+"${REFERENCE[@]}"} \
   --work-dir "$WORK_DIR" --device "$DEVICE" --eval-name "$EVAL" --threads "$THREADS" --jobs "$JOBS" "$@" \
   --train-options "train_dataloader.dataset.data_root=$DATA/" ${TRAIN_OPTIONS:-} \
   --test-options "test_dataloader.dataset.data_root=$EVAL_ROOT/" \
