@@ -45,7 +45,7 @@ class FrameProbeBackbone(torch.nn.Module):
 def test_flip_test_flips_every_frame_and_applies_flip_indices():
     model = build_tiny_model().eval()
     torch.manual_seed(0)
-    model.backbone = FrameProbeBackbone()
+    model.backbone = FrameProbeBackbone(fine_channels=model.head.fine_channels)
     for deconv in model.head.deconv_layers:  # init std 0.001 would let the fine features dominate
         if isinstance(deconv, torch.nn.ConvTranspose2d):
             torch.nn.init.normal_(deconv.weight, std=0.05)
@@ -119,5 +119,5 @@ def test_head_rejects_other_inputs_with_a_clear_type_error(make_feats, match):
 
 def test_head_rejects_fine_feats_of_another_batch():
     model, (tokens, fine) = _pair()
-    with pytest.raises(ValueError, match=r'B=2 clips .* got \(1, 32, 32, 24\)'):
+    with pytest.raises(ValueError, match=r'B=2 clips .* got \(1, 96, 32, 24\)'):
         model.head((tokens, fine[:1]))
