@@ -64,6 +64,13 @@ def _tiny_models():
     state = centred.state_dict()
     # online position p holds the frame that centred position ORDER[p] holds
     state['backbone.frame_embed'] = state['backbone.frame_embed'][:, ORDER]
+    # the fusion conv sees the fine-grained features of every frame, one channel block per clip
+    # position (fine_frames='all'): move its weight blocks along with the frames
+    fine = centred.backbone.fine_channels
+    weight = state['head.fusion.conv.weight']
+    tokens_in = weight.shape[1] - len(ORDER) * fine
+    blocks = [weight[:, tokens_in + fine * p:tokens_in + fine * (p + 1)] for p in ORDER]
+    state['head.fusion.conv.weight'] = torch.cat([weight[:, :tokens_in], *blocks], dim=1)
     online.load_state_dict(state)
     return centred.eval(), online.eval()
 
