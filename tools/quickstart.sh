@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's first command: from a fresh clone to a trained, evaluated FTP-Pose, an annotated
-# video and the pruned-vs-unpruned speed table, on CPU (~7 min on 2 cores after the first install).
+# video and the pruned-vs-unpruned speed table, on CPU (~10 min on 2 cores after the first install).
 #
 #   bash tools/quickstart.sh            # everything goes to work_dirs/quickstart/
 #   EPOCHS=4 bash tools/quickstart.sh   # shorter training
