@@ -16,27 +16,22 @@ import sys
 
 import torch
 import yaml
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, REPO_ROOT)
 
-import mgpose_mm  # noqa: E402,F401  (registers the components)
 from mgpose_mm.benchmark.flops import model_cost  # noqa: E402
-from mmpose.registry import MODELS  # noqa: E402
+from mgpose_mm.benchmark.specs import ModelSpec, build_model, input_hw, make_clips  # noqa: E402
 
 METAFILE = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'ftp_pose.yml')
 
 
 def count(config_file: str):
-    """(FLOPs, parameters) of the model of ``config_file`` on one clip."""
-    cfg = Config.fromfile(osp.join(REPO_ROOT, config_file))
-    cfg.model.backbone.pop('init_cfg', None)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model).eval()
-    width, height = cfg.codec.input_size
-    clips = torch.randn(1, cfg.model.backbone.num_frames, 3, height, width)
+    """(FLOPs, parameters) of the randomly initialised model of ``config_file`` on one clip."""
+    spec = ModelSpec(key='metafile', label=config_file, config=osp.join(REPO_ROOT, config_file),
+                     family='ftp-pose')
+    model = build_model(spec)
+    clips = make_clips(1, model.backbone.num_frames, input_hw(spec), 'cpu')
     with torch.no_grad():
         cost = model_cost(model, clips)
     return int(cost.total_macs), sum(p.numel() for p in model.parameters())
@@ -57,8 +52,6 @@ def main():
     parser.add_argument('--check', action='store_true',
                         help='change nothing; exit 1 when a count differs from the metafile')
     args = parser.parse_args()
-    init_default_scope('mmpose')
-    torch.set_grad_enabled(False)
     with open(METAFILE, encoding='utf-8') as f:
         text = f.read()
     models = yaml.safe_load(text)['Models']
