@@ -1,6 +1,7 @@
 """Ablation study: bootstrap on a known distribution, paired statistics, resumable runner."""
 import json
 import os
+import subprocess
 import os.path as osp
 import sys
 import textwrap
@@ -172,6 +173,26 @@ def test_runner_runs_two_at_a_time_and_still_skips_finished_runs(fake_study):
     assert all(runner.is_finished(r) for r in runs)
     with pytest.raises(ValueError, match='jobs'):
         runner.execute(runs, options, jobs=0)
+
+
+@pytest.mark.parametrize('jobs', [1, 2])
+def test_runner_starts_no_run_after_a_failure(fake_study, jobs):
+    configs, options, calls, work = fake_study
+    runs = runner.plan_runs(configs, [0, 1, 2], work)
+
+    def launcher(cmd, **kwargs):  # the first training fails
+        if 'train.py' in cmd[1] and cmd[cmd.index('--work-dir') + 1] == runs[0].work_dir:
+            return subprocess.CompletedProcess(cmd, 1)
+        return subprocess.run(cmd, **kwargs)
+
+    with pytest.raises(RuntimeError, match='command failed'):
+        runner.execute(runs, options, launcher=launcher, log=lambda m: None, jobs=jobs)
+    started = {line.split(' ', 1)[1] for line in calls.read_text().splitlines()}
+    # with two at a time the second run may already be in flight (it then finishes); no later run
+    # starts
+    in_flight = {runs[1].work_dir, runs[1].test_dir} if jobs == 2 else set()
+    assert started <= in_flight and (not started or started == in_flight)
+    assert not any(runner.is_trained(r) for r in [runs[0], *runs[2:]])
 
 
 def test_reports_from_finished_runs(fake_study, tmp_path):

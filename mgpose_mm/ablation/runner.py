@@ -237,7 +237,8 @@ def execute(runs: Sequence[RunSpec], options: StudyOptions, launcher: Callable =
         dict: counts of ``skipped``, ``trained`` and ``tested`` runs.
 
     Raises:
-        RuntimeError: a training or test failed (the other runs in flight finish first).
+        RuntimeError: a training or test failed. The runs in flight finish first; no other run
+            starts.
     """
     if jobs < 1:
         raise ValueError(f'jobs must be >= 1, got {jobs}')
@@ -251,19 +252,28 @@ def execute(runs: Sequence[RunSpec], options: StudyOptions, launcher: Callable =
         else:
             pending.append(run)
     lock = threading.Lock()
+    failed = threading.Event()  # after a failure no further run starts (as with jobs=1)
 
     def work(run):
-        done = _execute_one(run, options, launcher, log)
+        if failed.is_set():
+            return
+        try:
+            done = _execute_one(run, options, launcher, log)
+        except BaseException:
+            failed.set()
+            raise
         with lock:
             for key, value in done.items():
                 counts[key] += value
             if progress is not None:
                 progress()
 
-    if jobs == 1:
-        for run in pending:
-            work(run)
-        return counts
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(work, run) for run in pending]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
+        raise errors[0]
+    return counts
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(work, run) for run in pending]
         errors = [f.exception() for f in futures if f.exception() is not None]
