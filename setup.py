@@ -2,7 +2,6 @@ import os
 import os.path as osp
 import shutil
 import sys
-
 from setuptools import find_packages, setup
 
 here = osp.dirname(osp.abspath(__file__))
@@ -12,12 +11,14 @@ with open(osp.join(here, 'mgpose_mm', 'version.py')) as f:
 
 
 def add_mim_extension():
-    """Ship tools/, configs/, demo/ and model-index.yml as ``mgpose_mm/.mim`` for OpenMMLab's MIM.
+    """Ship tools/, configs/, demo/ and model-index.yml as ``mgpose_mm/.mim``
+    for OpenMMLab's MIM.
 
-    ``mim train/test/search mgpose_mm`` look for ``<installed package>/.mim/{tools,configs,...}``,
-    as for every OpenMMLab codebase. Editable installs (``setup.py develop`` and PEP 660's
-    ``editable_wheel``) get symlinks to the checkout; wheels and sdists get copies. Other
-    commands (egg_info, dist_info, ...) leave ``.mim`` as it is.
+    ``mim train/test/search mgpose_mm`` look for ``<installed
+    package>/.mim/{tools,configs,...}``, as for every OpenMMLab codebase.
+    Editable installs (``setup.py develop`` and PEP 660's ``editable_wheel``)
+    get symlinks to the checkout; wheels and sdists get copies. Other commands
+    (egg_info, dist_info, ...) leave ``.mim`` as it is.
     """
     if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         mode = 'symlink'
@@ -41,17 +42,22 @@ def add_mim_extension():
         elif osp.isfile(src_path):
             shutil.copyfile(src_path, tar_path)
         else:
-            shutil.copytree(src_path, tar_path, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+            shutil.copytree(
+                src_path,
+                tar_path,
+                ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
 
 
 add_mim_extension()
 setup(
     name='mgpose_mm',
     version=version['__version__'],
-    description='FTP-Pose (multi-grained feature pruning for video-based human pose '
+    description=
+    'FTP-Pose (multi-grained feature pruning for video-based human pose '
     'estimation) as an MMPose plugin',
-    long_description=open(osp.join(here, 'README.md'), encoding='utf-8').read()
-    if osp.exists(osp.join(here, 'README.md')) else '',
+    long_description=open(osp.join(here, 'README.md'),
+                          encoding='utf-8').read() if osp.exists(
+                              osp.join(here, 'README.md')) else '',
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mgpose_mm', 'mgpose_mm.*']),
     include_package_data=True,

@@ -1,9 +1,11 @@
-"""Errors caused by the user's input (files, configs, checkpoints), not by a bug.
+"""Errors caused by the user's input (files, configs, checkpoints), not by a
+bug.
 
-Every class derives from :class:`UserInputError` and from the built-in exception a caller would
-expect (``ValueError``, ``IOError``, ...), so ``except ValueError`` keeps working. The command-line
-tools print these as one line without a traceback (:func:`run_cli`); any other exception is a
-programming error and keeps its traceback.
+Every class derives from :class:`UserInputError` and from the built-in
+exception a caller would expect (``ValueError``, ``IOError``, ...), so ``except
+ValueError`` keeps working. The command-line tools print these as one line
+without a traceback (:func:`run_cli`); any other exception is a programming
+error and keeps its traceback.
 """
 import os.path as osp
 import pickle
@@ -12,21 +14,23 @@ from typing import Callable, Optional
 
 
 class UserInputError(Exception):
-    """Base class of the errors a user fixes by changing a file, a config or an option."""
+    """Base class of the errors a user fixes by changing a file, a config or an
+    option."""
 
 
 class ConfigValueError(UserInputError, ValueError):
-    """A config value is invalid or disagrees with another one (e.g. the model's key frame and
-    the data's frame offsets)."""
+    """A config value is invalid or disagrees with another one (e.g. the
+    model's key frame and the data's frame offsets)."""
 
 
 class InputDataError(UserInputError, ValueError):
-    """Input data (frames, detection results) is missing pieces or cannot be matched."""
+    """Input data (frames, detection results) is missing pieces or cannot be
+    matched."""
 
 
 class InputFileError(UserInputError, IOError):
-    """An input file exists but cannot be read (corrupt video, unreadable image, bad checkpoint
-    file, failed download)."""
+    """An input file exists but cannot be read (corrupt video, unreadable
+    image, bad checkpoint file, failed download)."""
 
 
 class CheckpointMismatchError(UserInputError, RuntimeError):
@@ -34,14 +38,21 @@ class CheckpointMismatchError(UserInputError, RuntimeError):
 
 
 class UntrustedCheckpointError(UserInputError, pickle.UnpicklingError):
-    """A checkpoint holds Python objects outside the allow-list; unpickling them could run code
-    from the file. Pass ``--trust-checkpoint`` (API: ``trust_checkpoint=True``) to load it."""
+    """A checkpoint holds Python objects outside the allow-list; unpickling
+    them could run code from the file.
+
+    Pass ``--trust-checkpoint`` (API: ``trust_checkpoint=True``) to load it.
+    """
 
 
 def run_cli(main: Callable[[], object], prog: Optional[str] = None):
-    """Run a command-line ``main()``: a user error (:class:`UserInputError`, or a missing file)
-    prints one line ``<prog>: error: <message>`` to stderr and exits with status 1, without a
-    traceback. Any other exception is a programming error and propagates with its traceback."""
+    """Run a command-line ``main()``: a user error (:class:`UserInputError`, or
+    a missing file) prints one line ``<prog>: error: <message>`` to stderr and
+    exits with status 1, without a traceback.
+
+    Any other exception is a programming error and propagates with its
+    traceback.
+    """
     try:
         return main()
     except (UserInputError, FileNotFoundError) as error:

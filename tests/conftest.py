@@ -24,7 +24,8 @@ def shared_data():
 
 @pytest.fixture(scope='session', autouse=True)
 def mmpose_scope():
-    """Build by name in MMPose's scope, as configs with ``default_scope='mmpose'`` do."""
+    """Build by name in MMPose's scope, as configs with
+    ``default_scope='mmpose'`` do."""
     from mmengine.registry import init_default_scope
 
     import mgpose_mm  # noqa: F401

@@ -1,5 +1,6 @@
-"""Code blocks and command lines of the Markdown docs (README.md, docs/*.md), for the tests that run
-them (tests/test_docs_snippets.py, tests/test_docs_commands.py)."""
+"""Code blocks and command lines of the Markdown docs (README.md, docs/*.md),
+for the tests that run them (tests/test_docs_snippets.py,
+tests/test_docs_commands.py)."""
 import glob
 import os.path as osp
 import re
@@ -12,13 +13,15 @@ FENCE = re.compile(r'^```(\w*)[^\n]*\n(.*?)^```', re.MULTILINE | re.DOTALL)
 
 def doc_files() -> List[str]:
     """README.md and every docs/*.md, relative to the repository root."""
-    files = ['README.md'] + sorted(osp.relpath(p, REPO_ROOT)
-                                   for p in glob.glob(osp.join(REPO_ROOT, 'docs', '*.md')))
+    files = ['README.md'] + sorted(
+        osp.relpath(p, REPO_ROOT)
+        for p in glob.glob(osp.join(REPO_ROOT, 'docs', '*.md')))
     return [f for f in files if osp.isfile(osp.join(REPO_ROOT, f))]
 
 
 def code_blocks(language: str) -> List[Tuple[str, int, str]]:
-    """``(file, line number of the fence, code)`` of every fenced block in ``language``."""
+    """``(file, line number of the fence, code)`` of every fenced block in
+    ``language``."""
     blocks = []
     for name in doc_files():
         with open(osp.join(REPO_ROOT, name)) as f:
@@ -31,8 +34,9 @@ def code_blocks(language: str) -> List[Tuple[str, int, str]]:
 
 
 def command_lines(code: str) -> List[str]:
-    """The commands of a bash block: continuation lines joined, comments and blank lines dropped,
-    trailing comments removed (outside quotes), runs of spaces made one."""
+    """The commands of a bash block: continuation lines joined, comments and
+    blank lines dropped, trailing comments removed (outside quotes), runs of
+    spaces made one."""
     commands, current = [], ''
     for raw in code.splitlines():
         line = raw.strip()
@@ -62,7 +66,8 @@ def _strip_comment(line: str) -> str:
 
 
 def documented_commands() -> List[Tuple[str, str]]:
-    """``(file, command)`` of every command line in the bash blocks of the docs, in order."""
+    """``(file, command)`` of every command line in the bash blocks of the
+    docs, in order."""
     return [(name, command) for name, _, code in code_blocks('bash')
             for command in command_lines(code)]
 
@@ -81,10 +86,12 @@ SKIPS = [
      'needs 8 GPUs and PoseTrack18; the same line runs with 2 CPU processes in '
      'test_readme_dist_test_line_with_space_in_checkpoint'),
     (r'--device cuda|--amp\b|--gpus 8|--nproc_per_node=8| 8$', 'needs GPUs'),
-    (r'^GPUS=.*slurm_', 'needs SLURM (the scripts are checked with a stand-in srun in '
+    (r'^GPUS=.*slurm_',
+     'needs SLURM (the scripts are checked with a stand-in srun in '
      'test_slurm_scripts_pass_arguments_intact)'),
     (r'NNODES=2', 'needs two machines'),
-    (r'^mim download', 'downloads from OpenMMLab (the tests use random detector weights under the '
+    (r'^mim download',
+     'downloads from OpenMMLab (the tests use random detector weights under the '
      'same file name)'),
     (r'posetrack1[78]/|posetrack21/|PoseTrack2017/|_posetrack18-256x192\.py',
      'needs the PoseTrack data (registration and download)'),
@@ -93,12 +100,16 @@ SKIPS = [
 
 #: placeholders of the docs -> files of the test workspace
 PLACEHOLDERS = [
-    (r'\bPOSE_CONFIG\b', TINY), (r'\bPOSE_CHECKPOINT\b', QUICKSTART_CKPT),
-    (r'\bDET_CONFIG\b', RTMDET_NAME), (r'\bDET_CHECKPOINT\b', RTMDET_WEIGHTS),
-    (r'\bCONFIG\b', TINY), (r'\bCHECKPOINT\b', QUICKSTART_CKPT),
+    (r'\bPOSE_CONFIG\b', TINY),
+    (r'\bPOSE_CHECKPOINT\b', QUICKSTART_CKPT),
+    (r'\bDET_CONFIG\b', RTMDET_NAME),
+    (r'\bDET_CHECKPOINT\b', RTMDET_WEIGHTS),
+    (r'\bCONFIG\b', TINY),
+    (r'\bCHECKPOINT\b', QUICKSTART_CKPT),
 ]
 
-WORKERS = ' '.join(f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
+WORKERS = ' '.join(f'{split}_dataloader.{key}'
+                   for split in ('train', 'val', 'test')
                    for key in ('num_workers=0', 'persistent_workers=False'))
 #: small settings appended to a tool's command line (options given twice: the last one wins,
 #: --cfg-options pairs are merged)
@@ -106,14 +117,20 @@ SHORT = 'train_cfg.max_epochs=2 param_scheduler.1.end=2 param_scheduler.1.T_max=
 SMALL = [
     (r'tools/train\.py|dist_train\.sh', f' --cfg-options {WORKERS} {SHORT}'),
     (r'tools/test\.py|dist_test\.sh|^mim test', f' --cfg-options {WORKERS}'),
-    (r'make_synthetic_posetrack\.py', ' --num-train-videos 2 --num-val-videos 1 --frames-per-video 8'),
-    (r'benchmark\.py', ' --batch-sizes 1 2 --eps 0 0.5 --repeats 1 --warmup 0 --memory inline'),
+    (r'make_synthetic_posetrack\.py',
+     ' --num-train-videos 2 --num-val-videos 1 --frames-per-video 8'),
+    (r'benchmark\.py',
+     ' --batch-sizes 1 2 --eps 0 0.5 --repeats 1 --warmup 0 --memory inline'),
 ]
 QUICKSTART_ENV = dict(
-    INSTALL='0', NUM_TRAIN_VIDEOS='2', EPOCHS='4',
+    INSTALL='0',
+    NUM_TRAIN_VIDEOS='2',
+    EPOCHS='4',
     VIDEO_ARGS='--num-val-videos 1 --frames-per-video 8',
-    TRAIN_ARGS=WORKERS, TEST_ARGS=' '.join(WORKERS.split()[4:]),
-    BENCHMARK_ARGS='--batch-sizes 1 2 --eps 0 0.5 --repeats 1 --warmup 0 --memory inline')
+    TRAIN_ARGS=WORKERS,
+    TEST_ARGS=' '.join(WORKERS.split()[4:]),
+    BENCHMARK_ARGS=
+    '--batch-sizes 1 2 --eps 0 0.5 --repeats 1 --warmup 0 --memory inline')
 
 
 def skip_reason(command: str):
@@ -125,12 +142,15 @@ def skip_reason(command: str):
 
 
 def runnable_command(command: str) -> str:
-    """The documented command with placeholders filled in and small settings appended."""
+    """The documented command with placeholders filled in and small settings
+    appended."""
     for pattern, value in PLACEHOLDERS:
         command = re.sub(pattern, value, command)
-    if re.search(r'make_synthetic_posetrack\.py', command) and '--overwrite' not in command:
+    if re.search(r'make_synthetic_posetrack\.py',
+                 command) and '--overwrite' not in command:
         # the docs' second generator line writes next to the workspace's data
-        command = command.replace('data/synthetic_posetrack', 'data/synthetic_posetrack_2')
+        command = command.replace('data/synthetic_posetrack',
+                                  'data/synthetic_posetrack_2')
     for pattern, extra in SMALL:
         if re.search(pattern, command):
             command += extra

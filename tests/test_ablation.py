@@ -1,8 +1,9 @@
-"""Ablation study: bootstrap on a known distribution, paired statistics, resumable runner."""
+"""Ablation study: bootstrap on a known distribution, paired statistics,
+resumable runner."""
 import json
 import os
-import subprocess
 import os.path as osp
+import subprocess
 import sys
 import textwrap
 
@@ -10,10 +11,11 @@ import numpy as np
 import pytest
 
 from mgpose_mm.ablation import report, runner
-from mgpose_mm.ablation.stats import (bootstrap_mean_interval, bootstrap_weights,
-                                      percentile_interval, summarize_study,
-                                      videos_for_half_width)
-from mgpose_mm.evaluation.functional.subsets import FrameRecord, JointDetections
+from mgpose_mm.ablation.stats import (bootstrap_mean_interval,
+                                      bootstrap_weights, percentile_interval,
+                                      summarize_study, videos_for_half_width)
+from mgpose_mm.evaluation.functional.subsets import (FrameRecord,
+                                                     JointDetections)
 
 K = 17
 
@@ -41,32 +43,44 @@ def test_bootstrap_interval_of_a_normal_mean():
 
 
 def test_percentile_interval_and_sample_size():
-    assert percentile_interval(np.arange(101.0), 0.9) == pytest.approx((5.0, 95.0))
+    assert percentile_interval(np.arange(101.0), 0.9) == pytest.approx(
+        (5.0, 95.0))
     assert all(np.isnan(percentile_interval(np.array([np.nan]))))
     assert videos_for_half_width(2.0, 16, 1.0) == 64
     assert videos_for_half_width(1.0, 50, 1.0) == 50
 
 
 def _records(rng, num_videos, quality):
-    """One person per frame, 3 frames per video; a joint is a TP with probability quality."""
+    """One person per frame, 3 frames per video; a joint is a TP with
+    probability quality."""
     recs = []
     for v in range(num_videos):
         for _ in range(3):
             labels = (rng.random((1, K)) < quality)
-            recs.append(FrameRecord(f'v{v:02d}', rng.random((1, K)), labels,
-                                    np.ones((1, K), bool), np.ones(K, np.int64)))
+            recs.append(
+                FrameRecord(f'v{v:02d}', rng.random((1, K)), labels,
+                            np.ones((1, K), bool), np.ones(K, np.int64)))
     return recs
 
 
 def test_summarize_study_pairs_seeds_and_videos():
     rng = np.random.default_rng(0)
-    study = {'ref': {s: JointDetections(_records(rng, 30, 0.5)) for s in (0, 1)},
-             'better': {s: JointDetections(_records(rng, 30, 0.8)) for s in (0, 1, 2)}}
+    study = {
+        'ref': {s: JointDetections(_records(rng, 30, 0.5))
+                for s in (0, 1)},
+        'better':
+        {s: JointDetections(_records(rng, 30, 0.8))
+         for s in (0, 1, 2)}
+    }
     stats = summarize_study(study, 'ref', num_boot=300)
     ref, better = stats['ref'], stats['better']
-    assert ref['diff_per_seed'] == {0: 0.0, 1: 0.0} and ref['diff_ci'] == (0.0, 0.0)
+    assert ref['diff_per_seed'] == {
+        0: 0.0,
+        1: 0.0
+    } and ref['diff_ci'] == (0.0, 0.0)
     assert better['paired_seeds'] == [0, 1]
-    assert better['mean'] == pytest.approx(np.mean(list(better['per_seed'].values())))
+    assert better['mean'] == pytest.approx(
+        np.mean(list(better['per_seed'].values())))
     assert better['ci'][0] < better['mean'] < better['ci'][1]
     assert better['diff_mean'] > 15 and better['diff_ci'][0] > 0
     low, high = better['diff_ci_seeds']
@@ -120,36 +134,42 @@ def fake_study(tmp_path, monkeypatch):
         configs.append(str(path))
     calls = tmp_path / 'calls.txt'
     calls.write_text('')
-    options = runner.StudyOptions(device='cpu', python=sys.executable,
-                                  train_script=str(scripts / 'train.py'),
-                                  test_script=str(scripts / 'test.py'),
-                                  env=dict(FAKE_CALLS=str(calls)))
+    options = runner.StudyOptions(
+        device='cpu',
+        python=sys.executable,
+        train_script=str(scripts / 'train.py'),
+        test_script=str(scripts / 'test.py'),
+        env=dict(FAKE_CALLS=str(calls)))
     return configs, options, calls, str(tmp_path / 'work')
 
 
 def test_runner_skips_finished_runs(fake_study):
     configs, options, calls, work = fake_study
     runs = runner.plan_runs(configs, [0, 1], work)
-    assert [(r.name, r.seed) for r in runs] == [('a_cfg', 0), ('b_cfg', 0), ('a_cfg', 1),
-                                                ('b_cfg', 1)]
+    assert [(r.name, r.seed) for r in runs] == [('a_cfg', 0), ('b_cfg', 0),
+                                                ('a_cfg', 1), ('b_cfg', 1)]
     ticks = []
-    counts = runner.execute(runs, options, log=lambda m: None,
-                            progress=lambda: ticks.append(1))
+    counts = runner.execute(
+        runs, options, log=lambda m: None, progress=lambda: ticks.append(1))
     assert counts == dict(skipped=0, trained=4, tested=4) and len(ticks) == 4
     lines = calls.read_text().splitlines()
     assert sum(line.startswith('train') for line in lines) == 4
     assert all(runner.is_finished(r) for r in runs)
     result = json.load(open(runs[0].result_file))
-    assert result['seed'] == 0 and result['metrics'] == {'posetrack/Total AP': 50.0}
+    assert result['seed'] == 0 and result['metrics'] == {
+        'posetrack/Total AP': 50.0
+    }
 
     # a second call does nothing
-    assert runner.execute(runs, options, log=lambda m: None) == dict(skipped=4, trained=0,
-                                                                     tested=0)
+    assert runner.execute(
+        runs, options, log=lambda m: None) == dict(
+            skipped=4, trained=0, tested=0)
     assert calls.read_text().splitlines() == lines
     # a run whose test was lost is tested again, without training again
     os.remove(runs[3].result_file)
-    assert runner.execute(runs, options, log=lambda m: None) == dict(skipped=3, trained=0,
-                                                                     tested=1)
+    assert runner.execute(
+        runs, options, log=lambda m: None) == dict(
+            skipped=3, trained=0, tested=1)
     new = calls.read_text().splitlines()[len(lines):]
     assert new == [f'test {runs[3].test_dir}']
     # the time estimate counts only what is left: nothing here, one test after a lost result
@@ -157,7 +177,8 @@ def test_runner_skips_finished_runs(fake_study):
     assert runner.estimate_seconds([], finished, 100, 10) == 0
     os.remove(runs[1].result_file)
     estimate = runner.estimate_seconds([runs[1]], finished[:1], 100, 10)
-    assert estimate == pytest.approx(json.load(open(runs[0].result_file))['test_s'])
+    assert estimate == pytest.approx(
+        json.load(open(runs[0].result_file))['test_s'])
 
 
 def test_runner_runs_two_at_a_time_and_still_skips_finished_runs(fake_study):
@@ -165,11 +186,19 @@ def test_runner_runs_two_at_a_time_and_still_skips_finished_runs(fake_study):
     runs = runner.plan_runs(configs, [0, 1, 2], work)
     runner.execute(runs[:2], options, log=lambda m: None)
     ticks = []
-    counts = runner.execute(runs, options, log=lambda m: None, progress=lambda: ticks.append(1),
-                            jobs=2)
+    counts = runner.execute(
+        runs,
+        options,
+        log=lambda m: None,
+        progress=lambda: ticks.append(1),
+        jobs=2)
     assert counts == dict(skipped=2, trained=4, tested=4) and len(ticks) == 6
-    trained = [line for line in calls.read_text().splitlines() if line.startswith('train')]
-    assert sorted(trained) == sorted(f'train {r.work_dir}' for r in runs)  # each run once
+    trained = [
+        line for line in calls.read_text().splitlines()
+        if line.startswith('train')
+    ]
+    assert sorted(trained) == sorted(f'train {r.work_dir}'
+                                     for r in runs)  # each run once
     assert all(runner.is_finished(r) for r in runs)
     with pytest.raises(ValueError, match='jobs'):
         runner.execute(runs, options, jobs=0)
@@ -181,13 +210,18 @@ def test_runner_starts_no_run_after_a_failure(fake_study, jobs):
     runs = runner.plan_runs(configs, [0, 1, 2], work)
 
     def launcher(cmd, **kwargs):  # the first training fails
-        if 'train.py' in cmd[1] and cmd[cmd.index('--work-dir') + 1] == runs[0].work_dir:
+        if 'train.py' in cmd[1] and cmd[cmd.index('--work-dir') +
+                                        1] == runs[0].work_dir:
             return subprocess.CompletedProcess(cmd, 1)
         return subprocess.run(cmd, **kwargs)
 
     with pytest.raises(RuntimeError, match='command failed'):
-        runner.execute(runs, options, launcher=launcher, log=lambda m: None, jobs=jobs)
-    started = {line.split(' ', 1)[1] for line in calls.read_text().splitlines()}
+        runner.execute(
+            runs, options, launcher=launcher, log=lambda m: None, jobs=jobs)
+    started = {
+        line.split(' ', 1)[1]
+        for line in calls.read_text().splitlines()
+    }
     # with two at a time the second run may already be in flight (it then finishes); no later run
     # starts
     in_flight = {runs[1].work_dir, runs[1].test_dir} if jobs == 2 else set()
@@ -207,15 +241,21 @@ def test_reports_from_finished_runs(fake_study, tmp_path):
     assert '| a_cfg | 2 |' in table and 'reference' in table
     rows = report.csv_rows(stats, ['a_cfg', 'b_cfg'])
     report.write_csv(str(tmp_path / 'out.csv'), rows)
-    assert open(tmp_path / 'out.csv').readline().startswith('subset,config,num_seeds')
+    assert open(tmp_path /
+                'out.csv').readline().startswith('subset,config,num_seeds')
     report.plot(stats, ['a_cfg', 'b_cfg'], 'a_cfg', str(tmp_path / 'out.png'))
     assert osp.getsize(tmp_path / 'out.png') > 1000
 
 
 def test_short_names_drop_the_shared_suffix():
-    names = ['ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96',
-             'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96']
-    assert report.short_names(names) == {names[0]: 'ftp-pose-eps0', names[1]: 'ftp-pose'}
+    names = [
+        'ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96',
+        'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96'
+    ]
+    assert report.short_names(names) == {
+        names[0]: 'ftp-pose-eps0',
+        names[1]: 'ftp-pose'
+    }
     assert report.short_names(['a_x', 'b_y']) == {'a_x': 'a_x', 'b_y': 'b_y'}
 
 

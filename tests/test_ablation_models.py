@@ -1,9 +1,8 @@
-"""Model options of the ablation configs: no fine branch, frame-embedding initialisation."""
+"""Model options of the ablation configs: no fine branch, frame-embedding
+initialisation."""
 import pytest
 import torch
-
 from mmpose.registry import MODELS
-
 from model_utils import make_batch, tiny_model_cfg
 
 
@@ -18,7 +17,8 @@ def _build(seed=0, **backbone):
     return model
 
 
-def test_without_fine_branch_the_key_frame_only_reaches_the_head_through_the_tokens():
+def test_without_fine_branch_the_key_frame_only_reaches_the_head_through_the_tokens(
+):
     model = _build(fine_channels=0).eval()
     assert model.backbone.fine_stem is None
     clips, samples = make_batch(batch_size=2)
@@ -41,9 +41,11 @@ def test_fine_branch_over_all_frames_stacks_each_frame_in_clip_order():
         fine = model.backbone.forward_fine(clips)
         per_frame = [model.backbone.fine_stem(clips[:, t]) for t in range(3)]
         heatmaps = model.head(model.backbone(clips, pruner=model.neck))
-        assert fine.shape == (2, 96, 32, 24) and heatmaps.shape == (2, 17, 32, 24)
+        assert fine.shape == (2, 96, 32, 24) and heatmaps.shape == (2, 17, 32,
+                                                                    24)
         for t in range(3):  # frame t's stem output is channel block t
-            torch.testing.assert_close(fine[:, 32 * t:32 * (t + 1)], per_frame[t])
+            torch.testing.assert_close(fine[:, 32 * t:32 * (t + 1)],
+                                       per_frame[t])
         # a supporting frame changes its own block only
         changed = clips.clone()
         changed[:, 0] = 0
@@ -54,8 +56,9 @@ def test_fine_branch_over_all_frames_stacks_each_frame_in_clip_order():
     key_only = _build(fine_frames='key').eval()
     with torch.no_grad():
         assert key_only.backbone.fine_out_channels == 32
-        torch.testing.assert_close(key_only.backbone.forward_fine(clips),
-                                   key_only.backbone.fine_stem(clips[:, 1]))
+        torch.testing.assert_close(
+            key_only.backbone.forward_fine(clips),
+            key_only.backbone.fine_stem(clips[:, 1]))
         # the head must be told the width the backbone gives
         with pytest.raises(ValueError, match='fine_out_channels'):
             key_only.head(key_only.backbone(clips, pruner=key_only.neck))
@@ -67,28 +70,35 @@ def test_frame_embedding_initialisation():
     assert torch.count_nonzero(_build().backbone.frame_embed) == 0
     embed = _build(frame_embed_std=0.02).backbone.frame_embed
     assert embed.shape == (1, 3, 1, 96)
-    assert 0.01 < float(embed.std()) < 0.03 and float(embed.abs().max()) <= 0.04 + 1e-6
+    assert 0.01 < float(embed.std()) < 0.03 and float(
+        embed.abs().max()) <= 0.04 + 1e-6
     with pytest.raises(ValueError, match='frame_embed_std'):
         _build(frame_embed_std=-1.0)
 
 
 def test_random_key_frame_mask_hides_a_joint_in_the_key_frame_only():
     import numpy as np
+
     from mgpose_mm.datasets.transforms import RandomKeyFrameMask
     frames = [np.full((128, 96, 3), 100.0, np.float32) for _ in range(3)]
     points = np.full((1, 17, 2), -10.0)
     points[0, 9] = [40, 60]  # the only visible joint inside the input
     visible = np.zeros((1, 17))
     visible[0, 9] = 1
-    results = dict(img=frames, key_frame_index=1, transformed_keypoints=points,
-                   keypoints_visible=visible)
+    results = dict(
+        img=frames,
+        key_frame_index=1,
+        transformed_keypoints=points,
+        keypoints_visible=visible)
     np.random.seed(0)
     out = RandomKeyFrameMask(prob=1.0, size=0.25).transform(dict(results))
     changed = np.flatnonzero((out['img'][1] != 100).any(-1).reshape(-1))
     ys, xs = np.unravel_index(changed, (128, 96))
-    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (44, 75, 24, 55)  # 32 px around (40, 60)
+    assert (ys.min(), ys.max(), xs.min(),
+            xs.max()) == (44, 75, 24, 55)  # 32 px around (40, 60)
     assert all((out['img'][t] == 100).all() for t in (0, 2))
-    assert (frames[1] == 100).all(), 'the input frames are not modified in place'
+    assert (
+        frames[1] == 100).all(), 'the input frames are not modified in place'
     kept = RandomKeyFrameMask(prob=0.0).transform(dict(results))
     assert all((f == 100).all() for f in kept['img'])
     with pytest.raises(ValueError, match='prob'):

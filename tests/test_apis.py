@@ -1,4 +1,5 @@
-"""Video inference API (mgpose_mm.apis) and demo/video_demo.py on synthetic clips."""
+"""Video inference API (mgpose_mm.apis) and demo/video_demo.py on synthetic
+clips."""
 import json
 import os
 import os.path as osp
@@ -9,19 +10,21 @@ import cv2
 import numpy as np
 import pytest
 import torch
-
-from mmpose.structures.bbox import bbox_xyxy2cs
-
 from conftest import REPO_ROOT, TINY_CONFIG
+from mmpose.structures.bbox import bbox_xyxy2cs
 
 FRAME_H, FRAME_W = 120, 160
 INPUT_W, INPUT_H = 96, 128  # tiny config input size
-SINGLE_FRAME_CONFIG = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
-                               'ftp-pose-single-frame_vit-tiny_1xb16-12e_synthetic-128x96.py')
+SINGLE_FRAME_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
+    'ftp-pose-single-frame_vit-tiny_1xb16-12e_synthetic-128x96.py')
 
 
 # ----------------------------------------------------------------------------- data helpers
-def figure_frames(num_frames=8, starts=((30, 18), (95, 22)), step=3, size=(FRAME_H, FRAME_W)):
+def figure_frames(num_frames=8,
+                  starts=((30, 18), (95, 22)),
+                  step=3,
+                  size=(FRAME_H, FRAME_W)):
     """Frames (H, W, 3) BGR with bright stick figures moving right by ``step`` px per frame,
     and per frame the (N, 4) xyxy boxes around them (N = len(starts))."""
     frames, boxes = [], []
@@ -31,10 +34,13 @@ def figure_frames(num_frames=8, starts=((30, 18), (95, 22)), step=3, size=(FRAME
         for x0, y0 in starts:
             x = x0 + step * t
             cv2.circle(frame, (x + 12, y0 + 8), 7, (230, 230, 230), -1)  # head
-            cv2.rectangle(frame, (x + 5, y0 + 16), (x + 19, y0 + 50), (250, 250, 250), -1)
-            cv2.line(frame, (x + 5, y0 + 20), (x - 3, y0 + 40), (200, 200, 255), 3)  # arm
+            cv2.rectangle(frame, (x + 5, y0 + 16), (x + 19, y0 + 50),
+                          (250, 250, 250), -1)
+            cv2.line(frame, (x + 5, y0 + 20), (x - 3, y0 + 40),
+                     (200, 200, 255), 3)  # arm
             for dx in (7, 17):  # legs
-                cv2.line(frame, (x + dx, y0 + 50), (x + dx, y0 + 80), (240, 240, 240), 3)
+                cv2.line(frame, (x + dx, y0 + 50), (x + dx, y0 + 80),
+                         (240, 240, 240), 3)
             frame_boxes.append([x - 4, y0, x + 24, y0 + 82])
         frames.append(frame)
         boxes.append(np.array(frame_boxes, np.float32))
@@ -42,13 +48,17 @@ def figure_frames(num_frames=8, starts=((30, 18), (95, 22)), step=3, size=(FRAME
 
 
 def crop_region(bbox):
-    """Image region (x1, y1, x2, y2) that the test pipeline crops for a box: MMPose's
-    GetBBoxCenterScale(padding=1.25) then TopdownAffine's aspect-ratio fix."""
+    """Image region (x1, y1, x2, y2) that the test pipeline crops for a box:
+
+    MMPose's GetBBoxCenterScale(padding=1.25) then TopdownAffine's aspect-ratio
+    fix.
+    """
     center, scale = bbox_xyxy2cs(np.asarray(bbox, np.float32), padding=1.25)
     w, h = scale
     aspect = INPUT_W / INPUT_H
     w, h = (w, w / aspect) if w > h * aspect else (h * aspect, h)
-    return center[0] - w / 2, center[1] - h / 2, center[0] + w / 2, center[1] + h / 2
+    return center[0] - w / 2, center[1] - h / 2, center[0] + w / 2, center[
+        1] + h / 2
 
 
 def write_video(path, frames, fps=10.0):
@@ -73,25 +83,34 @@ def read_video(path):
 
 
 def save_tiny_checkpoint(path, config=None, seed=0):
-    """A random-weight checkpoint of ``config`` (default: the tiny config) whose meta holds the
-    PoseTrack18 dataset_meta renamed, to tell it from the config's."""
-    import mgpose_mm.datasets  # noqa: F401
+    """A random-weight checkpoint of ``config`` (default: the tiny config)
+    whose meta holds the PoseTrack18 dataset_meta renamed, to tell it from the
+    config's."""
     from mmengine.config import Config
-
     from mmpose.apis.inference import dataset_meta_from_config
     from mmpose.registry import MODELS
+
+    import mgpose_mm.datasets  # noqa: F401
     config = Config.fromfile(config or TINY_CONFIG)
     torch.manual_seed(seed)
     model = MODELS.build(config.model)
     model.init_weights()
-    dataset_meta = dict(dataset_meta_from_config(config), dataset_name='posetrack18_from_ckpt')
-    torch.save({'state_dict': model.state_dict(), 'meta': {'dataset_meta': dataset_meta}}, path)
+    dataset_meta = dict(
+        dataset_meta_from_config(config), dataset_name='posetrack18_from_ckpt')
+    torch.save(
+        {
+            'state_dict': model.state_dict(),
+            'meta': {
+                'dataset_meta': dataset_meta
+            }
+        }, path)
     return path
 
 
 @pytest.fixture(scope='module')
 def tiny_checkpoint(tmp_path_factory):
-    return save_tiny_checkpoint(str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth'))
+    return save_tiny_checkpoint(
+        str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth'))
 
 
 @pytest.fixture(scope='module')
@@ -102,44 +121,65 @@ def tiny_model(tiny_checkpoint):
 
 @pytest.fixture(scope='module')
 def argmax_model(tiny_checkpoint):
-    """The tiny model decoding heatmaps by their maximum (MSRAHeatmap without DARK): with random
-    weights the heatmaps are nearly flat and UDP's DARK refinement can move a keypoint many
-    heatmap pixels; the maximum always lies in the heatmap, i.e. in the person's crop."""
+    """The tiny model decoding heatmaps by their maximum (MSRAHeatmap without
+    DARK): with random weights the heatmaps are nearly flat and UDP's DARK
+    refinement can move a keypoint many heatmap pixels; the maximum always lies
+    in the heatmap, i.e. in the person's crop."""
     from mgpose_mm.apis import init_video_pose_model
-    decoder = dict(type='MSRAHeatmap', input_size=(INPUT_W, INPUT_H), heatmap_size=(24, 32),
-                   sigma=2, unbiased=False)
-    return init_video_pose_model(TINY_CONFIG, tiny_checkpoint, device='cpu',
-                                 cfg_options={'model.head.decoder': decoder})
+    decoder = dict(
+        type='MSRAHeatmap',
+        input_size=(INPUT_W, INPUT_H),
+        heatmap_size=(24, 32),
+        sigma=2,
+        unbiased=False)
+    return init_video_pose_model(
+        TINY_CONFIG,
+        tiny_checkpoint,
+        device='cpu',
+        cfg_options={'model.head.decoder': decoder})
 
 
 # ----------------------------------------------------------------------------- end to end
 def test_end_to_end_json_and_video(tmp_path, argmax_model):
     from mgpose_mm.apis import GivenBoxes, run_video_pose
     frames, boxes = figure_frames()
-    out_video, out_json = str(tmp_path / 'out' / 'vis.mp4'), str(tmp_path / 'out' / 'pred.json')
-    summary = run_video_pose(argmax_model, frames, GivenBoxes(boxes), out_video=out_video,
-                             out_json=out_json, batch_size=3, fps=12, progress=False)
-    assert summary['num_frames'] == 8 and summary['num_instances'] == 16 and summary['fps'] > 0
+    out_video, out_json = str(tmp_path / 'out' /
+                              'vis.mp4'), str(tmp_path / 'out' / 'pred.json')
+    summary = run_video_pose(
+        argmax_model,
+        frames,
+        GivenBoxes(boxes),
+        out_video=out_video,
+        out_json=out_json,
+        batch_size=3,
+        fps=12,
+        progress=False)
+    assert summary['num_frames'] == 8 and summary[
+        'num_instances'] == 16 and summary['fps'] > 0
 
     result = json.load(open(out_json))
     assert result['meta_info']['dataset_name'] == 'posetrack18_from_ckpt'
-    assert result['video'] == dict(input='frames', fps=12.0, height=FRAME_H, width=FRAME_W,
-                                   num_frames=8)
+    assert result['video'] == dict(
+        input='frames', fps=12.0, height=FRAME_H, width=FRAME_W, num_frames=8)
     entries = result['instance_info']
     assert [e['frame_index'] for e in entries] == list(range(8))
     num_scored = 0
     for entry, frame_boxes in zip(entries, boxes):
-        assert [inst['track_id'] for inst in entry['instances']] == [0, 1]  # ids follow people
+        assert [inst['track_id']
+                for inst in entry['instances']] == [0, 1]  # ids follow people
         for inst, box in zip(entry['instances'], frame_boxes):
             np.testing.assert_allclose(inst['bbox'], box)
             keypoints = np.array(inst['keypoints'])
-            assert keypoints.shape == (17, 2) and len(inst['keypoint_scores']) == 17
+            assert keypoints.shape == (17, 2) and len(
+                inst['keypoint_scores']) == 17
             # keypoints with a heatmap maximum <= 0 are MMPose's "not found" marker at -1 px
             scored = keypoints[np.array(inst['keypoint_scores']) > 0]
             num_scored += len(scored)
             x1, y1, x2, y2 = crop_region(box)
-            assert (scored[:, 0] >= x1 - 1e-3).all() and (scored[:, 0] <= x2 + 1e-3).all()
-            assert (scored[:, 1] >= y1 - 1e-3).all() and (scored[:, 1] <= y2 + 1e-3).all()
+            assert (scored[:, 0] >= x1 - 1e-3).all() and (scored[:, 0] <=
+                                                          x2 + 1e-3).all()
+            assert (scored[:, 1] >= y1 - 1e-3).all() and (scored[:, 1] <=
+                                                          y2 + 1e-3).all()
 
     assert num_scored > 16 * 17 // 2
     drawn, fps = read_video(out_video)
@@ -151,8 +191,9 @@ def test_end_to_end_json_and_video(tmp_path, argmax_model):
 
 
 def test_keypoints_move_with_the_person(argmax_model):
-    """Shifting a video (people and boxes) by whole pixels leaves every crop unchanged, so the
-    keypoints in image coordinates shift by exactly as much."""
+    """Shifting a video (people and boxes) by whole pixels leaves every crop
+    unchanged, so the keypoints in image coordinates shift by exactly as
+    much."""
     from mgpose_mm.apis import GivenBoxes, inference_video
     size, starts, (dx, dy) = (200, 240), ((60, 50), (140, 56)), (6, 4)
     frames, boxes = figure_frames(num_frames=3, starts=starts, size=size)
@@ -161,36 +202,48 @@ def test_keypoints_move_with_the_person(argmax_model):
     for box in np.concatenate(shifted_boxes):  # crops stay inside the image
         x1, y1, x2, y2 = crop_region(box)
         assert x1 > 0 and y1 > 0 and x2 < size[1] and y2 < size[0]
-    before = inference_video(argmax_model, frames, GivenBoxes(boxes), batch_size=4)
-    after = inference_video(argmax_model, shifted, GivenBoxes(shifted_boxes), batch_size=4)
+    before = inference_video(
+        argmax_model, frames, GivenBoxes(boxes), batch_size=4)
+    after = inference_video(
+        argmax_model, shifted, GivenBoxes(shifted_boxes), batch_size=4)
     for frame_before, frame_after in zip(before, after):
         assert len(frame_before['instances']) == 2
         for a, b in zip(frame_before['instances'], frame_after['instances']):
-            np.testing.assert_allclose(b['keypoints'] - a['keypoints'],
-                                       np.broadcast_to([dx, dy], (17, 2)), atol=0.05)
-            np.testing.assert_allclose(b['keypoint_scores'], a['keypoint_scores'], atol=1e-4)
+            np.testing.assert_allclose(
+                b['keypoints'] - a['keypoints'],
+                np.broadcast_to([dx, dy], (17, 2)),
+                atol=0.05)
+            np.testing.assert_allclose(
+                b['keypoint_scores'], a['keypoint_scores'], atol=1e-4)
 
 
 def test_batch_size_does_not_change_predictions(argmax_model):
     from mgpose_mm.apis import GivenBoxes, inference_video
     frames, boxes = figure_frames(num_frames=2)
-    one = inference_video(argmax_model, frames, GivenBoxes(boxes), batch_size=1)
-    many = inference_video(argmax_model, frames, GivenBoxes(boxes), batch_size=3)
+    one = inference_video(
+        argmax_model, frames, GivenBoxes(boxes), batch_size=1)
+    many = inference_video(
+        argmax_model, frames, GivenBoxes(boxes), batch_size=3)
     assert [len(r['instances']) for r in many] == [2, 2]
     for a, b in zip(one, many):
         for inst_a, inst_b in zip(a['instances'], b['instances']):
-            np.testing.assert_allclose(inst_a['keypoints'], inst_b['keypoints'], atol=1e-3)
-            np.testing.assert_allclose(inst_a['keypoint_scores'], inst_b['keypoint_scores'],
-                                       atol=1e-5)
+            np.testing.assert_allclose(
+                inst_a['keypoints'], inst_b['keypoints'], atol=1e-3)
+            np.testing.assert_allclose(
+                inst_a['keypoint_scores'],
+                inst_b['keypoint_scores'],
+                atol=1e-5)
 
 
 def _spy_clip_frames(inferencer):
-    """Record, per built clip, the (frame value, frame name) of its T frames."""
+    """Record, per built clip, the (frame value, frame name) of its T
+    frames."""
     calls = []
     build = inferencer.clip_builder.build
 
     def spy(frames, names, bbox, score, frame_index):
-        calls.append((frame_index, [int(f[0, 0, 0]) for f in frames], list(names)))
+        calls.append(
+            (frame_index, [int(f[0, 0, 0]) for f in frames], list(names)))
         return build(frames, names, bbox, score, frame_index)
 
     inferencer.clip_builder.build = spy
@@ -198,11 +251,15 @@ def _spy_clip_frames(inferencer):
 
 
 def test_clips_use_config_offsets_clamped_and_stream(tiny_checkpoint):
-    from mgpose_mm.apis import GivenBoxes, VideoPoseInferencer, init_video_pose_model
+    from mgpose_mm.apis import (GivenBoxes, VideoPoseInferencer,
+                                init_video_pose_model)
     model = init_video_pose_model(
-        TINY_CONFIG, tiny_checkpoint,
+        TINY_CONFIG,
+        tiny_checkpoint,
         cfg_options={'test_dataloader.dataset.frame_offsets': (-2, 0, 1)})
-    frames = [np.full((FRAME_H, FRAME_W, 3), 10 * i, np.uint8) for i in range(6)]
+    frames = [
+        np.full((FRAME_H, FRAME_W, 3), 10 * i, np.uint8) for i in range(6)
+    ]
     boxes = [np.array([[40, 20, 80, 100]], np.float32)] * 6
     inferencer = VideoPoseInferencer(model, GivenBoxes(boxes), batch_size=1)
     calls = _spy_clip_frames(inferencer)
@@ -215,7 +272,8 @@ def test_clips_use_config_offsets_clamped_and_stream(tiny_checkpoint):
 
     predictions = inferencer(lazy_frames())
     first = next(predictions)
-    assert first.frame_index == 0 and len(read) < 6  # results come before the video is read
+    assert first.frame_index == 0 and len(
+        read) < 6  # results come before the video is read
     rest = list(predictions)
     assert [p.frame_index for p in [first] + rest] == list(range(6))
     expected = [[max(k - 2, 0), k, min(k + 1, 5)] for k in range(6)]
@@ -238,8 +296,10 @@ def test_video_shorter_than_clip_is_clamped(tmp_path, tiny_model):
     one_frame = str(tmp_path / 'one')
     os.makedirs(one_frame)
     cv2.imwrite(osp.join(one_frame, '000000.png'), frames[0])
-    predictions = list(VideoPoseInferencer(tiny_model, GivenBoxes(boxes[:1]))(one_frame))
-    assert len(predictions) == 1 and predictions[0].instances[0]['keypoints'].shape == (17, 2)
+    predictions = list(
+        VideoPoseInferencer(tiny_model, GivenBoxes(boxes[:1]))(one_frame))
+    assert len(predictions) == 1 and predictions[0].instances[0][
+        'keypoints'].shape == (17, 2)
 
 
 # ----------------------------------------------------------------------------- box sources
@@ -248,13 +308,18 @@ def test_tracker_keeps_ids_through_gaps():
     tracker = IoUTracker(iou_thr=0.3, max_age=2)
     a, b = np.array([0, 0, 10, 20.]), np.array([50, 0, 60, 20.])
     assert tracker.update(np.stack([a, b])).tolist() == [0, 1]
-    assert tracker.update(np.stack([b + 1, a + 1])).tolist() == [1, 0]  # order-independent
+    assert tracker.update(np.stack([b + 1, a + 1
+                                    ])).tolist() == [1, 0]  # order-independent
     assert tracker.update(np.zeros((0, 4))).tolist() == []
-    assert tracker.update(np.stack([a])).tolist() == [0]  # b lost for 2 frames so far
-    assert tracker.update(np.stack([a, b])).tolist() == [0, 1]  # within max_age: same id
+    assert tracker.update(np.stack(
+        [a])).tolist() == [0]  # b lost for 2 frames so far
+    assert tracker.update(np.stack(
+        [a, b])).tolist() == [0, 1]  # within max_age: same id
     for _ in range(3):
         tracker.update(np.stack([a]))
-    assert tracker.update(np.stack([a, b])).tolist() == [0, 2]  # lost too long: new id
+    assert tracker.update(np.stack([a, b
+                                    ])).tolist() == [0, 2
+                                                     ]  # lost too long: new id
 
 
 def _write_json(path, data):
@@ -266,42 +331,80 @@ def _write_json(path, data):
 def test_detection_results_json_gives_its_boxes(tmp_path, tiny_model):
     from mgpose_mm.apis import DetectionResultsBoxes, inference_video
     dets = [  # PoseTrack frame ids of vid_id 000042; frame 2 has no detection
-        dict(image_id=10000420000, bbox=[30, 20, 30, 80], score=0.9, category_id=1),
-        dict(image_id=10000420000, bbox=[100, 10, 20, 60], score=0.4, category_id=1),
-        dict(image_id=10000420001, bbox=[33, 21, 30, 80], score=0.8, category_id=1),
-        dict(image_id=10000420003, bbox=[36, 22, 30, 80], score=0.7, category_id=1),
-        dict(image_id=10000420003, bbox=[0, 0, 50, 50], score=0.99, category_id=3),  # not person
-        dict(image_id=10000990001, bbox=[1, 1, 5, 5], score=0.9, category_id=1),  # other video
+        dict(
+            image_id=10000420000,
+            bbox=[30, 20, 30, 80],
+            score=0.9,
+            category_id=1),
+        dict(
+            image_id=10000420000,
+            bbox=[100, 10, 20, 60],
+            score=0.4,
+            category_id=1),
+        dict(
+            image_id=10000420001,
+            bbox=[33, 21, 30, 80],
+            score=0.8,
+            category_id=1),
+        dict(
+            image_id=10000420003,
+            bbox=[36, 22, 30, 80],
+            score=0.7,
+            category_id=1),
+        dict(
+            image_id=10000420003,
+            bbox=[0, 0, 50, 50],
+            score=0.99,
+            category_id=3),  # not person
+        dict(
+            image_id=10000990001, bbox=[1, 1, 5, 5], score=0.9,
+            category_id=1),  # other video
     ]
     det_file = _write_json(tmp_path / 'dets.json', dets)
     with pytest.raises(ValueError, match='2 videos'):
         DetectionResultsBoxes(det_file)
-    hinted = DetectionResultsBoxes(det_file, video_hint='000042_mpii_test')  # PoseTrack folder
+    hinted = DetectionResultsBoxes(
+        det_file, video_hint='000042_mpii_test')  # PoseTrack folder
     assert sorted(hinted.by_frame) == [0, 1, 3]
     frames, _ = figure_frames(num_frames=4)
-    results = inference_video(tiny_model, frames, DetectionResultsBoxes(det_file, video='000042'))
+    results = inference_video(tiny_model, frames,
+                              DetectionResultsBoxes(det_file, video='000042'))
     got = [[inst['bbox'].tolist() for inst in r['instances']] for r in results]
-    assert got == [[[30, 20, 60, 100], [100, 10, 120, 70]], [[33, 21, 63, 101]], [],
+    assert got == [[[30, 20, 60, 100], [100, 10, 120, 70]], [[33, 21, 63,
+                                                              101]], [],
                    [[36, 22, 66, 102]]]
-    assert [inst['bbox_score'] for inst in results[0]['instances']] == pytest.approx([0.9, 0.4])
+    assert [inst['bbox_score']
+            for inst in results[0]['instances']] == pytest.approx([0.9, 0.4])
 
     # the same frames through an annotation file's images (frame = number in file_name)
-    images = [dict(id=500 + i, file_name=f'images/val/000042_x/{i:06d}.jpg', vid_id='000042')
-              for i in range(4)]
-    images += [dict(id=900 + i, file_name=f'images/val/000099_y/{i:06d}.jpg', vid_id='000099')
-               for i in range(2)]
+    images = [
+        dict(
+            id=500 + i,
+            file_name=f'images/val/000042_x/{i:06d}.jpg',
+            vid_id='000042') for i in range(4)
+    ]
+    images += [
+        dict(
+            id=900 + i,
+            file_name=f'images/val/000099_y/{i:06d}.jpg',
+            vid_id='000099') for i in range(2)
+    ]
     ann_file = _write_json(tmp_path / 'ann.json', dict(images=images))
-    renumbered = [dict(d, image_id=500 + d['image_id'] % 10000) for d in dets[:4]]
+    renumbered = [
+        dict(d, image_id=500 + d['image_id'] % 10000) for d in dets[:4]
+    ]
     det_file2 = _write_json(tmp_path / 'dets2.json', renumbered)
     with pytest.raises(ValueError, match='ann.json holds 2 videos'):
         DetectionResultsBoxes(det_file2, ann_file=ann_file)
-    source = DetectionResultsBoxes(det_file2, ann_file=ann_file, video_hint='000042_x',
-                                   bbox_thr=0.5)
+    source = DetectionResultsBoxes(
+        det_file2, ann_file=ann_file, video_hint='000042_x', bbox_thr=0.5)
     bboxes, scores = source(0, frames[0])
-    np.testing.assert_allclose(bboxes, [[30, 20, 60, 100]])  # 0.4 is under bbox_thr
+    np.testing.assert_allclose(bboxes,
+                               [[30, 20, 60, 100]])  # 0.4 is under bbox_thr
     np.testing.assert_allclose(scores, [0.9])
     source.finish(4)
-    with pytest.raises(ValueError, match='frame 3 but the input has only 3 frames'):
+    with pytest.raises(
+            ValueError, match='frame 3 but the input has only 3 frames'):
         source.finish(3)
     with pytest.raises(ValueError, match='none of the'):
         DetectionResultsBoxes(det_file, image_ids=[7, 8, 9])
@@ -313,7 +416,8 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
     from mmengine.hub import get_config
     from mmengine.registry import DefaultScope
 
-    from mgpose_mm.apis import MMDetBoxes, clip_boxes_to_image, inference_video, select_boxes
+    from mgpose_mm.apis import (MMDetBoxes, clip_boxes_to_image,
+                                inference_video, select_boxes)
     cfg = get_config('mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py')
     cfg.model.backbone.init_cfg = None  # no ImageNet download
     for step in cfg.test_dataloader.dataset.pipeline:  # small input keeps the test fast
@@ -330,7 +434,8 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
         if isinstance(module, torch.nn.Conv2d):
             torch.nn.init.normal_(module.weight, std=1.0)
     with torch.no_grad():
-        for cls_conv, reg_conv in zip(detector.bbox_head.rtm_cls, detector.bbox_head.rtm_reg):
+        for cls_conv, reg_conv in zip(detector.bbox_head.rtm_cls,
+                                      detector.bbox_head.rtm_reg):
             torch.nn.init.normal_(cls_conv.weight, std=1.0)
             cls_conv.bias[0] = 0.0
             reg_conv.bias.fill_(2.0)
@@ -340,26 +445,35 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
     cfg.dump(det_config)
 
     scope_before = DefaultScope.get_current_instance().scope_name
-    source = MMDetBoxes(det_config, det_checkpoint, device='cpu', det_cat_id=0, bbox_thr=0.0,
-                        nms_thr=0.3)
+    source = MMDetBoxes(
+        det_config,
+        det_checkpoint,
+        device='cpu',
+        det_cat_id=0,
+        bbox_thr=0.0,
+        nms_thr=0.3)
     assert DefaultScope.get_current_instance().scope_name == scope_before
     frames, _ = figure_frames(num_frames=2)
-    raw = inference_detector(source.detector, frames[0]).pred_instances.cpu().numpy()
+    raw = inference_detector(source.detector,
+                             frames[0]).pred_instances.cpu().numpy()
     person = raw.labels == 0
     assert person.sum() > 4
     threshold = float(np.median(raw.scores[person]))
     source.bbox_thr = threshold
     bboxes, scores = source(0, frames[0])
-    expected_boxes, expected_scores = select_boxes(raw.bboxes[person], raw.scores[person],
+    expected_boxes, expected_scores = select_boxes(raw.bboxes[person],
+                                                   raw.scores[person],
                                                    threshold, 0.3)
-    assert bboxes.shape == (len(expected_boxes), 4) and scores.shape == (len(expected_boxes), )
+    assert bboxes.shape == (len(expected_boxes),
+                            4) and scores.shape == (len(expected_boxes), )
     assert 0 < len(bboxes) < person.sum() and (scores > threshold).all()
     np.testing.assert_allclose(bboxes, expected_boxes)
 
     results = inference_video(tiny_model, frames, source, batch_size=64)
     kept, _ = clip_boxes_to_image(bboxes, scores, frames[0].shape[:2], 0)
     assert len(results) == 2 and len(kept) > 0
-    np.testing.assert_allclose([inst['bbox'] for inst in results[0]['instances']], kept)
+    np.testing.assert_allclose(
+        [inst['bbox'] for inst in results[0]['instances']], kept)
     source.bbox_thr = 1.0  # no score above it: no box
     bboxes, scores = source(0, frames[0])
     assert bboxes.shape == (0, 4) and scores.shape == (0, )
@@ -369,29 +483,37 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
 def test_folder_frames_are_image_files_in_natural_order(tmp_path):
     from mgpose_mm.apis import open_frame_source
     for name in ('frame_10.jpg', 'frame_2.JPG', 'frame_1.png', '.frame_0.jpg'):
-        cv2.imwrite(str(tmp_path / name.lower()), np.zeros((8, 8, 3), np.uint8))
+        cv2.imwrite(
+            str(tmp_path / name.lower()), np.zeros((8, 8, 3), np.uint8))
         os.rename(tmp_path / name.lower(), tmp_path / name)
     (tmp_path / 'notes.txt').write_text('not a frame')
     (tmp_path / 'sub.jpg').mkdir()  # a folder, not an image
     frames = open_frame_source(str(tmp_path))
     # hidden files (e.g. macOS ._* files, partial outputs) are skipped
-    assert frames.paths == [str(tmp_path / n) for n in ('frame_1.png', 'frame_2.JPG',
-                                                        'frame_10.jpg')]
+    assert frames.paths == [
+        str(tmp_path / n)
+        for n in ('frame_1.png', 'frame_2.JPG', 'frame_10.jpg')
+    ]
     assert frames.frame_numbers() == [1, 2, 10]
 
 
 def test_video_file_frames_decode_every_frame_in_order(tmp_path):
     from mgpose_mm.apis import open_frame_source
     video = str(tmp_path / 'gray.mp4')
-    write_video(video, [np.full((FRAME_H, FRAME_W, 3), 30 * i + 10, np.uint8) for i in range(7)],
-                fps=8.0)
+    write_video(
+        video, [
+            np.full((FRAME_H, FRAME_W, 3), 30 * i + 10, np.uint8)
+            for i in range(7)
+        ],
+        fps=8.0)
     frames = open_frame_source(video)
     assert frames.fps == pytest.approx(8.0) and frames.num_frames == 7
     for _ in range(2):  # a source can be read again
         decoded = list(frames)
         assert [f.shape for f in decoded] == [(FRAME_H, FRAME_W, 3)] * 7
-        np.testing.assert_allclose([f.mean() for f in decoded], [30 * i + 10 for i in range(7)],
-                                   atol=8)  # mp4v is lossy; frames differ by 30
+        np.testing.assert_allclose(
+            [f.mean() for f in decoded], [30 * i + 10 for i in range(7)],
+            atol=8)  # mp4v is lossy; frames differ by 30
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -413,41 +535,60 @@ def test_missing_input_empty_folder_and_corrupt_video(tmp_path, tiny_model):
     zero.write_bytes(b'')
     with pytest.raises(IOError, match='zero.avi'):
         open_frame_source(str(zero))
-    with pytest.raises(ValueError, match='boxes were given for 1 frames but the input has more'):
-        run_video_pose(tiny_model, figure_frames()[0], GivenBoxes([np.zeros((0, 4))]),
-                       progress=False)
+    with pytest.raises(
+            ValueError,
+            match='boxes were given for 1 frames but the input has more'):
+        run_video_pose(
+            tiny_model,
+            figure_frames()[0],
+            GivenBoxes([np.zeros((0, 4))]),
+            progress=False)
 
 
 def test_frames_without_detections_and_boxes_outside(tmp_path, tiny_model):
     from mgpose_mm.apis import GivenBoxes, run_video_pose
     frames, boxes = figure_frames(num_frames=4, starts=((40, 20), ))
-    given = [boxes[0],
-             np.zeros((0, 4)),  # nobody
-             np.array([[-30, -10, 50, 90], [200, 10, 260, 90]]),  # partly / wholly outside
-             np.array([[50, 30, 50, 90]])]  # no width
+    given = [
+        boxes[0],
+        np.zeros((0, 4)),  # nobody
+        np.array([[-30, -10, 50, 90], [200, 10, 260,
+                                       90]]),  # partly / wholly outside
+        np.array([[50, 30, 50, 90]])
+    ]  # no width
     out_json = str(tmp_path / 'pred.json')
     with pytest.warns(UserWarning, match='frame 2: dropped 1 person box'):
-        run_video_pose(tiny_model, frames, GivenBoxes(given), out_video=str(tmp_path / 'v.mp4'),
-                       out_json=out_json, progress=False)
+        run_video_pose(
+            tiny_model,
+            frames,
+            GivenBoxes(given),
+            out_video=str(tmp_path / 'v.mp4'),
+            out_json=out_json,
+            progress=False)
     entries = json.load(open(out_json))['instance_info']
     assert [len(e['instances']) for e in entries] == [1, 0, 1, 0]
-    assert entries[2]['instances'][0]['bbox'] == [0, 0, 50, 90]  # clipped to the image
+    assert entries[2]['instances'][0]['bbox'] == [0, 0, 50,
+                                                  90]  # clipped to the image
     assert len(read_video(str(tmp_path / 'v.mp4'))[0]) == 4
 
 
 def test_checkpoint_of_another_config_names_keys(tmp_path):
     from mgpose_mm.apis import CheckpointMismatchError, init_video_pose_model
-    other = save_tiny_checkpoint(str(tmp_path / 'single_frame.pth'), SINGLE_FRAME_CONFIG)
-    with pytest.raises(CheckpointMismatchError, match=r'backbone\.frame_embed .*\(1, 1, 1, 96\)'):
+    other = save_tiny_checkpoint(
+        str(tmp_path / 'single_frame.pth'), SINGLE_FRAME_CONFIG)
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'backbone\.frame_embed .*\(1, 1, 1, 96\)'):
         init_video_pose_model(TINY_CONFIG, other)
-    state = torch.load(save_tiny_checkpoint(str(tmp_path / 'tiny.pth')),
-                       weights_only=False)['state_dict']
+    state = torch.load(
+        save_tiny_checkpoint(str(tmp_path / 'tiny.pth')),
+        weights_only=False)['state_dict']
     state['head.extra.weight'] = torch.zeros(3)
     del state['head.fusion.conv.weight']
     torch.save({'state_dict': state}, str(tmp_path / 'edited.pth'))
-    with pytest.raises(CheckpointMismatchError,
-                       match=r'1 missing keys: head\.fusion\.conv\.weight; '
-                       r'1 unexpected keys: head\.extra\.weight'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'1 missing keys: head\.fusion\.conv\.weight; '
+            r'1 unexpected keys: head\.extra\.weight'):
         init_video_pose_model(TINY_CONFIG, str(tmp_path / 'edited.pth'))
     with pytest.raises(FileNotFoundError, match='absent.pth'):
         init_video_pose_model(TINY_CONFIG, str(tmp_path / 'absent.pth'))
@@ -467,33 +608,57 @@ def test_failed_run_keeps_existing_outputs(tmp_path, tiny_model):
             yield frame
 
     with pytest.raises(IOError, match='frame 5'):
-        run_video_pose(tiny_model, frames_failing_midway(), GivenBoxes(boxes), batch_size=2,
-                       out_video=str(out_video), out_json=str(out_json), progress=False)
+        run_video_pose(
+            tiny_model,
+            frames_failing_midway(),
+            GivenBoxes(boxes),
+            batch_size=2,
+            out_video=str(out_video),
+            out_json=str(out_json),
+            progress=False)
     assert out_video.read_bytes() == b'previous video'
     assert out_json.read_text() == '{"previous": true}'
-    assert sorted(os.listdir(tmp_path)) == ['pred.json', 'vis.mp4']  # no temporary files left
+    assert sorted(os.listdir(tmp_path)) == ['pred.json', 'vis.mp4'
+                                            ]  # no temporary files left
 
 
 # ----------------------------------------------------------------------------- demo script
-def test_video_demo_with_detection_json(tmp_path, tiny_checkpoint, capsys, monkeypatch):
+def test_video_demo_with_detection_json(tmp_path, tiny_checkpoint, capsys,
+                                        monkeypatch):
     frames, boxes = figure_frames(num_frames=4)
     video = str(tmp_path / '000007_clip.mp4')
     write_video(video, frames, fps=8)
-    dets = [dict(image_id=int(f'1000007{t:04d}'), category_id=1, score=0.95,
-                 bbox=[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])])
-            for t, frame_boxes in enumerate(boxes) for b in frame_boxes]
+    dets = [
+        dict(
+            image_id=int(f'1000007{t:04d}'),
+            category_id=1,
+            score=0.95,
+            bbox=[
+                float(b[0]),
+                float(b[1]),
+                float(b[2] - b[0]),
+                float(b[3] - b[1])
+            ]) for t, frame_boxes in enumerate(boxes) for b in frame_boxes
+    ]
     # a merged file: the demo picks video 000007 from the input's name
-    dets.append(dict(image_id=10000080001, category_id=1, score=0.9, bbox=[1, 1, 9, 9]))
+    dets.append(
+        dict(
+            image_id=10000080001, category_id=1, score=0.9, bbox=[1, 1, 9, 9]))
     det_file = _write_json(tmp_path / 'dets.json', dets)
     out_root = str(tmp_path / 'vis')
     monkeypatch.setattr(sys, 'argv', [
-        'video_demo.py', TINY_CONFIG, tiny_checkpoint, '--input', video, '--det-results',
-        det_file, '--output-root', out_root, '--save-predictions', '--device', 'cpu',
-        '--batch-size', '4', '--show'])
-    runpy.run_path(osp.join(REPO_ROOT, 'demo', 'video_demo.py'), run_name='__main__')
+        'video_demo.py', TINY_CONFIG, tiny_checkpoint, '--input', video,
+        '--det-results', det_file, '--output-root', out_root,
+        '--save-predictions', '--device', 'cpu', '--batch-size', '4', '--show'
+    ])
+    runpy.run_path(
+        osp.join(REPO_ROOT, 'demo', 'video_demo.py'), run_name='__main__')
     printed = capsys.readouterr().out
-    assert 'frames per second' in printed and osp.join(out_root, '000007_clip.mp4') in printed
+    assert 'frames per second' in printed and osp.join(
+        out_root, '000007_clip.mp4') in printed
     drawn, fps = read_video(osp.join(out_root, '000007_clip.mp4'))
-    assert len(drawn) == 4 and drawn[0].shape == frames[0].shape and fps == pytest.approx(8)
-    entries = json.load(open(osp.join(out_root, 'results_000007_clip.json')))['instance_info']
+    assert len(drawn) == 4 and drawn[0].shape == frames[
+        0].shape and fps == pytest.approx(8)
+    entries = json.load(open(osp.join(
+        out_root, 'results_000007_clip.json')))['instance_info']
     assert [len(e['instances']) for e in entries] == [2, 2, 2, 2]

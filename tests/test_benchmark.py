@@ -5,9 +5,8 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.analysis import FlopAnalyzer
-
 from conftest import TINY_CONFIG
+from mmengine.analysis import FlopAnalyzer
 
 # The tiny config: 128x96 input, patch 16 with padding 2 -> 8x6 = 48 tokens per frame, T = 3,
 # C = 96, 4 ViT layers with prune_layer = 1 (1 per-frame, 3 joint), 1 temporal head layer.
@@ -16,7 +15,8 @@ TOKENS_PER_FRAME, FRAMES, CHANNELS = 48, 3, 96
 
 def tiny_spec(eps=0.5, selector='dpc'):
     from mgpose_mm.benchmark import ModelSpec
-    return ModelSpec(f'tiny_{selector}_{eps}', 'tiny', TINY_CONFIG, 'ftp-pose', eps, selector)
+    return ModelSpec(f'tiny_{selector}_{eps}', 'tiny', TINY_CONFIG, 'ftp-pose',
+                     eps, selector)
 
 
 def tiny_clips(batch):
@@ -35,7 +35,8 @@ class TensorForward(torch.nn.Module):
 
 
 def sdpa_macs_handle(inputs, outputs):
-    """Traced MACs of scaled_dot_product_attention: B*H*L*S*(D + Dv) (QK^T and AV)."""
+    """Traced MACs of scaled_dot_product_attention: B*H*L*S*(D + Dv) (QK^T and
+    AV)."""
     from mmengine.analysis.jit_handles import get_shape
     q, k, v = (get_shape(x) for x in inputs[:3])
     return q[0] * q[1] * q[2] * k[2] * (q[3] + v[3])
@@ -44,7 +45,8 @@ def sdpa_macs_handle(inputs, outputs):
 @pytest.mark.parametrize('batch', [1, 2])
 def test_stage_costs_add_up_and_attention_matches_hand_count(batch):
     from mgpose_mm.benchmark import build_model, model_cost
-    from mgpose_mm.benchmark.flops import (STAGE_FINE, STAGE_FRAMES, STAGE_HEAD, STAGE_JOINT, STAGE_NECK,
+    from mgpose_mm.benchmark.flops import (STAGE_FINE, STAGE_FRAMES,
+                                           STAGE_HEAD, STAGE_JOINT, STAGE_NECK,
                                            STAGE_OTHER)
     model = build_model(tiny_spec(0.5))
     clips = tiny_clips(batch)
@@ -56,7 +58,8 @@ def test_stage_costs_add_up_and_attention_matches_hand_count(batch):
     total = analyzer.total()
     sub = lambda name: analyzer.total('model.' + name)  # noqa: E731
     assert sum(s.counted_macs for s in cost.stages) == total
-    assert cost.stage(STAGE_FRAMES).counted_macs == sub('backbone.patch_embed') + sub('backbone.layers.0')
+    assert cost.stage(STAGE_FRAMES).counted_macs == sub(
+        'backbone.patch_embed') + sub('backbone.layers.0')
     assert cost.stage(STAGE_JOINT).counted_macs == sum(sub(f'backbone.layers.{i}') for i in (1, 2, 3)) + \
         sub('backbone.ln1')
     assert cost.stage(STAGE_FINE).counted_macs == sub('backbone.fine_stem')
@@ -69,97 +72,150 @@ def test_stage_costs_add_up_and_attention_matches_hand_count(batch):
     kept = TOKENS_PER_FRAME + (FRAMES - 1) * TOKENS_PER_FRAME // 2
     full = FRAMES * TOKENS_PER_FRAME
     assert (cost.kept_tokens, cost.total_tokens) == (kept, full) == (96, 144)
-    assert cost.stage(STAGE_FRAMES).attention_macs == batch * FRAMES * 2 * TOKENS_PER_FRAME**2 * CHANNELS
-    assert cost.stage(STAGE_JOINT).attention_macs == batch * 3 * 2 * kept**2 * CHANNELS == batch * 5308416
-    assert cost.stage(STAGE_HEAD).attention_macs == batch * 2 * kept**2 * CHANNELS
-    assert cost.stage(STAGE_NECK).scoring_macs == batch * full**2 * CHANNELS == batch * 1990656
+    assert cost.stage(
+        STAGE_FRAMES
+    ).attention_macs == batch * FRAMES * 2 * TOKENS_PER_FRAME**2 * CHANNELS
+    assert cost.stage(
+        STAGE_JOINT
+    ).attention_macs == batch * 3 * 2 * kept**2 * CHANNELS == batch * 5308416
+    assert cost.stage(
+        STAGE_HEAD).attention_macs == batch * 2 * kept**2 * CHANNELS
+    assert cost.stage(
+        STAGE_NECK
+    ).scoring_macs == batch * full**2 * CHANNELS == batch * 1990656
 
     # The analytic attention equals what the traced sdpa calls would count, stage by stage.
     analyzer = FlopAnalyzer(TensorForward(model), (clips, ))
-    analyzer.set_op_handle('aten::scaled_dot_product_attention', sdpa_macs_handle)
+    analyzer.set_op_handle('aten::scaled_dot_product_attention',
+                           sdpa_macs_handle)
     analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-    traced = {stage: sum(analyzer.by_operator('model.' + name).get('scaled_dot_product_attention', 0)
-                         for name in names)
-              for stage, names in ((STAGE_FRAMES, ['backbone.layers.0']),
-                                   (STAGE_JOINT, [f'backbone.layers.{i}' for i in (1, 2, 3)]),
-                                   (STAGE_HEAD, ['head']))}
+    traced = {
+        stage: sum(
+            analyzer.by_operator('model.' +
+                                 name).get('scaled_dot_product_attention', 0)
+            for name in names)
+        for stage, names in ((STAGE_FRAMES, ['backbone.layers.0']),
+                             (STAGE_JOINT,
+                              [f'backbone.layers.{i}'
+                               for i in (1, 2, 3)]), (STAGE_HEAD, ['head']))
+    }
     for stage, macs in traced.items():
         assert cost.stage(stage).attention_macs == macs
 
 
 def test_pruning_lowers_only_the_stages_after_the_neck():
     from mgpose_mm.benchmark import build_model, model_cost
-    from mgpose_mm.benchmark.flops import STAGE_FINE, STAGE_FRAMES, STAGE_JOINT, STAGE_NECK
+    from mgpose_mm.benchmark.flops import (STAGE_FINE, STAGE_FRAMES,
+                                           STAGE_JOINT, STAGE_NECK)
     base = model_cost(build_model(tiny_spec(0.0)), tiny_clips(1))
     rand = model_cost(build_model(tiny_spec(0.75, 'random')), tiny_clips(1))
     for stage in (STAGE_FRAMES, STAGE_FINE):
         assert base.stage(stage).total_macs == rand.stage(stage).total_macs
-    assert rand.stage(STAGE_JOINT).total_macs < 0.6 * base.stage(STAGE_JOINT).total_macs
-    assert base.stage(STAGE_NECK).total_macs == rand.stage(STAGE_NECK).total_macs == 0  # no DPC
+    assert rand.stage(
+        STAGE_JOINT).total_macs < 0.6 * base.stage(STAGE_JOINT).total_macs
+    assert base.stage(STAGE_NECK).total_macs == rand.stage(
+        STAGE_NECK).total_macs == 0  # no DPC
     assert rand.kept_tokens == 48 + 96 - 72
 
 
 def test_variant_specs_always_include_baseline_and_default_eps():
     from mgpose_mm.benchmark import variant_specs
     keys = [s.key for s in variant_specs(TINY_CONFIG, [0.25], peers=True)]
-    assert keys == ['ftp_eps0', 'ftp_dpc_eps0.25', 'ftp_dpc_eps0.5', 'ftp_random_eps0.25',
-                    'ftp_random_eps0.5', 'vitpose_b', 'hrnet_w48']
+    assert keys == [
+        'ftp_eps0', 'ftp_dpc_eps0.25', 'ftp_dpc_eps0.5', 'ftp_random_eps0.25',
+        'ftp_random_eps0.5', 'vitpose_b', 'hrnet_w48'
+    ]
     with pytest.raises(ValueError, match='epsilon'):
         variant_specs(TINY_CONFIG, [1.0], peers=False)
 
 
 def test_strip_pretrained_removes_checkpoints_only():
     from mgpose_mm.benchmark.specs import strip_pretrained
-    cfg = dict(backbone=dict(type='X', init_cfg=dict(type='Pretrained', checkpoint='http://x')),
-               head=dict(init_cfg=[dict(type='Normal', std=0.01)], layers=[dict(init_cfg=dict(
-                   type='Pretrained', checkpoint='y'))]))
+    cfg = dict(
+        backbone=dict(
+            type='X', init_cfg=dict(type='Pretrained', checkpoint='http://x')),
+        head=dict(
+            init_cfg=[dict(type='Normal', std=0.01)],
+            layers=[dict(init_cfg=dict(type='Pretrained', checkpoint='y'))]))
     out = strip_pretrained(cfg)
-    assert out == dict(backbone=dict(type='X'), head=dict(init_cfg=[dict(type='Normal', std=0.01)],
-                                                          layers=[dict()]))
+    assert out == dict(
+        backbone=dict(type='X'),
+        head=dict(init_cfg=[dict(type='Normal', std=0.01)], layers=[dict()]))
 
 
 def test_run_benchmark_tiny_table(tmp_path):
-    from mgpose_mm.benchmark import BASELINE_KEY, COLUMNS, BenchmarkSettings, run_benchmark
+    from mgpose_mm.benchmark import (BASELINE_KEY, COLUMNS, BenchmarkSettings,
+                                     run_benchmark)
     ap_file = tmp_path / 'ap.json'
     ap_file.write_text(json.dumps({'ftp_eps0': 80.3, 'ftp_dpc_eps0.5': 80.0}))
-    settings = BenchmarkSettings(config=TINY_CONFIG, batch_sizes=(1, 2), eps=(0.0, 0.5), repeats=2,
-                                 warmup=1, onnx=True, work_dir=str(tmp_path), memory='inline',
-                                 ap_json=[str(ap_file)])
+    settings = BenchmarkSettings(
+        config=TINY_CONFIG,
+        batch_sizes=(1, 2),
+        eps=(0.0, 0.5),
+        repeats=2,
+        warmup=1,
+        onnx=True,
+        work_dir=str(tmp_path),
+        memory='inline',
+        ap_json=[str(ap_file)])
     messages = []
     results = run_benchmark(settings, log=messages.append)
     rows = results['rows']
 
-    expected = {(key, backend, batch) for batch in (1, 2)
-                for key, backend in [('ftp_eps0', 'pytorch'), ('ftp_dpc_eps0.5', 'pytorch'),
-                                     ('ftp_random_eps0.5', 'pytorch'), ('ftp_eps0', 'onnxruntime'),
-                                     ('ftp_dpc_eps0.5', 'onnxruntime')]}
+    expected = {
+        (key, backend, batch)
+        for batch in (1, 2)
+        for key, backend in [(
+            'ftp_eps0',
+            'pytorch'), ('ftp_dpc_eps0.5',
+                         'pytorch'), ('ftp_random_eps0.5',
+                                      'pytorch'), ('ftp_eps0', 'onnxruntime'),
+                             ('ftp_dpc_eps0.5', 'onnxruntime')]
+    }
     assert {(r['variant'], r['backend'], r['batch']) for r in rows} == expected
     assert all(tuple(r) == COLUMNS for r in rows)
     for row in rows:
-        base = next(r for r in rows if r['variant'] == BASELINE_KEY and r['batch'] == row['batch']
-                    and r['backend'] == row['backend'])
-        assert row['clips_per_s'] == pytest.approx(row['batch'] * 1e3 / row['latency_ms'])
-        assert row['speedup'] == pytest.approx(row['clips_per_s'] / base['clips_per_s'])
-        assert row['flops_speedup'] == pytest.approx(base['gflops'] / row['gflops'])
-        assert row['speedup_efficiency'] == pytest.approx(row['speedup'] / row['flops_speedup'])
-        assert row['kept_tokens'] == (144 if row['variant'] == BASELINE_KEY else 96)
+        base = next(
+            r for r in rows if r['variant'] == BASELINE_KEY
+            and r['batch'] == row['batch'] and r['backend'] == row['backend'])
+        assert row['clips_per_s'] == pytest.approx(row['batch'] * 1e3 /
+                                                   row['latency_ms'])
+        assert row['speedup'] == pytest.approx(row['clips_per_s'] /
+                                               base['clips_per_s'])
+        assert row['flops_speedup'] == pytest.approx(base['gflops'] /
+                                                     row['gflops'])
+        assert row['speedup_efficiency'] == pytest.approx(row['speedup'] /
+                                                          row['flops_speedup'])
+        assert row['kept_tokens'] == (144 if row['variant'] == BASELINE_KEY
+                                      else 96)
         torch_row = row['backend'] == 'pytorch'
         assert (row['infer_mem_mb'] is not None) == torch_row
         if row['variant'] != BASELINE_KEY and torch_row:
-            assert row['scoring_share'] == pytest.approx(row['scoring_ms'] / row['latency_ms'])
-    dpc2, base2 = (next(r for r in rows if (r['variant'], r['batch'], r['backend']) == (key, 2, 'pytorch'))
-                   for key in ('ftp_dpc_eps0.5', 'ftp_eps0'))
-    assert dpc2['train_mem_ratio'] == pytest.approx(dpc2['train_mem_mb'] / base2['train_mem_mb'])
+            assert row['scoring_share'] == pytest.approx(row['scoring_ms'] /
+                                                         row['latency_ms'])
+    dpc2, base2 = (
+        next(
+            r for r in rows
+            if (r['variant'], r['batch'], r['backend']) == (key, 2, 'pytorch'))
+        for key in ('ftp_dpc_eps0.5', 'ftp_eps0'))
+    assert dpc2['train_mem_ratio'] == pytest.approx(dpc2['train_mem_mb'] /
+                                                    base2['train_mem_mb'])
     assert dpc2['gflops'] < base2['gflops'] and dpc2['ap'] == 80.0
 
     targets = {t['name']: t for t in results['targets']}
-    assert list(targets) == ['throughput', 'FLOPs efficiency', 'DPC scoring share', 'training memory',
-                             'accuracy']
+    assert list(targets) == [
+        'throughput', 'FLOPs efficiency', 'DPC scoring share',
+        'training memory', 'accuracy'
+    ]
     assert targets['accuracy']['status'] == 'PASS'  # 80.0 >= 80.3 - 0.5
-    assert targets['throughput']['status'] == ('PASS' if dpc2['speedup'] >= 1.94 else 'FAIL')
-    stage_sum = sum(s['total_gflops'] for s in results['stages'] if s['variant'] == 'ftp_dpc_eps0.5')
+    assert targets['throughput']['status'] == (
+        'PASS' if dpc2['speedup'] >= 1.94 else 'FAIL')
+    stage_sum = sum(s['total_gflops'] for s in results['stages']
+                    if s['variant'] == 'ftp_dpc_eps0.5')
     assert stage_sum == pytest.approx(dpc2['gflops'])
-    assert any('batch 2' in m for m in messages) and any('ftp_random_eps0.5' in m for m in messages)
+    assert any('batch 2' in m
+               for m in messages) and any('ftp_random_eps0.5' in m
+                                          for m in messages)
 
     files = results['files']
     assert all(osp.isfile(files[ext]) for ext in ('md', 'csv', 'json', 'png'))
@@ -172,7 +228,8 @@ def test_run_benchmark_tiny_table(tmp_path):
 
 def test_memory_worker_subprocess_reports_peaks():
     from mgpose_mm.benchmark.memory import measure_memory
-    result = measure_memory(tiny_spec(0.5), [1], [1], 'cpu', None, (FRAMES, 128, 96), 1)
+    result = measure_memory(
+        tiny_spec(0.5), [1], [1], 'cpu', None, (FRAMES, 128, 96), 1)
     for mode in ('infer', 'train'):
         peaks = result[mode][1]
         assert peaks['oom'] is False and peaks['cuda_max_alloc_mb'] is None
@@ -181,14 +238,43 @@ def test_memory_worker_subprocess_reports_peaks():
 
 def test_evaluate_targets_decisions():
     from mgpose_mm.benchmark import evaluate_targets
-    base = dict(variant='ftp_eps0', batch=32, backend='pytorch', clips_per_s=10.0, gflops=60.0,
-                latency_ms=3200.0, train_mem_mb=1000.0, ap=80.0, scoring_share=None, scoring_ms=None)
-    pruned = dict(variant='ftp_dpc_eps0.5', batch=32, backend='pytorch', clips_per_s=20.0, gflops=30.0,
-                  speedup=2.0, flops_speedup=2.0, speedup_efficiency=1.0, latency_ms=1600.0,
-                  scoring_ms=200.0, scoring_share=0.125, train_mem_mb=800.0, train_mem_ratio=0.8, ap=79.0)
-    status = {t['name']: t['status'] for t in evaluate_targets([base, pruned], 'ftp_dpc_eps0.5', 32)}
-    assert status == {'throughput': 'PASS', 'FLOPs efficiency': 'PASS', 'DPC scoring share': 'FAIL',
-                      'training memory': 'FAIL', 'accuracy': 'FAIL'}
+    base = dict(
+        variant='ftp_eps0',
+        batch=32,
+        backend='pytorch',
+        clips_per_s=10.0,
+        gflops=60.0,
+        latency_ms=3200.0,
+        train_mem_mb=1000.0,
+        ap=80.0,
+        scoring_share=None,
+        scoring_ms=None)
+    pruned = dict(
+        variant='ftp_dpc_eps0.5',
+        batch=32,
+        backend='pytorch',
+        clips_per_s=20.0,
+        gflops=30.0,
+        speedup=2.0,
+        flops_speedup=2.0,
+        speedup_efficiency=1.0,
+        latency_ms=1600.0,
+        scoring_ms=200.0,
+        scoring_share=0.125,
+        train_mem_mb=800.0,
+        train_mem_ratio=0.8,
+        ap=79.0)
+    status = {
+        t['name']: t['status']
+        for t in evaluate_targets([base, pruned], 'ftp_dpc_eps0.5', 32)
+    }
+    assert status == {
+        'throughput': 'PASS',
+        'FLOPs efficiency': 'PASS',
+        'DPC scoring share': 'FAIL',
+        'training memory': 'FAIL',
+        'accuracy': 'FAIL'
+    }
 
 
 def test_load_ap_rejects_bad_files(tmp_path):

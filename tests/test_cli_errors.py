@@ -1,19 +1,25 @@
-"""User mistakes on the command line: one line naming the problem, no traceback, exit 1."""
+"""User mistakes on the command line: one line naming the problem, no
+traceback, exit 1."""
 import json
 import os
 import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO_ROOT, TINY_CONFIG
-from test_apis import SINGLE_FRAME_CONFIG, figure_frames, save_tiny_checkpoint, write_video
+from test_apis import (SINGLE_FRAME_CONFIG, figure_frames,
+                       save_tiny_checkpoint, write_video)
 
 
 def run_demo(*args):
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
-    return subprocess.run([sys.executable, 'demo/video_demo.py', TINY_CONFIG, *args], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, 'demo/video_demo.py', TINY_CONFIG, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300)
 
 
 def assert_one_line_error(proc, *expected):
@@ -30,20 +36,23 @@ def test_run_cli_prints_user_errors_and_keeps_tracebacks_of_bugs(capsys):
     from mgpose_mm.errors import ConfigValueError, run_cli
 
     def bad_config():
-        raise ConfigValueError('model.backbone.key_frame_index=0 but the data\nsays 1')
+        raise ConfigValueError(
+            'model.backbone.key_frame_index=0 but the data\nsays 1')
 
     with pytest.raises(SystemExit) as info:
         run_cli(bad_config, prog='tool.py')
     assert info.value.code == 1
-    assert capsys.readouterr().err == ('tool.py: error: model.backbone.key_frame_index=0 but the '
-                                       'data says 1\n')
+    assert capsys.readouterr().err == (
+        'tool.py: error: model.backbone.key_frame_index=0 but the '
+        'data says 1\n')
 
     def missing():
         raise FileNotFoundError('checkpoint file not found: x.pth')
 
     with pytest.raises(SystemExit):
         run_cli(missing, prog='tool.py')
-    assert capsys.readouterr().err == 'tool.py: error: checkpoint file not found: x.pth\n'
+    assert capsys.readouterr(
+    ).err == 'tool.py: error: checkpoint file not found: x.pth\n'
 
     def bug():
         return {}['missing key']
@@ -55,18 +64,26 @@ def test_run_cli_prints_user_errors_and_keeps_tracebacks_of_bugs(capsys):
 def test_demo_user_errors(tmp_path):
     det_file = tmp_path / 'dets.json'
     det_file.write_text(json.dumps([]))
-    out = ['--det-results', str(det_file), '--output-root', str(tmp_path / 'out'), '--device',
-           'cpu']
+    out = [
+        '--det-results',
+        str(det_file), '--output-root',
+        str(tmp_path / 'out'), '--device', 'cpu'
+    ]
     corrupt = tmp_path / 'corrupt.mp4'
     corrupt.write_bytes(os.urandom(4096))
-    assert_one_line_error(run_demo('--input', str(corrupt), *out), 'corrupt.mp4')
-    assert_one_line_error(run_demo('--input', str(tmp_path / 'absent.mp4'), *out),
-                          'input not found', 'absent.mp4')
+    assert_one_line_error(
+        run_demo('--input', str(corrupt), *out), 'corrupt.mp4')
+    assert_one_line_error(
+        run_demo('--input', str(tmp_path / 'absent.mp4'), *out),
+        'input not found', 'absent.mp4')
     frames, _ = figure_frames(num_frames=2)
     video = str(tmp_path / 'clip.mp4')
     write_video(video, frames)
-    assert_one_line_error(run_demo(str(tmp_path / 'absent.pth'), '--input', video, *out),
-                          'pose checkpoint not found', 'absent.pth')
-    other = save_tiny_checkpoint(str(tmp_path / 'single.pth'), SINGLE_FRAME_CONFIG)
-    assert_one_line_error(run_demo(other, '--input', video, *out), 'single.pth does not match',
-                          'backbone.frame_embed')
+    assert_one_line_error(
+        run_demo(str(tmp_path / 'absent.pth'), '--input', video, *out),
+        'pose checkpoint not found', 'absent.pth')
+    other = save_tiny_checkpoint(
+        str(tmp_path / 'single.pth'), SINGLE_FRAME_CONFIG)
+    assert_one_line_error(
+        run_demo(other, '--input', video, *out), 'single.pth does not match',
+        'backbone.frame_embed')

@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
+from mmpose.registry import DATASETS, TRANSFORMS
+from mmpose.structures.bbox import get_warp_matrix
 
 import mgpose_mm.datasets  # noqa: F401  (registers the components)
 from mgpose_mm.datasets import VIDEO_META_KEYS, clip_frame_paths
-from mmpose.registry import DATASETS, TRANSFORMS
-from mmpose.structures.bbox import get_warp_matrix
 
 SAMPLE_ROOT = Path(__file__).resolve().parents[1] / '..' / 'shared' / 'data' \
     / 'posetrack18_sample'
@@ -57,10 +57,15 @@ def image_entry(video, vid_id, index, nframes, labelled, ext='.png'):
         ignore_regions_y=[])
 
 
-def write_video(root, video, vid_id, nframes, labelled, persons_per_frame=1,
+def write_video(root,
+                video,
+                vid_id,
+                nframes,
+                labelled,
+                persons_per_frame=1,
                 square_corners=None):
-    """Write frames (a white square per frame when ``square_corners`` is
-    given) and return the video's images and annotations."""
+    """Write frames (a white square per frame when ``square_corners`` is given)
+    and return the video's images and annotations."""
     folder = root / 'images' / 'val' / video
     folder.mkdir(parents=True, exist_ok=True)
     images, anns = [], []
@@ -102,8 +107,8 @@ def square_centroid(frame_chw):
     """Intensity-weighted centroid (x, y) of a (3, H, W) uint8 frame."""
     weights = frame_chw[0].numpy().astype(np.float64)
     ys, xs = np.mgrid[:weights.shape[0], :weights.shape[1]]
-    return np.array([(weights * xs).sum(), (weights * ys).sum()
-                     ]) / weights.sum()
+    return np.array([(weights * xs).sum(),
+                     (weights * ys).sum()]) / weights.sum()
 
 
 @pytest.mark.parametrize('flip_and_rotate', [False, True])
@@ -155,8 +160,8 @@ def test_pipeline_crops_all_frames_with_one_affine(tmp_path, flip_and_rotate):
     assert meta['flip'] is flip_and_rotate
     assert (abs(rotation) > 5) is flip_and_rotate
 
-    warp = get_warp_matrix(meta['input_center'], meta['input_scale'],
-                           rotation, INPUT_SIZE)
+    warp = get_warp_matrix(meta['input_center'], meta['input_scale'], rotation,
+                           INPUT_SIZE)
     for t, (x0, y0) in enumerate(corners):
         center = np.array([x0 + (SQUARE - 1) / 2, y0 + (SQUARE - 1) / 2])
         if flip_and_rotate:
@@ -193,8 +198,10 @@ def test_frame_paths_are_clamped_at_video_ends(tmp_path):
     }
 
     wide = build_dataset(tmp_path, 'ann.json', frame_offsets=(-2, -1, 0, 1, 2))
-    info = [wide.get_data_info(i) for i in range(len(wide))
-            if '/two/' in wide.get_data_info(i)['img_path']][0]
+    info = [
+        wide.get_data_info(i) for i in range(len(wide))
+        if '/two/' in wide.get_data_info(i)['img_path']
+    ][0]
     assert [int(osp.basename(p)[:6])
             for p in info['frame_paths']] == [0, 0, 1, 1, 1]
     assert info['key_frame_index'] == 2
@@ -202,8 +209,10 @@ def test_frame_paths_are_clamped_at_video_ends(tmp_path):
 
 def test_frame_number_keeps_zero_padding_and_first_index():
     paths, key = clip_frame_paths('d/images/v/000009.jpg', 20, (-1, 0, 1))
-    assert paths == ['d/images/v/000008.jpg', 'd/images/v/000009.jpg',
-                     'd/images/v/000010.jpg']
+    assert paths == [
+        'd/images/v/000008.jpg', 'd/images/v/000009.jpg',
+        'd/images/v/000010.jpg'
+    ]
     assert key == 1
     paths, key = clip_frame_paths('v/00000001.jpg', 5, (-2, 0), 1)
     assert paths == ['v/00000001.jpg', 'v/00000001.jpg'] and key == 1
@@ -246,8 +255,8 @@ def test_missing_or_corrupt_frame_raises_with_its_path(tmp_path):
 
 
 def test_repeat_key_replaces_missing_support_frames(tmp_path):
-    write_video(tmp_path, 'v', '000001', 2, set(),
-                square_corners=[(2, 2), (40, 40)])
+    write_video(
+        tmp_path, 'v', '000001', 2, set(), square_corners=[(2, 2), (40, 40)])
     folder = tmp_path / 'images' / 'val' / 'v'
     missing = folder / '000009.png'
     with pytest.warns(UserWarning, match=str(missing)):
@@ -299,9 +308,10 @@ def sample_persons_with_keypoints(ann_path):
         img['id']
         for img in content['images'] if img.get('is_labeled', True)
     }
-    return sum(1 for ann in content['annotations']
-               if ann['image_id'] in labelled and max(ann['keypoints'][2::3])
-               > 0 and ann['bbox'][2] > 0 and ann['bbox'][3] > 0)
+    return sum(
+        1 for ann in content['annotations']
+        if ann['image_id'] in labelled and max(ann['keypoints'][2::3]) > 0
+        and ann['bbox'][2] > 0 and ann['bbox'][3] > 0)
 
 
 @pytest.mark.skipif(
@@ -341,8 +351,8 @@ def test_shared_posetrack18_sample():
         bbox_file=str(det_file),
         test_mode=True,
         filter_cfg=dict(bbox_score_thr=0.5))
-    assert len(detected) == sum(
-        1 for d in dets if d['category_id'] == 1 and d['score'] >= 0.5)
+    assert len(detected) == sum(1 for d in dets
+                                if d['category_id'] == 1 and d['score'] >= 0.5)
     assert len(detected.get_data_info(0)['frame_paths']) == 3
 
 
@@ -356,8 +366,9 @@ def test_occluded_joints_with_coordinates_are_supervised(tmp_path, supervise):
     anns[0]['keypoints'] = keypoints.reshape(-1).tolist()
     ann_file = tmp_path / 'annotations' / 'val.json'
     write_coco(ann_file, images, anns)
-    info = build_dataset(tmp_path, ann_file,
-                         supervise_occluded_joints=supervise).get_data_info(0)
+    info = build_dataset(
+        tmp_path, ann_file,
+        supervise_occluded_joints=supervise).get_data_info(0)
     visible = info['keypoints_visible'][0]
     assert visible[[0, 5, 6]].tolist() == [1, 1, 1]
     assert visible[9] == (1. if supervise else 0.)
@@ -370,24 +381,37 @@ def test_precomputed_boxes_by_image_name(tmp_path):
     ann_file = tmp_path / 'annotations' / 'val.json'
     write_coco(ann_file, images, anns)
     boxes = [
-        dict(image_name='images/val/000001_mpii_test/000001.png',
-             category_id=1, bbox=[4, 4, 40, 50], score=0.9, nframes=3,
-             frame_id=images[1]['frame_id']),
+        dict(
+            image_name='images/val/000001_mpii_test/000001.png',
+            category_id=1,
+            bbox=[4, 4, 40, 50],
+            score=0.9,
+            nframes=3,
+            frame_id=images[1]['frame_id']),
         # another root folder: matched by video folder and frame file
-        dict(image_name='posetrack_data/images/val/000001_mpii_test/'
-             '000002.png', category_id=1, bbox=[6, 6, 30, 30], score=0.8,
-             nframes=3, frame_id=images[2]['frame_id']),
+        dict(
+            image_name='posetrack_data/images/val/000001_mpii_test/'
+            '000002.png',
+            category_id=1,
+            bbox=[6, 6, 30, 30],
+            score=0.8,
+            nframes=3,
+            frame_id=images[2]['frame_id']),
     ]
     det_file = tmp_path / 'val_boxes.json'
     det_file.write_text(json.dumps(boxes))
-    dataset = build_dataset(tmp_path, ann_file, bbox_file=str(det_file),
-                            test_mode=True)
-    assert [dataset.get_data_info(i)['img_id'] for i in range(2)] == [
-        images[1]['id'], images[2]['id']]
+    dataset = build_dataset(
+        tmp_path, ann_file, bbox_file=str(det_file), test_mode=True)
+    assert [dataset.get_data_info(i)['img_id']
+            for i in range(2)] == [images[1]['id'], images[2]['id']]
     assert dataset.get_data_info(0)['bbox'][0].tolist() == [4, 4, 44, 54]
-    boxes.append(dict(image_name='images/val/other_video/000001.png',
-                      category_id=1, bbox=[0, 0, 9, 9], score=0.9))
+    boxes.append(
+        dict(
+            image_name='images/val/other_video/000001.png',
+            category_id=1,
+            bbox=[0, 0, 9, 9],
+            score=0.9))
     det_file.write_text(json.dumps(boxes))
     with pytest.raises(KeyError, match='other_video/000001.png'):
-        build_dataset(tmp_path, ann_file, bbox_file=str(det_file),
-                      test_mode=True)
+        build_dataset(
+            tmp_path, ann_file, bbox_file=str(det_file), test_mode=True)

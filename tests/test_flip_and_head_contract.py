@@ -1,45 +1,60 @@
-"""The flip test path (every frame flipped, flip_indices applied) and the head's input contract."""
+"""The flip test path (every frame flipped, flip_indices applied) and the
+head's input contract."""
 import pytest
 import torch
+from model_utils import FLIP_INDICES, build_tiny_model, make_batch
 
 from mgpose_mm.models.utils import VideoTokens
-from model_utils import FLIP_INDICES, build_tiny_model, make_batch
 
 
 def _expected_flip_heatmaps(model, clips, flipped_clips, flip_indices):
     """0.5 * (heatmaps(clips) + mirror(heatmaps(flipped_clips)) with channels swapped)."""
     plain = model.head(model.extract_feat(clips))
-    mirrored = model.head(model.extract_feat(flipped_clips)).flip(-1)[:, flip_indices]
+    mirrored = model.head(
+        model.extract_feat(flipped_clips)).flip(-1)[:, flip_indices]
     return 0.5 * (plain + mirrored)
 
 
 class FrameProbeBackbone(torch.nn.Module):
-    """A backbone whose key-frame tokens carry, at each grid position, every frame's pixels there
-    (and whose fine features are zero).
+    """A backbone whose key-frame tokens carry, at each grid position, every
+    frame's pixels there (and whose fine features are zero).
 
-    The tiny ViT at random init attends almost uniformly, which makes its output nearly invariant
-    to mirroring the supporting frames; this probe makes the heatmaps depend on each frame
-    position by position, so a flip test that skipped a frame would give other heatmaps.
+    The tiny ViT at random init attends almost uniformly, which makes its
+    output nearly invariant to mirroring the supporting frames; this probe
+    makes the heatmaps depend on each frame position by position, so a flip
+    test that skipped a frame would give other heatmaps.
     """
 
-    def __init__(self, num_frames=3, key_frame_index=1, grid=(8, 6), channels=96, fine_channels=32):
+    def __init__(self,
+                 num_frames=3,
+                 key_frame_index=1,
+                 grid=(8, 6),
+                 channels=96,
+                 fine_channels=32):
         super().__init__()
         self.num_frames, self.key_frame_index, self.grid = num_frames, key_frame_index, grid
         self.embed = torch.nn.Linear(3 * num_frames, channels)
         self.fine_channels = fine_channels
 
-    def forward_frames(self, clips):  # the estimator checks that a video backbone has it
+    def forward_frames(
+            self, clips):  # the estimator checks that a video backbone has it
         raise NotImplementedError
 
     def forward(self, clips, pruner=None):
         batch, num_frames = clips.shape[:2]
-        pooled = torch.nn.functional.adaptive_avg_pool2d(clips.flatten(1, 2), self.grid)  # (B, 3T, h, w)
-        key_tokens = self.embed(pooled.flatten(2).transpose(1, 2))  # (B, h*w, C)
-        tokens = key_tokens.repeat(1, num_frames, 1)  # every frame's slot; the head reads the key's
+        pooled = torch.nn.functional.adaptive_avg_pool2d(
+            clips.flatten(1, 2), self.grid)  # (B, 3T, h, w)
+        key_tokens = self.embed(pooled.flatten(2).transpose(1,
+                                                            2))  # (B, h*w, C)
+        tokens = key_tokens.repeat(
+            1, num_frames, 1)  # every frame's slot; the head reads the key's
         index = torch.arange(tokens.shape[1]).expand(batch, -1)
-        video_tokens = VideoTokens(tokens, index, num_frames, self.key_frame_index, self.grid)
-        height, width = clips.shape[-2:]  # zero fine features: only the tokens reach the heatmaps
-        return video_tokens, clips.new_zeros(batch, self.fine_channels, height // 4, width // 4)
+        video_tokens = VideoTokens(tokens, index, num_frames,
+                                   self.key_frame_index, self.grid)
+        height, width = clips.shape[
+            -2:]  # zero fine features: only the tokens reach the heatmaps
+        return video_tokens, clips.new_zeros(batch, self.fine_channels,
+                                             height // 4, width // 4)
 
 
 def test_flip_test_flips_every_frame_and_applies_flip_indices():
@@ -49,11 +64,15 @@ def test_flip_test_flips_every_frame_and_applies_flip_indices():
     for deconv in model.head.deconv_layers:  # init std 0.001 would let the fine features dominate
         if isinstance(deconv, torch.nn.ConvTranspose2d):
             torch.nn.init.normal_(deconv.weight, std=0.05)
-    model.test_cfg = dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False,
-                          output_heatmaps=True)
+    model.test_cfg = dict(
+        flip_test=True,
+        flip_mode='heatmap',
+        shift_heatmap=False,
+        output_heatmaps=True)
     clips, samples = make_batch(batch_size=2)
     backbone_inputs, head_inputs = [], []
-    model.backbone.register_forward_pre_hook(lambda m, args: backbone_inputs.append(args[0].clone()))
+    model.backbone.register_forward_pre_hook(
+        lambda m, args: backbone_inputs.append(args[0].clone()))
     head_forward = model.head.forward
 
     def recording_forward(feats):
@@ -69,23 +88,29 @@ def test_flip_test_flips_every_frame_and_applies_flip_indices():
         assert len(backbone_inputs) == 2
         assert torch.equal(backbone_inputs[0], clips)
         for t in range(clips.shape[1]):
-            assert torch.equal(backbone_inputs[1][:, t], clips[:, t].flip(-1)), f'frame {t}'
+            assert torch.equal(backbone_inputs[1][:, t],
+                               clips[:, t].flip(-1)), f'frame {t}'
         # the head got one (VideoTokens, Tensor) pair per pass, never the [feats, feats_flip] list
         assert len(head_inputs) == 2
         for feats in head_inputs:
-            assert isinstance(feats[0], VideoTokens) and isinstance(feats[1], torch.Tensor)
+            assert isinstance(feats[0], VideoTokens) and isinstance(
+                feats[1], torch.Tensor)
 
         all_flipped = clips.flip(-1)
-        expected = _expected_flip_heatmaps(model, clips, all_flipped, FLIP_INDICES)
+        expected = _expected_flip_heatmaps(model, clips, all_flipped,
+                                           FLIP_INDICES)
         torch.testing.assert_close(heatmaps, expected, rtol=1e-4, atol=1e-6)
 
         # the check is sensitive to both faults: mirroring only the key frame, and no channel swap
         for t in (0, 2):
             one_frame_kept = all_flipped.clone()
             one_frame_kept[:, t] = clips[:, t]
-            wrong = _expected_flip_heatmaps(model, clips, one_frame_kept, FLIP_INDICES)
-            assert (wrong - expected).abs().max() > 0.05 * expected.abs().max(), f'frame {t}'
-        wrong = _expected_flip_heatmaps(model, clips, all_flipped, list(range(17)))
+            wrong = _expected_flip_heatmaps(model, clips, one_frame_kept,
+                                            FLIP_INDICES)
+            assert (wrong - expected
+                    ).abs().max() > 0.05 * expected.abs().max(), f'frame {t}'
+        wrong = _expected_flip_heatmaps(model, clips, all_flipped,
+                                        list(range(17)))
         assert (wrong - expected).abs().max() > 0.05 * expected.abs().max()
 
 
@@ -106,10 +131,12 @@ def test_head_accepts_the_extract_feat_pair_as_tuple_or_list():
 
 
 @pytest.mark.parametrize('make_feats, match', [
-    (lambda tokens, fine: (torch.zeros(2, 96, 8, 6), fine), r'got tuple\[Tensor\(2, 96, 8, 6\)'),
+    (lambda tokens, fine:
+     (torch.zeros(2, 96, 8, 6), fine), r'got tuple\[Tensor\(2, 96, 8, 6\)'),
     (lambda tokens, fine: [(tokens, fine), (tokens, fine)], 'flip-test list'),
     (lambda tokens, fine: tokens, 'got VideoTokens'),
-    (lambda tokens, fine: (tokens, fine, fine), r'expects feats = \(VideoTokens, Tensor\)'),
+    (lambda tokens, fine:
+     (tokens, fine, fine), r'expects feats = \(VideoTokens, Tensor\)'),
 ])
 def test_head_rejects_other_inputs_with_a_clear_type_error(make_feats, match):
     model, (tokens, fine) = _pair()
@@ -119,5 +146,6 @@ def test_head_rejects_other_inputs_with_a_clear_type_error(make_feats, match):
 
 def test_head_rejects_fine_feats_of_another_batch():
     model, (tokens, fine) = _pair()
-    with pytest.raises(ValueError, match=r'B=2 clips .* got \(1, 96, 32, 24\)'):
+    with pytest.raises(
+            ValueError, match=r'B=2 clips .* got \(1, 96, 32, 24\)'):
         model.head((tokens, fine[:1]))

@@ -14,30 +14,39 @@ class Ops(torch.nn.Module):
 
 
 def test_handles_count_attention_and_cdist_products():
-    inputs = (torch.randn(2, 3, 5, 8), torch.randn(2, 3, 7, 8), torch.randn(2, 3, 7, 4),
-              torch.randn(2, 6, 10), torch.randn(2, 9, 10))
+    inputs = (torch.randn(2, 3, 5, 8), torch.randn(2, 3, 7, 8),
+              torch.randn(2, 3, 7, 4), torch.randn(2, 6,
+                                                   10), torch.randn(2, 9, 10))
     analyzer = FlopAnalyzer(Ops(), inputs)
-    analyzer.set_op_handle(**{'aten::scaled_dot_product_attention': sdpa_macs, 'aten::cdist': cdist_macs})
+    analyzer.set_op_handle(**{
+        'aten::scaled_dot_product_attention': sdpa_macs,
+        'aten::cdist': cdist_macs
+    })
     ops = analyzer.by_operator()
-    assert ops['scaled_dot_product_attention'] == 2 * 3 * 5 * 7 * (8 + 4)  # QK^T + AV
+    assert ops['scaled_dot_product_attention'] == 2 * 3 * 5 * 7 * (
+        8 + 4)  # QK^T + AV
     assert ops['cdist'] == 2 * 6 * 9 * 10
 
 
 @pytest.mark.parametrize('scope, divisor', [('clip', 1), ('frame', 3)])
 def test_dpc_scoring_cost_follows_the_score_scope(scope, divisor):
+    from test_benchmark import (CHANNELS, FRAMES, TOKENS_PER_FRAME, tiny_clips,
+                                tiny_spec)
+
     from mgpose_mm.benchmark import build_model, model_cost
     from mgpose_mm.benchmark.flops import STAGE_NECK
-    from test_benchmark import CHANNELS, FRAMES, TOKENS_PER_FRAME, tiny_clips, tiny_spec
     model = build_model(tiny_spec(0.5))
     model.neck.score_scope = scope
     cost = model_cost(model, tiny_clips(2))
     # clip scope: distances among all T*n tokens; frame scope: among the n tokens of each frame
     full = FRAMES * TOKENS_PER_FRAME
-    assert cost.stage(STAGE_NECK).scoring_macs == 2 * full**2 * CHANNELS // divisor
+    assert cost.stage(
+        STAGE_NECK).scoring_macs == 2 * full**2 * CHANNELS // divisor
 
 
 def _docstring_table(doc):
-    """Rows of the reST table in ``doc``: label -> the numbers at the end of the row."""
+    """Rows of the reST table in ``doc``: label -> the numbers at the end of
+    the row."""
     lines = [line.strip() for line in doc.splitlines()]
     borders = [i for i, line in enumerate(lines) if line.startswith('====')]
     rows = {}
@@ -48,16 +57,20 @@ def _docstring_table(doc):
 
 
 def test_estimator_docstring_gflops_table_matches_the_counter():
-    """The per-stage table in VideoTopdownPoseEstimator's docstring is the paper config's cost."""
+    """The per-stage table in VideoTopdownPoseEstimator's docstring is the
+    paper config's cost."""
+    from conftest import REPO_ROOT
     from mmengine.config import Config
     from mmpose.registry import MODELS
 
-    from conftest import REPO_ROOT
-    from mgpose_mm.benchmark.flops import (STAGE_FINE, STAGE_FRAMES, STAGE_HEAD, STAGE_JOINT, STAGE_NECK,
+    from mgpose_mm.benchmark.flops import (STAGE_FINE, STAGE_FRAMES,
+                                           STAGE_HEAD, STAGE_JOINT, STAGE_NECK,
                                            model_cost)
     from mgpose_mm.models.pose_estimators import VideoTopdownPoseEstimator
     table = _docstring_table(VideoTopdownPoseEstimator.__doc__)
-    stages = dict(zip(table, (STAGE_FRAMES, STAGE_FINE, STAGE_NECK, STAGE_JOINT, STAGE_HEAD, 'total')))
+    stages = dict(
+        zip(table, (STAGE_FRAMES, STAGE_FINE, STAGE_NECK, STAGE_JOINT,
+                    STAGE_HEAD, 'total')))
     assert len(stages) == len(table) == 6
     cfg = Config.fromfile(f'{REPO_ROOT}/configs/ftp_pose/posetrack18/'
                           'ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py')
@@ -66,7 +79,11 @@ def test_estimator_docstring_gflops_table_matches_the_counter():
     for column, eps in enumerate((0.0, 0.5, 0.75)):
         cfg.model.neck.prune_ratio = eps
         torch.manual_seed(0)
-        cost = model_cost(MODELS.build(cfg.model).eval(), torch.randn(1, 3, 3, height, width))
+        cost = model_cost(
+            MODELS.build(cfg.model).eval(),
+            torch.randn(1, 3, 3, height, width))
         for label, stage in stages.items():
-            macs = cost.total_macs if stage == 'total' else cost.stage(stage).total_macs
-            assert table[label][column] == pytest.approx(macs / 1e9, abs=0.005), (label, eps)
+            macs = cost.total_macs if stage == 'total' else cost.stage(
+                stage).total_macs
+            assert table[label][column] == pytest.approx(
+                macs / 1e9, abs=0.005), (label, eps)

@@ -45,8 +45,9 @@ def ground_truth(origins, ignore_regions=()):
         keypoints=np.stack([gt_pose(o) for o in origins]),
         visibility=np.stack([annotated().astype(float) for _ in origins]),
         head_boxes=np.array([[o[0], o[1], *HEAD_WH] for o in origins]),
-        ignore_regions=[np.asarray(r, dtype=np.float64)
-                        for r in ignore_regions])
+        ignore_regions=[
+            np.asarray(r, dtype=np.float64) for r in ignore_regions
+        ])
 
 
 def predictions(poses, scores):
@@ -145,8 +146,7 @@ def test_ignore_regions_remove_points_inside():
 def test_frames_without_predictions_count_as_missed():
     # frame 1 found (TP at 0.9), frame 2 has no prediction: per joint
     # precision 1, recall 1/2 -> AP 50
-    frames = [(ground_truth([(0., 0.)]), predictions([pose((0., 0.))],
-                                                     [0.9])),
+    frames = [(ground_truth([(0., 0.)]), predictions([pose((0., 0.))], [0.9])),
               (ground_truth([(0., 0.)]), FramePrediction.empty())]
     for value in summary(frames).values():
         assert value == pytest.approx(50.)
@@ -177,8 +177,8 @@ def coco_annotation(ann_id, image_id, origin):
 
 
 def write_gt(tmp_path):
-    """Two videos, 2 frames each; video a's second frame is unlabelled,
-    video b's frames are flagged occluded / not."""
+    """Two videos, 2 frames each; video a's second frame is unlabelled, video
+    b's frames are flagged occluded / not."""
     images, anns = [], []
     for vid_id, video in (('000001', 'a_mpii_test'), ('000002',
                                                       'b_mpii_test')):
@@ -193,8 +193,8 @@ def write_gt(tmp_path):
                     frame_id=image_id,
                     nframes=2,
                     is_labeled=labelled,
-                    attributes=dict(occluded=video.startswith('b')
-                                    and index == 0)))
+                    attributes=dict(
+                        occluded=video.startswith('b') and index == 0)))
             if labelled:
                 anns.append(coco_annotation(image_id * 10, image_id, (0, 0)))
                 anns.append(
@@ -231,8 +231,9 @@ def test_metric_reports_groups_hard_subset_and_writes_videos(tmp_path):
         attribute_subsets=True,
         outfile_prefix=str(out_dir))
     easy_images = {a['image_id'] for a in anns} - {hard_image}
-    metric.process([], data_samples(anns, shift_images=easy_images,
-                                    as_tensor=True))
+    metric.process([],
+                   data_samples(
+                       anns, shift_images=easy_images, as_tensor=True))
     results = metric.evaluate(size=len(anns))
     # hard frame perfect, the other two labelled frames shifted by 50 px
     for name in GROUPS:
@@ -246,8 +247,8 @@ def test_metric_reports_groups_hard_subset_and_writes_videos(tmp_path):
     written = sorted(p.name for p in out_dir.iterdir())
     assert written == ['a_mpii_test.json', 'b_mpii_test.json']
     video_a = json.loads((out_dir / 'a_mpii_test.json').read_text())
-    assert [img['id'] for img in video_a['images']
-            ] == [10000010000, 10000010001]
+    assert [img['id']
+            for img in video_a['images']] == [10000010000, 10000010001]
     assert len(video_a['annotations']) == 2
     first = video_a['annotations'][0]
     assert len(first['keypoints']) == 51 and len(first['scores']) == 17
@@ -283,19 +284,16 @@ def test_metric_format_only_and_bad_inputs(tmp_path):
 @pytest.mark.skipif(
     not SAMPLE_ROOT.is_dir(),
     reason=f'shared PoseTrack18 sample not found at {SAMPLE_ROOT}')
-@pytest.mark.parametrize('ann_file', [
-    'annotations/test_posetrack18_val.json', 'annotations/val'
-])
+@pytest.mark.parametrize(
+    'ann_file', ['annotations/test_posetrack18_val.json', 'annotations/val'])
 def test_shared_sample_ground_truth_as_predictions(ann_file):
-    content = json.loads(
-        (SAMPLE_ROOT / 'annotations' /
-         'test_posetrack18_val.json').read_text())
+    content = json.loads((SAMPLE_ROOT / 'annotations' /
+                          'test_posetrack18_val.json').read_text())
     metric = PoseTrackAPMetric(ann_file=str(SAMPLE_ROOT / ann_file))
     metric.process([], data_samples(content['annotations']))
     results = metric.evaluate(size=len(content['annotations']))
     for name in GROUPS:
         assert results[f'posetrack/{name} AP'] == pytest.approx(100.)
-
 
 
 def test_oks_nms_removes_duplicate_predictions(tmp_path):

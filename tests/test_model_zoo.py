@@ -1,4 +1,5 @@
-"""Model-zoo metafile: every config it names exists, parses, builds, and matches its metadata."""
+"""Model-zoo metafile: every config it names exists, parses, builds, and
+matches its metadata."""
 import glob
 import os.path as osp
 import re
@@ -10,18 +11,18 @@ import zipfile
 import pytest
 import torch
 import yaml
-from mmengine.config import Config
-
-from mmpose.registry import MODELS
-
 from conftest import REPO_ROOT
+from mmengine.config import Config
+from mmpose.registry import MODELS
 
 MODEL_INDEX = osp.join(REPO_ROOT, 'model-index.yml')
 METAFILE = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'ftp_pose.yml')
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'ftp_pose')
 # ViT width of each declared model size (mmpretrain's arch presets; Tiny is the synthetic config's own).
 EMBED_DIMS = {'Tiny': 96, 'Base': 768, 'Large': 1024, 'Huge': 1280}
-POSETRACK_METRIC_KEYS = {'Head', 'Shou', 'Elb', 'Wri', 'Hip', 'Knee', 'Ankl', 'Total'}
+POSETRACK_METRIC_KEYS = {
+    'Head', 'Shou', 'Elb', 'Wri', 'Hip', 'Knee', 'Ankl', 'Total'
+}
 # Config folder -> the metafile's `Training Data` and a piece of the config's data_root.
 TRAINING_DATA = {
     'posetrack17': ('PoseTrack17', 'posetrack17'),
@@ -31,12 +32,14 @@ TRAINING_DATA = {
 }
 # FLOPs are checked by a real forward pass only where it takes about a second on a CPU; the ViT-B paper
 # config is checked too because its numbers are the ones the README discusses.
-FLOPS_CHECKED = ('synthetic', 'ftp-pose_vit-base_8xb32-20e_posetrack18-256x192')
+FLOPS_CHECKED = ('synthetic',
+                 'ftp-pose_vit-base_8xb32-20e_posetrack18-256x192')
 
 
 @pytest.fixture(scope='module', autouse=True)
 def plugin_registered():
-    """Configs name the plugin's types; building them needs the plugin imported in MMPose's scope."""
+    """Configs name the plugin's types; building them needs the plugin imported
+    in MMPose's scope."""
     from mmengine.registry import init_default_scope
 
     import mgpose_mm  # noqa: F401
@@ -70,7 +73,8 @@ def test_model_index_imports_the_metafile():
 
 
 def test_model_index_passes_modelindex_checks():
-    """The `model-index` package (what `mim search` reads) loads the index without errors."""
+    """The `model-index` package (what `mim search` reads) loads the index
+    without errors."""
     from modelindex.load_model_index import load
     index = load(MODEL_INDEX)
     assert index.check(silent=True) == []
@@ -79,7 +83,9 @@ def test_model_index_passes_modelindex_checks():
 
 
 def test_every_config_is_in_the_metafile_once():
-    on_disk = sorted(osp.relpath(p, REPO_ROOT) for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True))
+    on_disk = sorted(
+        osp.relpath(p, REPO_ROOT)
+        for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True))
     named = [model['Config'] for model in metafile_models()]
     assert len(named) == len(set(named)), 'a config is listed twice'
     assert sorted(named) == on_disk
@@ -95,7 +101,9 @@ def test_names_follow_configs_and_no_weights_are_claimed():
 
 def test_results_are_only_the_papers_posetrack17_number():
     with_results = {m['Name']: m for m in metafile_models() if 'Results' in m}
-    assert list(with_results) == ['ftp-pose_vit-base_8xb32-20e_posetrack17-256x192']
+    assert list(with_results) == [
+        'ftp-pose_vit-base_8xb32-20e_posetrack17-256x192'
+    ]
     model = with_results['ftp-pose_vit-base_8xb32-20e_posetrack17-256x192']
     assert model['Metadata']['Results Source'].startswith('paper')
     (result, ) = model['Results']
@@ -110,14 +118,16 @@ def test_config_builds_and_matches_metadata(name):
     model = next(m for m in metafile_models() if m['Name'] == name)
     meta = model['Metadata']
     cfg = load_config(model)
-    with torch.device('meta'):  # no memory, no init: ViT-H builds in milliseconds
+    with torch.device(
+            'meta'):  # no memory, no init: ViT-H builds in milliseconds
         pose_model = MODELS.build(cfg.model)
     assert type(pose_model).__name__ == 'VideoTopdownPoseEstimator'
 
     backbone, neck = pose_model.backbone, pose_model.neck
     assert backbone.embed_dims == EMBED_DIMS[meta['Model Size']]
     assert pose_model.head.in_channels == backbone.embed_dims
-    assert sum(p.numel() for p in pose_model.parameters()) == meta['Parameters']
+    assert sum(p.numel()
+               for p in pose_model.parameters()) == meta['Parameters']
 
     assert backbone.num_frames == meta['Frames']
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -133,13 +143,15 @@ def test_config_builds_and_matches_metadata(name):
     gpus, per_gpu = map(int, re.search(r'_(\d+)xb(\d+)-', name).groups())
     assert cfg.train_dataloader.batch_size == per_gpu
     assert meta['Batch Size'] == gpus * per_gpu
-    training_data, root_part = TRAINING_DATA[osp.basename(osp.dirname(model['Config']))]
+    training_data, root_part = TRAINING_DATA[osp.basename(
+        osp.dirname(model['Config']))]
     assert meta['Training Data'] == training_data
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert root_part in cfg[split].dataset.data_root, split
 
 
-@pytest.mark.parametrize('name', [n for n in model_ids() if any(key in n for key in FLOPS_CHECKED)])
+@pytest.mark.parametrize(
+    'name', [n for n in model_ids() if any(key in n for key in FLOPS_CHECKED)])
 def test_metafile_flops_match_the_counter(name):
     from mgpose_mm.benchmark.flops import model_cost
     model = next(m for m in metafile_models() if m['Name'] == name)
@@ -149,12 +161,14 @@ def test_metafile_flops_match_the_counter(name):
     width, height = cfg.codec.input_size
     clips = torch.randn(1, cfg.model.backbone.num_frames, 3, height, width)
     cost = model_cost(pose_model, clips)
-    assert cost.total_macs == pytest.approx(model['Metadata']['FLOPs'], rel=1e-3)
+    assert cost.total_macs == pytest.approx(
+        model['Metadata']['FLOPs'], rel=1e-3)
 
 
 def test_wheel_ships_the_mim_files(tmp_path):
-    """A wheel (`pip install .`) carries tools, configs and the model index in ``mgpose_mm/.mim``,
-    where `mim train/test/search mgpose_mm` look for them; the shipped index loads on its own."""
+    """A wheel (`pip install .`) carries tools, configs and the model index in
+    ``mgpose_mm/.mim``, where `mim train/test/search mgpose_mm` look for them;
+    the shipped index loads on its own."""
     src = tmp_path / 'src'
     src.mkdir()
     for name in ('setup.py', 'MANIFEST.in', 'README.md', 'model-index.yml'):
@@ -162,23 +176,35 @@ def test_wheel_ships_the_mim_files(tmp_path):
     for name in ('mgpose_mm', 'configs', 'tools', 'demo'):
         if not osp.isdir(osp.join(REPO_ROOT, name)):
             continue
-        shutil.copytree(osp.join(REPO_ROOT, name), src / name,
-                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '.mim'))
-    proc = subprocess.run([sys.executable, 'setup.py', '-q', 'bdist_wheel', '-d', str(tmp_path / 'dist')],
-                          cwd=src, capture_output=True, text=True, timeout=300)
+        shutil.copytree(
+            osp.join(REPO_ROOT, name),
+            src / name,
+            ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '.mim'))
+    proc = subprocess.run([
+        sys.executable, 'setup.py', '-q', 'bdist_wheel', '-d',
+        str(tmp_path / 'dist')
+    ],
+                          cwd=src,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (wheel, ) = glob.glob(str(tmp_path / 'dist' / '*.whl'))
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         archive.extractall(tmp_path / 'site')
     mim = 'mgpose_mm/.mim/'
-    expected = {mim + 'model-index.yml', mim + 'tools/train.py', mim + 'tools/test.py',
-                mim + 'configs/ftp_pose/ftp_pose.yml', mim + 'configs/ftp_pose/README.md',
-                mim + 'configs/_base_/default_runtime.py'}
+    expected = {
+        mim + 'model-index.yml', mim + 'tools/train.py', mim + 'tools/test.py',
+        mim + 'configs/ftp_pose/ftp_pose.yml',
+        mim + 'configs/ftp_pose/README.md',
+        mim + 'configs/_base_/default_runtime.py'
+    }
     expected |= {mim + model['Config'] for model in metafile_models()}
     assert expected <= names, sorted(expected - names)
 
     from modelindex.load_model_index import load
-    shipped = load(str(tmp_path / 'site' / 'mgpose_mm' / '.mim' / 'model-index.yml'))
+    shipped = load(
+        str(tmp_path / 'site' / 'mgpose_mm' / '.mim' / 'model-index.yml'))
     assert shipped.check(silent=True) == []
     assert sorted(m.name for m in shipped.models) == sorted(model_ids())

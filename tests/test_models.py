@@ -4,14 +4,13 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from mmpose.registry import MODELS
-
 from model_utils import build_tiny_model, make_batch, tiny_model_cfg
 
 
 def reference_dpc_scores(tokens, k):
-    """Straightforward per-sample DPC-kNN, loops, float64; equal densities go by position."""
+    """Straightforward per-sample DPC-kNN, loops, float64; equal densities go
+    by position."""
     tokens = tokens.double().numpy()
     batch, num, channels = tokens.shape
     out = np.zeros((batch, num))
@@ -19,12 +18,16 @@ def reference_dpc_scores(tokens, k):
         dist = np.zeros((num, num))
         for i in range(num):
             for j in range(num):
-                dist[i, j] = np.linalg.norm(tokens[b, i] - tokens[b, j]) / math.sqrt(channels)
-        rho = np.array([math.exp(-np.mean(np.sort(dist[i])[:k]**2)) for i in range(num)])
+                dist[i, j] = np.linalg.norm(tokens[b, i] -
+                                            tokens[b, j]) / math.sqrt(channels)
+        rho = np.array(
+            [math.exp(-np.mean(np.sort(dist[i])[:k]**2)) for i in range(num)])
         dmax = dist.max()
         for i in range(num):
-            denser = [dist[i, j] for j in range(num)
-                      if rho[j] > rho[i] + 1e-12 or (abs(rho[j] - rho[i]) <= 1e-12 and j < i)]
+            denser = [
+                dist[i, j] for j in range(num) if rho[j] > rho[i] + 1e-12 or (
+                    abs(rho[j] - rho[i]) <= 1e-12 and j < i)
+            ]
             out[b, i] = rho[i] * (min(denser) if denser else dmax)
     return out
 
@@ -34,7 +37,8 @@ def tokens_with_ties_and_duplicates(seed=0):
     tokens = torch.randn(2, 24, 8, generator=gen)
     tokens[:, 5] = tokens[:, 3]  # exact duplicates
     tokens[:, 17] = tokens[:, 3]
-    tokens[:, 10:14] = torch.round(tokens[:, 10:14])  # lattice points: tied distances
+    tokens[:, 10:14] = torch.round(
+        tokens[:, 10:14])  # lattice points: tied distances
     tokens[0, 20] = tokens[0, 10] + 1.0
     return tokens
 
@@ -47,9 +51,14 @@ def test_dpc_scores_match_reference(k):
     expected = reference_dpc_scores(tokens, k)
     np.testing.assert_allclose(scores.numpy(), expected, rtol=1e-4, atol=2e-3)
     distinct = [i for i in range(24) if i not in (3, 5, 17)]
-    np.testing.assert_allclose(scores[:, distinct].numpy(), expected[:, distinct], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        scores[:, distinct].numpy(),
+        expected[:, distinct],
+        rtol=1e-4,
+        atol=1e-5)
     # Of three identical tokens only the first (densest by tie-break) keeps a large delta.
-    assert (scores[:, 3] > 10 * scores[:, 5]).all() and (scores[:, 3] > 10 * scores[:, 17]).all()
+    assert (scores[:, 3] > 10 * scores[:, 5]).all() and (
+        scores[:, 3] > 10 * scores[:, 17]).all()
 
 
 def test_dpc_rejects_bad_k():
@@ -58,7 +67,12 @@ def test_dpc_rejects_bad_k():
         dpc_knn_scores(torch.randn(1, 10, 4), k=30)
 
 
-def make_video_tokens(batch=3, num_frames=3, key=1, grid=(4, 3), channels=8, seed=0):
+def make_video_tokens(batch=3,
+                      num_frames=3,
+                      key=1,
+                      grid=(4, 3),
+                      channels=8,
+                      seed=0):
     from mgpose_mm.models import VideoTokens
     gen = torch.Generator().manual_seed(seed)
     n = num_frames * grid[0] * grid[1]
@@ -67,12 +81,19 @@ def make_video_tokens(batch=3, num_frames=3, key=1, grid=(4, 3), channels=8, see
     return VideoTokens(tokens, index, num_frames, key, grid)
 
 
-@pytest.mark.parametrize('selector,scope', [('dpc', 'clip'), ('dpc', 'frame'), ('random', 'clip')])
+@pytest.mark.parametrize('selector,scope', [('dpc', 'clip'), ('dpc', 'frame'),
+                                            ('random', 'clip')])
 @pytest.mark.parametrize('eps', [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99])
 @pytest.mark.parametrize('num_frames,key', [(3, 1), (5, 2), (3, 0)])
-def test_pruning_keeps_formula_count_key_frame_and_order(selector, scope, eps, num_frames, key):
-    neck = MODELS.build(dict(type='DPCTokenPruning', prune_ratio=eps, k=3, selector=selector,
-                             score_scope=scope)).eval()
+def test_pruning_keeps_formula_count_key_frame_and_order(
+        selector, scope, eps, num_frames, key):
+    neck = MODELS.build(
+        dict(
+            type='DPCTokenPruning',
+            prune_ratio=eps,
+            k=3,
+            selector=selector,
+            score_scope=scope)).eval()
     vt = make_video_tokens(num_frames=num_frames, key=key)
     per_frame = 12
     support = (num_frames - 1) * per_frame
@@ -82,7 +103,8 @@ def test_pruning_keeps_formula_count_key_frame_and_order(selector, scope, eps, n
     assert out.index.shape == (3, expected)
     for b in range(3):
         idx = out.index[b]
-        assert (idx[1:] > idx[:-1]).all(), 'kept tokens must stay in their original order'
+        assert (idx[1:] > idx[:-1]
+                ).all(), 'kept tokens must stay in their original order'
         key_ids = torch.arange(key * per_frame, (key + 1) * per_frame)
         assert torch.isin(key_ids, idx).all(), 'every key-frame token is kept'
         # gathered features are exactly the source tokens at the recorded positions
@@ -97,11 +119,14 @@ def test_pruning_keeps_formula_count_key_frame_and_order(selector, scope, eps, n
 def test_frame_scope_scores_each_frame_alone():
     from mgpose_mm.models.utils import dpc_knn_scores
     vt = make_video_tokens(batch=2, num_frames=3, grid=(4, 3))
-    neck = MODELS.build(dict(type='DPCTokenPruning', prune_ratio=0.5, k=3, score_scope='frame'))
+    neck = MODELS.build(
+        dict(
+            type='DPCTokenPruning', prune_ratio=0.5, k=3, score_scope='frame'))
     scores = neck._scores(vt.tokens, 3)
     for t in range(3):
         frame = vt.tokens[:, t * 12:(t + 1) * 12]
-        torch.testing.assert_close(scores[:, t * 12:(t + 1) * 12], dpc_knn_scores(frame, k=3))
+        torch.testing.assert_close(scores[:, t * 12:(t + 1) * 12],
+                                   dpc_knn_scores(frame, k=3))
 
 
 def test_dpc_pruning_drops_duplicate_supporting_tokens_first():
@@ -111,9 +136,13 @@ def test_dpc_pruning_drops_duplicate_supporting_tokens_first():
     key = torch.randn(1, per_frame, 4, generator=gen) * 3
     distinct = torch.randn(1, per_frame, 4, generator=gen) * 3
     # supporting frame 2 repeats supporting frame 0: the redundant copies should go
-    tokens = torch.cat([distinct, key, distinct + 1e-4 * torch.randn(1, per_frame, 4, generator=gen)], 1)
+    tokens = torch.cat([
+        distinct, key,
+        distinct + 1e-4 * torch.randn(1, per_frame, 4, generator=gen)
+    ], 1)
     vt = VideoTokens(tokens, torch.arange(3 * per_frame)[None], 3, 1, (2, 3))
-    neck = MODELS.build(dict(type='DPCTokenPruning', prune_ratio=0.5, k=2)).eval()
+    neck = MODELS.build(dict(type='DPCTokenPruning', prune_ratio=0.5,
+                             k=2)).eval()
     out = neck(vt)
     frames = out.frame_of_token[0]
     # 6 supporting tokens kept out of 12: exactly one of each duplicate pair survives
@@ -126,7 +155,8 @@ def test_dpc_pruning_drops_duplicate_supporting_tokens_first():
     ('prune_ratio', dict(prune_ratio=-0.1), 'prune_ratio'),
     ('k', dict(k=0), 'k must be'),
     ('selector', dict(selector='topk'), 'selector'),
-    ('selector', dict(selector='none', prune_ratio=0.5), 'prune_ratio must be 0'),
+    ('selector', dict(selector='none',
+                      prune_ratio=0.5), 'prune_ratio must be 0'),
     ('score_scope', dict(score_scope='video'), 'score_scope'),
 ])
 def test_bad_neck_config_fails_at_build(field, kwargs, match):
@@ -137,7 +167,8 @@ def test_bad_neck_config_fails_at_build(field, kwargs, match):
 def test_bad_backbone_config_fails_at_build():
     cfg = tiny_model_cfg()
     cfg.backbone.key_frame_index = 3
-    with pytest.raises(ValueError, match='key_frame_index=3 is outside the clip'):
+    with pytest.raises(
+            ValueError, match='key_frame_index=3 is outside the clip'):
         MODELS.build(cfg)
     cfg = tiny_model_cfg()
     cfg.backbone.prune_layer = 9
@@ -166,17 +197,21 @@ def test_eps_zero_equals_model_without_neck():
     torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize('eps,expected_tokens', [(0.0, 144), (0.5, 96), (0.75, 72)])
+@pytest.mark.parametrize('eps,expected_tokens', [(0.0, 144), (0.5, 96),
+                                                 (0.75, 72)])
 def test_head_sees_fewer_tokens(eps, expected_tokens):
     model = build_tiny_model(prune_ratio=eps).eval()
     seen = {}
 
     def record(name):
+
         def hook(module, inputs, output):
             seen[name] = tuple(inputs[0].shape)
+
         return hook
 
-    model.backbone.layers[model.backbone.prune_layer].register_forward_hook(record('joint'))
+    model.backbone.layers[model.backbone.prune_layer].register_forward_hook(
+        record('joint'))
     model.head.temporal_layers[0].register_forward_hook(record('head'))
     clips, samples = make_batch(batch_size=2)
     with torch.no_grad():
@@ -192,10 +227,14 @@ def test_gradients_reach_all_stages_and_loss_decreases():
     losses = model(clips, samples, mode='loss')
     assert set(losses) == {'loss_kpt', 'acc_pose'}
     losses['loss_kpt'].backward()
-    for name in ['backbone.patch_embed.projection.weight', 'backbone.layers.0.attn.qkv.weight',
-                 'backbone.layers.3.ffn.layers.1.weight', 'backbone.frame_embed',
-                 'backbone.fine_stem.0.conv.weight', 'head.temporal_layers.0.attn.qkv.weight',
-                 'head.fusion.conv.weight', 'head.final_layer.weight']:
+    for name in [
+            'backbone.patch_embed.projection.weight',
+            'backbone.layers.0.attn.qkv.weight',
+            'backbone.layers.3.ffn.layers.1.weight', 'backbone.frame_embed',
+            'backbone.fine_stem.0.conv.weight',
+            'head.temporal_layers.0.attn.qkv.weight',
+            'head.fusion.conv.weight', 'head.final_layer.weight'
+    ]:
         grad = dict(model.named_parameters())[name].grad
         assert grad is not None and grad.abs().sum() > 0, name
 
@@ -212,18 +251,24 @@ def test_gradients_reach_all_stages_and_loss_decreases():
 
 def test_predict_maps_keypoints_to_image_coordinates_with_flip_test():
     model = build_tiny_model().eval()
-    model.test_cfg = dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False)
+    model.test_cfg = dict(
+        flip_test=True, flip_mode='heatmap', shift_heatmap=False)
     clips, samples = make_batch(batch_size=2)
     with torch.no_grad():  # identity crop: input space == image space
-        in_input_space = model(clips, samples, mode='predict')[0].pred_instances.keypoints.copy()
+        in_input_space = model(
+            clips, samples, mode='predict')[0].pred_instances.keypoints.copy()
     clips, samples = make_batch(batch_size=2)
     for s in samples:  # the crop covers the image region x in [100, 300], y in [50, 200]
-        s.set_metainfo(dict(input_center=np.array([200., 125.]), input_scale=np.array([200., 150.])))
+        s.set_metainfo(
+            dict(
+                input_center=np.array([200., 125.]),
+                input_scale=np.array([200., 150.])))
     with torch.no_grad():
         results = model(clips, samples, mode='predict')
     kpts = results[0].pred_instances.keypoints
     assert kpts.shape == (1, 17, 2)
-    expected = in_input_space / np.array([96., 128.]) * np.array([200., 150.]) + np.array([100., 50.])
+    expected = in_input_space / np.array([96., 128.]) * np.array(
+        [200., 150.]) + np.array([100., 50.])
     np.testing.assert_allclose(kpts, expected, rtol=1e-5)
     assert results[0].pred_instances.keypoint_scores.shape == (1, 17)
 
@@ -233,11 +278,15 @@ def test_complexity_analysis_runs_and_pruning_reduces_flops():
     flops = {}
     for eps in (0.0, 0.5):
         model = build_tiny_model(prune_ratio=eps).eval()
-        info = get_model_complexity_info(model, inputs=(torch.randn(1, 3, 3, 128, 96), None),
-                                         show_table=False, show_arch=False)
+        info = get_model_complexity_info(
+            model,
+            inputs=(torch.randn(1, 3, 3, 128, 96), None),
+            show_table=False,
+            show_arch=False)
         flops[eps] = info['flops']
         assert info['params'] > 0
     # Pruning removes 48 of 144 tokens from 3 joint ViT layers + 1 head layer. MMEngine counts the
     # linear layers of a ViT layer as 12 * C^2 MACs per token (C = 96); attention is not counted.
     expected_saving = 48 * 4 * 12 * 96**2
-    assert abs((flops[0.0] - flops[0.5]) - expected_saving) < 0.05 * expected_saving
+    assert abs((flops[0.0] - flops[0.5]) -
+               expected_saving) < 0.05 * expected_saving

@@ -1,18 +1,20 @@
-"""ONNX export of FTP-Pose (tiny config): onnxruntime matches PyTorch, DPC ops export, CLI works."""
+"""ONNX export of FTP-Pose (tiny config): onnxruntime matches PyTorch, DPC ops
+export, CLI works."""
 import importlib.util
 import os.path as osp
 
 import pytest
 import torch
-
 from conftest import REPO_ROOT, TINY_CONFIG
 from model_utils import build_tiny_model
 
 
 @pytest.fixture(scope='module')
 def tiny_checkpoint(tmp_path_factory):
-    """A tiny-model checkpoint whose heatmaps are O(1) (the default init gives ~1e-3 outputs, which
-    would make a 1e-4 tolerance meaningless)."""
+    """A tiny-model checkpoint whose heatmaps are O(1) (the default init gives.
+
+    ~1e-3 outputs, which would make a 1e-4 tolerance meaningless).
+    """
     model = build_tiny_model(seed=1)
     with torch.no_grad():
         torch.nn.init.normal_(model.head.final_layer.weight, std=0.3)
@@ -23,18 +25,28 @@ def tiny_checkpoint(tmp_path_factory):
 
 @pytest.mark.parametrize('eps,kept', [(0.5, 96), (0.0, 144)])
 def test_export_matches_pytorch(tmp_path, tiny_checkpoint, eps, kept):
-    from mgpose_mm.deployment import export_onnx, load_pose_model, onnx_op_counts, verify_onnx
+    from mgpose_mm.deployment import (export_onnx, load_pose_model,
+                                      onnx_op_counts, verify_onnx)
     model = load_pose_model(TINY_CONFIG, tiny_checkpoint, eps=eps)
     assert model.neck.prune_ratio == eps
-    path = export_onnx(model, str(tmp_path / 'tiny.onnx'), batch_size=1, output_kept_index=True)
+    path = export_onnx(
+        model,
+        str(tmp_path / 'tiny.onnx'),
+        batch_size=1,
+        output_kept_index=True)
     # Traced at batch 1, run at batch 3: the batch axis is dynamic.
-    clips = torch.randn(3, 3, 3, 128, 96, generator=torch.Generator().manual_seed(2))
+    clips = torch.randn(
+        3, 3, 3, 128, 96, generator=torch.Generator().manual_seed(2))
     report = verify_onnx(model, path, clips, atol=1e-4)
-    assert report['output_shapes'] == {'heatmaps': [3, 17, 32, 24], 'kept_token_index': [3, kept]}
+    assert report['output_shapes'] == {
+        'heatmaps': [3, 17, 32, 24],
+        'kept_token_index': [3, kept]
+    }
     assert report['kept_index_equal'] is True
     assert report['max_abs_diff'] <= 1e-4 and report['passed']
     with torch.inference_mode():
-        assert model._forward(clips).abs().max() > 0.1  # the tolerance is small relative to the output
+        assert model._forward(clips).abs().max(
+        ) > 0.1  # the tolerance is small relative to the output
     # DPC selection lives in the graph only when tokens are pruned (top-k / sort -> TopK).
     assert ('TopK' in onnx_op_counts(path)) == (eps > 0)
 
@@ -42,7 +54,9 @@ def test_export_matches_pytorch(tmp_path, tiny_checkpoint, eps, kept):
 def test_export_rejects_random_selector(tmp_path):
     from mgpose_mm.deployment import load_pose_model
     config = tmp_path / 'random.py'
-    config.write_text(f"_base_ = [{TINY_CONFIG!r}]\nmodel = dict(neck=dict(selector='random'))\n")
+    config.write_text(
+        f"_base_ = [{TINY_CONFIG!r}]\nmodel = dict(neck=dict(selector='random'))\n"
+    )
     with pytest.raises(ValueError, match="selector='random'"):
         load_pose_model(str(config))
 
@@ -55,12 +69,15 @@ def test_export_rejects_missing_checkpoint(tmp_path):
 
 def test_pytorch2onnx_cli_verifies(tmp_path, tiny_checkpoint, capsys):
     spec = importlib.util.spec_from_file_location(
-        'pytorch2onnx', osp.join(REPO_ROOT, 'tools', 'deployment', 'pytorch2onnx.py'))
+        'pytorch2onnx',
+        osp.join(REPO_ROOT, 'tools', 'deployment', 'pytorch2onnx.py'))
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
     out_file = tmp_path / 'cli.onnx'
-    cli.main([TINY_CONFIG, tiny_checkpoint, '--output-file', str(out_file), '--eps', '0.25',
-              '--batch-size', '2', '--verify'])
+    cli.main([
+        TINY_CONFIG, tiny_checkpoint, '--output-file',
+        str(out_file), '--eps', '0.25', '--batch-size', '2', '--verify'
+    ])
     printed = capsys.readouterr().out
     assert out_file.is_file()
     assert 'eps=0.25' in printed and 'verification passed' in printed

@@ -16,7 +16,9 @@ NOSE, RIGHT_WRIST = 0, 10
 ORIGIN = (20., 20.)
 
 
-def one_person(origin=ORIGIN, visibility=None, keypoints=None,
+def one_person(origin=ORIGIN,
+               visibility=None,
+               keypoints=None,
                ignore_regions=()):
     keypoints = gt_pose(origin) if keypoints is None else keypoints
     if visibility is None:
@@ -54,8 +56,8 @@ def test_joint_with_predictions_but_no_ground_truth():
     keypoints[RIGHT_WRIST] = 0
     visibility = annotated().astype(float)
     visibility[RIGHT_WRIST] = 0
-    frames = [(one_person(keypoints=keypoints, visibility=visibility),
-               perfect())]
+    frames = [(one_person(keypoints=keypoints,
+                          visibility=visibility), perfect())]
     poseval = result(frames, 'poseval')
     # poseval: recall = TP / 0 -> AP NaN, left out of Total (14 joints at 100)
     assert poseval['num_gt'][RIGHT_WRIST] == 0
@@ -112,7 +114,8 @@ def test_points_on_ignore_region_boundary_are_outside():
     points = np.array([[50., 50.], [50., 0.], [100., 70.], [0., 0.],
                        [100., 100.], [150., 50.]])
     assert points_in_polygons(points, [square]).tolist() == [
-        True, False, False, False, False, False]
+        True, False, False, False, False, False
+    ]
     # The GT right wrist of a person at ORIGIN lies at (120, 90), on the left
     # edge of this region: kept (an even-odd ray test would drop it and the
     # wrist AP would be 0 for lack of GT and prediction).
@@ -164,37 +167,63 @@ def test_eval_mask_restricts_positives_and_drops_assigned_detections():
 
 # --------------------------------------------------------- files and the CLI
 def write_video_files(gt_dir, pred_dir, unlabelled_box_only=True):
-    """Video a: frame 0 labelled with persons at (20, 20) and (300, 20); frame 1
-    unlabelled but holding a box-only person. Predictions: perfect on frame
-    0 (scores 0.9 / 0.8) and one person on frame 1 scored 0.95."""
+    """Video a: frame 0 labelled with persons at (20, 20) and (300, 20); frame
+    1 unlabelled but holding a box-only person.
+
+    Predictions: perfect on frame
+    0 (scores 0.9 / 0.8) and one person on frame 1 scored 0.95.
+    """
     gt_dir.mkdir(parents=True, exist_ok=True)
     pred_dir.mkdir(parents=True, exist_ok=True)
     images = [
-        dict(id=100, file_name='images/val/000001_mpii_test/000000.jpg',
-             is_labeled=True, nframes=2, frame_id=100,
-             ignore_regions_x=[], ignore_regions_y=[]),
-        dict(id=101, file_name='images/val/000001_mpii_test/000001.jpg',
-             is_labeled=False, nframes=2, frame_id=101,
-             ignore_regions_x=[], ignore_regions_y=[]),
+        dict(
+            id=100,
+            file_name='images/val/000001_mpii_test/000000.jpg',
+            is_labeled=True,
+            nframes=2,
+            frame_id=100,
+            ignore_regions_x=[],
+            ignore_regions_y=[]),
+        dict(
+            id=101,
+            file_name='images/val/000001_mpii_test/000001.jpg',
+            is_labeled=False,
+            nframes=2,
+            frame_id=101,
+            ignore_regions_x=[],
+            ignore_regions_y=[]),
     ]
-    gt_anns = [coco_annotation(1000, 100, (20., 20.)),
-               coco_annotation(1001, 100, (300., 20.))]
+    gt_anns = [
+        coco_annotation(1000, 100, (20., 20.)),
+        coco_annotation(1001, 100, (300., 20.))
+    ]
     if unlabelled_box_only:
-        gt_anns.append(dict(id=1010, image_id=101, category_id=1,
-                            bbox=[0, 0, 50, 90], keypoints=[0] * 51,
-                            track_id=3))
-    (gt_dir / '000001_mpii_test.json').write_text(json.dumps(
-        dict(images=images, annotations=gt_anns)))
+        gt_anns.append(
+            dict(
+                id=1010,
+                image_id=101,
+                category_id=1,
+                bbox=[0, 0, 50, 90],
+                keypoints=[0] * 51,
+                track_id=3))
+    (gt_dir / '000001_mpii_test.json').write_text(
+        json.dumps(dict(images=images, annotations=gt_anns)))
 
     def pred(ann_id, image_id, origin, score, track_id):
         kpts = np.concatenate([pose(origin), np.full((17, 1), score)], 1)
-        return dict(id=ann_id, image_id=image_id, category_id=1,
-                    keypoints=kpts.reshape(-1).tolist(),
-                    scores=[score] * 17, track_id=track_id)
+        return dict(
+            id=ann_id,
+            image_id=image_id,
+            category_id=1,
+            keypoints=kpts.reshape(-1).tolist(),
+            scores=[score] * 17,
+            track_id=track_id)
 
-    preds = [pred(1, 100, (20., 20.), 0.9, 0),
-             pred(2, 100, (300., 20.), 0.8, 1),
-             pred(3, 101, (600., 20.), 0.95, 0)]
+    preds = [
+        pred(1, 100, (20., 20.), 0.9, 0),
+        pred(2, 100, (300., 20.), 0.8, 1),
+        pred(3, 101, (600., 20.), 0.95, 0)
+    ]
     path = pred_dir / '000001_mpii_test.json'
     path.write_text(json.dumps(dict(images=images, annotations=preds)))
     return path
@@ -257,7 +286,8 @@ def test_folder_input_errors_are_named(tmp_path):
 def test_cli_prints_table_and_one_line_errors(tmp_path, capsys, repo_root):
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        'eval_posetrack', f'{repo_root}/tools/analysis_tools/eval_posetrack.py')
+        'eval_posetrack',
+        f'{repo_root}/tools/analysis_tools/eval_posetrack.py')
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
     gt_dir, pred_dir = tmp_path / 'gt', tmp_path / 'pred'
@@ -268,7 +298,8 @@ def test_cli_prints_table_and_one_line_errors(tmp_path, capsys, repo_root):
     assert 'poseval protocol: 1 videos, 2 evaluated frames' in printed
     assert printed.split('\n')[1].split() == [
         'Head', '|', 'Shoulder', '|', 'Elbow', '|', 'Wrist', '|', 'Hip', '|',
-        'Knee', '|', 'Ankle', '|', 'Total']
+        'Knee', '|', 'Ankle', '|', 'Total'
+    ]
     assert printed.split('\n')[2].split('|')[-1].strip() == '66.7'
     assert json.loads(out.read_text())['Total AP'] == pytest.approx(200 / 3)
     assert cli.main([str(gt_dir), str(tmp_path / 'none')]) == 2
@@ -281,10 +312,10 @@ def test_annolist_format_gives_the_same_numbers(tmp_path):
     path = write_video_files(gt_dir, pred_dir)
     expected = evaluate_folders(str(gt_dir), str(pred_dir))['summary']
     # the same predictions in poseval's PoseTrack2017 format
-    names = ('right_ankle', 'right_knee', 'right_hip', 'left_hip',
-             'left_knee', 'left_ankle', 'right_wrist', 'right_elbow',
-             'right_shoulder', 'left_shoulder', 'left_elbow', 'left_wrist',
-             'head_bottom', 'nose', 'head_top')
+    names = ('right_ankle', 'right_knee', 'right_hip', 'left_hip', 'left_knee',
+             'left_ankle', 'right_wrist', 'right_elbow', 'right_shoulder',
+             'left_shoulder', 'left_elbow', 'left_wrist', 'head_bottom',
+             'nose', 'head_top')
     from mgpose_mm.evaluation.functional.posetrack_ap import \
         POSETRACK_KEYPOINT_NAMES as order
     content = json.loads(path.read_text())
@@ -295,14 +326,20 @@ def test_annolist_format_gives_the_same_numbers(tmp_path):
             if ann['image_id'] != image['id']:
                 continue
             kpts = np.reshape(ann['keypoints'], (17, 3))
-            points = [dict(id=[i], x=[kpts[order.index(n), 0]],
-                           y=[kpts[order.index(n), 1]],
-                           score=[ann['scores'][order.index(n)]])
-                      for i, n in enumerate(names)]
-            rects.append(dict(track_id=[ann['track_id']],
-                              annopoints=[dict(point=points)]))
-        annolist.append(dict(image=[dict(name=image['file_name'])],
-                             annorect=rects))
+            points = [
+                dict(
+                    id=[i],
+                    x=[kpts[order.index(n), 0]],
+                    y=[kpts[order.index(n), 1]],
+                    score=[ann['scores'][order.index(n)]])
+                for i, n in enumerate(names)
+            ]
+            rects.append(
+                dict(
+                    track_id=[ann['track_id']],
+                    annopoints=[dict(point=points)]))
+        annolist.append(
+            dict(image=[dict(name=image['file_name'])], annorect=rects))
     path.write_text(json.dumps(dict(annolist=annolist)))
     got = evaluate_folders(str(gt_dir), str(pred_dir))['summary']
     assert got == pytest.approx(expected)
@@ -314,13 +351,18 @@ def test_cli_on_dumped_predictions_equals_in_run_metric(tmp_path):
     for vid, video in (('000001', 'a_mpii_test'), ('000002', 'b_mpii_test')):
         for index in range(3):
             image_id = int(f'1{vid}{index:04d}')
-            images.append(dict(
-                id=image_id, file_name=f'images/val/{video}/{index:06d}.jpg',
-                is_labeled=index != 2, nframes=3, frame_id=image_id))
+            images.append(
+                dict(
+                    id=image_id,
+                    file_name=f'images/val/{video}/{index:06d}.jpg',
+                    is_labeled=index != 2,
+                    nframes=3,
+                    frame_id=image_id))
             if index != 2:
-                anns += [coco_annotation(image_id * 10, image_id, (20, 20)),
-                         coco_annotation(image_id * 10 + 1, image_id,
-                                         (300, 20))]
+                anns += [
+                    coco_annotation(image_id * 10, image_id, (20, 20)),
+                    coco_annotation(image_id * 10 + 1, image_id, (300, 20))
+                ]
     merged = tmp_path / 'val.json'
     merged.write_text(json.dumps(dict(images=images, annotations=anns)))
     gt_dir = tmp_path / 'gt'
@@ -328,9 +370,11 @@ def test_cli_on_dumped_predictions_equals_in_run_metric(tmp_path):
     for video in ('a_mpii_test', 'b_mpii_test'):
         own = [i for i in images if f'/{video}/' in i['file_name']]
         ids = {i['id'] for i in own}
-        (gt_dir / f'{video}.json').write_text(json.dumps(dict(
-            images=own, annotations=[a for a in anns
-                                     if a['image_id'] in ids])))
+        (gt_dir / f'{video}.json').write_text(
+            json.dumps(
+                dict(
+                    images=own,
+                    annotations=[a for a in anns if a['image_id'] in ids])))
     rng = np.random.default_rng(0)
     samples = data_samples(anns, shift_images={anns[0]['image_id']})
     for sample in samples:  # distinct scores: no ties
@@ -340,8 +384,10 @@ def test_cli_on_dumped_predictions_equals_in_run_metric(tmp_path):
             sample['pred_instances']['keypoints'] + rng.normal(0, 8, (1, 17, 2))
     for protocol in ('poseval', 'posetrack21'):
         out_dir = tmp_path / f'pred_{protocol}'
-        metric = PoseTrackAPMetric(ann_file=str(merged), protocol=protocol,
-                                   outfile_prefix=str(out_dir))
+        metric = PoseTrackAPMetric(
+            ann_file=str(merged),
+            protocol=protocol,
+            outfile_prefix=str(out_dir))
         metric.process([], samples)
         in_run = metric.evaluate(size=len(samples))
         files = evaluate_folders(str(gt_dir), str(out_dir), protocol)

@@ -1,6 +1,6 @@
-"""Streaming inference (mgpose_mm.apis.streaming): live sources without a camera (a fake
-``cv2.VideoCapture`` and a video file read as a stream), delay, bounded state, failing sources,
-and the demo's stream mode."""
+"""Streaming inference (mgpose_mm.apis.streaming): live sources without a
+camera (a fake ``cv2.VideoCapture`` and a video file read as a stream), delay,
+bounded state, failing sources, and the demo's stream mode."""
 import contextlib
 import json
 import os
@@ -13,20 +13,28 @@ import weakref
 import cv2
 import numpy as np
 import pytest
-
 from conftest import REPO_ROOT, TINY_CONFIG
-from test_apis import figure_frames, read_video, save_tiny_checkpoint, write_video
+from test_apis import (figure_frames, read_video, save_tiny_checkpoint,
+                       write_video)
 
-ONLINE_CONFIG = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
-                         'ftp-pose-online_vit-tiny_1xb16-12e_synthetic-128x96.py')
-ARGMAX_DECODER = {'model.head.decoder': dict(type='MSRAHeatmap', input_size=(96, 128),
-                                             heatmap_size=(24, 32), sigma=2, unbiased=False)}
+ONLINE_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
+    'ftp-pose-online_vit-tiny_1xb16-12e_synthetic-128x96.py')
+ARGMAX_DECODER = {
+    'model.head.decoder':
+    dict(
+        type='MSRAHeatmap',
+        input_size=(96, 128),
+        heatmap_size=(24, 32),
+        sigma=2,
+        unbiased=False)
+}
 
 
 class FakeCapture:
-    """Stands in for ``cv2.VideoCapture``: frames from a list or a function of the index;
-    ``fail_at`` makes read number ``fail_at`` return ``(False, None)`` (camera gone) or raise
-    ``error``."""
+    """Stands in for ``cv2.VideoCapture``: frames from a list or a function of
+    the index; ``fail_at`` makes read number ``fail_at`` return ``(False,
+    None)`` (camera gone) or raise ``error``."""
 
     def __init__(self, frames, fail_at=None, error=None, fps=0.0, opened=True):
         self.frames, self.fail_at, self.error = frames, fail_at, error
@@ -66,38 +74,52 @@ def fake_source(capture, **kwargs):
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    return save_tiny_checkpoint(str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth'))
+    return save_tiny_checkpoint(
+        str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth'))
 
 
 @pytest.fixture(scope='module')
 def models(checkpoint):
-    """The centred (t-1, t, t+1) and online (t-2, t-1, t) tiny models, same weights, decoding
-    heatmaps by their maximum (random weights give flat heatmaps)."""
+    """The centred (t-1, t, t+1) and online (t-2, t-1, t) tiny models, same
+    weights, decoding heatmaps by their maximum (random weights give flat
+    heatmaps)."""
     from mgpose_mm.apis import init_video_pose_model
-    return {name: init_video_pose_model(config, checkpoint, cfg_options=ARGMAX_DECODER)
-            for name, config in (('centred', TINY_CONFIG), ('online', ONLINE_CONFIG))}
+    return {
+        name:
+        init_video_pose_model(config, checkpoint, cfg_options=ARGMAX_DECODER)
+        for name, config in (('centred', TINY_CONFIG), ('online',
+                                                        ONLINE_CONFIG))
+    }
 
 
 def assert_same_poses(streamed, expected):
-    assert [p.frame_index for p in streamed] == [e['frame_index'] for e in expected]
+    assert [p.frame_index
+            for p in streamed] == [e['frame_index'] for e in expected]
     for pred, exp in zip(streamed, expected):
-        assert [i['track_id'] for i in pred.instances] == [i['track_id'] for i in exp['instances']]
+        assert [i['track_id'] for i in pred.instances
+                ] == [i['track_id'] for i in exp['instances']]
         for got, want in zip(pred.instances, exp['instances']):
             np.testing.assert_allclose(got['bbox'], want['bbox'])
-            np.testing.assert_allclose(got['keypoints'], want['keypoints'], atol=1e-3)
-            np.testing.assert_allclose(got['keypoint_scores'], want['keypoint_scores'], atol=1e-5)
+            np.testing.assert_allclose(
+                got['keypoints'], want['keypoints'], atol=1e-3)
+            np.testing.assert_allclose(
+                got['keypoint_scores'], want['keypoint_scores'], atol=1e-5)
 
 
 # ----------------------------------------------------------------------------- sources
 def test_stream_specs_and_names():
-    from mgpose_mm.apis import CaptureFrames, is_stream_input, parse_stream_spec
+    from mgpose_mm.apis import (CaptureFrames, is_stream_input,
+                                parse_stream_spec)
     from mgpose_mm.apis.stream_sources import stream_output_stem
-    assert [parse_stream_spec(s) for s in ('webcam', 'WEBCAM:2', '3', 1)] == [0, 2, 3, 1]
+    assert [parse_stream_spec(s)
+            for s in ('webcam', 'WEBCAM:2', '3', 1)] == [0, 2, 3, 1]
     url = 'rtsp://user:secret@cam.local:554/live/1'
     assert parse_stream_spec(url) == url and is_stream_input(url)
-    assert stream_output_stem(url) == 'cam_local_554_live_1'  # no credentials in file names
+    assert stream_output_stem(
+        url) == 'cam_local_554_live_1'  # no credentials in file names
     assert stream_output_stem('webcam') == 'webcam0'
-    assert not is_stream_input('video.mp4') and stream_output_stem('dir/video.mp4') == 'video'
+    assert not is_stream_input('video.mp4') and stream_output_stem(
+        'dir/video.mp4') == 'video'
     with pytest.raises(ValueError, match="scheme 'ftp'"):
         parse_stream_spec('ftp://host/video')
     with pytest.raises(ValueError, match='>= 0'):
@@ -106,28 +128,37 @@ def test_stream_specs_and_names():
         parse_stream_spec('absent.mp4')
     with pytest.raises(IOError, match='cannot open camera 0'):
         fake_source(FakeCapture([], opened=False))
-    with pytest.raises(IOError, match=r'cannot open rtsp://127\.0\.0\.1:1/none \(unreachable'):
-        CaptureFrames('rtsp://127.0.0.1:1/none')  # real OpenCV capture, closed port
+    with pytest.raises(
+            IOError,
+            match=r'cannot open rtsp://127\.0\.0\.1:1/none \(unreachable'):
+        CaptureFrames(
+            'rtsp://127.0.0.1:1/none')  # real OpenCV capture, closed port
 
 
 # ----------------------------------------------------------------------------- equality, delay
 @pytest.mark.parametrize('kind', ['centred', 'online'])
 def test_stream_equals_file_inference_and_delay(tmp_path, models, kind):
-    """A video file read as a stream and a fake camera give the poses of file inference, each
-    frame as soon as its clip is complete: 1 frame later for centred clips, at once online."""
-    from mgpose_mm.apis import GivenBoxes, StreamingPoseInferencer, inference_video
+    """A video file read as a stream and a fake camera give the poses of file
+    inference, each frame as soon as its clip is complete: 1 frame later for
+    centred clips, at once online."""
+    from mgpose_mm.apis import (GivenBoxes, StreamingPoseInferencer,
+                                inference_video)
     model = models[kind]
     frames, boxes = figure_frames(num_frames=7)
     video = str(tmp_path / 'clip.mp4')
     write_video(video, frames)
-    expected_file = inference_video(model, video, GivenBoxes(boxes), batch_size=16)
+    expected_file = inference_video(
+        model, video, GivenBoxes(boxes), batch_size=16)
 
-    streamed = list(StreamingPoseInferencer(model, GivenBoxes(boxes), batch_size=16)(video))
+    streamed = list(
+        StreamingPoseInferencer(model, GivenBoxes(boxes),
+                                batch_size=16)(video))
     assert_same_poses(streamed, expected_file)
 
     decoded, _ = read_video(video)
     capture = FakeCapture(decoded)
-    inferencer = StreamingPoseInferencer(model, GivenBoxes(boxes), batch_size=2)
+    inferencer = StreamingPoseInferencer(
+        model, GivenBoxes(boxes), batch_size=2)
     delay = {'centred': 1, 'online': 0}[kind]
     assert inferencer.delay == delay
     streamed, reads_at_yield = [], []
@@ -155,13 +186,15 @@ def test_online_clips_use_only_past_frames(models):
 
     inferencer.clip_builder.build = spy
     assert [p.frame_index for p in inferencer(frames)] == list(range(5))
-    assert seen == [[10 * max(k + o, 0) for o in (-2, -1, 0)] for k in range(5)]
+    assert seen == [[10 * max(k + o, 0) for o in (-2, -1, 0)]
+                    for k in range(5)]
 
 
 # ----------------------------------------------------------------------------- bounded state
 def walker_frame(index, period=10, visible=6):
-    """Frame ``index`` of an endless stream: person ``index // period`` walks across for
-    ``visible`` frames, then nobody; successive people use other image regions."""
+    """Frame ``index`` of an endless stream: person ``index // period`` walks
+    across for ``visible`` frames, then nobody; successive people use other
+    image regions."""
     frame = np.full((120, 160, 3), 20, np.uint8)
     person, phase = divmod(index, period)
     box = None
@@ -177,7 +210,8 @@ class WalkerBoxes:
 
     def __call__(self, index, frame):
         _, box = walker_frame(index)
-        boxes = np.array([box] if box else np.zeros((0, 4)), np.float32).reshape(-1, 4)
+        boxes = np.array([box] if box else np.zeros((0, 4)),
+                         np.float32).reshape(-1, 4)
         return boxes, np.ones(len(boxes), np.float32)
 
     def finish(self, num_frames):
@@ -195,65 +229,95 @@ def test_state_stays_bounded_over_a_long_stream(models):
 
     num_frames = 240
     capture = FakeCapture(camera_frame)
-    inferencer = StreamingPoseInferencer(models['centred'], WalkerBoxes(),
-                                         tracker=IoUTracker(max_age=2))
+    inferencer = StreamingPoseInferencer(
+        models['centred'], WalkerBoxes(), tracker=IoUTracker(max_age=2))
     source = fake_source(capture, max_frames=num_frames)
-    track_ids, ended, peak = set(), [], dict(frames=0, waiting=0, tracks=0, tracker_tracks=0)
+    track_ids, ended, peak = set(), [], dict(
+        frames=0, waiting=0, tracks=0, tracker_tracks=0)
     for count, prediction in enumerate(inferencer(source), start=1):
         track_ids.update(i['track_id'] for i in prediction.instances)
         ended.extend(prediction.ended_track_ids)
-        peak = {k: max(v, peak[k]) for k, v in inferencer.state.sizes().items()}
+        peak = {
+            k: max(v, peak[k])
+            for k, v in inferencer.state.sizes().items()
+        }
         del prediction
         # the consumer holds no frame: only the clip window, the waiting frame, the one read
-        assert sum(ref() is not None for ref in alive) <= inferencer.span + 1, count
+        assert sum(ref() is not None
+                   for ref in alive) <= inferencer.span + 1, count
     assert count == num_frames and source.stop_reason == 'stopped' and capture.released
-    assert peak['frames'] <= inferencer.span and peak['waiting'] <= inferencer.delay + 1
+    assert peak['frames'] <= inferencer.span and peak[
+        'waiting'] <= inferencer.delay + 1
     assert peak['tracks'] <= 1 and peak['tracker_tracks'] <= 1
-    assert track_ids == set(range(num_frames // 10))  # one track per walker, ids never reused
-    assert ended == list(range(num_frames // 10))  # each walker's track ends 3 frames after
+    assert track_ids == set(range(
+        num_frames // 10))  # one track per walker, ids never reused
+    assert ended == list(range(num_frames //
+                               10))  # each walker's track ends 3 frames after
     assert inferencer.state.sizes()['frames'] == 0  # cleared at the end
 
 
 # ----------------------------------------------------------------------------- failures
 @pytest.mark.parametrize('error', [None, cv2.error('camera unplugged')])
 def test_source_failing_mid_stream(tmp_path, models, error):
-    """A camera that disappears (read returns False, or raises) ends the stream cleanly: the
-    frames read so far get their poses (the last one with a clamped clip, as at the end of a
-    video) and the written outputs are valid."""
+    """A camera that disappears (read returns False, or raises) ends the stream
+    cleanly: the frames read so far get their poses (the last one with a
+    clamped clip, as at the end of a video) and the written outputs are
+    valid."""
     from mgpose_mm.apis import GivenBoxes, inference_video, run_stream_pose
     frames, boxes = figure_frames(num_frames=8)
     capture = FakeCapture(frames, fail_at=5, error=error, fps=12.0)
-    out_video, out_json = str(tmp_path / 'live.mp4'), str(tmp_path / 'live.json')
+    out_video, out_json = str(tmp_path / 'live.mp4'), str(tmp_path /
+                                                          'live.json')
     with pytest.warns(UserWarning, match='after 5 frames') if error else \
             contextlib.nullcontext():
-        summary = run_stream_pose(models['centred'], fake_source(capture), GivenBoxes(boxes),
-                                  out_video=out_video, out_json=out_json, status_interval=0)
+        summary = run_stream_pose(
+            models['centred'],
+            fake_source(capture),
+            GivenBoxes(boxes),
+            out_video=out_video,
+            out_json=out_json,
+            status_interval=0)
     reason = 'source failed after 5 frames: camera unplugged' if error else 'end of stream'
     assert summary['stop_reason'] == reason and summary['num_frames'] == 5
     assert capture.released and summary['delay'] == 1
     drawn, fps = read_video(out_video)
     assert len(drawn) == 5 and fps == pytest.approx(12.0)
     written = json.load(open(out_json))
-    assert written['video']['num_frames'] == 5 and written['video']['width'] == 160
-    expected = inference_video(models['centred'], frames[:5], GivenBoxes(boxes[:5]))
+    assert written['video']['num_frames'] == 5 and written['video'][
+        'width'] == 160
+    expected = inference_video(models['centred'], frames[:5],
+                               GivenBoxes(boxes[:5]))
     for entry, exp in zip(written['instance_info'], expected):
-        np.testing.assert_allclose([i['keypoints'] for i in entry['instances']],
-                                   [i['keypoints'] for i in exp['instances']], atol=1e-3)
+        np.testing.assert_allclose(
+            [i['keypoints'] for i in entry['instances']],
+            [i['keypoints'] for i in exp['instances']],
+            atol=1e-3)
 
 
-def test_no_frame_at_all_raises_and_retries_skip_dropped_frames(tmp_path, models):
-    from mgpose_mm.apis import GivenBoxes, StreamingPoseInferencer, run_stream_pose
+def test_no_frame_at_all_raises_and_retries_skip_dropped_frames(
+        tmp_path, models):
+    from mgpose_mm.apis import (GivenBoxes, StreamingPoseInferencer,
+                                run_stream_pose)
     frames, boxes = figure_frames(num_frames=4)
     inferencer = StreamingPoseInferencer(models['online'], GivenBoxes(boxes))
     with pytest.raises(IOError, match='no frame could be read from camera 0'):
         list(inferencer(fake_source(FakeCapture(frames, fail_at=0))))
-    with pytest.raises(IOError, match='no frame could be read'):  # and no empty output files
-        run_stream_pose(models['online'], fake_source(FakeCapture(frames, fail_at=0)),
-                        GivenBoxes(boxes), out_video=str(tmp_path / 'v.mp4'),
-                        out_json=str(tmp_path / 'p.json'), status_interval=0)
+    with pytest.raises(
+            IOError,
+            match='no frame could be read'):  # and no empty output files
+        run_stream_pose(
+            models['online'],
+            fake_source(FakeCapture(frames, fail_at=0)),
+            GivenBoxes(boxes),
+            out_video=str(tmp_path / 'v.mp4'),
+            out_json=str(tmp_path / 'p.json'),
+            status_interval=0)
     assert os.listdir(tmp_path) == []
 
-    class Flaky(FakeCapture):  # drops every other read, as a congested network stream does
+    class Flaky(
+            FakeCapture
+    ):  # drops every other read, as a congested network stream does
+
         def read(self):
             self.reads += 1
             return (False, None) if self.reads % 2 else FakeCapture.read(self)
@@ -263,13 +327,15 @@ def test_no_frame_at_all_raises_and_retries_skip_dropped_frames(tmp_path, models
 
 
 def test_ctrl_c_finishes_frames_read_and_keeps_output(tmp_path, models):
-    """First Ctrl-C: the stream stops after the frame being read, every frame read gets its
-    poses and the outputs are complete; a second one (KeyboardInterrupt) still leaves valid
-    outputs with the frames done so far."""
+    """First Ctrl-C: the stream stops after the frame being read, every frame
+    read gets its poses and the outputs are complete; a second one
+    (KeyboardInterrupt) still leaves valid outputs with the frames done so
+    far."""
     from mgpose_mm.apis import GivenBoxes, run_stream_pose
     frames, boxes = figure_frames(num_frames=8)
 
     class Interrupting(FakeCapture):
+
         def read(self):
             if self.delivered == 4:
                 signal.raise_signal(signal.SIGINT)
@@ -277,19 +343,27 @@ def test_ctrl_c_finishes_frames_read_and_keeps_output(tmp_path, models):
 
     messages, handler = [], signal.getsignal(signal.SIGINT)
     out_video = str(tmp_path / 'a.mp4')
-    summary = run_stream_pose(models['centred'], fake_source(Interrupting(frames)),
-                              GivenBoxes(boxes), out_video=out_video, status_interval=0,
-                              say=messages.append)
+    summary = run_stream_pose(
+        models['centred'],
+        fake_source(Interrupting(frames)),
+        GivenBoxes(boxes),
+        out_video=out_video,
+        status_interval=0,
+        say=messages.append)
     assert summary['stop_reason'] == 'stopped' and summary['num_frames'] == 5
     assert len(read_video(out_video)[0]) == 5 and 'stopping' in messages[0]
     assert signal.getsignal(signal.SIGINT) is handler  # restored
 
     out_json = str(tmp_path / 'b.json')
     with pytest.raises(KeyboardInterrupt):
-        run_stream_pose(models['centred'],
-                        fake_source(FakeCapture(frames, fail_at=6, error=KeyboardInterrupt())),
-                        GivenBoxes(boxes), out_video=out_video, out_json=out_json,
-                        status_interval=0)
+        run_stream_pose(
+            models['centred'],
+            fake_source(
+                FakeCapture(frames, fail_at=6, error=KeyboardInterrupt())),
+            GivenBoxes(boxes),
+            out_video=out_video,
+            out_json=out_json,
+            status_interval=0)
     # frames 0..4 were done; frame 5 was waiting for frame 6
     assert len(read_video(out_video)[0]) == 5
     assert [e['frame_index'] for e in json.load(open(out_json))['instance_info']] == \
@@ -301,40 +375,55 @@ def test_video_demo_stream_mode(tmp_path, checkpoint, capsys, monkeypatch):
     frames, boxes = figure_frames(num_frames=6)
     video = str(tmp_path / '000007_clip.mp4')
     write_video(video, frames, fps=8)
-    dets = [dict(image_id=int(f'1000007{t:04d}'), category_id=1, score=0.95,
-                 bbox=[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])])
-            for t, frame_boxes in enumerate(boxes) for b in frame_boxes]
+    dets = [
+        dict(
+            image_id=int(f'1000007{t:04d}'),
+            category_id=1,
+            score=0.95,
+            bbox=[
+                float(b[0]),
+                float(b[1]),
+                float(b[2] - b[0]),
+                float(b[3] - b[1])
+            ]) for t, frame_boxes in enumerate(boxes) for b in frame_boxes
+    ]
     det_file = str(tmp_path / 'dets.json')
     json.dump(dets, open(det_file, 'w'))
     out_root = str(tmp_path / 'vis')
     monkeypatch.setattr(sys, 'argv', [
-        'video_demo.py', ONLINE_CONFIG, checkpoint, '--input', video, '--stream', '--realtime',
-        '--det-results', det_file, '--output-root', out_root, '--save-predictions',
-        '--device', 'cpu'])
-    summary = runpy.run_path(osp.join(REPO_ROOT, 'demo', 'video_demo.py'),
-                             run_name='not_main')['main']()
+        'video_demo.py', ONLINE_CONFIG, checkpoint, '--input', video,
+        '--stream', '--realtime', '--det-results', det_file, '--output-root',
+        out_root, '--save-predictions', '--device', 'cpu'
+    ])
+    summary = runpy.run_path(
+        osp.join(REPO_ROOT, 'demo', 'video_demo.py'),
+        run_name='not_main')['main']()
     printed = capsys.readouterr().out
     assert 'stream ended (end of stream): 6 frames, 12 person instances' in printed
     assert 'clip delay 0 frame(s)' in printed and 'p95' in printed
     drawn, fps = read_video(osp.join(out_root, '000007_clip.mp4'))
     assert len(drawn) == 6 and fps == pytest.approx(8)
-    entries = json.load(open(osp.join(out_root, 'results_000007_clip.json')))['instance_info']
+    entries = json.load(open(osp.join(
+        out_root, 'results_000007_clip.json')))['instance_info']
     assert [len(e['instances']) for e in entries] == [2] * 6
 
 
 @pytest.fixture
 def http_server(tmp_path):
-    """A local HTTP server over ``tmp_path`` (a stream URL without a network)."""
+    """A local HTTP server over ``tmp_path`` (a stream URL without a
+    network)."""
     import functools
     import http.server
     import threading
 
     class QuietHandler(http.server.SimpleHTTPRequestHandler):
+
         def log_message(self, *args):
             pass
 
     server = http.server.ThreadingHTTPServer(
-        ('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(tmp_path)))
+        ('127.0.0.1', 0),
+        functools.partial(QuietHandler, directory=str(tmp_path)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f'http://127.0.0.1:{server.server_address[1]}'
@@ -342,38 +431,64 @@ def http_server(tmp_path):
     thread.join()
 
 
-def test_video_demo_reads_a_stream_url(tmp_path, http_server, checkpoint, capsys, monkeypatch):
-    """``--input http://...`` is live input (no --stream needed): the poses are those of file
-    inference over the same video, outputs are named after the URL."""
-    from mgpose_mm.apis import GivenBoxes, inference_video, init_video_pose_model
+def test_video_demo_reads_a_stream_url(tmp_path, http_server, checkpoint,
+                                       capsys, monkeypatch):
+    """``--input http://...`` is live input (no --stream needed): the poses are
+    those of file inference over the same video, outputs are named after the
+    URL."""
+    from mgpose_mm.apis import (GivenBoxes, inference_video,
+                                init_video_pose_model)
     frames, boxes = figure_frames(num_frames=5)
     write_video(str(tmp_path / 'clip.mp4'), frames, fps=10)
     url = f'{http_server}/clip.mp4'
     det_file = str(tmp_path / 'dets.json')
-    json.dump([dict(image_id=t, category_id=1, score=0.9 - 0.1 * i,  # NMS keeps this order
-                    bbox=[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])])
-               for t, frame_boxes in enumerate(boxes) for i, b in enumerate(frame_boxes)],
-              open(det_file, 'w'))
-    ann_file = str(tmp_path / 'ann.json')  # image id t is frame t (file names number frames)
-    json.dump(dict(images=[dict(id=t, file_name=f'{t:06d}.jpg') for t in range(5)],
-                   annotations=[], categories=[dict(id=1, name='person')]), open(ann_file, 'w'))
+    json.dump(
+        [
+            dict(
+                image_id=t,
+                category_id=1,
+                score=0.9 - 0.1 * i,  # NMS keeps this order
+                bbox=[
+                    float(b[0]),
+                    float(b[1]),
+                    float(b[2] - b[0]),
+                    float(b[3] - b[1])
+                ]) for t, frame_boxes in enumerate(boxes)
+            for i, b in enumerate(frame_boxes)
+        ],
+        open(det_file, 'w'))
+    ann_file = str(
+        tmp_path /
+        'ann.json')  # image id t is frame t (file names number frames)
+    json.dump(
+        dict(
+            images=[dict(id=t, file_name=f'{t:06d}.jpg') for t in range(5)],
+            annotations=[],
+            categories=[dict(id=1, name='person')]), open(ann_file, 'w'))
     out_root = str(tmp_path / 'out')
     monkeypatch.setattr(sys, 'argv', [
-        'video_demo.py', ONLINE_CONFIG, checkpoint, '--input', url, '--det-results', det_file,
-        '--det-ann-file', ann_file, '--output-root', out_root, '--save-predictions',
-        '--batch-size', '1', '--device', 'cpu'])
-    runpy.run_path(osp.join(REPO_ROOT, 'demo', 'video_demo.py'), run_name='__main__')
+        'video_demo.py', ONLINE_CONFIG, checkpoint, '--input', url,
+        '--det-results', det_file, '--det-ann-file', ann_file, '--output-root',
+        out_root, '--save-predictions', '--batch-size', '1', '--device', 'cpu'
+    ])
+    runpy.run_path(
+        osp.join(REPO_ROOT, 'demo', 'video_demo.py'), run_name='__main__')
     assert 'stream ended (end of stream): 5 frames, 10 person instances' in \
         capsys.readouterr().out
     stem = f'127_0_0_1_{url.split(":")[2].split("/")[0]}_clip_mp4'
     written = json.load(open(osp.join(out_root, f'results_{stem}.json')))
-    assert written['video']['input'] == url and len(read_video(
-        osp.join(out_root, f'{stem}.mp4'))[0]) == 5
+    assert written['video']['input'] == url and len(
+        read_video(osp.join(out_root, f'{stem}.mp4'))[0]) == 5
     model = init_video_pose_model(ONLINE_CONFIG, checkpoint)
-    expected = inference_video(model, str(tmp_path / 'clip.mp4'), GivenBoxes(boxes), batch_size=1)
-    assert [e['frame_index'] for e in written['instance_info']] == list(range(5))
+    expected = inference_video(
+        model, str(tmp_path / 'clip.mp4'), GivenBoxes(boxes), batch_size=1)
+    assert [e['frame_index']
+            for e in written['instance_info']] == list(range(5))
     for entry, exp in zip(written['instance_info'], expected):
         np.testing.assert_allclose([i['bbox'] for i in entry['instances']],
-                                   [i['bbox'] for i in exp['instances']], atol=1e-3)
-        np.testing.assert_allclose([i['keypoints'] for i in entry['instances']],
-                                   [i['keypoints'] for i in exp['instances']], atol=1e-3)
+                                   [i['bbox'] for i in exp['instances']],
+                                   atol=1e-3)
+        np.testing.assert_allclose(
+            [i['keypoints'] for i in entry['instances']],
+            [i['keypoints'] for i in exp['instances']],
+            atol=1e-3)

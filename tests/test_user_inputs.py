@@ -1,5 +1,6 @@
-"""What a new user touches first: own boxes (--bboxes), detector names, the demo's --help, quiet
-runs with a fixed seed, and docs tables that match the code."""
+"""What a new user touches first: own boxes (--bboxes), detector names, the
+demo's --help, quiet runs with a fixed seed, and docs tables that match the
+code."""
 import json
 import os
 import os.path as osp
@@ -9,7 +10,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import REPO_ROOT, TINY_CONFIG
 
 RTMDET = 'rtmdet_tiny_8xb32-300e_coco'
@@ -25,23 +25,33 @@ def write_json(path, data):
 # ------------------------------------------------------------------------------ --bboxes FILE
 def test_boxes_file_gives_each_frame_its_boxes(tmp_path):
     from mgpose_mm.apis import FrameBoxesFile
-    path = write_json(tmp_path / 'boxes.json', {
-        '0': [[10, 20, 50, 90, 0.8], [60, 5, 100, 70]], '2': [[1.5, 2, 3, 4, 0.1]], '3': []})
+    path = write_json(
+        tmp_path / 'boxes.json', {
+            '0': [[10, 20, 50, 90, 0.8], [60, 5, 100, 70]],
+            '2': [[1.5, 2, 3, 4, 0.1]],
+            '3': []
+        })
     source = FrameBoxesFile(path)
     frame = np.zeros((100, 120, 3), np.uint8)
     bboxes, scores = source(0, frame)
     np.testing.assert_allclose(bboxes, [[10, 20, 50, 90], [60, 5, 100, 70]])
-    np.testing.assert_allclose(scores, [0.8, 1.0])  # a 4-number box has score 1
-    assert source(1, frame)[0].shape == (0, 4) and source(3, frame)[0].shape == (0, 4)
-    np.testing.assert_allclose(source(2, frame)[1], [0.1])  # no threshold: used as given
+    np.testing.assert_allclose(scores,
+                               [0.8, 1.0])  # a 4-number box has score 1
+    assert source(1, frame)[0].shape == (0, 4) and source(
+        3, frame)[0].shape == (0, 4)
+    np.testing.assert_allclose(source(2, frame)[1],
+                               [0.1])  # no threshold: used as given
     source.finish(4)
-    with pytest.raises(ValueError, match='boxes for frame 3 but the input has only 3 frames'):
+    with pytest.raises(
+            ValueError,
+            match='boxes for frame 3 but the input has only 3 frames'):
         source.finish(3)
 
 
 def test_boxes_file_as_list_is_indexed_by_position(tmp_path):
     from mgpose_mm.apis import load_boxes_file
-    boxes = load_boxes_file(write_json(tmp_path / 'b.json', [[], [[0, 0, 5, 5, 0.5]]]))
+    boxes = load_boxes_file(
+        write_json(tmp_path / 'b.json', [[], [[0, 0, 5, 5, 0.5]]]))
     assert sorted(boxes) == [0, 1] and boxes[0][0].shape == (0, 4)
     np.testing.assert_allclose(boxes[1][0], [[0, 0, 5, 5]])
 
@@ -53,9 +63,11 @@ def test_boxes_file_as_list_is_indexed_by_position(tmp_path):
     ('{"-1": []}', "frame index '-1'"),
     ('{"0": [[1, 2, 3, 4]], "00": []}', 'frame 0 is listed twice'),
     ('{"4": {"box": [1, 2, 3, 4]}}', 'frame 4: expected a list of boxes'),
-    ('{"1": [[1, 2, 3]]}', r'frame 1, box 0: expected \[x1, y1, x2, y2, score\]'),
+    ('{"1": [[1, 2, 3]]}',
+     r'frame 1, box 0: expected \[x1, y1, x2, y2, score\]'),
     ('{"1": [[1, 2, 3, 4], [1, 2, "3", 4]]}', 'frame 1, box 1'),
-    ('{"2": [[10, 10, 5, 40, 0.9]]}', r'frame 2, box 0: needs x2 > x1 and y2 > y1 .*\[x, y, w, h\]'),
+    ('{"2": [[10, 10, 5, 40, 0.9]]}',
+     r'frame 2, box 0: needs x2 > x1 and y2 > y1 .*\[x, y, w, h\]'),
     ('{"2": [[0, 0, NaN, 4]]}', 'must be finite'),
 ])
 def test_boxes_file_errors_name_the_problem(tmp_path, content, message):
@@ -71,7 +83,9 @@ def write_frames(folder, count=3, size=(64, 48)):
     import cv2
     os.makedirs(folder)
     for index in range(count):
-        cv2.imwrite(osp.join(folder, f'{index:06d}.jpg'), np.full((size[1], size[0], 3), 80, np.uint8))
+        cv2.imwrite(
+            osp.join(folder, f'{index:06d}.jpg'),
+            np.full((size[1], size[0], 3), 80, np.uint8))
     return str(folder)
 
 
@@ -79,10 +93,17 @@ def test_demo_bboxes_beyond_the_video_fails_before_inference(tmp_path):
     sys.path.insert(0, osp.join(REPO_ROOT, 'demo'))
     import video_demo
     frames = write_frames(tmp_path / 'clip')
-    boxes = write_json(tmp_path / 'boxes.json', {'0': [[1, 1, 20, 30, 0.9]], '5': []})
-    with pytest.raises(ValueError, match='boxes for frame 5 but the input has only 3 frames'):
-        video_demo.main([TINY_CONFIG, '--input', frames, '--bboxes', boxes,
-                         '--output-root', str(tmp_path / 'out')])
+    boxes = write_json(tmp_path / 'boxes.json', {
+        '0': [[1, 1, 20, 30, 0.9]],
+        '5': []
+    })
+    with pytest.raises(
+            ValueError,
+            match='boxes for frame 5 but the input has only 3 frames'):
+        video_demo.main([
+            TINY_CONFIG, '--input', frames, '--bboxes', boxes, '--output-root',
+            str(tmp_path / 'out')
+        ])
     assert not osp.exists(tmp_path / 'out' / 'clip.mp4')
 
 
@@ -96,55 +117,73 @@ def test_demo_takes_boxes_one_way(extra, capsys):
     sys.path.insert(0, osp.join(REPO_ROOT, 'demo'))
     import video_demo
     with pytest.raises(SystemExit):
-        video_demo.parse_args([TINY_CONFIG, '--input', 'v.mp4', '--output-root', 'o', *extra])
+        video_demo.parse_args(
+            [TINY_CONFIG, '--input', 'v.mp4', '--output-root', 'o', *extra])
     assert '--det-results or --bboxes' in capsys.readouterr().err
 
 
 def test_demo_help_is_complete_with_defaults():
-    proc = subprocess.run([sys.executable, 'demo/video_demo.py', '--help'], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, PYTHONPATH=REPO_ROOT, COLUMNS='200'))
+    proc = subprocess.run([sys.executable, 'demo/video_demo.py', '--help'],
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=120,
+                          env=dict(
+                              os.environ, PYTHONPATH=REPO_ROOT, COLUMNS='200'))
     assert proc.returncode == 0, proc.stderr
     text = ' '.join(proc.stdout.split())
     assert 'own per-frame boxes, IoU tracking, clip-based pose estimation' in text  # not cut off
     assert f'mim download mmdet --config {RTMDET} --dest .' in text
     assert '--bboxes FILE' in text
-    for option, default in (('--bbox-thr', '0.3'), ('--batch-size', '16'), ('--kpt-thr', '0.3'),
-                            ('--track-max-age', '5')):
-        assert re.search(re.escape(option) + r' \S+ .*?\(default: ' + re.escape(default) + r'\)', text)
+    for option, default in (('--bbox-thr', '0.3'), ('--batch-size', '16'),
+                            ('--kpt-thr', '0.3'), ('--track-max-age', '5')):
+        assert re.search(
+            re.escape(option) + r' \S+ .*?\(default: ' + re.escape(default) +
+            r'\)', text)
 
 
 # ------------------------------------------------------------------------ detectors by name
-@pytest.mark.parametrize('name', [RTMDET, RTMDET + '.py', 'rtmdet-t',
-                                  'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'])
+@pytest.mark.parametrize('name', [
+    RTMDET, RTMDET + '.py', 'rtmdet-t',
+    'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'
+])
 def test_mmdet_names_resolve_to_packaged_config_and_weights(name):
     from mgpose_mm.apis import resolve_mmdet_config
     config, checkpoint = resolve_mmdet_config(name)
-    assert config.replace(os.sep, '/').endswith('configs/rtmdet/rtmdet_tiny_8xb32-300e_coco.py')
+    assert config.replace(
+        os.sep, '/').endswith('configs/rtmdet/rtmdet_tiny_8xb32-300e_coco.py')
     assert osp.isfile(config)
-    assert checkpoint == ('https://download.openmmlab.com/mmdetection/v3.0/rtmdet/'
-                          f'rtmdet_tiny_8xb32-300e_coco/{RTMDET_WEIGHTS}')
+    assert checkpoint == (
+        'https://download.openmmlab.com/mmdetection/v3.0/rtmdet/'
+        f'rtmdet_tiny_8xb32-300e_coco/{RTMDET_WEIGHTS}')
 
 
 def test_mmdet_config_file_and_bad_names(tmp_path):
     from mgpose_mm.apis import resolve_mmdet_config
     own = write_json(tmp_path / 'my_det.py', "model = dict(type='RTMDet')\n")
-    assert resolve_mmdet_config(own) == (own, None)  # a file: as given, no weights guessed
-    with pytest.raises(FileNotFoundError, match=f'close MMDetection names: {RTMDET}'):
+    assert resolve_mmdet_config(own) == (
+        own, None)  # a file: as given, no weights guessed
+    with pytest.raises(
+            FileNotFoundError, match=f'close MMDetection names: {RTMDET}'):
         resolve_mmdet_config('rtmdet_tiny_8xb32-300e_coc')
-    with pytest.raises(FileNotFoundError, match='not a file, an MMDetection config name'):
+    with pytest.raises(
+            FileNotFoundError, match='not a file, an MMDetection config name'):
         resolve_mmdet_config('zzz_no_such_detector')
-    with pytest.raises(FileNotFoundError, match=re.escape(f'mim download mmdet --config {RTMDET} --dest .')):
+    with pytest.raises(
+            FileNotFoundError,
+            match=re.escape(f'mim download mmdet --config {RTMDET} --dest .')):
         resolve_mmdet_config(RTMDET, str(tmp_path / RTMDET_WEIGHTS))
 
 
 # --------------------------------------------------------------------------- quiet, honest output
-def test_console_filter_keeps_file_only_records_off_the_screen(tmp_path, capsys):
+def test_console_filter_keeps_file_only_records_off_the_screen(
+        tmp_path, capsys):
     from mmengine.logging import MMLogger
 
     from mgpose_mm.engine.quiet_runner import quiet_console
     log_file = tmp_path / 'run.log'
-    logger = MMLogger.get_instance('quiet_test', log_file=str(log_file), log_level='INFO')
+    logger = MMLogger.get_instance(
+        'quiet_test', log_file=str(log_file), log_level='INFO')
     quiet_console(logger)
     logger.info('environment dump', extra=dict(file_only=True))
     logger.info('Hooks will be executed in the following order: ...')
@@ -161,7 +200,8 @@ def test_console_filter_keeps_file_only_records_off_the_screen(tmp_path, capsys)
 def test_dataset_metainfo_points_at_an_existing_file():
     from mgpose_mm.datasets import PoseTrackVideoDataset
     path = PoseTrackVideoDataset.METAINFO['from_file']
-    assert osp.isfile(path) and path.endswith(osp.join('_base_', 'datasets', 'posetrack18.py'))
+    assert osp.isfile(path) and path.endswith(
+        osp.join('_base_', 'datasets', 'posetrack18.py'))
 
 
 def test_checks_that_did_not_run_read_n_a():
@@ -169,32 +209,50 @@ def test_checks_that_did_not_run_read_n_a():
     from mgpose_mm.benchmark.runner import runner_counts
     sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'misc'))
     from print_posetrack_table import posetrack_table
-    table = posetrack_table({'posetrack/Total AP': 50.0, 'posetrack/hard/Total AP': float('nan'),
-                             'posetrack/hard/Head AP': float('nan')})
+    table = posetrack_table({
+        'posetrack/Total AP': 50.0,
+        'posetrack/hard/Total AP': float('nan'),
+        'posetrack/hard/Head AP': float('nan')
+    })
     assert 'nan' not in table and table.splitlines()[-1].count('n/a') == 8
-    assert markdown_table([dict(a=None, b=1.5)], ('a', 'b')).splitlines()[-1] == '| n/a | 1.50 |'
-    runners = {'ftp_eps0|pytorch': 0, 'ftp_dpc_eps0.5|pytorch': 0, 'ftp_dpc_eps0.5|neck': 0,
-               'vitpose|pytorch': 0, 'ftp_dpc_eps0.5|onnxruntime': 0}
-    assert runner_counts(runners) == '3 variants + 1 pruning neck(s) alone + 1 ONNX session(s)'
+    assert markdown_table([dict(a=None, b=1.5)],
+                          ('a', 'b')).splitlines()[-1] == '| n/a | 1.50 |'
+    runners = {
+        'ftp_eps0|pytorch': 0,
+        'ftp_dpc_eps0.5|pytorch': 0,
+        'ftp_dpc_eps0.5|neck': 0,
+        'vitpose|pytorch': 0,
+        'ftp_dpc_eps0.5|onnxruntime': 0
+    }
+    assert runner_counts(
+        runners) == '3 variants + 1 pruning neck(s) alone + 1 ONNX session(s)'
 
 
 # ------------------------------------------------------------------------ docs tables match code
 def test_benchmark_option_table_matches_the_parser():
-    proc = subprocess.run([sys.executable, 'tools/analysis_tools/benchmark.py', '--help'],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, PYTHONPATH=REPO_ROOT))
-    options = set(re.findall(r'(?<![\w-])(--[a-z][a-z-]+)', proc.stdout)) - {'--help'}
+    proc = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/benchmark.py', '--help'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=REPO_ROOT))
+    options = set(re.findall(r'(?<![\w-])(--[a-z][a-z-]+)',
+                             proc.stdout)) - {'--help'}
     with open(osp.join(REPO_ROOT, 'docs', 'benchmark.md')) as f:
         rows = [line for line in f if line.startswith('| `--')]
     documented = {}
     for row in rows:
         cell = row.split('|')[1]
-        for option, choices in re.findall(r'`(--[a-z-]+)(?: \{([a-z0-9,]+)\}| [A-Z][^`]*)?`', cell):
+        for option, choices in re.findall(
+                r'`(--[a-z-]+)(?: \{([a-z0-9,]+)\}| [A-Z][^`]*)?`', cell):
             documented[option] = choices
     assert set(documented) == options
     for option, choices in documented.items():
         if choices:
-            assert re.search(re.escape(option) + r' \{' + re.escape(choices) + r'\}', proc.stdout)
+            assert re.search(
+                re.escape(option) + r' \{' + re.escape(choices) + r'\}',
+                proc.stdout)
     for flag in ('--memory', '--train-memory'):  # take values
         assert documented[flag]
 
@@ -203,8 +261,12 @@ def test_model_zoo_selector_column_matches_the_configs():
     from mmengine.config import Config
     with open(osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'README.md')) as f:
         text = f.read()
-    table = text[text.index('| Config | Backbone | Frames | epsilon | Selector |'):].split('\n\n')[0]
-    rows = [line for line in table.splitlines() if line.startswith('| [ftp-pose')]
+    table = text[text.
+                 index('| Config | Backbone | Frames | epsilon | Selector |'
+                       ):].split('\n\n')[0]
+    rows = [
+        line for line in table.splitlines() if line.startswith('| [ftp-pose')
+    ]
     assert len(rows) >= 10
     for row in rows:
         cells = [c.strip() for c in row.strip().strip('|').split('|')]
@@ -216,28 +278,51 @@ def test_model_zoo_selector_column_matches_the_configs():
 
 # ----------------------------------------------------------------------------- reproducible runs
 def test_two_runs_of_the_seeded_config_give_identical_weights(tmp_path):
-    """The tiny config fixes its seed: two CPU trainings (1 epoch) give the same checkpoint, a run
-    with another seed does not."""
+    """The tiny config fixes its seed: two CPU trainings (1 epoch) give the
+    same checkpoint, a run with another seed does not."""
     import torch
 
     from mgpose_mm.synthetic import generate_posetrack_dataset
     root = str(tmp_path / 'data') + '/'
-    generate_posetrack_dataset(root, num_train_videos=2, num_val_videos=1, frames_per_video=6,
-                               image_size=(160, 128), persons_per_video=(1, 2), seed=3)
-    options = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-               f'train_dataloader.dataset.data_root={root}', 'train_cfg.max_epochs=1',
-                'train_dataloader.batch_size=4', 'param_scheduler.1.end=1', 'param_scheduler.1.T_max=1']
+    generate_posetrack_dataset(
+        root,
+        num_train_videos=2,
+        num_val_videos=1,
+        frames_per_video=6,
+        image_size=(160, 128),
+        persons_per_video=(1, 2),
+        seed=3)
+    options = [
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        f'train_dataloader.dataset.data_root={root}', 'train_cfg.max_epochs=1',
+        'train_dataloader.batch_size=4', 'param_scheduler.1.end=1',
+        'param_scheduler.1.T_max=1'
+    ]
     weights = []
-    for run, seed_options in (('a', []), ('b', []), ('other_seed', ['randomness.seed=1'])):
+    for run, seed_options in (('a', []), ('b', []), ('other_seed',
+                                                     ['randomness.seed=1'])):
         work_dir = tmp_path / run
-        proc = subprocess.run([sys.executable, 'tools/train.py', TINY_CONFIG, '--no-validate',
-                               '--work-dir', str(work_dir), '--cfg-options', *options, *seed_options],
-                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
-                              env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT))
+        proc = subprocess.run([
+            sys.executable, 'tools/train.py', TINY_CONFIG, '--no-validate',
+            '--work-dir',
+            str(work_dir), '--cfg-options', *options, *seed_options
+        ],
+                              cwd=REPO_ROOT,
+                              capture_output=True,
+                              text=True,
+                              timeout=600,
+                              env=dict(
+                                  os.environ,
+                                  OMP_NUM_THREADS='1',
+                                  PYTHONPATH=REPO_ROOT))
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        state = torch.load(work_dir / 'epoch_1.pth', map_location='cpu', weights_only=False)
+        state = torch.load(
+            work_dir / 'epoch_1.pth', map_location='cpu', weights_only=False)
         weights.append(state['state_dict'])
     assert weights[0].keys() == weights[1].keys()
     for key, value in weights[0].items():
         assert torch.equal(value, weights[1][key]), key
-    assert not all(torch.equal(v, weights[2][k]) for k, v in weights[0].items())  # the seed matters
+    assert not all(
+        torch.equal(v, weights[2][k])
+        for k, v in weights[0].items())  # the seed matters

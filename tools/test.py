@@ -8,8 +8,8 @@ from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 
 import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
-from mgpose_mm.engine import (QuietRunner, StrictCheckpointHook, setup_cpu_distributed,
-                               trusted_checkpoints)
+from mgpose_mm.engine import (QuietRunner, StrictCheckpointHook,
+                              setup_cpu_distributed, trusted_checkpoints)
 from mgpose_mm.errors import run_cli
 
 
@@ -17,12 +17,15 @@ def parse_args():
     parser = argparse.ArgumentParser(
         description='MMPose test (and eval) model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file or http(s):// URL; its weights must '
-                        'match the model of the config exactly')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file or http(s):// URL; its weights must '
+        'match the model of the config exactly')
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
-        help='allow a full unpickle of a checkpoint that holds other Python objects than '
+        help=
+        'allow a full unpickle of a checkpoint that holds other Python objects than '
         'weights and MMEngine checkpoint data; this runs any code in the file, so use it only '
         'for files from a source you trust')
     parser.add_argument(
@@ -152,7 +155,8 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
+        raise FileNotFoundError(
+            f'checkpoint file not found: {args.checkpoint}')
 
     # load config
     cfg = Config.fromfile(args.config)

@@ -10,39 +10,56 @@ from mgpose_mm.evaluation.metrics.posetrack_subsets import load_records
 from .runner import RunSpec, is_finished
 from .stats import summarize_study
 
-SUBSET_TITLES = dict(total='Total AP (all joints)', hard='AP on hard key frames (occluded or '
-                     'blurred frames, all joints)', occluded='AP on occluded key-frame joints',
-                     blurred='AP on motion-blurred persons')
+SUBSET_TITLES = dict(
+    total='Total AP (all joints)',
+    hard='AP on hard key frames (occluded or '
+    'blurred frames, all joints)',
+    occluded='AP on occluded key-frame joints',
+    blurred='AP on motion-blurred persons')
 
 
-def load_study(runs: Sequence[RunSpec]) -> Dict[str, Dict[str, Dict[int, JointDetections]]]:
-    """subset -> config name -> seed -> JointDetections, from the finished runs' records; the
-    video list is the union over runs in sorted order (the same for every run)."""
+def load_study(runs: Sequence[RunSpec]
+               ) -> Dict[str, Dict[str, Dict[int, JointDetections]]]:
+    """subset -> config name -> seed -> JointDetections, from the finished
+    runs' records; the video list is the union over runs in sorted order (the
+    same for every run)."""
     records = {}
     for run in runs:
         if is_finished(run):
             records[(run.name, run.seed)] = load_records(run.records_file)
-    study: Dict[str, Dict[str, Dict[int, JointDetections]]] = {s: {} for s in SUBSETS}
+    study: Dict[str, Dict[str,
+                          Dict[int,
+                               JointDetections]]] = {s: {}
+                                                     for s in SUBSETS}
     if not records:
         return study
-    videos = sorted({r.video for recs in records.values() for r in recs['total']})
+    videos = sorted(
+        {r.video
+         for recs in records.values() for r in recs['total']})
     for (name, seed), recs in records.items():
         for subset in SUBSETS:
-            study[subset].setdefault(name, {})[seed] = JointDetections(recs.get(subset, []),
-                                                                       videos)
+            study[subset].setdefault(name, {})[seed] = JointDetections(
+                recs.get(subset, []), videos)
     return study
 
 
-def summarize(study, reference, num_boot=1000, level=0.95, seed=0) -> Dict[str, Dict[str, dict]]:
+def summarize(study,
+              reference,
+              num_boot=1000,
+              level=0.95,
+              seed=0) -> Dict[str, Dict[str, dict]]:
     """subset -> config -> statistics (see :func:`summarize_study`)."""
     ref = reference if reference in study.get('total', {}) else None
-    return {subset: summarize_study(per_config, ref, num_boot, level, seed)
-            for subset, per_config in study.items() if per_config}
+    return {
+        subset: summarize_study(per_config, ref, num_boot, level, seed)
+        for subset, per_config in study.items() if per_config
+    }
 
 
 def short_names(names: Sequence[str]) -> Dict[str, str]:
-    """Display names without the suffix all names share from an underscore on, e.g.
-    ``ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96`` -> ``ftp-pose-eps0``."""
+    """Display names without the suffix all names share from an underscore on,
+    e.g. ``ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96`` -> ``ftp-pose-
+    eps0``."""
     names = list(names)
     if len(names) < 2:
         return {n: n for n in names}
@@ -53,35 +70,45 @@ def short_names(names: Sequence[str]) -> Dict[str, str]:
     return {n: n[:len(n) - len(suffix) + cut] for n in names}
 
 
-def rename(stats: Dict[str, Dict[str, dict]], names: Dict[str, str]) -> Dict[str, Dict[str, dict]]:
+def rename(stats: Dict[str, Dict[str, dict]],
+           names: Dict[str, str]) -> Dict[str, Dict[str, dict]]:
     """The statistics with configs renamed (e.g. by :func:`short_names`)."""
-    return {subset: {names.get(c, c): row for c, row in rows.items()}
-            for subset, rows in stats.items()}
+    return {
+        subset: {names.get(c, c): row
+                 for c, row in rows.items()}
+        for subset, rows in stats.items()
+    }
 
 
 def _fmt(value, digits=1):
-    return 'n/a' if value is None or not math.isfinite(value) else f'{value:.{digits}f}'
+    return 'n/a' if value is None or not math.isfinite(
+        value) else f'{value:.{digits}f}'
 
 
 def _interval(pair):
     return f'[{_fmt(pair[0])}, {_fmt(pair[1])}]'
 
 
-def markdown_table(stats: Dict[str, Dict[str, dict]], order: Sequence[str],
-                   reference: str, level: float = 0.95) -> str:
-    """One Markdown table per subset: config, seeds, per-seed AP, mean +- std, interval over
-    videos, paired difference to the reference with its intervals."""
+def markdown_table(stats: Dict[str, Dict[str, dict]],
+                   order: Sequence[str],
+                   reference: str,
+                   level: float = 0.95) -> str:
+    """One Markdown table per subset: config, seeds, per-seed AP, mean +- std,
+    interval over videos, paired difference to the reference with its
+    intervals."""
     pct = f'{100 * level:.0f} %'
     lines = []
     for subset in SUBSETS:
         rows = stats.get(subset)
         if not rows:
             continue
-        lines += [f'**{SUBSET_TITLES[subset]}**', '',
-                  f'| Config | Seeds | AP per seed | Mean +- std | {pct} CI (videos) | '
-                  f'Diff. to {reference} | {pct} CI (videos) | {pct} CI (videos + seeds) |',
-                  '| :----- | :---: | :---------- | :---------: | :----------: | :---: | '
-                  ':----------: | :----------: |']
+        lines += [
+            f'**{SUBSET_TITLES[subset]}**', '',
+            f'| Config | Seeds | AP per seed | Mean +- std | {pct} CI (videos) | '
+            f'Diff. to {reference} | {pct} CI (videos) | {pct} CI (videos + seeds) |',
+            '| :----- | :---: | :---------- | :---------: | :----------: | :---: | '
+            ':----------: | :----------: |'
+        ]
         for name in order:
             if name not in rows:
                 continue
@@ -94,33 +121,47 @@ def markdown_table(stats: Dict[str, Dict[str, dict]], order: Sequence[str],
                         _interval(r['diff_ci_seeds']))
             else:
                 diff = ('n/a', 'n/a', 'n/a')
-            lines.append(f'| {name} | {len(r["seeds"])} | {per_seed} | {_fmt(r["mean"])} +- '
-                         f'{_fmt(r["std"])} | {_interval(r["ci"])} | {" | ".join(diff)} |')
+            lines.append(
+                f'| {name} | {len(r["seeds"])} | {per_seed} | {_fmt(r["mean"])} +- '
+                f'{_fmt(r["std"])} | {_interval(r["ci"])} | {" | ".join(diff)} |'
+            )
         lines.append('')
     return '\n'.join(lines)
 
 
-CSV_FIELDS = ['subset', 'config', 'num_seeds', 'seeds', 'per_seed', 'mean', 'std', 'ci_low',
-              'ci_high', 'diff_mean', 'diff_ci_low', 'diff_ci_high', 'diff_ci_seeds_low',
-              'diff_ci_seeds_high']
+CSV_FIELDS = [
+    'subset', 'config', 'num_seeds', 'seeds', 'per_seed', 'mean', 'std',
+    'ci_low', 'ci_high', 'diff_mean', 'diff_ci_low', 'diff_ci_high',
+    'diff_ci_seeds_low', 'diff_ci_seeds_high'
+]
 
 
-def csv_rows(stats: Dict[str, Dict[str, dict]], order: Sequence[str]) -> List[dict]:
+def csv_rows(stats: Dict[str, Dict[str, dict]],
+             order: Sequence[str]) -> List[dict]:
     rows = []
     for subset in SUBSETS:
         for name in order:
             r = stats.get(subset, {}).get(name)
             if r is None:
                 continue
-            row = dict(subset=subset, config=name, num_seeds=len(r['seeds']),
-                       seeds=' '.join(map(str, r['seeds'])),
-                       per_seed=' '.join(f'{r["per_seed"][s]:.2f}' for s in r['seeds']),
-                       mean=r['mean'], std=r['std'], ci_low=r['ci'][0], ci_high=r['ci'][1])
+            row = dict(
+                subset=subset,
+                config=name,
+                num_seeds=len(r['seeds']),
+                seeds=' '.join(map(str, r['seeds'])),
+                per_seed=' '.join(f'{r["per_seed"][s]:.2f}'
+                                  for s in r['seeds']),
+                mean=r['mean'],
+                std=r['std'],
+                ci_low=r['ci'][0],
+                ci_high=r['ci'][1])
             if r.get('diff_per_seed'):
-                row.update(diff_mean=r['diff_mean'], diff_ci_low=r['diff_ci'][0],
-                           diff_ci_high=r['diff_ci'][1],
-                           diff_ci_seeds_low=r['diff_ci_seeds'][0],
-                           diff_ci_seeds_high=r['diff_ci_seeds'][1])
+                row.update(
+                    diff_mean=r['diff_mean'],
+                    diff_ci_low=r['diff_ci'][0],
+                    diff_ci_high=r['diff_ci'][1],
+                    diff_ci_seeds_low=r['diff_ci_seeds'][0],
+                    diff_ci_seeds_high=r['diff_ci_seeds'][1])
             rows.append(row)
     return rows
 
@@ -131,19 +172,22 @@ def write_csv(path: str, rows: List[dict]) -> None:
         writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: (f'{v:.3f}' if isinstance(v, float) else v)
-                             for k, v in row.items()})
+            writer.writerow({
+                k: (f'{v:.3f}' if isinstance(v, float) else v)
+                for k, v in row.items()
+            })
 
 
-def plot(stats: Dict[str, Dict[str, dict]], order: Sequence[str], reference: str,
-         path: str) -> None:
-    """Per subset: mean AP with its interval and the seeds (top), paired difference to the
-    reference with its two intervals (bottom)."""
+def plot(stats: Dict[str, Dict[str, dict]], order: Sequence[str],
+         reference: str, path: str) -> None:
+    """Per subset: mean AP with its interval and the seeds (top), paired
+    difference to the reference with its two intervals (bottom)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     subsets = [s for s in SUBSETS if stats.get(s)]
-    fig, axes = plt.subplots(2, len(subsets), figsize=(4.2 * len(subsets), 7.5), squeeze=False)
+    fig, axes = plt.subplots(
+        2, len(subsets), figsize=(4.2 * len(subsets), 7.5), squeeze=False)
     for col, subset in enumerate(subsets):
         rows = stats[subset]
         names = [n for n in order if n in rows]
@@ -153,8 +197,11 @@ def plot(stats: Dict[str, Dict[str, dict]], order: Sequence[str], reference: str
             r = rows[name]
             top.plot([r['ci'][0], r['ci'][1]], [y, y], color='C0', lw=2)
             top.plot(r['mean'], y, 'o', color='C0')
-            top.plot([r['per_seed'][s] for s in r['seeds']], [y] * len(r['seeds']), 'x',
-                     color='0.5', ms=4)
+            top.plot([r['per_seed'][s] for s in r['seeds']],
+                     [y] * len(r['seeds']),
+                     'x',
+                     color='0.5',
+                     ms=4)
             if r.get('diff_per_seed') and name != reference:
                 lo, hi = r['diff_ci_seeds']
                 bottom.plot([lo, hi], [y, y], color='C1', lw=1)
@@ -167,8 +214,9 @@ def plot(stats: Dict[str, Dict[str, dict]], order: Sequence[str], reference: str
         bottom.axvline(0, color='k', lw=0.8)
         top.set_title(SUBSET_TITLES[subset], fontsize=8)
         top.set_xlabel('AP (mean, 95 % CI over videos, x: seeds)', fontsize=7)
-        bottom.set_xlabel(f'AP - {reference} (95 % CI: videos red, + seeds orange)',
-                          fontsize=7)
+        bottom.set_xlabel(
+            f'AP - {reference} (95 % CI: videos red, + seeds orange)',
+            fontsize=7)
     fig.tight_layout()
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -80,23 +80,29 @@ def config_name(config: str) -> str:
     return osp.splitext(osp.basename(config))[0]
 
 
-def plan_runs(configs: Sequence[str], seeds: Sequence[int], work_root: str,
+def plan_runs(configs: Sequence[str],
+              seeds: Sequence[int],
+              work_root: str,
               eval_name: str = 'val') -> List[RunSpec]:
-    """All (config, seed) runs, seed-major (every config of seed 0 first, so that a study
-    stopped early still has complete, paired seeds)."""
+    """All (config, seed) runs, seed-major (every config of seed 0 first, so
+    that a study stopped early still has complete, paired seeds)."""
     names = [config_name(c) for c in configs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ValueError(f'config names must be unique, got {duplicates} more than once')
+        raise ValueError(
+            f'config names must be unique, got {duplicates} more than once')
     if len(set(seeds)) != len(seeds):
         raise ValueError(f'seeds must be unique, got {list(seeds)}')
     for config in configs:
         if not osp.isfile(config):
             raise FileNotFoundError(f'config not found: {config}')
     work_root = osp.abspath(work_root)
-    return [RunSpec(osp.abspath(config), int(seed),
-                    osp.join(work_root, config_name(config), f'seed{seed}'), eval_name)
-            for seed in seeds for config in configs]
+    return [
+        RunSpec(
+            osp.abspath(config), int(seed),
+            osp.join(work_root, config_name(config), f'seed{seed}'), eval_name)
+        for seed in seeds for config in configs
+    ]
 
 
 def is_trained(run: RunSpec) -> bool:
@@ -123,19 +129,24 @@ def write_json(path: str, obj: dict) -> None:
 
 def estimate_seconds(pending: Sequence[RunSpec], finished: Sequence[RunSpec],
                      default_train_s: float, default_test_s: float) -> float:
-    """Expected time of the pending runs: the mean durations of finished runs of the same
-    config (else of any config, else the defaults), test only where training is done."""
+    """Expected time of the pending runs: the mean durations of finished runs
+    of the same config (else of any config, else the defaults), test only where
+    training is done."""
     durations: Dict[str, List[tuple]] = {}
     for run in finished:
         result = read_json(run.result_file)
         durations.setdefault(run.name, []).append(
-            (result.get('train_s', default_train_s), result.get('test_s', default_test_s)))
+            (result.get('train_s',
+                        default_train_s), result.get('test_s',
+                                                     default_test_s)))
     everything = [d for ds in durations.values() for d in ds]
     total = 0.0
     for run in pending:
         known = durations.get(run.name) or everything
-        train_s = (sum(d[0] for d in known) / len(known)) if known else default_train_s
-        test_s = (sum(d[1] for d in known) / len(known)) if known else default_test_s
+        train_s = (sum(d[0] for d in known) /
+                   len(known)) if known else default_train_s
+        test_s = (sum(d[1] for d in known) /
+                  len(known)) if known else default_test_s
         total += test_s + (0.0 if is_trained(run) else train_s)
     return total
 
@@ -143,78 +154,109 @@ def estimate_seconds(pending: Sequence[RunSpec], finished: Sequence[RunSpec],
 def _subprocess_env(options: StudyOptions) -> Dict[str, str]:
     env = dict(os.environ)
     pythonpath = env.get('PYTHONPATH', '')
-    env['PYTHONPATH'] = REPO_ROOT + (os.pathsep + pythonpath if pythonpath else '')
+    env['PYTHONPATH'] = REPO_ROOT + (
+        os.pathsep + pythonpath if pythonpath else '')
     if options.device == 'cpu':
         env['CUDA_VISIBLE_DEVICES'] = ''
     elif not options.device.startswith('cuda'):
-        raise ValueError(f"device must be 'cpu' or 'cuda', got {options.device!r}")
+        raise ValueError(
+            f"device must be 'cpu' or 'cuda', got {options.device!r}")
     env.update(options.env)
     return env
 
 
-def _run_logged(cmd: List[str], log_file: str, env: Dict[str, str],
+def _run_logged(cmd: List[str],
+                log_file: str,
+                env: Dict[str, str],
                 launcher: Callable = subprocess.run) -> float:
-    """Run ``cmd`` with its output in ``log_file``; returns the seconds it took."""
+    """Run ``cmd`` with its output in ``log_file``; returns the seconds it
+    took."""
     os.makedirs(osp.dirname(log_file), exist_ok=True)
     start = time.perf_counter()
     with open(log_file, 'w', encoding='utf-8') as log:
-        proc = launcher(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
+        proc = launcher(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
     if proc.returncode != 0:
-        raise RuntimeError(f'command failed (exit {proc.returncode}), see {log_file}: '
-                           + ' '.join(cmd))
+        raise RuntimeError(
+            f'command failed (exit {proc.returncode}), see {log_file}: ' +
+            ' '.join(cmd))
     return time.perf_counter() - start
 
 
-def train(run: RunSpec, options: StudyOptions, launcher: Callable = subprocess.run) -> dict:
-    """Train one run with ``tools/train.py`` (no validation during training)."""
-    cmd = [options.python, options.train_script, run.config, '--work-dir', run.work_dir,
-           '--no-validate', '--cfg-options', f'randomness.seed={run.seed}',
-           *options.train_options]
-    seconds = _run_logged(cmd, osp.join(run.work_dir, 'train.log'), _subprocess_env(options),
-                          launcher)
+def train(run: RunSpec,
+          options: StudyOptions,
+          launcher: Callable = subprocess.run) -> dict:
+    """Train one run with ``tools/train.py`` (no validation during
+    training)."""
+    cmd = [
+        options.python, options.train_script, run.config, '--work-dir',
+        run.work_dir, '--no-validate', '--cfg-options',
+        f'randomness.seed={run.seed}', *options.train_options
+    ]
+    seconds = _run_logged(cmd, osp.join(run.work_dir, 'train.log'),
+                          _subprocess_env(options), launcher)
     last = osp.join(run.work_dir, 'last_checkpoint')
     if not osp.isfile(last):
-        raise RuntimeError(f'training of {run.name} seed {run.seed} wrote no {last}')
+        raise RuntimeError(
+            f'training of {run.name} seed {run.seed} wrote no {last}')
     with open(last, encoding='utf-8') as f:
         checkpoint = f.read().strip()
     if not osp.isabs(checkpoint):
         checkpoint = osp.join(REPO_ROOT, checkpoint)
-    marker = dict(config=run.config, seed=run.seed, checkpoint=checkpoint, train_s=seconds,
-                  train_options=list(options.train_options))
+    marker = dict(
+        config=run.config,
+        seed=run.seed,
+        checkpoint=checkpoint,
+        train_s=seconds,
+        train_options=list(options.train_options))
     write_json(run.train_marker, marker)
     return marker
 
 
-def test(run: RunSpec, options: StudyOptions, launcher: Callable = subprocess.run) -> dict:
-    """Test the trained run with ``tools/test.py``; writes the subset records and result."""
+def test(run: RunSpec,
+         options: StudyOptions,
+         launcher: Callable = subprocess.run) -> dict:
+    """Test the trained run with ``tools/test.py``; writes the subset records
+    and result."""
     marker = read_json(run.train_marker)
     metrics_file = osp.join(run.test_dir, 'metrics.json')
-    cmd = [options.python, options.test_script, run.config, marker['checkpoint'],
-           '--work-dir', run.test_dir, '--out', metrics_file, '--cfg-options',
-           f'test_evaluator.record_file={run.records_file}',
-           'test_evaluator.difficulty_subsets=True', 'test_evaluator.attribute_subsets=True',
-           *options.test_options]
-    seconds = _run_logged(cmd, osp.join(run.test_dir, 'test.log'), _subprocess_env(options),
-                          launcher)
+    cmd = [
+        options.python, options.test_script, run.config, marker['checkpoint'],
+        '--work-dir', run.test_dir, '--out', metrics_file, '--cfg-options',
+        f'test_evaluator.record_file={run.records_file}',
+        'test_evaluator.difficulty_subsets=True',
+        'test_evaluator.attribute_subsets=True', *options.test_options
+    ]
+    seconds = _run_logged(cmd, osp.join(run.test_dir, 'test.log'),
+                          _subprocess_env(options), launcher)
     for path in (metrics_file, run.records_file):
         if not osp.isfile(path):
-            raise RuntimeError(f'testing of {run.name} seed {run.seed} wrote no {path}')
-    result = dict(config=run.config, name=run.name, seed=run.seed, eval_name=run.eval_name,
-                  metrics=read_json(metrics_file), train_s=marker['train_s'], test_s=seconds,
-                  test_options=list(options.test_options))
+            raise RuntimeError(
+                f'testing of {run.name} seed {run.seed} wrote no {path}')
+    result = dict(
+        config=run.config,
+        name=run.name,
+        seed=run.seed,
+        eval_name=run.eval_name,
+        metrics=read_json(metrics_file),
+        train_s=marker['train_s'],
+        test_s=seconds,
+        test_options=list(options.test_options))
     write_json(run.result_file, result)
     return result
 
 
 def _execute_one(run: RunSpec, options: StudyOptions, launcher: Callable,
                  log: Callable[[str], None]) -> Dict[str, int]:
-    """Train (if needed) and test one unfinished run; returns its step counts."""
+    """Train (if needed) and test one unfinished run; returns its step
+    counts."""
     counts = dict(skipped=0, trained=0, tested=0)
     if not is_trained(run):
         log(f'train {run.name} seed {run.seed} -> {run.work_dir}')
         train(run, options, launcher)
         counts['trained'] = 1
-    log(f'test {run.name} seed {run.seed} on {run.eval_name} -> {run.test_dir}')
+    log(f'test {run.name} seed {run.seed} on {run.eval_name} -> {run.test_dir}'
+        )
     result = test(run, options, launcher)
     counts['tested'] = 1
     total = result['metrics'].get('posetrack/Total AP', float('nan'))
@@ -223,10 +265,14 @@ def _execute_one(run: RunSpec, options: StudyOptions, launcher: Callable,
     return counts
 
 
-def execute(runs: Sequence[RunSpec], options: StudyOptions, launcher: Callable = subprocess.run,
-            log: Callable[[str], None] = print, progress: Optional[Callable[[], None]] = None,
+def execute(runs: Sequence[RunSpec],
+            options: StudyOptions,
+            launcher: Callable = subprocess.run,
+            log: Callable[[str], None] = print,
+            progress: Optional[Callable[[], None]] = None,
             jobs: int = 1) -> Dict[str, int]:
-    """Train (if needed) and test (if needed) every run; finished runs are skipped.
+    """Train (if needed) and test (if needed) every run; finished runs are
+    skipped.
 
     Args:
         jobs: runs executed at the same time (each in its own subprocesses; on a CPU give each
@@ -252,7 +298,8 @@ def execute(runs: Sequence[RunSpec], options: StudyOptions, launcher: Callable =
         else:
             pending.append(run)
     lock = threading.Lock()
-    failed = threading.Event()  # after a failure no further run starts (as with jobs=1)
+    failed = threading.Event(
+    )  # after a failure no further run starts (as with jobs=1)
 
     def work(run):
         if failed.is_set():

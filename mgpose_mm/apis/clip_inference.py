@@ -1,4 +1,5 @@
-"""Person clips from decoded frames and batched inference of a video top-down pose model."""
+"""Person clips from decoded frames and batched inference of a video top-down
+pose model."""
 from typing import Dict, List, Sequence
 
 import numpy as np
@@ -7,18 +8,23 @@ import torch.nn as nn
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
-from .model_loading import clip_frame_offsets
 from ..utils import to_numpy
+from .model_loading import clip_frame_offsets
 
 
 def _transform_name(transform) -> str:
-    kind = transform.get('type') if isinstance(transform, dict) else type(transform)
-    return kind if isinstance(kind, str) else getattr(kind, '__name__', str(kind))
+    kind = transform.get('type') if isinstance(transform,
+                                               dict) else type(transform)
+    return kind if isinstance(kind, str) else getattr(kind, '__name__',
+                                                      str(kind))
 
 
 def is_loading_step(transform) -> bool:
-    """True for a pipeline step that reads files (``LoadVideoFrames``, ``LoadImage``, ...):
-    by MMCV/MMPose convention their type names start with ``Load``."""
+    """True for a pipeline step that reads files (``LoadVideoFrames``,
+    ``LoadImage``, ...):
+
+    by MMCV/MMPose convention their type names start with ``Load``.
+    """
     return _transform_name(transform).split('.')[-1].startswith('Load')
 
 
@@ -36,14 +42,16 @@ class ClipBuilder:
     def __init__(self, model: nn.Module):
         pipeline_cfg = model.cfg.test_dataloader.dataset.pipeline
         # transforms are named in the model's scope (MMPose), whatever scope is current
-        with DefaultScope.overwrite_default_scope(model.cfg.get('default_scope', 'mmpose')):
-            self.pipeline = Compose([step for step in pipeline_cfg if not is_loading_step(step)])
+        with DefaultScope.overwrite_default_scope(
+                model.cfg.get('default_scope', 'mmpose')):
+            self.pipeline = Compose(
+                [step for step in pipeline_cfg if not is_loading_step(step)])
         self.frame_offsets, self.key_frame_index = clip_frame_offsets(model)
         self.dataset_meta = dict(model.dataset_meta or {})
         self._next_id = 0
 
-    def build(self, frames: Sequence[np.ndarray], frame_names: Sequence[str], bbox: np.ndarray,
-              bbox_score: float, frame_index: int) -> dict:
+    def build(self, frames: Sequence[np.ndarray], frame_names: Sequence[str],
+              bbox: np.ndarray, bbox_score: float, frame_index: int) -> dict:
         """Pack one person clip.
 
         Args:
@@ -74,12 +82,14 @@ class ClipBuilder:
         self._next_id += 1
         packed = self.pipeline(results)
         if packed is None:
-            raise RuntimeError(f'the test pipeline dropped the clip of frame {frame_index}')
+            raise RuntimeError(
+                f'the test pipeline dropped the clip of frame {frame_index}')
         return packed
 
 
 @torch.no_grad()
-def predict_clips(model: nn.Module, clips: Sequence[dict], batch_size: int) -> List[Dict]:
+def predict_clips(model: nn.Module, clips: Sequence[dict],
+                  batch_size: int) -> List[Dict]:
     """Run ``model.test_step`` over packed clips in batches of ``batch_size``.
 
     Returns:
@@ -90,10 +100,13 @@ def predict_clips(model: nn.Module, clips: Sequence[dict], batch_size: int) -> L
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     predictions = []
     for start in range(0, len(clips), batch_size):
-        samples = model.test_step(pseudo_collate(list(clips[start:start + batch_size])))
+        samples = model.test_step(
+            pseudo_collate(list(clips[start:start + batch_size])))
         for sample in samples:
             pred = sample.pred_instances
-            predictions.append(dict(
-                keypoints=to_numpy(pred.keypoints, np.float32)[0],
-                keypoint_scores=to_numpy(pred.keypoint_scores, np.float32)[0]))
+            predictions.append(
+                dict(
+                    keypoints=to_numpy(pred.keypoints, np.float32)[0],
+                    keypoint_scores=to_numpy(pred.keypoint_scores,
+                                             np.float32)[0]))
     return predictions

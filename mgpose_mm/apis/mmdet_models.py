@@ -1,5 +1,5 @@
-"""Detector configs by name: MMDetection's packaged configs and model-zoo names, as MMPose's demos
-and inferencers accept them.
+"""Detector configs by name: MMDetection's packaged configs and model-zoo
+names, as MMPose's demos and inferencers accept them.
 
 ``--det-config`` / ``MMDetBoxes(det_config)`` may be
 
@@ -22,15 +22,16 @@ DOWNLOAD_HINT = 'mim download mmdet --config {name} --dest .'
 
 
 def mmdet_mim_dir() -> str:
-    """Folder holding MMDetection's ``configs`` and ``model-index.yml`` (``mmdet/.mim`` in a wheel,
-    the clone's root in an editable install)."""
+    """Folder holding MMDetection's ``configs`` and ``model-index.yml``
+    (``mmdet/.mim`` in a wheel, the clone's root in an editable install)."""
     import mmdet
     package = osp.dirname(osp.abspath(mmdet.__file__))
     for root in (osp.join(package, '.mim'), osp.dirname(package)):
         if osp.isdir(osp.join(root, 'configs')):
             return root
-    raise FileNotFoundError(f'MMDetection configs not found next to {package} (neither .mim/configs '
-                            'nor a clone): reinstall mmdet')
+    raise FileNotFoundError(
+        f'MMDetection configs not found next to {package} (neither .mim/configs '
+        'nor a clone): reinstall mmdet')
 
 
 @lru_cache(maxsize=None)
@@ -46,7 +47,8 @@ def _config_files(mim_dir: str) -> Dict[str, Tuple[str, ...]]:
 
 @lru_cache(maxsize=None)
 def _model_zoo(mim_dir: str) -> Dict[str, dict]:
-    """Model name and every alias -> ``{'name', 'config' (path), 'weights' (URL or None)}``."""
+    """Model name and every alias -> ``{'name', 'config' (path), 'weights' (URL
+    or None)}``."""
     from mmengine.fileio import load
     index = osp.join(mim_dir, 'model-index.yml')
     if not osp.isfile(index):
@@ -57,16 +59,20 @@ def _model_zoo(mim_dir: str) -> Dict[str, dict]:
         for model in meta.get('Models', []):
             if 'Config' not in model:
                 continue
-            entry = dict(name=model['Name'], config=osp.join(mim_dir, model['Config']),
-                         weights=model.get('Weights'))
+            entry = dict(
+                name=model['Name'],
+                config=osp.join(mim_dir, model['Config']),
+                weights=model.get('Weights'))
             for key in [model['Name'], *(model.get('Alias') or [])]:
                 models.setdefault(key, entry)
     return models
 
 
-def resolve_mmdet_config(det_config: str, det_checkpoint: Optional[str] = None
+def resolve_mmdet_config(det_config: str,
+                         det_checkpoint: Optional[str] = None
                          ) -> Tuple[str, Optional[str]]:
-    """Config path and checkpoint of a detector given by path or by MMDetection name.
+    """Config path and checkpoint of a detector given by path or by MMDetection
+    name.
 
     Args:
         det_config (str): a file, ``mmdet::<folder>/<file>.py``, a packaged config name (with or
@@ -89,8 +95,9 @@ def resolve_mmdet_config(det_config: str, det_checkpoint: Optional[str] = None
         det_checkpoint = entry['weights'] if entry else None
     if det_checkpoint is not None and not osp.isfile(det_checkpoint) and \
             not det_checkpoint.startswith(('http://', 'https://')):
-        raise FileNotFoundError(f'detector checkpoint not found: {det_checkpoint} (to get the weights of '
-                                f'an MMDetection model: {DOWNLOAD_HINT.format(name=name)})')
+        raise FileNotFoundError(
+            f'detector checkpoint not found: {det_checkpoint} (to get the weights of '
+            f'an MMDetection model: {DOWNLOAD_HINT.format(name=name)})')
     return config_path, det_checkpoint
 
 
@@ -117,10 +124,16 @@ def _resolve_config(det_config: str) -> str:
     if len(paths) == 1:
         return paths[0]
     if len(paths) > 1:
-        options = ', '.join('mmdet::' + osp.relpath(p, osp.join(mim_dir, 'configs')) for p in paths)
-        raise FileNotFoundError(f'detector config {det_config!r} is ambiguous in MMDetection: {options}')
-    close = difflib.get_close_matches(name, list(files) + list(zoo), n=3, cutoff=0.6)
+        options = ', '.join('mmdet::' +
+                            osp.relpath(p, osp.join(mim_dir, 'configs'))
+                            for p in paths)
+        raise FileNotFoundError(
+            f'detector config {det_config!r} is ambiguous in MMDetection: {options}'
+        )
+    close = difflib.get_close_matches(
+        name, list(files) + list(zoo), n=3, cutoff=0.6)
     hint = f'; close MMDetection names: {", ".join(close)}' if close else ''
     raise FileNotFoundError(
         f'detector config not found: {det_config!r} is not a file, an MMDetection config name (e.g. '
-        f'rtmdet_tiny_8xb32-300e_coco) or a model-zoo alias (e.g. rtmdet-t){hint}')
+        f'rtmdet_tiny_8xb32-300e_coco) or a model-zoo alias (e.g. rtmdet-t){hint}'
+    )

@@ -14,20 +14,24 @@ from .box_sources import BoxSource
 from .frame_sources import IMAGE_EXTENSIONS, open_frame_source
 from .tracking import IoUTracker
 from .video_inference import VideoPoseInferencer
-from .writers import (AnnotatedImageWriter, AnnotatedVideoWriter, PoseFrameDrawer,
-                      PredictionJsonWriter)
+from .writers import (AnnotatedImageWriter, AnnotatedVideoWriter,
+                      PoseFrameDrawer, PredictionJsonWriter)
 
 
 class _Window:
-    """``cv2.imshow`` that turns itself off (with a warning) where no display is available."""
+    """``cv2.imshow`` that turns itself off (with a warning) where no display
+    is available."""
 
     def __init__(self, name: str = 'video pose'):
         self.name, self.enabled = name, True
         # Qt builds of OpenCV abort the process (no exception) when there is no display
-        if sys.platform.startswith('linux') and not (os.environ.get('DISPLAY')
-                                                     or os.environ.get('WAYLAND_DISPLAY')):
+        if sys.platform.startswith('linux') and not (
+                os.environ.get('DISPLAY')
+                or os.environ.get('WAYLAND_DISPLAY')):
             self.enabled = False
-            warnings.warn('--show: no display (DISPLAY is not set); continuing without display')
+            warnings.warn(
+                '--show: no display (DISPLAY is not set); continuing without display'
+            )
 
     def show(self, image) -> None:
         if not self.enabled:
@@ -37,8 +41,9 @@ class _Window:
             cv2.waitKey(1)
         except cv2.error as err:
             self.enabled = False
-            warnings.warn(f'--show: cannot open a window ({str(err).strip()[:120]}); '
-                          'continuing without display')
+            warnings.warn(
+                f'--show: cannot open a window ({str(err).strip()[:120]}); '
+                'continuing without display')
 
     def close(self) -> None:
         if self.enabled:
@@ -48,11 +53,18 @@ class _Window:
                 pass
 
 
-def run_video_pose(model: nn.Module, source, box_source: BoxSource,
-                   out_video: Optional[str] = None, out_json: Optional[str] = None,
-                   batch_size: int = 16, tracker: Optional[IoUTracker] = None,
-                   kpt_thr: float = 0.3, radius: int = 3, thickness: int = 1,
-                   show: bool = False, fps: Optional[float] = None,
+def run_video_pose(model: nn.Module,
+                   source,
+                   box_source: BoxSource,
+                   out_video: Optional[str] = None,
+                   out_json: Optional[str] = None,
+                   batch_size: int = 16,
+                   tracker: Optional[IoUTracker] = None,
+                   kpt_thr: float = 0.3,
+                   radius: int = 3,
+                   thickness: int = 1,
+                   show: bool = False,
+                   fps: Optional[float] = None,
                    progress: bool = True) -> Dict:
     """Estimate poses over a video and write the results.
 
@@ -80,9 +92,11 @@ def run_video_pose(model: nn.Module, source, box_source: BoxSource,
     existing files at those paths are left untouched.
     """
     frames = open_frame_source(source, fps=fps)
-    inferencer = VideoPoseInferencer(model, box_source, batch_size=batch_size, tracker=tracker)
+    inferencer = VideoPoseInferencer(
+        model, box_source, batch_size=batch_size, tracker=tracker)
     need_drawing = out_video is not None or show
-    drawer = PoseFrameDrawer(model, kpt_thr, radius, thickness) if need_drawing else None
+    drawer = PoseFrameDrawer(model, kpt_thr, radius,
+                             thickness) if need_drawing else None
     writers = []
     window = _Window() if show else None
     try:
@@ -91,11 +105,13 @@ def run_video_pose(model: nn.Module, source, box_source: BoxSource,
             if out_video.lower().endswith(IMAGE_EXTENSIONS):
                 video_writer = AnnotatedImageWriter(out_video, drawer)
             else:
-                video_writer = AnnotatedVideoWriter(out_video, frames.fps, drawer)
+                video_writer = AnnotatedVideoWriter(out_video, frames.fps,
+                                                    drawer)
             writers.append(video_writer)
         if out_json is not None:
-            writers.append(PredictionJsonWriter(out_json, model.dataset_meta, frames.name,
-                                                frames.fps))
+            writers.append(
+                PredictionJsonWriter(out_json, model.dataset_meta, frames.name,
+                                     frames.fps))
         bar = ProgressBar(frames.num_frames or 0) if progress else None
         start = time.perf_counter()
         num_frames = num_instances = 0
@@ -105,8 +121,9 @@ def run_video_pose(model: nn.Module, source, box_source: BoxSource,
                 output = writer.write(prediction)
                 drawn = output if writer is video_writer else drawn
             if window is not None:
-                window.show(drawn if drawn is not None else
-                            drawer.draw(prediction.frame, prediction.instances))
+                window.show(
+                    drawn if drawn is not None else drawer.
+                    draw(prediction.frame, prediction.instances))
             num_frames += 1
             num_instances += len(prediction.instances)
             if bar is not None:
@@ -123,7 +140,10 @@ def run_video_pose(model: nn.Module, source, box_source: BoxSource,
             window.close()
     if bar is not None:
         print()
-    return dict(num_frames=num_frames, num_instances=num_instances, seconds=seconds,
-                fps=num_frames / max(seconds, 1e-9),
-                out_video=osp.abspath(out_video) if out_video else None,
-                out_json=osp.abspath(out_json) if out_json else None)
+    return dict(
+        num_frames=num_frames,
+        num_instances=num_instances,
+        seconds=seconds,
+        fps=num_frames / max(seconds, 1e-9),
+        out_video=osp.abspath(out_video) if out_video else None,
+        out_json=osp.abspath(out_json) if out_json else None)

@@ -1,4 +1,5 @@
-"""Streaming video pose inference: each frame's tracked poses as soon as its clip is complete.
+"""Streaming video pose inference: each frame's tracked poses as soon as its
+clip is complete.
 
 Example::
 
@@ -25,7 +26,8 @@ from .video_inference import FramePoses, TrackedClipInference
 
 @dataclass
 class StreamFramePoses(FramePoses):
-    """Pose results of one frame of a stream (see :class:`FramePoses`), plus timing.
+    """Pose results of one frame of a stream (see :class:`FramePoses`), plus
+    timing.
 
     Attributes:
         arrived_at (float): ``time.perf_counter()`` when the frame was read from the source.
@@ -43,7 +45,8 @@ class StreamFramePoses(FramePoses):
 
     @property
     def latency(self) -> float:
-        """Seconds from the frame's arrival to its poses (waiting for later frames included)."""
+        """Seconds from the frame's arrival to its poses (waiting for later
+        frames included)."""
         return self.emitted_at - self.arrived_at
 
 
@@ -60,7 +63,8 @@ class _Arrival:
 
 @dataclass
 class StreamState:
-    """What a stream holds between frames; every part is bounded whatever the stream's length.
+    """What a stream holds between frames; every part is bounded whatever the
+    stream's length.
 
     Attributes:
         frames: ``(index, frame)`` of the frames later clips need: at most ``span`` (the clip's
@@ -77,9 +81,13 @@ class StreamState:
     tracks: Dict[int, int] = field(default_factory=dict)
 
     def sizes(self) -> Dict[str, int]:
-        """Number of buffered frames, waiting frames, live tracks and tracker tracks."""
-        return dict(frames=len(self.frames), waiting=len(self.waiting), tracks=len(self.tracks),
-                    tracker_tracks=len(self.tracker.tracks))
+        """Number of buffered frames, waiting frames, live tracks and tracker
+        tracks."""
+        return dict(
+            frames=len(self.frames),
+            waiting=len(self.waiting),
+            tracks=len(self.tracks),
+            tracker_tracks=len(self.tracker.tracks))
 
 
 class StreamingPoseInferencer(TrackedClipInference):
@@ -111,7 +119,10 @@ class StreamingPoseInferencer(TrackedClipInference):
         state (StreamState | None): the state of the current (or last) stream.
     """
 
-    def __init__(self, model: nn.Module, box_source: BoxSource, batch_size: int = 16,
+    def __init__(self,
+                 model: nn.Module,
+                 box_source: BoxSource,
+                 batch_size: int = 16,
                  tracker: Optional[IoUTracker] = None):
         super().__init__(model, box_source, batch_size, tracker)
         self.delay = max(self.frame_offsets)
@@ -119,7 +130,8 @@ class StreamingPoseInferencer(TrackedClipInference):
         self.state: Optional[StreamState] = None
 
     def __call__(self, source, **source_kwargs) -> Iterator[StreamFramePoses]:
-        """Predictions of each frame of ``source``, in frame order, as soon as possible.
+        """Predictions of each frame of ``source``, in frame order, as soon as
+        possible.
 
         Args:
             source: anything :func:`open_stream_source` takes (``'webcam'``, a camera index, a
@@ -139,7 +151,8 @@ class StreamingPoseInferencer(TrackedClipInference):
                 state.frames.append((last, frame))
                 if state.waiting[0].index + self.delay <= last:
                     yield self._emit(state, frames, last)
-            if getattr(frames, 'completed', True):  # every frame of a finite input was read
+            if getattr(frames, 'completed',
+                       True):  # every frame of a finite input was read
                 self.box_source.finish(last + 1)
             while state.waiting:
                 yield self._emit(state, frames, last)
@@ -150,13 +163,15 @@ class StreamingPoseInferencer(TrackedClipInference):
             state.frames.clear()
             state.waiting.clear()
 
-    def _arrive(self, state: StreamState, index: int, frame: np.ndarray) -> _Arrival:
+    def _arrive(self, state: StreamState, index: int,
+                frame: np.ndarray) -> _Arrival:
         """Boxes and track ids of a new frame; update the live tracks."""
         arrived_at = time.perf_counter()
         bboxes, scores = self.frame_boxes(index, frame)
         track_ids = state.tracker.update(bboxes)
         alive = {track.track_id for track in state.tracker.tracks}
-        ended = sorted(track_id for track_id in state.tracks if track_id not in alive)
+        ended = sorted(track_id for track_id in state.tracks
+                       if track_id not in alive)
         for track_id in ended:
             del state.tracks[track_id]
         for track_id in track_ids:
@@ -165,22 +180,34 @@ class StreamingPoseInferencer(TrackedClipInference):
 
     def _emit(self, state: StreamState, frames: FrameSource,
               last: int) -> StreamFramePoses:
-        """Run the clips of the oldest waiting frame (clamped to frame ``last``) and forget the
-        frames no later clip needs."""
+        """Run the clips of the oldest waiting frame (clamped to frame
+        ``last``) and forget the frames no later clip needs."""
         arrival = state.waiting.popleft()
         key = arrival.index
         buffered = dict(state.frames)
         clip_frames, names = self.clip_frames(key, last, frames, buffered)
-        clips = [self.clip_builder.build(clip_frames, names, bbox, float(score), key)
-                 for bbox, score in zip(arrival.bboxes, arrival.scores)]
-        results = predict_clips(self.model, clips, self.batch_size) if clips else []
-        instances = [dict(track_id=int(track_id), bbox=bbox.copy(), bbox_score=float(score),
-                          **result)
-                     for bbox, score, track_id, result in zip(
-                         arrival.bboxes, arrival.scores, arrival.track_ids, results)]
+        clips = [
+            self.clip_builder.build(clip_frames, names, bbox, float(score),
+                                    key)
+            for bbox, score in zip(arrival.bboxes, arrival.scores)
+        ]
+        results = predict_clips(self.model, clips,
+                                self.batch_size) if clips else []
+        instances = [
+            dict(
+                track_id=int(track_id),
+                bbox=bbox.copy(),
+                bbox_score=float(score),
+                **result) for bbox, score, track_id, result in zip(
+                    arrival.bboxes, arrival.scores, arrival.track_ids, results)
+        ]
         prediction = StreamFramePoses(
-            key, buffered[key], instances, arrived_at=arrival.arrived_at,
-            emitted_at=time.perf_counter(), frames_read=last + 1,
+            key,
+            buffered[key],
+            instances,
+            arrived_at=arrival.arrived_at,
+            emitted_at=time.perf_counter(),
+            frames_read=last + 1,
             ended_track_ids=arrival.ended_track_ids)
         first_needed = key + 1 + min(self.frame_offsets)
         while state.frames and state.frames[0][0] < first_needed:
@@ -188,12 +215,15 @@ class StreamingPoseInferencer(TrackedClipInference):
         return prediction
 
 
-def stream_video_pose(model: nn.Module, source, box_source: BoxSource, batch_size: int = 16,
+def stream_video_pose(model: nn.Module,
+                      source,
+                      box_source: BoxSource,
+                      batch_size: int = 16,
                       tracker: Optional[IoUTracker] = None,
                       **source_kwargs) -> Iterator[StreamFramePoses]:
     """Generator of each frame's tracked poses of a live ``source`` as soon as its clip is
     complete (see :class:`StreamingPoseInferencer`; ``source_kwargs`` go to
     :class:`CaptureFrames`)."""
-    inferencer = StreamingPoseInferencer(model, box_source, batch_size=batch_size,
-                                         tracker=tracker)
+    inferencer = StreamingPoseInferencer(
+        model, box_source, batch_size=batch_size, tracker=tracker)
     yield from inferencer(source, **source_kwargs)

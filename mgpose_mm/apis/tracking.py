@@ -1,12 +1,12 @@
-"""IoU tracking of person boxes across frames (Hungarian matching, lost tracks kept a while)."""
+"""IoU tracking of person boxes across frames (Hungarian matching, lost tracks
+kept a while)."""
 from dataclasses import dataclass
 from typing import List
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
-
 from mmpose.structures.bbox import bbox_overlaps
+from scipy.optimize import linear_sum_assignment
 
 
 @dataclass
@@ -40,7 +40,8 @@ class IoUTracker:
         self.reset()
 
     def reset(self) -> None:
-        """Forget every track; ids start again from 0 (the start of a new video)."""
+        """Forget every track; ids start again from 0 (the start of a new
+        video)."""
         self.tracks: List[_Track] = []
         self.next_id = 0
 
@@ -57,8 +58,9 @@ class IoUTracker:
         track_ids = np.full(len(bboxes), -1, dtype=np.int64)
         matched_tracks = set()
         if self.tracks and len(bboxes):
-            iou = bbox_overlaps(torch.from_numpy(np.stack([t.bbox for t in self.tracks])),
-                                torch.from_numpy(bboxes)).numpy()
+            iou = bbox_overlaps(
+                torch.from_numpy(np.stack([t.bbox for t in self.tracks])),
+                torch.from_numpy(bboxes)).numpy()
             rows, cols = linear_sum_assignment(-iou)
             for row, col in zip(rows, cols):
                 if iou[row, col] >= self.iou_thr:

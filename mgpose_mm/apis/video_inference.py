@@ -1,4 +1,5 @@
-"""Streaming video pose inference: frames -> person boxes -> tracks -> clips -> keypoints."""
+"""Streaming video pose inference: frames -> person boxes -> tracks -> clips ->
+keypoints."""
 import copy
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
@@ -6,17 +7,17 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import numpy as np
 import torch.nn as nn
 
+from ..utils import clip_frame_numbers
 from .box_sources import BoxSource, clip_boxes_to_image
 from .clip_inference import ClipBuilder, predict_clips
 from .frame_sources import FrameSource, open_frame_source
 from .tracking import IoUTracker
-from ..utils import clip_frame_numbers
 
 
 @dataclass
 class FramePoses:
-    """The tracked people's poses in one frame of a video (what :class:`VideoPoseInferencer`
-    yields and the writers take).
+    """The tracked people's poses in one frame of a video (what
+    :class:`VideoPoseInferencer` yields and the writers take).
 
     Attributes:
         frame_index (int): index of the frame in the input.
@@ -41,9 +42,9 @@ class _PendingFrame:
 
 
 class TrackedClipInference:
-    """What file and stream inference share: the model, the box source, the batch size, the
-    tracker settings and the clip builder; boxes per frame, a fresh tracker per video and the
-    frames of a key frame's clip.
+    """What file and stream inference share: the model, the box source, the
+    batch size, the tracker settings and the clip builder; boxes per frame, a
+    fresh tracker per video and the frames of a key frame's clip.
 
     Args:
         model (nn.Module): from :func:`init_video_pose_model`.
@@ -58,7 +59,10 @@ class TrackedClipInference:
         frame_offsets (tuple[int]): the config's clip frame offsets around the key frame.
     """
 
-    def __init__(self, model: nn.Module, box_source: BoxSource, batch_size: int = 16,
+    def __init__(self,
+                 model: nn.Module,
+                 box_source: BoxSource,
+                 batch_size: int = 16,
                  tracker: Optional[IoUTracker] = None):
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
@@ -67,26 +71,35 @@ class TrackedClipInference:
         self.batch_size = batch_size
         self.tracker = tracker
         self.clip_builder = ClipBuilder(model)
-        self.frame_offsets: Tuple[int, ...] = tuple(self.clip_builder.frame_offsets)
+        self.frame_offsets: Tuple[int,
+                                  ...] = tuple(self.clip_builder.frame_offsets)
 
     def new_tracker(self) -> IoUTracker:
-        """A fresh copy of the tracker settings (reset, ids from 0) for one video or stream."""
-        tracker = copy.deepcopy(self.tracker) if self.tracker is not None else IoUTracker()
+        """A fresh copy of the tracker settings (reset, ids from 0) for one
+        video or stream."""
+        tracker = copy.deepcopy(
+            self.tracker) if self.tracker is not None else IoUTracker()
         tracker.reset()
         return tracker
 
-    def frame_boxes(self, index: int, frame: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """(N, 4) xyxy boxes and (N,) scores of frame ``index`` from the box source, clipped to
-        the image (see :func:`clip_boxes_to_image`)."""
+    def frame_boxes(self, index: int,
+                    frame: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """(N, 4) xyxy boxes and (N,) scores of frame ``index`` from the box
+        source, clipped to the image (see :func:`clip_boxes_to_image`)."""
         bboxes, scores = self.box_source(index, frame)
         return clip_boxes_to_image(bboxes, scores, frame.shape[:2], index)
 
     def clip_frames(self, key: int, last: int, frames: FrameSource,
-                    decoded: Dict[int, np.ndarray]) -> Tuple[List[np.ndarray], List[str]]:
-        """The T frames and frame names of the clip around frame ``key``, its offsets clamped to
-        frames ``[0, last]``; ``decoded`` maps frame index -> frame."""
+                    decoded: Dict[int, np.ndarray]
+                    ) -> Tuple[List[np.ndarray], List[str]]:
+        """The T frames and frame names of the clip around frame ``key``, its
+        offsets clamped to frames ``[0, last]``; ``decoded`` maps frame index.
+
+        -> frame.
+        """
         indices = clip_frame_numbers(key, self.frame_offsets, 0, last)
-        return [decoded[i] for i in indices], [frames.frame_name(i) for i in indices]
+        return [decoded[i]
+                for i in indices], [frames.frame_name(i) for i in indices]
 
 
 class VideoPoseInferencer(TrackedClipInference):
@@ -109,13 +122,18 @@ class VideoPoseInferencer(TrackedClipInference):
             :class:`TrackedClipInference`). Defaults to ``IoUTracker()``.
     """
 
-    def __init__(self, model: nn.Module, box_source: BoxSource, batch_size: int = 16,
+    def __init__(self,
+                 model: nn.Module,
+                 box_source: BoxSource,
+                 batch_size: int = 16,
                  tracker: Optional[IoUTracker] = None):
         super().__init__(model, box_source, batch_size, tracker)
-        self.min_offset, self.max_offset = min(self.frame_offsets), max(self.frame_offsets)
+        self.min_offset, self.max_offset = min(self.frame_offsets), max(
+            self.frame_offsets)
 
     def __call__(self, source) -> Iterator[FramePoses]:
-        """Predictions of every frame of ``source`` (anything :func:`open_frame_source` takes)."""
+        """Predictions of every frame of ``source`` (anything
+        :func:`open_frame_source` takes)."""
         frames: FrameSource = open_frame_source(source)
         tracker = self.new_tracker()
         self.box_source.start(frames)
@@ -130,40 +148,54 @@ class VideoPoseInferencer(TrackedClipInference):
             buffer[index] = frame
             num_frames = index + 1
             while next_key + self.max_offset <= index:
-                pending.append(self._key_frame(next_key, index, frames, buffer, people))
+                pending.append(
+                    self._key_frame(next_key, index, frames, buffer, people))
                 next_key += 1
                 self._forget(buffer, next_key)
                 yield from self._flush(pending, force=False)
         self.box_source.finish(num_frames)
         while next_key < num_frames:
-            pending.append(self._key_frame(next_key, num_frames - 1, frames, buffer, people))
+            pending.append(
+                self._key_frame(next_key, num_frames - 1, frames, buffer,
+                                people))
             next_key += 1
         yield from self._flush(pending, force=True)
 
     def _forget(self, buffer: Dict[int, np.ndarray], next_key: int) -> None:
-        """Drop frames no later clip needs (before ``next_key + min_offset``)."""
+        """Drop frames no later clip needs (before ``next_key +
+        min_offset``)."""
         for index in [i for i in buffer if i < next_key + self.min_offset]:
             del buffer[index]
 
-    def _key_frame(self, key: int, last: int, frames: FrameSource, buffer: Dict[int, np.ndarray],
+    def _key_frame(self, key: int, last: int, frames: FrameSource,
+                   buffer: Dict[int, np.ndarray],
                    people: Dict[int, tuple]) -> _PendingFrame:
         bboxes, scores, track_ids = people.pop(key)
         clip_frames, names = self.clip_frames(key, last, frames, buffer)
         prediction = FramePoses(key, buffer[key])
         clips = []
         for bbox, score, track_id in zip(bboxes, scores, track_ids):
-            clips.append(self.clip_builder.build(clip_frames, names, bbox, float(score), key))
-            prediction.instances.append(dict(track_id=int(track_id), bbox=bbox.copy(),
-                                             bbox_score=float(score)))
+            clips.append(
+                self.clip_builder.build(clip_frames, names, bbox, float(score),
+                                        key))
+            prediction.instances.append(
+                dict(
+                    track_id=int(track_id),
+                    bbox=bbox.copy(),
+                    bbox_score=float(score)))
         return _PendingFrame(prediction, clips)
 
-    def _flush(self, pending: List[_PendingFrame], force: bool) -> Iterator[FramePoses]:
-        """Run the pending clips once a batch is full (or at the end) and emit their frames."""
+    def _flush(self, pending: List[_PendingFrame],
+               force: bool) -> Iterator[FramePoses]:
+        """Run the pending clips once a batch is full (or at the end) and emit
+        their frames."""
         num_clips = sum(len(p.clips) for p in pending)
         if not pending or not (force or num_clips >= self.batch_size
                                or len(pending) >= self.batch_size):
             return
-        results = predict_clips(self.model, [c for p in pending for c in p.clips], self.batch_size)
+        results = predict_clips(self.model,
+                                [c for p in pending for c in p.clips],
+                                self.batch_size)
         position = 0
         for item in pending:
             for instance in item.prediction.instances:
@@ -173,7 +205,10 @@ class VideoPoseInferencer(TrackedClipInference):
         pending.clear()
 
 
-def inference_video(model: nn.Module, source, box_source: BoxSource, batch_size: int = 16,
+def inference_video(model: nn.Module,
+                    source,
+                    box_source: BoxSource,
+                    batch_size: int = 16,
                     tracker: Optional[IoUTracker] = None) -> List[Dict]:
     """Pose of every person in every frame of ``source``.
 
@@ -181,5 +216,6 @@ def inference_video(model: nn.Module, source, box_source: BoxSource, batch_size:
         list[dict]: per frame ``{frame_index, instances: [{track_id, bbox (4,), bbox_score,
         keypoints (K, 2), keypoint_scores (K,)}]}`` in image coordinates.
     """
-    inferencer = VideoPoseInferencer(model, box_source, batch_size=batch_size, tracker=tracker)
+    inferencer = VideoPoseInferencer(
+        model, box_source, batch_size=batch_size, tracker=tracker)
     return [prediction.to_dict() for prediction in inferencer(source)]

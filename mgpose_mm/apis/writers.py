@@ -1,8 +1,9 @@
 """Writing video pose results: predictions JSON, annotated video or image.
 
-Every output is written to a temporary file next to it and renamed into place by ``close()``
-(atomic on POSIX); ``abort()`` removes the temporary file. A run that fails or is interrupted
-midway therefore never replaces or truncates an existing output.
+Every output is written to a temporary file next to it and renamed into place
+by ``close()`` (atomic on POSIX); ``abort()`` removes the temporary file. A run
+that fails or is interrupted midway therefore never replaces or truncates an
+existing output.
 """
 import itertools
 import json
@@ -11,14 +12,13 @@ from typing import Dict, List, Optional
 import cv2
 import numpy as np
 from mmengine.structures import InstanceData
-
 from mmpose.registry import VISUALIZERS
 from mmpose.structures import PoseDataSample
 from mmpose.visualization import PoseLocalVisualizer
 
-from .video_inference import FramePoses
 from ..utils import AtomicFile
 from ..visualization import CompatPoseLocalVisualizer
+from .video_inference import FramePoses
 
 _visualizer_ids = itertools.count()
 
@@ -47,12 +47,16 @@ class PredictionJsonWriter:
     instance per person; coordinates in pixels of the input frames.
     """
 
-    def __init__(self, path: str, dataset_meta: Optional[dict] = None, input_name: str = '',
+    def __init__(self,
+                 path: str,
+                 dataset_meta: Optional[dict] = None,
+                 input_name: str = '',
                  fps: Optional[float] = None):
         self.file = AtomicFile(path)
         self.path = path
-        self.header = dict(meta_info=_json_ready(dataset_meta or {}),
-                           video=dict(input=input_name, fps=fps))
+        self.header = dict(
+            meta_info=_json_ready(dataset_meta or {}),
+            video=dict(input=input_name, fps=fps))
         self.frames: List[Dict] = []
         self.frame_size = None
 
@@ -63,7 +67,8 @@ class PredictionJsonWriter:
     def close(self) -> None:
         video = self.header['video']
         if self.frame_size is not None:
-            video.update(height=int(self.frame_size[0]), width=int(self.frame_size[1]))
+            video.update(
+                height=int(self.frame_size[0]), width=int(self.frame_size[1]))
         video['num_frames'] = len(self.frames)
         with open(self.file.tmp_path, 'w') as f:
             json.dump(dict(self.header, instance_info=self.frames), f)
@@ -74,10 +79,11 @@ class PredictionJsonWriter:
 
 
 class PoseFrameDrawer:
-    """Draws one frame's people with MMPose's :class:`PoseLocalVisualizer` (skeleton style
-    ``'mmpose'``, the model's ``dataset_meta`` colours and links), boxes and track ids.
-    The config's ``PoseLocalVisualizer`` is replaced by :class:`CompatPoseLocalVisualizer`
-    (same drawing, works under NumPy >= 2.4).
+    """Draws one frame's people with MMPose's :class:`PoseLocalVisualizer`
+    (skeleton style ``'mmpose'``, the model's ``dataset_meta`` colours and
+    links), boxes and track ids. The config's ``PoseLocalVisualizer`` is
+    replaced by :class:`CompatPoseLocalVisualizer` (same drawing, works under
+    NumPy >= 2.4).
 
     Args:
         model (nn.Module): gives ``cfg.visualizer`` and ``dataset_meta``.
@@ -86,44 +92,74 @@ class PoseFrameDrawer:
         draw_bbox (bool): draw boxes and track ids. Defaults to True.
     """
 
-    def __init__(self, model, kpt_thr: float = 0.3, radius: int = 3, thickness: int = 1,
+    def __init__(self,
+                 model,
+                 kpt_thr: float = 0.3,
+                 radius: int = 3,
+                 thickness: int = 1,
                  draw_bbox: bool = True):
-        vis_cfg = dict(model.cfg.get('visualizer') or dict(type='PoseLocalVisualizer'))
-        if vis_cfg.get('type') in ('PoseLocalVisualizer', 'mmpose.PoseLocalVisualizer',
+        vis_cfg = dict(
+            model.cfg.get('visualizer') or dict(type='PoseLocalVisualizer'))
+        if vis_cfg.get('type') in ('PoseLocalVisualizer',
+                                   'mmpose.PoseLocalVisualizer',
                                    PoseLocalVisualizer):
             vis_cfg['type'] = CompatPoseLocalVisualizer
         # One instance per drawer: MMEngine visualizers are named global instances.
-        vis_cfg.update(name=f'video_pose_visualizer_{next(_visualizer_ids)}', vis_backends=None,
-                       save_dir=None, radius=radius, line_width=thickness)
+        vis_cfg.update(
+            name=f'video_pose_visualizer_{next(_visualizer_ids)}',
+            vis_backends=None,
+            save_dir=None,
+            radius=radius,
+            line_width=thickness)
         self.visualizer = VISUALIZERS.build(vis_cfg)
-        self.visualizer.set_dataset_meta(model.dataset_meta, skeleton_style='mmpose')
+        self.visualizer.set_dataset_meta(
+            model.dataset_meta, skeleton_style='mmpose')
         self.kpt_thr, self.draw_bbox = kpt_thr, draw_bbox
 
     def draw(self, frame: np.ndarray, instances: List[Dict]) -> np.ndarray:
-        """The frame (H, W, 3) BGR with the instances drawn, same size, BGR uint8."""
+        """The frame (H, W, 3) BGR with the instances drawn, same size, BGR
+        uint8."""
         if not instances:
             return frame.copy()
         pred = InstanceData()
         pred.keypoints = np.stack([inst['keypoints'] for inst in instances])
-        pred.keypoint_scores = np.stack([inst['keypoint_scores'] for inst in instances])
-        pred.bboxes = np.stack([inst['bbox'] for inst in instances]).astype(np.float32)
+        pred.keypoint_scores = np.stack(
+            [inst['keypoint_scores'] for inst in instances])
+        pred.bboxes = np.stack([inst['bbox']
+                                for inst in instances]).astype(np.float32)
         sample = PoseDataSample(pred_instances=pred)
         self.visualizer.add_datasample(
-            'frame', np.ascontiguousarray(frame[..., ::-1]), data_sample=sample, draw_gt=False,
-            draw_heatmap=False, draw_bbox=self.draw_bbox, skeleton_style='mmpose', show=False,
+            'frame',
+            np.ascontiguousarray(frame[..., ::-1]),
+            data_sample=sample,
+            draw_gt=False,
+            draw_heatmap=False,
+            draw_bbox=self.draw_bbox,
+            skeleton_style='mmpose',
+            show=False,
             kpt_thr=self.kpt_thr)
         if self.draw_bbox:
             for inst in instances:
                 # the OpenCV backend draws one text per call
                 self.visualizer.draw_texts(
-                    f'id {inst["track_id"]}', np.maximum(inst['bbox'][:2], 0), font_sizes=15,
-                    colors=(255, 255, 255), vertical_alignments='top',
-                    bboxes=[dict(facecolor='black', alpha=0.8, pad=0.7, edgecolor='none')])
+                    f'id {inst["track_id"]}',
+                    np.maximum(inst['bbox'][:2], 0),
+                    font_sizes=15,
+                    colors=(255, 255, 255),
+                    vertical_alignments='top',
+                    bboxes=[
+                        dict(
+                            facecolor='black',
+                            alpha=0.8,
+                            pad=0.7,
+                            edgecolor='none')
+                    ])
         return np.ascontiguousarray(self.visualizer.get_image()[..., ::-1])
 
 
 class AnnotatedVideoWriter:
-    """An mp4 (``mp4v``) of the drawn frames, at the input's fps and frame size."""
+    """An mp4 (``mp4v``) of the drawn frames, at the input's fps and frame
+    size."""
 
     def __init__(self, path: str, fps: float, drawer: PoseFrameDrawer):
         self.file = AtomicFile(path)
@@ -135,10 +171,12 @@ class AnnotatedVideoWriter:
         drawn = self.drawer.draw(prediction.frame, prediction.instances)
         if self.writer is None:
             height, width = drawn.shape[:2]
-            self.writer = cv2.VideoWriter(self.file.tmp_path, cv2.VideoWriter_fourcc(*'mp4v'),
+            self.writer = cv2.VideoWriter(self.file.tmp_path,
+                                          cv2.VideoWriter_fourcc(*'mp4v'),
                                           self.fps, (width, height))
             if not self.writer.isOpened():
-                raise IOError(f'cannot open a video writer for {self.path} (mp4v codec)')
+                raise IOError(
+                    f'cannot open a video writer for {self.path} (mp4v codec)')
         self.writer.write(drawn)
         return drawn
 
@@ -155,7 +193,8 @@ class AnnotatedVideoWriter:
 
 
 class AnnotatedImageWriter:
-    """The drawn frame of a one-image input, as an image file (format from the extension)."""
+    """The drawn frame of a one-image input, as an image file (format from the
+    extension)."""
 
     def __init__(self, path: str, drawer: PoseFrameDrawer):
         self.file = AtomicFile(path)
@@ -164,12 +203,15 @@ class AnnotatedImageWriter:
 
     def write(self, prediction: FramePoses) -> np.ndarray:
         if self.drawn is not None:
-            raise ValueError(f'{self.path} is an image output but the input has several frames')
+            raise ValueError(
+                f'{self.path} is an image output but the input has several frames'
+            )
         self.drawn = self.drawer.draw(prediction.frame, prediction.instances)
         return self.drawn
 
     def close(self) -> None:
-        if self.drawn is None or not cv2.imwrite(self.file.tmp_path, self.drawn):
+        if self.drawn is None or not cv2.imwrite(self.file.tmp_path,
+                                                 self.drawn):
             raise IOError(f'cannot write image {self.path}')
         self.file.commit()
 

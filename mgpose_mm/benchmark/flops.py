@@ -34,7 +34,8 @@ STAGE_JOINT = 'backbone joint (kept tokens)'
 STAGE_BACKBONE = 'backbone'
 STAGE_HEAD = 'head'
 STAGE_OTHER = 'other'
-VIDEO_STAGES = (STAGE_FRAMES, STAGE_FINE, STAGE_NECK, STAGE_JOINT, STAGE_HEAD, STAGE_OTHER)
+VIDEO_STAGES = (STAGE_FRAMES, STAGE_FINE, STAGE_NECK, STAGE_JOINT, STAGE_HEAD,
+                STAGE_OTHER)
 IMAGE_STAGES = (STAGE_BACKBONE, STAGE_NECK, STAGE_HEAD, STAGE_OTHER)
 
 
@@ -45,19 +46,31 @@ def sdpa_macs(inputs, outputs) -> int:
 
 
 def cdist_macs(inputs, outputs) -> int:
-    """``aten::cdist`` of x1 (..., P, C) and x2 (..., R, C): ... * P * R * C MACs."""
+    """``aten::cdist`` of x1 (..., P, C) and x2 (..., R, C): ...
+
+    * P * R * C MACs.
+    """
     x1, x2 = get_shape(inputs[0]), get_shape(inputs[1])
     return prod(x1) * x2[-2]
 
 
 # operator (as FlopAnalyzer names it) -> the StageCost field its MACs go to
-_HANDLED_OPS = {'scaled_dot_product_attention': 'attention_macs', 'cdist': 'scoring_macs'}
-_OP_HANDLES = {'aten::scaled_dot_product_attention': sdpa_macs, 'aten::cdist': cdist_macs}
+_HANDLED_OPS = {
+    'scaled_dot_product_attention': 'attention_macs',
+    'cdist': 'scoring_macs'
+}
+_OP_HANDLES = {
+    'aten::scaled_dot_product_attention': sdpa_macs,
+    'aten::cdist': cdist_macs
+}
 
 
 @dataclass
 class StageCost:
-    """Cost of one stage for one input batch. MACs are integers; ``params`` counts weights."""
+    """Cost of one stage for one input batch.
+
+    MACs are integers; ``params`` counts weights.
+    """
     stage: str
     counted_macs: int = 0
     attention_macs: int = 0
@@ -73,8 +86,9 @@ class StageCost:
 class ModelCost:
     """Per-stage cost of one model for a batch of ``batch_size`` inputs.
 
-    ``kept_tokens``/``total_tokens`` are the tokens per clip after/before pruning (None without a
-    token-pruning neck). ``uncounted_ops`` lists the operators MMEngine's counter skipped.
+    ``kept_tokens``/``total_tokens`` are the tokens per clip after/before
+    pruning (None without a token-pruning neck). ``uncounted_ops`` lists the
+    operators MMEngine's counter skipped.
     """
     batch_size: int
     stages: List[StageCost]
@@ -94,7 +108,8 @@ class ModelCost:
         for stage in self.stages:
             if stage.stage == name:
                 return stage
-        raise KeyError(f'no stage {name!r}; stages are {[s.stage for s in self.stages]}')
+        raise KeyError(
+            f'no stage {name!r}; stages are {[s.stage for s in self.stages]}')
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -105,7 +120,8 @@ class ModelCost:
 
 
 def stage_of(name: str, model: nn.Module) -> str:
-    """Stage of a module or parameter, from its dotted name inside the pose estimator."""
+    """Stage of a module or parameter, from its dotted name inside the pose
+    estimator."""
     parts = name.split('.')
     if parts[0] == 'backbone':
         if not is_video_model(model):
@@ -114,7 +130,8 @@ def stage_of(name: str, model: nn.Module) -> str:
             return STAGE_FINE
         if len(parts) > 1 and parts[1] == 'ln1':
             return STAGE_JOINT
-        if len(parts) > 2 and parts[1] == 'layers' and int(parts[2]) >= model.backbone.prune_layer:
+        if len(parts) > 2 and parts[1] == 'layers' and int(
+                parts[2]) >= model.backbone.prune_layer:
             return STAGE_JOINT
         return STAGE_FRAMES
     if parts[0] == 'neck':
@@ -125,7 +142,8 @@ def stage_of(name: str, model: nn.Module) -> str:
 
 
 class _TensorForward(nn.Module):
-    """``model._forward`` (normalised input tensor to heatmaps) as a traceable ``forward``."""
+    """``model._forward`` (normalised input tensor to heatmaps) as a traceable
+    ``forward``."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
@@ -136,14 +154,17 @@ class _TensorForward(nn.Module):
 
 
 def flop_analyzer(model: nn.Module, inputs: torch.Tensor) -> FlopAnalyzer:
-    """MMEngine's analyzer of ``model._forward(inputs)`` with the attention and cdist handles."""
+    """MMEngine's analyzer of ``model._forward(inputs)`` with the attention and
+    cdist handles."""
     analyzer = FlopAnalyzer(_TensorForward(model), (inputs, ))
     analyzer.set_op_handle(**_OP_HANDLES)
-    return analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    return analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(
+        False)
 
 
 def _neck_token_counts(model: nn.Module, found: dict):
-    """Hook the token-pruning neck (if any) to record tokens per clip before/after pruning."""
+    """Hook the token-pruning neck (if any) to record tokens per clip
+    before/after pruning."""
     neck = getattr(model, 'neck', None)
     if neck is None or not hasattr(neck, 'num_kept'):
         return None
@@ -151,9 +172,13 @@ def _neck_token_counts(model: nn.Module, found: dict):
     def hook(module, args):
         video_tokens = args[0]
         # under the tracer shapes can be 0-d tensors
-        found.update(total_tokens=int(video_tokens.tokens.shape[1]),
-                     kept_tokens=int(module.num_kept(int(video_tokens.num_frames),
-                                                     int(video_tokens.tokens_per_frame))))
+        found.update(
+            total_tokens=int(video_tokens.tokens.shape[1]),
+            kept_tokens=int(
+                module.num_kept(
+                    int(video_tokens.num_frames),
+                    int(video_tokens.tokens_per_frame))))
+
     return neck.register_forward_pre_hook(hook)
 
 
@@ -167,12 +192,16 @@ def model_cost(model: nn.Module, inputs: torch.Tensor) -> ModelCost:
         model (nn.Module): A pose estimator in eval mode.
         inputs (Tensor): Its normalised input, (B, T, 3, H, W) for clips or (B, 3, H, W).
     """
-    stages = {name: StageCost(name) for name in (VIDEO_STAGES if is_video_model(model) else IMAGE_STAGES)}
+    stages = {
+        name: StageCost(name)
+        for name in (VIDEO_STAGES if is_video_model(model) else IMAGE_STAGES)
+    }
     found = dict(kept_tokens=None, total_tokens=None)
     analyzer = flop_analyzer(model, inputs)
     handle = _neck_token_counts(model, found)
     try:
-        by_module = analyzer.by_module_and_operator()  # traces the forward pass
+        by_module = analyzer.by_module_and_operator(
+        )  # traces the forward pass
     finally:
         if handle is not None:
             handle.remove()
@@ -182,11 +211,16 @@ def model_cost(model: nn.Module, inputs: torch.Tensor) -> ModelCost:
             own[name.rpartition('.')[0]].subtract(ops)
     for name, ops in own.items():
         # the estimator's and the wrapper's own operators belong to no stage
-        stage = stage_of(name[len('model.'):], model) if name.startswith('model.') else STAGE_OTHER
+        stage = stage_of(name[len('model.'):],
+                         model) if name.startswith('model.') else STAGE_OTHER
         for op, macs in ops.items():
             field_name = _HANDLED_OPS.get(op, 'counted_macs')
-            setattr(stages[stage], field_name, getattr(stages[stage], field_name) + macs)
+            setattr(stages[stage], field_name,
+                    getattr(stages[stage], field_name) + macs)
     for name, param in model.named_parameters():
         stages[stage_of(name, model)].params += param.numel()
-    return ModelCost(batch_size=inputs.shape[0], stages=list(stages.values()), **found,
-                     uncounted_ops=dict(analyzer.unsupported_ops()))
+    return ModelCost(
+        batch_size=inputs.shape[0],
+        stages=list(stages.values()),
+        **found,
+        uncounted_ops=dict(analyzer.unsupported_ops()))

@@ -1,4 +1,5 @@
-"""Peak memory of inference and of one training step (forward + backward), per model.
+"""Peak memory of inference and of one training step (forward + backward), per
+model.
 
 Method (Linux):
 
@@ -60,21 +61,26 @@ def _release_memory() -> None:
         pass
 
 
-def _inference_pass(model, inputs, device: str, amp_dtype: Optional[str]) -> None:
+def _inference_pass(model, inputs, device: str,
+                    amp_dtype: Optional[str]) -> None:
     with torch.inference_mode(), autocast_context(device, amp_dtype):
         model._forward(inputs)
 
 
-def _training_pass(model, inputs, device: str, amp_dtype: Optional[str]) -> None:
-    """One forward + backward (a stand-in loss on the heatmaps) in train mode."""
+def _training_pass(model, inputs, device: str,
+                   amp_dtype: Optional[str]) -> None:
+    """One forward + backward (a stand-in loss on the heatmaps) in train
+    mode."""
     model.train()
     with autocast_context(device, amp_dtype):
         heatmaps = model._forward(inputs)
     heatmaps.float().pow(2).mean().backward()
 
 
-def peak_memory(fn: Callable[[], object], device: str) -> Dict[str, Optional[float]]:
-    """Run ``fn`` once and return its peak memory (see the module docstring), in MiB."""
+def peak_memory(fn: Callable[[], object],
+                device: str) -> Dict[str, Optional[float]]:
+    """Run ``fn`` once and return its peak memory (see the module docstring),
+    in MiB."""
     cuda = torch.device(device).type == 'cuda'
     _release_memory()
     if cuda:
@@ -91,19 +97,30 @@ def peak_memory(fn: Callable[[], object], device: str) -> Dict[str, Optional[flo
         if cuda:
             torch.cuda.synchronize()
     except torch.cuda.OutOfMemoryError:
-        return dict(cpu_rss_peak_mb=None, cpu_rss_delta_mb=None, cuda_max_alloc_mb=None, oom=True)
+        return dict(
+            cpu_rss_peak_mb=None,
+            cpu_rss_delta_mb=None,
+            cuda_max_alloc_mb=None,
+            oom=True)
     if resettable:
         peak = _proc_status_mb('VmHWM')
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return dict(cpu_rss_peak_mb=peak, cpu_rss_delta_mb=peak - before,
-                cuda_max_alloc_mb=torch.cuda.max_memory_allocated() / MB if cuda else None, oom=False)
+    return dict(
+        cpu_rss_peak_mb=peak,
+        cpu_rss_delta_mb=peak - before,
+        cuda_max_alloc_mb=torch.cuda.max_memory_allocated() /
+        MB if cuda else None,
+        oom=False)
 
 
-def measure_in_process(spec: ModelSpec, batch_sizes: Sequence[int], train_batch_sizes: Sequence[int],
-                       device: str, amp_dtype: Optional[str], clip_shape: Tuple[int, int, int],
+def measure_in_process(spec: ModelSpec, batch_sizes: Sequence[int],
+                       train_batch_sizes: Sequence[int], device: str,
+                       amp_dtype: Optional[str], clip_shape: Tuple[int, int,
+                                                                   int],
                        key_frame_index: int) -> Dict[str, Dict[int, dict]]:
-    """Build ``spec``'s model here and measure inference (and training) peaks per batch size.
+    """Build ``spec``'s model here and measure inference (and training) peaks
+    per batch size.
 
     Args:
         clip_shape (tuple): (T, H, W) of the clips; single-frame models get the key frame.
@@ -115,39 +132,71 @@ def measure_in_process(spec: ModelSpec, batch_sizes: Sequence[int], train_batch_
     num_frames, height, width = clip_shape
     result = dict(infer={}, train={})
     for batch in sorted(set(batch_sizes) | set(train_batch_sizes)):
-        inputs = model_inputs(model, make_clips(batch, num_frames, (height, width), device), key_frame_index)
+        inputs = model_inputs(
+            model, make_clips(batch, num_frames, (height, width), device),
+            key_frame_index)
         if batch in batch_sizes:
             result['infer'][batch] = peak_memory(
-                functools.partial(_inference_pass, model, inputs, device, amp_dtype), device)
+                functools.partial(_inference_pass, model, inputs, device,
+                                  amp_dtype), device)
         if batch in train_batch_sizes:
             result['train'][batch] = peak_memory(
-                functools.partial(_training_pass, model, inputs, device, amp_dtype), device)
+                functools.partial(_training_pass, model, inputs, device,
+                                  amp_dtype), device)
             model.zero_grad(set_to_none=True)
             model.eval()
         del inputs
     return result
 
 
-def measure_memory(spec: ModelSpec, batch_sizes: Sequence[int], train_batch_sizes: Sequence[int],
-                   device: str, amp_dtype: Optional[str], clip_shape: Tuple[int, int, int],
-                   key_frame_index: int, isolation: str = 'subprocess') -> Dict[str, Dict[int, dict]]:
+def measure_memory(spec: ModelSpec,
+                   batch_sizes: Sequence[int],
+                   train_batch_sizes: Sequence[int],
+                   device: str,
+                   amp_dtype: Optional[str],
+                   clip_shape: Tuple[int, int, int],
+                   key_frame_index: int,
+                   isolation: str = 'subprocess'
+                   ) -> Dict[str, Dict[int, dict]]:
     """:func:`measure_in_process`, by default in a fresh child process (``isolation='subprocess'``)."""
-    args = dict(spec=spec.to_dict(), batch_sizes=list(batch_sizes),
-                train_batch_sizes=list(train_batch_sizes), device=device, amp_dtype=amp_dtype,
-                clip_shape=list(clip_shape), key_frame_index=key_frame_index)
+    args = dict(
+        spec=spec.to_dict(),
+        batch_sizes=list(batch_sizes),
+        train_batch_sizes=list(train_batch_sizes),
+        device=device,
+        amp_dtype=amp_dtype,
+        clip_shape=list(clip_shape),
+        key_frame_index=key_frame_index)
     if isolation == 'inline':
-        return measure_in_process(spec, batch_sizes, train_batch_sizes, device, amp_dtype,
+        return measure_in_process(spec, batch_sizes,
+                                  train_batch_sizes, device, amp_dtype,
                                   tuple(clip_shape), key_frame_index)
     if isolation != 'subprocess':
-        raise ValueError(f"memory isolation must be 'subprocess' or 'inline', got {isolation!r}")
+        raise ValueError(
+            f"memory isolation must be 'subprocess' or 'inline', got {isolation!r}"
+        )
     repo_root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(p for p in (repo_root, env.get('PYTHONPATH')) if p)
-    proc = subprocess.run([sys.executable, '-m', 'mgpose_mm.benchmark.memory_worker', json.dumps(args)],
-                          capture_output=True, text=True, env=env)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_MARKER)]
+    env['PYTHONPATH'] = os.pathsep.join(
+        p for p in (repo_root, env.get('PYTHONPATH')) if p)
+    proc = subprocess.run([
+        sys.executable, '-m', 'mgpose_mm.benchmark.memory_worker',
+        json.dumps(args)
+    ],
+                          capture_output=True,
+                          text=True,
+                          env=env)
+    lines = [
+        line for line in proc.stdout.splitlines()
+        if line.startswith(RESULT_MARKER)
+    ]
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f'memory worker for {spec.key} failed (exit code {proc.returncode}):\n'
-                           f'{proc.stderr[-3000:]}')
+        raise RuntimeError(
+            f'memory worker for {spec.key} failed (exit code {proc.returncode}):\n'
+            f'{proc.stderr[-3000:]}')
     raw = json.loads(lines[-1][len(RESULT_MARKER):])
-    return {mode: {int(batch): peaks for batch, peaks in by_batch.items()} for mode, by_batch in raw.items()}
+    return {
+        mode: {int(batch): peaks
+               for batch, peaks in by_batch.items()}
+        for mode, by_batch in raw.items()
+    }

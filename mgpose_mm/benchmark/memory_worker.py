@@ -13,9 +13,10 @@ from mgpose_mm.benchmark.specs import ModelSpec
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = json.loads((argv or sys.argv[1:])[0])
-    result = measure_in_process(ModelSpec.from_dict(args['spec']), args['batch_sizes'],
-                                args['train_batch_sizes'], args['device'], args['amp_dtype'],
-                                tuple(args['clip_shape']), args['key_frame_index'])
+    result = measure_in_process(
+        ModelSpec.from_dict(args['spec']), args['batch_sizes'],
+        args['train_batch_sizes'], args['device'], args['amp_dtype'],
+        tuple(args['clip_shape']), args['key_frame_index'])
     print(RESULT_MARKER + json.dumps(result), flush=True)
 
 

@@ -1,4 +1,5 @@
-"""Benchmark table rows, speed-up ratios, the issue's targets, and Markdown/CSV/JSON output."""
+"""Benchmark table rows, speed-up ratios, the issue's targets, and
+Markdown/CSV/JSON output."""
 import csv
 import json
 import os.path as osp
@@ -8,26 +9,38 @@ from .flops import ModelCost
 from .specs import BASELINE_KEY, ModelSpec
 from .timing import median
 
-COLUMNS = ('variant', 'model', 'selector', 'eps', 'backend', 'batch', 'frames', 'kept_tokens',
-           'latency_ms', 'clips_per_s', 'speedup', 'gflops', 'flops_speedup', 'speedup_efficiency',
-           'params_m', 'infer_mem_mb', 'train_mem_mb', 'train_mem_ratio', 'scoring_ms',
-           'scoring_share', 'ap')
+COLUMNS = ('variant', 'model', 'selector', 'eps', 'backend', 'batch', 'frames',
+           'kept_tokens', 'latency_ms', 'clips_per_s', 'speedup', 'gflops',
+           'flops_speedup', 'speedup_efficiency', 'params_m', 'infer_mem_mb',
+           'train_mem_mb', 'train_mem_ratio', 'scoring_ms', 'scoring_share',
+           'ap')
 COLUMN_NOTES = {
-    'clips_per_s': 'person-clips per second = batch / latency (median over the timed repeats)',
-    'speedup': 'clips_per_s / clips_per_s of FTP-Pose eps=0 (same batch, same backend, same process)',
-    'gflops': 'GFLOPs per person-clip, MACs-based as MMPose reports them (1 multiply-add = 1 FLOP), '
-              'MMEngine counter + attention (2*M^2*C per layer) + DPC distances (N^2*C), analytic',
-    'flops_speedup': 'FLOPs-predicted speed-up = gflops(eps=0) / gflops',
-    'speedup_efficiency': 'speedup / flops_speedup',
-    'infer_mem_mb': 'peak memory of one inference batch (CPU: peak-RSS increase; CUDA: max allocated)',
-    'train_mem_mb': 'peak memory of one forward+backward at the same batch (same method)',
-    'train_mem_ratio': 'train_mem_mb / train_mem_mb of eps=0',
-    'scoring_ms': 'median time of the neck alone (token scoring + top-k + gather) on the same tokens',
-    'scoring_share': 'scoring_ms / latency_ms of the same model',
-    'ap': 'accuracy from --ap-json (trained models), if given',
+    'clips_per_s':
+    'person-clips per second = batch / latency (median over the timed repeats)',
+    'speedup':
+    'clips_per_s / clips_per_s of FTP-Pose eps=0 (same batch, same backend, same process)',
+    'gflops':
+    'GFLOPs per person-clip, MACs-based as MMPose reports them (1 multiply-add = 1 FLOP), '
+    'MMEngine counter + attention (2*M^2*C per layer) + DPC distances (N^2*C), analytic',
+    'flops_speedup':
+    'FLOPs-predicted speed-up = gflops(eps=0) / gflops',
+    'speedup_efficiency':
+    'speedup / flops_speedup',
+    'infer_mem_mb':
+    'peak memory of one inference batch (CPU: peak-RSS increase; CUDA: max allocated)',
+    'train_mem_mb':
+    'peak memory of one forward+backward at the same batch (same method)',
+    'train_mem_ratio':
+    'train_mem_mb / train_mem_mb of eps=0',
+    'scoring_ms':
+    'median time of the neck alone (token scoring + top-k + gather) on the same tokens',
+    'scoring_share':
+    'scoring_ms / latency_ms of the same model',
+    'ap':
+    'accuracy from --ap-json (trained models), if given',
 }
-STAGE_COLUMNS = ('variant', 'stage', 'counted_gflops', 'attention_gflops', 'scoring_gflops',
-                 'total_gflops', 'share', 'params_m')
+STAGE_COLUMNS = ('variant', 'stage', 'counted_gflops', 'attention_gflops',
+                 'scoring_gflops', 'total_gflops', 'share', 'params_m')
 TARGET_SPEEDUP = 1.94
 TARGET_FLOPS_EFFICIENCY = 0.8
 TARGET_SCORING_SHARE = 0.10
@@ -41,11 +54,12 @@ def _memory_value(peaks: Optional[dict], cuda: bool) -> Optional[float]:
     return peaks['cuda_max_alloc_mb'] if cuda else peaks['cpu_rss_delta_mb']
 
 
-def build_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost], times: Dict[int, Dict[str, list]],
-               memory: Dict[str, dict], ap: Dict[str, float], cuda: bool,
+def build_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost],
+               times: Dict[int, Dict[str, list]], memory: Dict[str, dict],
+               ap: Dict[str, float], cuda: bool,
                frames_per_clip: int) -> List[dict]:
-    """One row per (model, backend, batch size), with every ratio taken against the eps=0 row
-    of the same batch and backend.
+    """One row per (model, backend, batch size), with every ratio taken against
+    the eps=0 row of the same batch and backend.
 
     Args:
         times (dict): batch -> runner name (``'<key>|<backend>'`` or ``'<key>|neck'``) -> seconds.
@@ -56,37 +70,54 @@ def build_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost], times: D
     rows = []
     for batch, by_runner in times.items():
         for spec in specs:
-            backends = [name.split('|')[1] for name in by_runner
-                        if name.split('|')[0] == spec.key and name.split('|')[1] != 'neck']
+            backends = [
+                name.split('|')[1] for name in by_runner if
+                name.split('|')[0] == spec.key and name.split('|')[1] != 'neck'
+            ]
             for backend in backends:
                 cost = costs[spec.key]
                 latency = median(by_runner[f'{spec.key}|{backend}'])
                 # Neck time and memory are measured in PyTorch; they do not describe other runtimes.
                 in_torch = backend.startswith('pytorch')
-                neck_times = by_runner.get(f'{spec.key}|neck') if in_torch else None
+                neck_times = by_runner.get(
+                    f'{spec.key}|neck') if in_torch else None
                 mem = memory.get(spec.key, {}) if in_torch else {}
-                rows.append(dict(
-                    variant=spec.key, model=spec.label, selector=spec.selector or '-',
-                    eps=spec.prune_ratio, backend=backend, batch=batch,
-                    frames=frames_per_clip if spec.family == 'ftp-pose' else 1,
-                    kept_tokens=cost.kept_tokens, latency_ms=latency * 1e3, clips_per_s=batch / latency,
-                    gflops=cost.total_macs / cost.batch_size / 1e9,
-                    flops_speedup=base_cost.total_macs / cost.total_macs,
-                    params_m=cost.total_params / 1e6,
-                    infer_mem_mb=_memory_value(mem.get('infer', {}).get(batch), cuda),
-                    train_mem_mb=_memory_value(mem.get('train', {}).get(batch), cuda),
-                    scoring_ms=median(neck_times) * 1e3 if neck_times else None,
-                    ap=ap.get(spec.key)))
+                rows.append(
+                    dict(
+                        variant=spec.key,
+                        model=spec.label,
+                        selector=spec.selector or '-',
+                        eps=spec.prune_ratio,
+                        backend=backend,
+                        batch=batch,
+                        frames=frames_per_clip
+                        if spec.family == 'ftp-pose' else 1,
+                        kept_tokens=cost.kept_tokens,
+                        latency_ms=latency * 1e3,
+                        clips_per_s=batch / latency,
+                        gflops=cost.total_macs / cost.batch_size / 1e9,
+                        flops_speedup=base_cost.total_macs / cost.total_macs,
+                        params_m=cost.total_params / 1e6,
+                        infer_mem_mb=_memory_value(
+                            mem.get('infer', {}).get(batch), cuda),
+                        train_mem_mb=_memory_value(
+                            mem.get('train', {}).get(batch), cuda),
+                        scoring_ms=median(neck_times) *
+                        1e3 if neck_times else None,
+                        ap=ap.get(spec.key)))
                 if neck_times:
-                    rows[-1]['scoring_share'] = rows[-1]['scoring_ms'] / rows[-1]['latency_ms']
+                    rows[-1]['scoring_share'] = rows[-1]['scoring_ms'] / rows[
+                        -1]['latency_ms']
     _add_ratios(rows)
     return [{column: row.get(column) for column in COLUMNS} for row in rows]
 
 
 def _add_ratios(rows: List[dict]) -> None:
-    baselines = {(r['batch'], r['backend']): r for r in rows if r['variant'] == BASELINE_KEY}
+    baselines = {(r['batch'], r['backend']): r
+                 for r in rows if r['variant'] == BASELINE_KEY}
     for row in rows:
-        base = baselines.get((row['batch'], row['backend'])) or baselines.get((row['batch'], 'pytorch'))
+        base = baselines.get((row['batch'], row['backend'])) or baselines.get(
+            (row['batch'], 'pytorch'))
         if base is None:
             continue
         row['speedup'] = row['clips_per_s'] / base['clips_per_s']
@@ -95,16 +126,24 @@ def _add_ratios(rows: List[dict]) -> None:
             row['train_mem_ratio'] = row['train_mem_mb'] / base['train_mem_mb']
 
 
-def find_row(rows: List[dict], variant: str, batch: int, backend: str = 'pytorch') -> Optional[dict]:
+def find_row(rows: List[dict],
+             variant: str,
+             batch: int,
+             backend: str = 'pytorch') -> Optional[dict]:
     for row in rows:
-        if (row['variant'], row['batch'], row['backend']) == (variant, batch, backend):
+        if (row['variant'], row['batch'], row['backend']) == (variant, batch,
+                                                              backend):
             return row
     return None
 
 
-def evaluate_targets(rows: List[dict], default_key: str, batch: int, backend: str = 'pytorch') -> List[dict]:
-    """The issue's goals for the default epsilon at ``batch`` (the largest measured batch), on the
-    PyTorch ``backend`` (``'pytorch'`` or ``'pytorch-amp'``).
+def evaluate_targets(rows: List[dict],
+                     default_key: str,
+                     batch: int,
+                     backend: str = 'pytorch') -> List[dict]:
+    """The issue's goals for the default epsilon at ``batch`` (the largest
+    measured batch), on the PyTorch ``backend`` (``'pytorch'`` or ``'pytorch-
+    amp'``).
 
     Returns:
         list: dicts with ``name``, ``goal``, ``value`` (text with the numbers) and ``status``
@@ -126,29 +165,44 @@ def evaluate_targets(rows: List[dict], default_key: str, batch: int, backend: st
                  ('accuracy', f'>= AP(eps=0) - {TARGET_AP_DROP}'))
         return [target(name, goal, None, why) for name, goal in goals]
     out = [
-        target('throughput', f'speed-up >= {TARGET_SPEEDUP}x at batch {batch}',
-               row['speedup'] >= TARGET_SPEEDUP,
-               f"{row['clips_per_s']:.2f} vs {base['clips_per_s']:.2f} clips/s = {row['speedup']:.3f}x"),
-        target('FLOPs efficiency',
-               f'speed-up >= {TARGET_FLOPS_EFFICIENCY:.0%} of the FLOPs-predicted speed-up',
-               row['speedup'] >= TARGET_FLOPS_EFFICIENCY * row['flops_speedup'],
-               f"{row['speedup']:.3f}x measured / {row['flops_speedup']:.3f}x predicted "
-               f"({row['gflops']:.2f} vs {base['gflops']:.2f} GFLOPs) = {row['speedup_efficiency']:.1%}"),
+        target(
+            'throughput', f'speed-up >= {TARGET_SPEEDUP}x at batch {batch}',
+            row['speedup'] >= TARGET_SPEEDUP,
+            f"{row['clips_per_s']:.2f} vs {base['clips_per_s']:.2f} clips/s = {row['speedup']:.3f}x"
+        ),
+        target(
+            'FLOPs efficiency',
+            f'speed-up >= {TARGET_FLOPS_EFFICIENCY:.0%} of the FLOPs-predicted speed-up',
+            row['speedup'] >= TARGET_FLOPS_EFFICIENCY * row['flops_speedup'],
+            f"{row['speedup']:.3f}x measured / {row['flops_speedup']:.3f}x predicted "
+            f"({row['gflops']:.2f} vs {base['gflops']:.2f} GFLOPs) = {row['speedup_efficiency']:.1%}"
+        ),
     ]
     share = row['scoring_share']
-    out.append(target('DPC scoring share', f'neck time <= {TARGET_SCORING_SHARE:.0%} of the forward',
-                      None if share is None else share <= TARGET_SCORING_SHARE,
-                      'not measured' if share is None else
-                      f"{row['scoring_ms']:.2f} ms of {row['latency_ms']:.2f} ms = {share:.1%}"))
+    out.append(
+        target(
+            'DPC scoring share',
+            f'neck time <= {TARGET_SCORING_SHARE:.0%} of the forward',
+            None if share is None else share <= TARGET_SCORING_SHARE,
+            'not measured' if share is None else
+            f"{row['scoring_ms']:.2f} ms of {row['latency_ms']:.2f} ms = {share:.1%}"
+        ))
     ratio = row['train_mem_ratio']
-    out.append(target('training memory', f'peak <= {TARGET_TRAIN_MEMORY}x the baseline at batch {batch}',
-                      None if ratio is None else ratio <= TARGET_TRAIN_MEMORY,
-                      'not measured' if ratio is None else
-                      f"{row['train_mem_mb']:.0f} MiB vs {base['train_mem_mb']:.0f} MiB = {ratio:.3f}x"))
+    out.append(
+        target(
+            'training memory',
+            f'peak <= {TARGET_TRAIN_MEMORY}x the baseline at batch {batch}',
+            None if ratio is None else ratio <= TARGET_TRAIN_MEMORY,
+            'not measured' if ratio is None else
+            f"{row['train_mem_mb']:.0f} MiB vs {base['train_mem_mb']:.0f} MiB = {ratio:.3f}x"
+        ))
     have_ap = row['ap'] is not None and base['ap'] is not None
-    out.append(target('accuracy', f'AP >= AP(eps=0) - {TARGET_AP_DROP}',
-                      (row['ap'] >= base['ap'] - TARGET_AP_DROP) if have_ap else None,
-                      f"{row['ap']:.2f} vs {base['ap']:.2f} AP" if have_ap else 'no --ap-json for both'))
+    out.append(
+        target(
+            'accuracy', f'AP >= AP(eps=0) - {TARGET_AP_DROP}',
+            (row['ap'] >= base['ap'] - TARGET_AP_DROP) if have_ap else None,
+            f"{row['ap']:.2f} vs {base['ap']:.2f} AP"
+            if have_ap else 'no --ap-json for both'))
     return out
 
 
@@ -158,43 +212,60 @@ def _fmt(value, column: str) -> str:
     if isinstance(value, float):
         if column in ('scoring_share', ):
             return f'{value:.1%}'
-        if column in ('speedup', 'flops_speedup', 'speedup_efficiency', 'train_mem_ratio'):
+        if column in ('speedup', 'flops_speedup', 'speedup_efficiency',
+                      'train_mem_ratio'):
             return f'{value:.3f}'
         if column == 'eps':
             return f'{value:g}'
-        return f'{value:.1f}' if abs(value) >= 100 else f'{value:.2f}' if abs(value) >= 1 else f'{value:.4f}'
+        return f'{value:.1f}' if abs(value) >= 100 else f'{value:.2f}' if abs(
+            value) >= 1 else f'{value:.4f}'
     return str(value)
 
 
 def markdown_table(rows: List[dict], columns: Sequence[str] = COLUMNS) -> str:
     lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
-    lines += ['| ' + ' | '.join(_fmt(row[c], c) for c in columns) + ' |' for row in rows]
+    lines += [
+        '| ' + ' | '.join(_fmt(row[c], c) for c in columns) + ' |'
+        for row in rows
+    ]
     return '\n'.join(lines)
 
 
-def stage_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost]) -> List[dict]:
-    """Long-format per-stage cost table (GFLOPs per person-clip, MACs-based)."""
+def stage_rows(specs: Sequence[ModelSpec],
+               costs: Dict[str, ModelCost]) -> List[dict]:
+    """Long-format per-stage cost table (GFLOPs per person-clip, MACs-
+    based)."""
     out = []
     for spec in specs:
         cost = costs[spec.key]
         total = cost.total_macs
         for stage in cost.stages:
-            out.append(dict(variant=spec.key, stage=stage.stage,
-                            counted_gflops=stage.counted_macs / cost.batch_size / 1e9,
-                            attention_gflops=stage.attention_macs / cost.batch_size / 1e9,
-                            scoring_gflops=stage.scoring_macs / cost.batch_size / 1e9,
-                            total_gflops=stage.total_macs / cost.batch_size / 1e9,
-                            share=f'{stage.total_macs / total:.1%}', params_m=stage.params / 1e6))
+            out.append(
+                dict(
+                    variant=spec.key,
+                    stage=stage.stage,
+                    counted_gflops=stage.counted_macs / cost.batch_size / 1e9,
+                    attention_gflops=stage.attention_macs / cost.batch_size /
+                    1e9,
+                    scoring_gflops=stage.scoring_macs / cost.batch_size / 1e9,
+                    total_gflops=stage.total_macs / cost.batch_size / 1e9,
+                    share=f'{stage.total_macs / total:.1%}',
+                    params_m=stage.params / 1e6))
     return out
 
 
 def targets_text(targets: List[dict]) -> str:
-    return '\n'.join(f"[{t['status']}] {t['name']}: {t['goal']}: {t['value']}" for t in targets)
+    return '\n'.join(f"[{t['status']}] {t['name']}: {t['goal']}: {t['value']}"
+                     for t in targets)
 
 
 def write_reports(results: dict, work_dir: str) -> Dict[str, str]:
-    """Write ``benchmark.md``, ``benchmark.csv`` and ``benchmark.json`` to ``work_dir``."""
-    paths = {ext: osp.join(work_dir, f'benchmark.{ext}') for ext in ('md', 'csv', 'json')}
+    """Write ``benchmark.md``, ``benchmark.csv`` and ``benchmark.json`` to
+    ``work_dir``."""
+    paths = {
+        ext: osp.join(work_dir, f'benchmark.{ext}')
+        for ext in ('md', 'csv', 'json')
+    }
     with open(paths['csv'], 'w', newline='') as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
@@ -209,19 +280,34 @@ def write_reports(results: dict, work_dir: str) -> Dict[str, str]:
 def markdown_report(results: dict) -> str:
     settings = results['settings']
     parts = [
-        f"# FTP-Pose benchmark: {osp.basename(settings['config'])}", '',
+        f"# FTP-Pose benchmark: {osp.basename(settings['config'])}",
+        '',
         f"device: {results['environment']['device_name']} ({settings['device']}, "
         f"{results['environment']['threads']} CPU threads), torch "
         f"{results['environment']['torch']}, AMP: {settings['amp_dtype'] or 'off'}, "
         f"input {results['input_shape']} (B, T, 3, H, W), warm-up {settings['warmup']}, "
-        f"repeats {settings['repeats']} (interleaved), default epsilon {results['default_eps']:g}.", '',
-        markdown_table(results['rows']), '',
-        '\n'.join(f'- `{k}`: {v}' for k, v in COLUMN_NOTES.items()), '',
-        f"- memory method: {results['memory_method']}", '',
-        '## Targets (goals, not tests)', '', '```', targets_text(results['targets']), '```', '',
-        '## Cost per stage (batch 1, GFLOPs = GMACs)', '',
-        markdown_table(results['stages'], STAGE_COLUMNS), '',
+        f"repeats {settings['repeats']} (interleaved), default epsilon {results['default_eps']:g}.",
+        '',
+        markdown_table(results['rows']),
+        '',
+        '\n'.join(f'- `{k}`: {v}' for k, v in COLUMN_NOTES.items()),
+        '',
+        f"- memory method: {results['memory_method']}",
+        '',
+        '## Targets (goals, not tests)',
+        '',
+        '```',
+        targets_text(results['targets']),
+        '```',
+        '',
+        '## Cost per stage (batch 1, GFLOPs = GMACs)',
+        '',
+        markdown_table(results['stages'], STAGE_COLUMNS),
+        '',
     ]
     if results.get('onnx'):
-        parts += ['## ONNX', '', '\n'.join(f'- `{k}`: {v}' for k, v in results['onnx'].items()), '']
+        parts += [
+            '## ONNX', '',
+            '\n'.join(f'- `{k}`: {v}' for k, v in results['onnx'].items()), ''
+        ]
     return '\n'.join(parts)

@@ -1,4 +1,5 @@
-"""The benchmark in one process: build every variant, count FLOPs, time interleaved, measure memory."""
+"""The benchmark in one process: build every variant, count FLOPs, time
+interleaved, measure memory."""
 import json
 import os
 import os.path as osp
@@ -13,24 +14,34 @@ import torch
 from .flops import model_cost
 from .memory import measure_memory
 from .report import build_rows, evaluate_targets, stage_rows, write_reports
-from .specs import (BASELINE_KEY, ftp_defaults, ftp_key, build_model, input_hw, make_clips,
-                    model_inputs, variant_specs)
-from .timing import autocast_context, forward_runner, synchronizer, time_round_robin
+from .specs import (BASELINE_KEY, build_model, ftp_defaults, ftp_key, input_hw,
+                    make_clips, model_inputs, variant_specs)
+from .timing import (autocast_context, forward_runner, synchronizer,
+                     time_round_robin)
 
 MEMORY_METHOD = {
-    'cpu': 'peak-RSS increase over the RSS before the call (VmHWM reset via /proc/self/clear_refs)',
-    'cuda': 'torch.cuda.max_memory_allocated (weights + activations [+ grads])',
+    'cpu':
+    'peak-RSS increase over the RSS before the call (VmHWM reset via /proc/self/clear_refs)',
+    'cuda':
+    'torch.cuda.max_memory_allocated (weights + activations [+ grads])',
 }
-ISOLATION = {'subprocess': 'one child process per model', 'inline': 'measured in the benchmark process'}
+ISOLATION = {
+    'subprocess': 'one child process per model',
+    'inline': 'measured in the benchmark process'
+}
 
 
 @dataclass
 class BenchmarkSettings:
-    """What to measure. See ``tools/analysis_tools/benchmark.py --help`` for each field."""
+    """What to measure.
+
+    See ``tools/analysis_tools/benchmark.py --help`` for each field.
+    """
     config: str
     device: str = 'cpu'
     amp: bool = False
-    amp_dtype: Optional[str] = None  # None: float16 on CUDA, bfloat16 on CPU (when amp)
+    amp_dtype: Optional[
+        str] = None  # None: float16 on CUDA, bfloat16 on CPU (when amp)
     batch_sizes: Sequence[int] = (1, 32)
     eps: Sequence[float] = (0.0, 0.25, 0.5, 0.75)
     repeats: int = 10
@@ -42,44 +53,57 @@ class BenchmarkSettings:
     train_memory: str = 'default'  # 'default' (eps=0 and default eps) | 'all' | 'none'
     ap_json: Sequence[str] = ()
     seed: int = 0
-    threads: Optional[int] = None  # torch (and onnxruntime) CPU threads; None keeps torch's default
+    threads: Optional[
+        int] = None  # torch (and onnxruntime) CPU threads; None keeps torch's default
 
 
 def _check_settings(s: BenchmarkSettings) -> None:
     if torch.device(s.device).type == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError(f'--device {s.device} asked for, but CUDA is not available')
+        raise RuntimeError(
+            f'--device {s.device} asked for, but CUDA is not available')
     if not s.batch_sizes or min(s.batch_sizes) < 1:
-        raise ValueError(f'batch sizes must be >= 1, got {list(s.batch_sizes)}')
+        raise ValueError(
+            f'batch sizes must be >= 1, got {list(s.batch_sizes)}')
     if s.memory not in ('subprocess', 'inline', 'none'):
-        raise ValueError(f"memory must be 'subprocess', 'inline' or 'none', got {s.memory!r}")
+        raise ValueError(
+            f"memory must be 'subprocess', 'inline' or 'none', got {s.memory!r}"
+        )
     if s.train_memory not in ('default', 'all', 'none'):
-        raise ValueError(f"train_memory must be 'default', 'all' or 'none', got {s.train_memory!r}")
+        raise ValueError(
+            f"train_memory must be 'default', 'all' or 'none', got {s.train_memory!r}"
+        )
     if s.threads is not None and s.threads < 1:
         raise ValueError(f'threads must be >= 1, got {s.threads}')
     if s.amp:
-        s.amp_dtype = s.amp_dtype or ('float16' if torch.device(s.device).type == 'cuda' else 'bfloat16')
+        s.amp_dtype = s.amp_dtype or ('float16' if torch.device(s.device).type
+                                      == 'cuda' else 'bfloat16')
     else:
         s.amp_dtype = None
 
 
 def load_ap(files: Sequence[str]) -> Dict[str, float]:
-    """Merge ``--ap-json`` files, each a JSON object mapping variant key -> AP."""
+    """Merge ``--ap-json`` files, each a JSON object mapping variant key ->
+    AP."""
     ap: Dict[str, float] = {}
     for path in files:
         if not osp.isfile(path):
             raise FileNotFoundError(f'--ap-json file not found: {path}')
         with open(path) as f:
             data = json.load(f)
-        if not isinstance(data, dict) or not all(isinstance(v, (int, float)) for v in data.values()):
-            raise ValueError(f'{path}: expected a JSON object mapping variant key -> AP number, '
-                             f"e.g. {{\"{BASELINE_KEY}\": 80.1, \"ftp_dpc_eps0.5\": 80.0}}")
+        if not isinstance(data, dict) or not all(
+                isinstance(v, (int, float)) for v in data.values()):
+            raise ValueError(
+                f'{path}: expected a JSON object mapping variant key -> AP number, '
+                f"e.g. {{\"{BASELINE_KEY}\": 80.1, \"ftp_dpc_eps0.5\": 80.0}}")
         ap.update({k: float(v) for k, v in data.items()})
     return ap
 
 
-def _fit_batch(models: Dict[str, torch.nn.Module], batch: int, clip_args: tuple, device: str,
-               amp_dtype: Optional[str], log: Callable) -> int:
-    """Largest batch <= ``batch`` whose inference fits on the GPU for every model (halving)."""
+def _fit_batch(models: Dict[str,
+                            torch.nn.Module], batch: int, clip_args: tuple,
+               device: str, amp_dtype: Optional[str], log: Callable) -> int:
+    """Largest batch <= ``batch`` whose inference fits on the GPU for every
+    model (halving)."""
     if torch.device(device).type != 'cuda':
         return batch
     num_frames, hw, key_frame_index = clip_args
@@ -87,8 +111,11 @@ def _fit_batch(models: Dict[str, torch.nn.Module], batch: int, clip_args: tuple,
         try:
             clips = make_clips(batch, num_frames, hw, device)
             for model in models.values():
-                forward_runner(lambda m=model: m._forward(model_inputs(m, clips, key_frame_index)),
-                               device, amp_dtype)()
+                forward_runner(
+                    lambda m=model: m._forward(
+                        model_inputs(m, clips, key_frame_index)),
+                    device,
+                    amp_dtype)()
             return batch
         except torch.cuda.OutOfMemoryError:
             log(f'batch {batch} does not fit on {device}; trying {batch // 2}')
@@ -97,39 +124,45 @@ def _fit_batch(models: Dict[str, torch.nn.Module], batch: int, clip_args: tuple,
     raise RuntimeError('not even batch 1 fits on the GPU')
 
 
-def _runners(specs, models, sessions, clips, key_frame_index, device, amp_dtype) -> Dict[str, Callable]:
-    """Runner name -> callable: every model forward, every pruning neck alone, every ONNX session."""
+def _runners(specs, models, sessions, clips, key_frame_index, device,
+             amp_dtype) -> Dict[str, Callable]:
+    """Runner name -> callable: every model forward, every pruning neck alone,
+    every ONNX session."""
     backend = 'pytorch-amp' if amp_dtype else 'pytorch'
     runners = {}
     for spec in specs:
         model = models[spec.key]
         inputs = model_inputs(model, clips, key_frame_index)
-        runners[f'{spec.key}|{backend}'] = forward_runner(lambda m=model, x=inputs: m._forward(x),
-                                                          device, amp_dtype)
+        runners[f'{spec.key}|{backend}'] = forward_runner(
+            lambda m=model, x=inputs: m._forward(x), device, amp_dtype)
         if spec.family == 'ftp-pose' and spec.prune_ratio:
             with torch.inference_mode(), autocast_context(device, amp_dtype):
                 tokens = model.backbone.forward_frames(inputs)
-            runners[f'{spec.key}|neck'] = forward_runner(lambda m=model, t=tokens: m.neck(t),
-                                                         device, amp_dtype)
+            runners[f'{spec.key}|neck'] = forward_runner(
+                lambda m=model, t=tokens: m.neck(t), device, amp_dtype)
         if spec.key in sessions:
             feed = {'clips': clips.float().cpu().numpy()}
-            runners[f'{spec.key}|onnxruntime'] = lambda s=sessions[spec.key], f=feed: s.run(None, f)
+            runners[f'{spec.key}|onnxruntime'] = lambda s=sessions[
+                spec.key], f=feed: s.run(None, f)
     return runners
 
 
 def runner_counts(runners: Dict[str, Callable]) -> str:
-    """'7 variants + 6 pruning necks alone + ...': what the timed runners are (names end with
-    ``|pytorch``, ``|pytorch-amp``, ``|neck`` or ``|onnxruntime``, see :func:`_runners`)."""
+    """'7 variants + 6 pruning necks alone + ...': what the timed runners are
+    (names end with ``|pytorch``, ``|pytorch-amp``, ``|neck`` or
+    ``|onnxruntime``, see :func:`_runners`)."""
     kinds = [name.rpartition('|')[2] for name in runners]
     models = sum(kind.startswith('pytorch') for kind in kinds)
     parts = [f'{models} variant{"s" * (models != 1)}']
-    for kind, label in (('neck', 'pruning neck(s) alone'), ('onnxruntime', 'ONNX session(s)')):
+    for kind, label in (('neck', 'pruning neck(s) alone'),
+                        ('onnxruntime', 'ONNX session(s)')):
         if kinds.count(kind):
             parts.append(f'{kinds.count(kind)} {label}')
     return ' + '.join(parts)
 
 
-def _export_sessions(specs, models, device, work_dir, log) -> Tuple[Dict[str, object], Dict[str, str]]:
+def _export_sessions(specs, models, device, work_dir,
+                     log) -> Tuple[Dict[str, object], Dict[str, str]]:
     from mgpose_mm.deployment import create_session, export_onnx
     sessions, files = {}, {}
     for spec in specs:
@@ -138,13 +171,16 @@ def _export_sessions(specs, models, device, work_dir, log) -> Tuple[Dict[str, ob
         path = osp.join(work_dir, 'onnx', f'{spec.key}.onnx')
         log(f'exporting {spec.key} to ONNX: {path}')
         export_onnx(models[spec.key].float(), path, batch_size=1)
-        sessions[spec.key] = create_session(path, device, num_threads=torch.get_num_threads())
+        sessions[spec.key] = create_session(
+            path, device, num_threads=torch.get_num_threads())
         files[spec.key] = path
     return sessions, files
 
 
-def run_benchmark(settings: BenchmarkSettings, log: Callable[[str], None] = print) -> dict:
-    """Measure every variant and return (and, with ``work_dir``, write) the results.
+def run_benchmark(settings: BenchmarkSettings,
+                  log: Callable[[str], None] = print) -> dict:
+    """Measure every variant and return (and, with ``work_dir``, write) the
+    results.
 
     Returns:
         dict: ``settings``, ``environment``, ``input_shape``, ``default_eps``, ``rows`` (the main
@@ -156,7 +192,8 @@ def run_benchmark(settings: BenchmarkSettings, log: Callable[[str], None] = prin
     if s.threads:
         torch.set_num_threads(s.threads)
     start = time.perf_counter()
-    say = (lambda msg: log(f'[benchmark {time.perf_counter() - start:6.1f}s] {msg}'))
+    say = (lambda msg: log(
+        f'[benchmark {time.perf_counter() - start:6.1f}s] {msg}'))
     default_eps, default_selector = ftp_defaults(s.config)
     specs = variant_specs(s.config, s.eps, s.peers)
     default_key = ftp_key(default_eps, default_selector)
@@ -171,64 +208,97 @@ def run_benchmark(settings: BenchmarkSettings, log: Callable[[str], None] = prin
     hw = input_hw(specs[0])
     for spec in specs:
         if spec.family == 'peer' and input_hw(spec) != hw:
-            say(f'note: {spec.key} is configured for {input_hw(spec)}; it is run at {hw} like FTP-Pose')
+            say(f'note: {spec.key} is configured for {input_hw(spec)}; it is run at {hw} like FTP-Pose'
+                )
 
     costs = {}
     for spec in specs:
         say(f'counting FLOPs of {spec.key} (batch 1)')
         model = models[spec.key]
-        costs[spec.key] = model_cost(model, model_inputs(model, make_clips(1, num_frames, hw, s.device),
-                                                         key_frame_index))
+        costs[spec.key] = model_cost(
+            model,
+            model_inputs(model, make_clips(1, num_frames, hw, s.device),
+                         key_frame_index))
 
     sessions, onnx_files = {}, {}
     if s.onnx:
         onnx_dir = s.work_dir or tempfile.mkdtemp(prefix='mgpose_onnx_')
-        sessions, onnx_files = _export_sessions(specs, models, s.device, onnx_dir, say)
+        sessions, onnx_files = _export_sessions(specs, models, s.device,
+                                                onnx_dir, say)
 
     times = {}
     sync = synchronizer(s.device)
     for requested in sorted(set(s.batch_sizes)):
-        batch = _fit_batch(models, requested, (num_frames, hw, key_frame_index), s.device, s.amp_dtype, say)
+        batch = _fit_batch(models, requested,
+                           (num_frames, hw, key_frame_index), s.device,
+                           s.amp_dtype, say)
         clips = make_clips(batch, num_frames, hw, s.device, seed=s.seed)
-        runners = _runners(specs, models, sessions, clips, key_frame_index, s.device, s.amp_dtype)
-        say(f'batch {batch}: timing {runner_counts(runners)} (warm-up {s.warmup}, repeats {s.repeats})')
-        times[batch] = time_round_robin(runners, s.warmup, s.repeats, sync,
-                                        log=lambda msg, b=batch: say(f'batch {b}:{msg}'))
+        runners = _runners(specs, models, sessions, clips, key_frame_index,
+                           s.device, s.amp_dtype)
+        say(f'batch {batch}: timing {runner_counts(runners)} (warm-up {s.warmup}, repeats {s.repeats})'
+            )
+        times[batch] = time_round_robin(
+            runners,
+            s.warmup,
+            s.repeats,
+            sync,
+            log=lambda msg, b=batch: say(f'batch {b}:{msg}'))
     batch_sizes = sorted(times)
     max_batch = batch_sizes[-1]
 
     memory = {}
     if s.memory != 'none':
-        train_keys = {'none': set(), 'all': {sp.key for sp in specs},
-                      'default': {BASELINE_KEY, default_key}}[s.train_memory]
+        train_keys = {
+            'none': set(),
+            'all': {sp.key
+                    for sp in specs},
+            'default': {BASELINE_KEY, default_key}
+        }[s.train_memory]
         for spec in specs:
             train_batches = [max_batch] if spec.key in train_keys else []
-            say(f'memory of {spec.key}: inference at batch {batch_sizes}'
-                + (f', training at batch {max_batch}' if train_batches else '') + f' ({s.memory})')
-            memory[spec.key] = measure_memory(spec, batch_sizes, train_batches, s.device, s.amp_dtype,
-                                              (num_frames, *hw), key_frame_index, isolation=s.memory)
+            say(f'memory of {spec.key}: inference at batch {batch_sizes}' +
+                (f', training at batch {max_batch}' if train_batches else '') +
+                f' ({s.memory})')
+            memory[spec.key] = measure_memory(
+                spec,
+                batch_sizes,
+                train_batches,
+                s.device,
+                s.amp_dtype, (num_frames, *hw),
+                key_frame_index,
+                isolation=s.memory)
 
     cuda = torch.device(s.device).type == 'cuda'
     backend = 'pytorch-amp' if s.amp_dtype else 'pytorch'
     rows = build_rows(specs, costs, times, memory, ap, cuda, num_frames)
     results = dict(
         settings=asdict(s),
-        environment=dict(torch=torch.__version__, python=platform.python_version(),
-                         device_name=torch.cuda.get_device_name(s.device) if cuda else platform.processor()
-                         or platform.machine(), threads=torch.get_num_threads()),
-        input_shape=[max_batch, num_frames, 3, *hw], default_eps=default_eps, default_variant=default_key,
-        variants=[spec.to_dict() for spec in specs], rows=rows, stages=stage_rows(specs, costs),
-        costs={key: cost.to_dict() for key, cost in costs.items()},
+        environment=dict(
+            torch=torch.__version__,
+            python=platform.python_version(),
+            device_name=torch.cuda.get_device_name(s.device)
+            if cuda else platform.processor() or platform.machine(),
+            threads=torch.get_num_threads()),
+        input_shape=[max_batch, num_frames, 3, *hw],
+        default_eps=default_eps,
+        default_variant=default_key,
+        variants=[spec.to_dict() for spec in specs],
+        rows=rows,
+        stages=stage_rows(specs, costs),
+        costs={key: cost.to_dict()
+               for key, cost in costs.items()},
         targets=evaluate_targets(rows, default_key, max_batch, backend),
-        memory_method=(f"{MEMORY_METHOD['cuda' if cuda else 'cpu']}, {ISOLATION[s.memory]}"
-                       if s.memory != 'none' else 'not measured'),
+        memory_method=(
+            f"{MEMORY_METHOD['cuda' if cuda else 'cpu']}, {ISOLATION[s.memory]}"
+            if s.memory != 'none' else 'not measured'),
         onnx=onnx_files)
     if s.work_dir:
         os.makedirs(s.work_dir, exist_ok=True)
         from .plot import plot_benchmark
         files = write_reports(results, s.work_dir)
-        files['png'] = plot_benchmark(rows, max_batch, osp.join(s.work_dir, 'benchmark.png'), backend)
+        files['png'] = plot_benchmark(rows, max_batch,
+                                      osp.join(s.work_dir, 'benchmark.png'),
+                                      backend)
         results['files'] = files
         say('wrote ' + ', '.join(files.values()))
     return results
-

@@ -57,12 +57,14 @@ class ModelSpec:
 
 
 def ftp_key(eps: float, selector: str) -> str:
-    """Spec key of an FTP-Pose variant; every selector at epsilon 0 is the same baseline."""
+    """Spec key of an FTP-Pose variant; every selector at epsilon 0 is the same
+    baseline."""
     return BASELINE_KEY if eps == 0 else f'ftp_{selector}_eps{eps:g}'
 
 
 def read_config(config: str) -> Config:
-    """Load a config file, or a packaged ``mmpose::`` config through :func:`mmengine.hub.get_config`."""
+    """Load a config file, or a packaged ``mmpose::`` config through
+    :func:`mmengine.hub.get_config`."""
     if '::' in config:
         from mmengine.hub import get_config
         return get_config(config)
@@ -72,7 +74,8 @@ def read_config(config: str) -> Config:
 
 
 def strip_pretrained(node: Any) -> Any:
-    """Copy of a config node without ``Pretrained`` ``init_cfg`` entries (no checkpoint download)."""
+    """Copy of a config node without ``Pretrained`` ``init_cfg`` entries (no
+    checkpoint download)."""
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
@@ -87,11 +90,14 @@ def strip_pretrained(node: Any) -> Any:
 
 def _loads_checkpoint(init_cfg: Any) -> bool:
     cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    return any(isinstance(c, dict) and (c.get('type') == 'Pretrained' or 'checkpoint' in c) for c in cfgs)
+    return any(
+        isinstance(c, dict) and (
+            c.get('type') == 'Pretrained' or 'checkpoint' in c) for c in cfgs)
 
 
 def model_config(spec: ModelSpec) -> Tuple[Config, dict]:
-    """The full config and the model dict to build for ``spec`` (pretrained weights removed).
+    """The full config and the model dict to build for ``spec`` (pretrained
+    weights removed).
 
     Raises:
         KeyError: ``spec`` overrides the neck but the config has no ``model.neck``.
@@ -101,8 +107,9 @@ def model_config(spec: ModelSpec) -> Tuple[Config, dict]:
     model_cfg = strip_pretrained(copy.deepcopy(cfg.model.to_dict()))
     if spec.prune_ratio is not None or spec.selector is not None:
         if 'neck' not in model_cfg:
-            raise KeyError(f'benchmark: {spec.config} has no model.neck, so epsilon/selector '
-                           'cannot be overridden; pass an FTP-Pose config')
+            raise KeyError(
+                f'benchmark: {spec.config} has no model.neck, so epsilon/selector '
+                'cannot be overridden; pass an FTP-Pose config')
         if spec.prune_ratio is not None:
             model_cfg['neck']['prune_ratio'] = float(spec.prune_ratio)
         if spec.selector is not None:
@@ -112,7 +119,8 @@ def model_config(spec: ModelSpec) -> Tuple[Config, dict]:
 
 @contextmanager
 def quiet_mmengine_logger():
-    """Hide MMEngine's per-parameter ``init_weights`` report (hundreds of INFO lines per model)."""
+    """Hide MMEngine's per-parameter ``init_weights`` report (hundreds of INFO
+    lines per model)."""
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel(logging.WARNING)
@@ -122,10 +130,14 @@ def quiet_mmengine_logger():
         logger.setLevel(level)
 
 
-def build_model(spec: ModelSpec, device: str = 'cpu', seed: int = 0) -> torch.nn.Module:
-    """Build ``spec``'s model with random init (seeded), in eval mode, on ``device``."""
-    import mgpose_mm  # noqa: F401  (registers the FTP-Pose components)
+def build_model(spec: ModelSpec,
+                device: str = 'cpu',
+                seed: int = 0) -> torch.nn.Module:
+    """Build ``spec``'s model with random init (seeded), in eval mode, on
+    ``device``."""
     from mmpose.registry import MODELS
+
+    import mgpose_mm  # noqa: F401  (registers the FTP-Pose components)
     cfg, model_cfg = model_config(spec)
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     torch.manual_seed(seed)
@@ -136,7 +148,8 @@ def build_model(spec: ModelSpec, device: str = 'cpu', seed: int = 0) -> torch.nn
 
 
 def is_video_model(model: torch.nn.Module) -> bool:
-    """True for FTP-Pose-style estimators whose backbone takes clips (B, T, 3, H, W)."""
+    """True for FTP-Pose-style estimators whose backbone takes clips (B, T, 3,
+    H, W)."""
     return hasattr(getattr(model, 'backbone', None), 'forward_frames')
 
 
@@ -145,7 +158,9 @@ def input_hw(spec: ModelSpec) -> Tuple[int, int]:
     _, model_cfg = model_config(spec)
     decoder = model_cfg.get('head', {}).get('decoder')
     if not decoder or 'input_size' not in decoder:
-        raise KeyError(f'benchmark: {spec.config} has no model.head.decoder.input_size to size the input')
+        raise KeyError(
+            f'benchmark: {spec.config} has no model.head.decoder.input_size to size the input'
+        )
     width, height = decoder['input_size']
     return int(height), int(width)
 
@@ -155,40 +170,62 @@ def ftp_defaults(config: str) -> Tuple[float, str]:
     cfg = read_config(config)
     neck = cfg.model.get('neck')
     if not neck or 'prune_ratio' not in neck:
-        raise KeyError(f'benchmark: {config} has no model.neck.prune_ratio; pass an FTP-Pose config')
+        raise KeyError(
+            f'benchmark: {config} has no model.neck.prune_ratio; pass an FTP-Pose config'
+        )
     return float(neck['prune_ratio']), neck.get('selector', 'dpc')
 
 
-def variant_specs(config: str, eps_values: Sequence[float], peers: bool) -> List[ModelSpec]:
-    """FTP-Pose at every epsilon with DPC and with random selection, plus the optional peers.
+def variant_specs(config: str, eps_values: Sequence[float],
+                  peers: bool) -> List[ModelSpec]:
+    """FTP-Pose at every epsilon with DPC and with random selection, plus the
+    optional peers.
 
-    Epsilon 0 (one baseline, nothing pruned) and the config's default epsilon are always included.
+    Epsilon 0 (one baseline, nothing pruned) and the config's default epsilon
+    are always included.
     """
     default_eps, _ = ftp_defaults(config)
     values = sorted({float(e) for e in eps_values} | {0.0, default_eps})
     for eps in values:
         if not 0.0 <= eps < 1.0:
-            raise ValueError(f'benchmark: epsilon must be in [0, 1), got {eps}')
-    specs = [ModelSpec(BASELINE_KEY, 'FTP-Pose eps=0 (baseline)', config, 'ftp-pose', 0.0, 'dpc')]
+            raise ValueError(
+                f'benchmark: epsilon must be in [0, 1), got {eps}')
+    specs = [
+        ModelSpec(BASELINE_KEY, 'FTP-Pose eps=0 (baseline)', config,
+                  'ftp-pose', 0.0, 'dpc')
+    ]
     for selector in ('dpc', 'random'):
         for eps in values[1:]:
-            specs.append(ModelSpec(ftp_key(eps, selector), f'FTP-Pose eps={eps:g} ({selector.upper()})',
-                                   config, 'ftp-pose', eps, selector))
+            specs.append(
+                ModelSpec(
+                    ftp_key(eps, selector),
+                    f'FTP-Pose eps={eps:g} ({selector.upper()})', config,
+                    'ftp-pose', eps, selector))
     if peers:
-        specs += [ModelSpec(key, label, cfg, 'peer') for key, (label, cfg) in PEER_CONFIGS.items()]
+        specs += [
+            ModelSpec(key, label, cfg, 'peer')
+            for key, (label, cfg) in PEER_CONFIGS.items()
+        ]
     return specs
 
 
-def make_clips(batch_size: int, num_frames: int, hw: Tuple[int, int], device: str,
+def make_clips(batch_size: int,
+               num_frames: int,
+               hw: Tuple[int, int],
+               device: str,
                seed: int = 0) -> torch.Tensor:
-    """Normalised random clips, shape (B, T, 3, H, W) (stand-ins for preprocessed person crops)."""
+    """Normalised random clips, shape (B, T, 3, H, W) (stand-ins for
+    preprocessed person crops)."""
     gen = torch.Generator().manual_seed(seed)
-    return torch.randn(batch_size, num_frames, 3, *hw, generator=gen).to(device)
+    return torch.randn(
+        batch_size, num_frames, 3, *hw, generator=gen).to(device)
 
 
-def model_inputs(model: torch.nn.Module, clips: torch.Tensor, key_frame_index: int) -> torch.Tensor:
-    """What ``model`` consumes from a clip batch (B, T, 3, H, W): the whole clip for video models,
-    the key frame (B, 3, H, W) for single-frame peers."""
+def model_inputs(model: torch.nn.Module, clips: torch.Tensor,
+                 key_frame_index: int) -> torch.Tensor:
+    """What ``model`` consumes from a clip batch (B, T, 3, H, W): the whole
+    clip for video models, the key frame (B, 3, H, W) for single-frame
+    peers."""
     if is_video_model(model):
         return clips
     return clips[:, key_frame_index].contiguous()

@@ -1,7 +1,8 @@
 """Interleaved (round-robin) timing of several forward passes in one process.
 
-Every round runs each variant once, in a rotating order, so slow phases of the machine (thermal
-throttling, other processes) hit all variants alike and ratios stay fair.
+Every round runs each variant once, in a rotating order, so slow phases of the
+machine (thermal throttling, other processes) hit all variants alike and ratios
+stay fair.
 """
 import statistics
 import time
@@ -14,21 +15,26 @@ Runner = Callable[[], object]
 
 
 def autocast_context(device: str, amp_dtype: Optional[str]):
-    """``torch.autocast`` for ``device`` with ``amp_dtype`` ('float16'/'bfloat16'), or a no-op."""
+    """``torch.autocast`` for ``device`` with ``amp_dtype``
+    ('float16'/'bfloat16'), or a no-op."""
     if not amp_dtype:
         return nullcontext()
-    return torch.autocast(device_type=torch.device(device).type, dtype=getattr(torch, amp_dtype))
+    return torch.autocast(
+        device_type=torch.device(device).type, dtype=getattr(torch, amp_dtype))
 
 
 def synchronizer(device: str) -> Callable[[], None]:
-    """A function that waits for queued device work (CUDA), or does nothing (CPU)."""
+    """A function that waits for queued device work (CUDA), or does nothing
+    (CPU)."""
     if torch.device(device).type == 'cuda':
         return torch.cuda.synchronize
     return lambda: None
 
 
-def forward_runner(fn: Callable[[], object], device: str, amp_dtype: Optional[str]) -> Runner:
-    """Wrap a forward call in ``torch.inference_mode`` and autocast; it is timed end to end."""
+def forward_runner(fn: Callable[[], object], device: str,
+                   amp_dtype: Optional[str]) -> Runner:
+    """Wrap a forward call in ``torch.inference_mode`` and autocast; it is
+    timed end to end."""
 
     def run():
         with torch.inference_mode(), autocast_context(device, amp_dtype):
@@ -41,8 +47,10 @@ def time_round_robin(runners: Dict[str, Runner],
                      warmup: int,
                      repeats: int,
                      synchronize: Callable[[], None] = lambda: None,
-                     log: Optional[Callable[[str], None]] = None) -> Dict[str, List[float]]:
-    """Time every runner ``repeats`` times after ``warmup`` untimed runs, interleaved.
+                     log: Optional[Callable[[str], None]] = None
+                     ) -> Dict[str, List[float]]:
+    """Time every runner ``repeats`` times after ``warmup`` untimed runs,
+    interleaved.
 
     Args:
         runners (dict): Name -> zero-argument callable running one batch.

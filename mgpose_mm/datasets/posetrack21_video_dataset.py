@@ -4,9 +4,9 @@ import io
 
 from mmengine.fileio import join_path
 from mmengine.utils import is_abs
+from mmpose.registry import DATASETS
 from xtcocotools.coco import COCO
 
-from mmpose.registry import DATASETS
 from .posetrack_json import list_annotation_files, load_videos, merge_videos
 from .posetrack_video_dataset import PoseTrackVideoDataset
 
@@ -66,6 +66,7 @@ class PoseTrack21VideoDataset(PoseTrackVideoDataset):
             img.setdefault('height', float('inf'))
         coco = COCO()
         coco.dataset = merged
-        with contextlib.redirect_stdout(io.StringIO()):  # xtcocotools prints its steps
+        with contextlib.redirect_stdout(
+                io.StringIO()):  # xtcocotools prints its steps
             coco.createIndex()
         return coco

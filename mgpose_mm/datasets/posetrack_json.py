@@ -3,10 +3,10 @@
 PoseTrack18 ships one COCO-style file per video
 (``annotations/val/<video>.json``), MMPose's configs use the merged
 ``posetrack18_val.json``, and PoseTrack21 ships one file per video under
-``posetrack_data/{train,val}``. All share the
-same ``images`` / ``annotations`` / ``categories`` fields. These helpers turn
-any of them (a file, a directory of files, or a list of files) into per-video
-groups or into one merged COCO-style dict.
+``posetrack_data/{train,val}``. All share the same ``images`` / ``annotations``
+/ ``categories`` fields. These helpers turn any of them (a file, a directory of
+files, or a list of files) into per-video groups or into one merged COCO-style
+dict.
 """
 import os.path as osp
 from dataclasses import dataclass, field
@@ -35,8 +35,8 @@ class PoseTrackVideo:
 
 
 def list_annotation_files(ann_file: AnnFile) -> List[str]:
-    """Resolve ``ann_file`` (a JSON file, a directory of JSON files, or a
-    list of JSON files) into a list of existing JSON file paths."""
+    """Resolve ``ann_file`` (a JSON file, a directory of JSON files, or a list
+    of JSON files) into a list of existing JSON file paths."""
     if isinstance(ann_file, str):
         if not ann_file:
             raise ValueError('ann_file is empty: give a PoseTrack JSON file, '
@@ -96,8 +96,9 @@ def load_videos(ann_file: AnnFile) -> List[PoseTrackVideo]:
         images = content['images']
         video_of_image = {}
         for img in images:
-            name = (video_name_of(img) if split_by_folder else
-                    osp.splitext(osp.basename(path))[0])
+            name = (
+                video_name_of(img) if split_by_folder else osp.splitext(
+                    osp.basename(path))[0])
             if source_of_video.setdefault(name, path) != path:
                 raise ValueError(
                     f'video {name!r} appears in two annotation files: '

@@ -4,33 +4,38 @@ import io
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
+import mmpose
 import numpy as np
 from mmengine.fileio import exists, get_local_path, load
 from mmengine.utils import is_list_of
-from xtcocotools.coco import COCO
-
-import mmpose
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 from mmpose.structures.bbox import bbox_xywh2xyxy
+from xtcocotools.coco import COCO
+
 from mgpose_mm.errors import ConfigValueError
 from mgpose_mm.utils import clip_frame_numbers, split_frame_file
 
 
 def mmpose_dataset_info(name: str) -> str:
-    """Path of MMPose's dataset meta file ``configs/_base_/datasets/<name>`` as installed.
+    """Path of MMPose's dataset meta file ``configs/_base_/datasets/<name>`` as
+    installed.
 
-    A wheel ships it under ``mmpose/.mim/configs``; an editable install (a clone) keeps it in the
-    clone's ``configs``. A relative ``configs/_base_/...`` path only resolves in an MMPose clone
-    (elsewhere MMPose warns that it does not exist and looks in ``.mim`` itself).
+    A wheel ships it under ``mmpose/.mim/configs``; an editable install (a
+    clone) keeps it in the clone's ``configs``. A relative
+    ``configs/_base_/...`` path only resolves in an MMPose clone (elsewhere
+    MMPose warns that it does not exist and looks in ``.mim`` itself).
     """
     package = osp.dirname(mmpose.__file__)
-    candidates = [osp.join(package, '.mim', 'configs', '_base_', 'datasets', name),
-                  osp.join(osp.dirname(package), 'configs', '_base_', 'datasets', name)]
+    candidates = [
+        osp.join(package, '.mim', 'configs', '_base_', 'datasets', name),
+        osp.join(osp.dirname(package), 'configs', '_base_', 'datasets', name)
+    ]
     for path in candidates:
         if osp.isfile(path):
             return path
-    raise FileNotFoundError(f'MMPose dataset meta file {name} not found in ' + ' or '.join(candidates))
+    raise FileNotFoundError(f'MMPose dataset meta file {name} not found in ' +
+                            ' or '.join(candidates))
 
 
 def check_frame_offsets(frame_offsets: Sequence[int]) -> Tuple[int, ...]:
@@ -38,15 +43,18 @@ def check_frame_offsets(frame_offsets: Sequence[int]) -> Tuple[int, ...]:
     offsets = tuple(frame_offsets)
     if not offsets or not all(
             isinstance(o, (int, np.integer)) for o in offsets):
-        raise ConfigValueError('frame_offsets must be a non-empty sequence of ints, '
-                               f'got {frame_offsets!r}')
+        raise ConfigValueError(
+            'frame_offsets must be a non-empty sequence of ints, '
+            f'got {frame_offsets!r}')
     offsets = tuple(int(o) for o in offsets)
     if 0 not in offsets:
-        raise ConfigValueError('frame_offsets must contain 0 (the key frame), got '
-                               f'{offsets}')
+        raise ConfigValueError(
+            'frame_offsets must contain 0 (the key frame), got '
+            f'{offsets}')
     if any(b <= a for a, b in zip(offsets, offsets[1:])):
-        raise ConfigValueError('frame_offsets must be strictly increasing (frames '
-                               f'are ordered by time), got {offsets}')
+        raise ConfigValueError(
+            'frame_offsets must be strictly increasing (frames '
+            f'are ordered by time), got {offsets}')
     return offsets
 
 
@@ -78,9 +86,10 @@ def clip_frame_paths(key_frame_path: str,
         raise ValueError(
             f'key frame {key_frame_path!r} has frame number {key_number}, '
             f'outside the video ({nframes} frames from {first_frame_index})')
-    paths = [osp.join(folder, f'{stem}{number:0{len(digits)}d}{ext}')
-             for number in clip_frame_numbers(key_number, frame_offsets,
-                                              first_frame_index, last)]
+    paths = [
+        osp.join(folder, f'{stem}{number:0{len(digits)}d}{ext}') for number in
+        clip_frame_numbers(key_number, frame_offsets, first_frame_index, last)
+    ]
     return paths, list(frame_offsets).index(0)
 
 
@@ -177,8 +186,11 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         if data_mode != 'topdown':
             raise ValueError(f'{self.__class__.__name__} only supports '
                              f'data_mode="topdown", got {data_mode!r}')
-        super().__init__(ann_file=ann_file, bbox_file=bbox_file,
-                         data_mode=data_mode, **kwargs)
+        super().__init__(
+            ann_file=ann_file,
+            bbox_file=bbox_file,
+            data_mode=data_mode,
+            **kwargs)
 
     def _load_coco(self) -> COCO:
         """Read ``self.ann_file`` into a COCO index."""
@@ -187,7 +199,9 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                 f'{self.__class__.__name__}: annotation file '
                 f'{self.ann_file!r} does not exist')
         # xtcocotools prints its loading steps; keep the console for progress and results
-        with get_local_path(self.ann_file) as local_path, contextlib.redirect_stdout(io.StringIO()):
+        with get_local_path(
+                self.ann_file) as local_path, contextlib.redirect_stdout(
+                    io.StringIO()):
             return COCO(local_path)
 
     def _clip_info(self, img: dict) -> dict:
@@ -281,10 +295,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             data_info = dict(
                 img_id=image_id,
                 bbox=bbox_xywh2xyxy(
-                    np.array(det['bbox'][:4], dtype=np.float32).reshape(1,
-                                                                        4)),
-                bbox_score=np.array(det['score'],
-                                    dtype=np.float32).reshape(1),
+                    np.array(det['bbox'][:4], dtype=np.float32).reshape(1, 4)),
+                bbox_score=np.array(det['score'], dtype=np.float32).reshape(1),
                 keypoints=np.zeros((1, num_keypoints, 2), dtype=np.float32),
                 keypoints_visible=np.ones((1, num_keypoints),
                                           dtype=np.float32),

@@ -1,26 +1,30 @@
-"""Strict check that a checkpoint's weights fit the model built from the config."""
+"""Strict check that a checkpoint's weights fit the model built from the
+config."""
 from typing import Dict
 
 import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-
 from mmpose.registry import HOOKS
+
 from mgpose_mm.errors import CheckpointMismatchError
 
 MAX_LISTED_KEYS = 10
 
 
 def checkpoint_state_dict(checkpoint: dict) -> Dict[str, object]:
-    """The model weights of a loaded checkpoint (``state_dict`` entry or the dict itself),
-    without the ``module.`` prefix of (Distributed)DataParallel, as MMEngine's loader does."""
+    """The model weights of a loaded checkpoint (``state_dict`` entry or the
+    dict itself), without the ``module.`` prefix of (Distributed)DataParallel,
+    as MMEngine's loader does."""
     if not isinstance(checkpoint, dict):
         raise CheckpointMismatchError(
-            f'a checkpoint must hold a dict of weights, got {type(checkpoint).__name__}')
+            f'a checkpoint must hold a dict of weights, got {type(checkpoint).__name__}'
+        )
     state_dict = checkpoint.get('state_dict', checkpoint)
     if not isinstance(state_dict, dict):
         raise CheckpointMismatchError(
-            f'checkpoint state_dict must be a dict, got {type(state_dict).__name__}')
+            f'checkpoint state_dict must be a dict, got {type(state_dict).__name__}'
+        )
     return {(key[len('module.'):] if key.startswith('module.') else key): value
             for key, value in state_dict.items()}
 
@@ -28,19 +32,23 @@ def checkpoint_state_dict(checkpoint: dict) -> Dict[str, object]:
 def _listed(keys, limit: int = MAX_LISTED_KEYS) -> str:
     keys = list(keys)
     shown = ', '.join(keys[:limit])
-    return shown + (f', ... ({len(keys) - limit} more)' if len(keys) > limit else '')
+    return shown + (f', ... ({len(keys) - limit} more)'
+                    if len(keys) > limit else '')
 
 
-def check_state_dict_matches(model: nn.Module, state_dict: Dict[str, object],
+def check_state_dict_matches(model: nn.Module,
+                             state_dict: Dict[str, object],
                              checkpoint_name: str = 'checkpoint') -> None:
-    """Raise :class:`CheckpointMismatchError` unless ``state_dict`` has exactly the model's
-    parameter/buffer names with the model's shapes.
+    """Raise :class:`CheckpointMismatchError` unless ``state_dict`` has exactly
+    the model's parameter/buffer names with the model's shapes.
 
-    MMPose's ``init_model`` and MMEngine's ``load_from`` load non-strictly: a checkpoint of another
-    config would load partially and predict garbage with only a log warning. The message lists
-    the first mismatching keys of each kind (missing, unexpected, shape).
-    Not MMEngine's ``load_checkpoint(strict=True)``: it copies the matching weights before it
-    raises, raises on rank 0 only, lists every key, and ``load_from`` cannot ask it for strictness.
+    MMPose's ``init_model`` and MMEngine's ``load_from`` load non-strictly: a
+    checkpoint of another config would load partially and predict garbage with
+    only a log warning. The message lists the first mismatching keys of each
+    kind (missing, unexpected, shape). Not MMEngine's
+    ``load_checkpoint(strict=True)``: it copies the matching weights before it
+    raises, raises on rank 0 only, lists every key, and ``load_from`` cannot
+    ask it for strictness.
     """
     expected = model.state_dict()
     missing = [key for key in expected if key not in state_dict]
@@ -57,22 +65,28 @@ def check_state_dict_matches(model: nn.Module, state_dict: Dict[str, object],
     if missing:
         problems.append(f'{len(missing)} missing keys: {_listed(missing)}')
     if unexpected:
-        problems.append(f'{len(unexpected)} unexpected keys: {_listed(unexpected)}')
+        problems.append(
+            f'{len(unexpected)} unexpected keys: {_listed(unexpected)}')
     if shape_mismatch:
-        problems.append(f'{len(shape_mismatch)} shape mismatches: {_listed(shape_mismatch)}')
+        problems.append(
+            f'{len(shape_mismatch)} shape mismatches: {_listed(shape_mismatch)}'
+        )
     raise CheckpointMismatchError(
-        f'{checkpoint_name} does not match the model of the config ('
-        + '; '.join(problems) + '). Was it trained with another config? Use that config, or '
-        'make this one match with --cfg-options (e.g. model.backbone.num_frames=...).')
+        f'{checkpoint_name} does not match the model of the config (' +
+        '; '.join(problems) +
+        '). Was it trained with another config? Use that config, or '
+        'make this one match with --cfg-options (e.g. model.backbone.num_frames=...).'
+    )
 
 
 @HOOKS.register_module()
 class StrictCheckpointHook(Hook):
-    """Refuse a checkpoint loaded by the runner (``load_from``) unless its weights match the
-    model exactly (:func:`check_state_dict_matches`); ``tools/test.py`` registers it.
+    """Refuse a checkpoint loaded by the runner (``load_from``) unless its
+    weights match the model exactly (:func:`check_state_dict_matches`);
+    ``tools/test.py`` registers it.
 
-    MMEngine calls ``after_load_checkpoint`` with the loaded checkpoint before copying it into
-    the model, so the check costs no second read.
+    MMEngine calls ``after_load_checkpoint`` with the loaded checkpoint before
+    copying it into the model, so the check costs no second read.
     """
 
     priority = 'VERY_HIGH'
@@ -81,5 +95,7 @@ class StrictCheckpointHook(Hook):
         self.checkpoint_name = checkpoint_name
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        check_state_dict_matches(model, checkpoint_state_dict(checkpoint), self.checkpoint_name)
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        check_state_dict_matches(model, checkpoint_state_dict(checkpoint),
+                                 self.checkpoint_name)

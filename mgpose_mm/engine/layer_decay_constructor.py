@@ -1,12 +1,14 @@
-"""Layer-wise lr decay for ViT backbones that also honours MMEngine's paramwise options."""
+"""Layer-wise lr decay for ViT backbones that also honours MMEngine's paramwise
+options."""
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
 import torch.nn as nn
 from mmengine.optim import DefaultOptimWrapperConstructor
-
-from mmpose.engine.optim_wrappers.layer_decay_optim_wrapper import get_num_layer_for_vit
+from mmpose.engine.optim_wrappers.layer_decay_optim_wrapper import \
+    get_num_layer_for_vit
 from mmpose.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
 from mgpose_mm.errors import ConfigValueError
 
 CUSTOM_KEY_OPTIONS = ('lr_mult', 'decay_mult')
@@ -14,7 +16,8 @@ CUSTOM_KEY_OPTIONS = ('lr_mult', 'decay_mult')
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
-    """MMEngine's :class:`DefaultOptimWrapperConstructor` plus ViTPose's layer-wise lr decay.
+    """MMEngine's :class:`DefaultOptimWrapperConstructor` plus ViTPose's layer-
+    wise lr decay.
 
     MMPose's ``LayerDecayOptimWrapperConstructor`` ignores ``paramwise_cfg.custom_keys`` (and
     every other MMEngine paramwise option): a ``frame_embed`` ``decay_mult=0`` had no effect.
@@ -37,19 +40,26 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             as ``decay_multi`` is an error instead of being ignored.
     """
 
-    def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None):
+    def __init__(self,
+                 optim_wrapper_cfg: dict,
+                 paramwise_cfg: Optional[dict] = None):
         paramwise_cfg = dict(paramwise_cfg or {})
-        missing = [key for key in ('num_layers', 'layer_decay_rate') if key not in paramwise_cfg]
+        missing = [
+            key for key in ('num_layers', 'layer_decay_rate')
+            if key not in paramwise_cfg
+        ]
         if missing:
-            raise ConfigValueError(f'ViTLayerDecayOptimWrapperConstructor: paramwise_cfg needs '
-                                   f'{" and ".join(missing)}')
+            raise ConfigValueError(
+                f'ViTLayerDecayOptimWrapperConstructor: paramwise_cfg needs '
+                f'{" and ".join(missing)}')
         # kept in paramwise_cfg (MMEngine ignores them) so that it is never empty: MMEngine
         # skips add_params, and with it the layer decay, for an empty paramwise_cfg
         self.num_layers = int(paramwise_cfg['num_layers'])
         self.layer_decay_rate = float(paramwise_cfg['layer_decay_rate'])
         if not 0 < self.layer_decay_rate <= 1:
-            raise ConfigValueError('paramwise_cfg.layer_decay_rate must be in (0, 1], got '
-                                   f'{self.layer_decay_rate}')
+            raise ConfigValueError(
+                'paramwise_cfg.layer_decay_rate must be in (0, 1], got '
+                f'{self.layer_decay_rate}')
         for key, options in (paramwise_cfg.get('custom_keys') or {}).items():
             unknown = sorted(set(options) - set(CUSTOM_KEY_OPTIONS))
             if unknown:
@@ -58,7 +68,8 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                     f'allowed: {list(CUSTOM_KEY_OPTIONS)}')
         super().__init__(optim_wrapper_cfg, paramwise_cfg)
         if self.base_lr is None:
-            raise ConfigValueError('ViTLayerDecayOptimWrapperConstructor needs optimizer.lr')
+            raise ConfigValueError(
+                'ViTLayerDecayOptimWrapperConstructor needs optimizer.lr')
 
     def lr_scale(self, param_name: str) -> float:
         """Layer-wise lr factor of a parameter (see the class docstring)."""
@@ -66,13 +77,19 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         return self.layer_decay_rate**(self.num_layers + 1 - layer_id)
 
     def _check_num_layers(self, names: List[str]) -> None:
-        layers = {int(name.split('.')[2]) for name in names if name.startswith('backbone.layers.')}
+        layers = {
+            int(name.split('.')[2])
+            for name in names if name.startswith('backbone.layers.')
+        }
         if layers and max(layers) + 1 != self.num_layers:
             raise ConfigValueError(
                 f'paramwise_cfg.num_layers={self.num_layers} but the backbone has '
                 f'{max(layers) + 1} layers (backbone.layers.0..{max(layers)})')
 
-    def add_params(self, params: List[dict], module: nn.Module, prefix: str = '',
+    def add_params(self,
+                   params: List[dict],
+                   module: nn.Module,
+                   prefix: str = '',
                    is_dcn_module=None) -> None:
         if prefix:  # MMEngine's recursion into children
             super().add_params(params, module, prefix, is_dcn_module)
@@ -95,8 +112,13 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                 group_name = f'layer_{layer_id}_{decays}'
                 if any(g['group_name'] == group_name for g in groups.values()):
                     group_name += f'_lr{lr:g}_wd{weight_decay:g}'
-                groups[key] = dict(params=[], param_names=[], group_name=group_name, lr=lr,
-                                   lr_scale=scale, weight_decay=weight_decay)
+                groups[key] = dict(
+                    params=[],
+                    param_names=[],
+                    group_name=group_name,
+                    lr=lr,
+                    lr_scale=scale,
+                    weight_decay=weight_decay)
             groups[key]['params'].append(param)
             groups[key]['param_names'].append(name)
         for group in groups.values():

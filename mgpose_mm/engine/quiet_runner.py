@@ -1,12 +1,13 @@
-"""MMEngine's ``Runner`` with a short console start: the environment dump, the full config and the
-hook table go to the run's log file only.
+"""MMEngine's ``Runner`` with a short console start: the environment dump, the
+full config and the hook table go to the run's log file only.
 
-MMEngine 0.10 prints ~450 lines (system environment, the whole config, the hook order) before the
-first training step. :class:`QuietRunner` logs the same text to the log file
-(``<work_dir>/<timestamp>/<timestamp>.log``) and shows one line on the console naming the config,
-the work dir and that log file; progress, checkpoints and metrics are printed as before. The
-runtime environment names the processes instead of MMEngine's ``GPU number`` (which it prints as 1
-on CPU-only machines too).
+MMEngine 0.10 prints ~450 lines (system environment, the whole config, the hook
+order) before the first training step. :class:`QuietRunner` logs the same text
+to the log file (``<work_dir>/<timestamp>/<timestamp>.log``) and shows one line
+on the console naming the config, the work dir and that log file; progress,
+checkpoints and metrics are printed as before. The runtime environment names
+the processes instead of MMEngine's ``GPU number`` (which it prints as 1 on
+CPU-only machines too).
 """
 import logging
 from collections import OrderedDict
@@ -19,7 +20,8 @@ from mmengine.utils.dl_utils import collect_env
 #: messages of MMEngine that go to the log file only: the hook table, and notes a user cannot act
 #: on (MMEngine's own deprecation notes, the SyncBN note of single-process runs)
 FILE_ONLY_PREFIXES = ('Hooks will be executed in the following order',
-                      '"FileClient" will be deprecated', '"HardDiskBackend" is the alias',
+                      '"FileClient" will be deprecated',
+                      '"HardDiskBackend" is the alias',
                       'Distributed training is not used, all SyncBatchNorm')
 
 
@@ -35,16 +37,19 @@ class ConsoleFilter(logging.Filter):
 
 
 def quiet_console(logger: logging.Logger) -> None:
-    """Add :class:`ConsoleFilter` to the console (non-file) stream handlers of ``logger``, once."""
+    """Add :class:`ConsoleFilter` to the console (non-file) stream handlers of
+    ``logger``, once."""
     for handler in logger.handlers:
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(
+                handler, logging.FileHandler):
             if not any(isinstance(f, ConsoleFilter) for f in handler.filters):
                 handler.addFilter(ConsoleFilter())
 
 
 def runtime_environment(runner: Runner, env_cfg: dict) -> OrderedDict:
-    """What MMEngine's ``_log_env`` reports as the runtime environment, with the number of
-    processes named for the device (``GPU number`` only when CUDA is available)."""
+    """What MMEngine's ``_log_env`` reports as the runtime environment, with
+    the number of processes named for the device (``GPU number`` only when CUDA
+    is available)."""
     runtime_env = OrderedDict(env_cfg)
     runtime_env.update(runner._randomness_cfg)
     runtime_env['seed'] = runner._seed
@@ -57,8 +62,11 @@ def runtime_environment(runner: Runner, env_cfg: dict) -> OrderedDict:
 
 @RUNNERS.register_module()
 class QuietRunner(Runner):
-    """``mmengine.runner.Runner`` whose environment dump, config and hook order go to the log file
-    only (see the module docstring). Build it like the runner: ``QuietRunner.from_cfg(cfg)``."""
+    """``mmengine.runner.Runner`` whose environment dump, config and hook order
+    go to the log file only (see the module docstring).
+
+    Build it like the runner: ``QuietRunner.from_cfg(cfg)``.
+    """
 
     def _log_env(self, env_cfg: dict) -> None:
         quiet_console(self.logger)
@@ -66,12 +74,17 @@ class QuietRunner(Runner):
         lines = ['System environment:']
         lines += [f'    {k}: {v}' for k, v in collect_env().items()]
         lines += ['', 'Runtime environment:']
-        lines += [f'    {k}: {v}' for k, v in runtime_environment(self, env_cfg).items()]
+        lines += [
+            f'    {k}: {v}'
+            for k, v in runtime_environment(self, env_cfg).items()
+        ]
         dash_line = '-' * 60
-        self.logger.info('\n' + dash_line + '\n' + '\n'.join(lines) + '\n' + dash_line + '\n',
-                         **file_only)
+        self.logger.info(
+            '\n' + dash_line + '\n' + '\n'.join(lines) + '\n' + dash_line +
+            '\n', **file_only)
         if self.cfg._cfg_dict:
             self.logger.info(f'Config:\n{self.cfg.pretty_text}', **file_only)
         config = self.cfg.filename or '(config object)'
-        self.logger.info(f'config: {config}; work dir: {self.work_dir}; environment, full config and '
-                         f'hooks: {self.logger.log_file}')
+        self.logger.info(
+            f'config: {config}; work dir: {self.work_dir}; environment, full config and '
+            f'hooks: {self.logger.log_file}')

@@ -1,4 +1,5 @@
-"""Checkpoint I/O for MMEngine 0.10.x, installed when ``mgpose_mm`` is imported.
+"""Checkpoint I/O for MMEngine 0.10.x, installed when ``mgpose_mm`` is
+imported.
 
 1. **Loading never runs code from a checkpoint unless asked.** A checkpoint is a pickle; a full
    unpickle can run any code the file names. MMEngine 0.10.7 loads local files with
@@ -57,8 +58,9 @@ _HISTORY_BUFFER_METHODS = ('min', 'max', 'current', 'mean')
 _BLOCKED_GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
 _UNSUPPORTED_OPERAND = re.compile(r'Unsupported operand \d+')
 _UNBUILDABLE = re.compile(r"but got <class '([\w.]+)'>")
-_NUMPY_DTYPES = ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
-                 'float16', 'float32', 'float64', 'complex64', 'complex128')
+_NUMPY_DTYPES = ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
+                 'uint32', 'uint64', 'float16', 'float32', 'float64',
+                 'complex64', 'complex128')
 _trust = {'enabled': False}
 
 
@@ -67,14 +69,17 @@ def _history_buffer_getattr(obj, name: str):
     :class:`HistoryBuffer`. Registered under the name ``builtins.getattr``."""
     if obj is HistoryBuffer and name in _HISTORY_BUFFER_METHODS:
         return getattr(obj, name)
-    raise pickle.UnpicklingError(f'GLOBAL builtins.getattr is allowed only for the statistics '
-                                 f'methods of HistoryBuffer, not getattr({obj!r}, {name!r})')
+    raise pickle.UnpicklingError(
+        f'GLOBAL builtins.getattr is allowed only for the statistics '
+        f'methods of HistoryBuffer, not getattr({obj!r}, {name!r})')
 
 
 def mmengine_checkpoint_globals() -> List:
-    """The types a checkpoint written by MMEngine 0.10.7's Runner holds beyond tensors and
-    builtins (found with ``torch.serialization.get_unsafe_globals_in_checkpoint`` on a checkpoint
-    with model, optimizer, parameter schedulers and message hub, see the tests):
+    """The types a checkpoint written by MMEngine 0.10.7's Runner holds beyond
+    tensors and builtins (found with
+    ``torch.serialization.get_unsafe_globals_in_checkpoint`` on a checkpoint
+    with model, optimizer, parameter schedulers and message hub, see the
+    tests):
 
     - the message hub's :class:`HistoryBuffer` and its statistics methods (through a restricted
       ``getattr``);
@@ -86,8 +91,11 @@ def mmengine_checkpoint_globals() -> List:
 
     Optimizer and scheduler states are tensors, numbers, lists and ``Counter``, which torch allows.
     """
-    globals_ = [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'), np.ndarray,
-                np.dtype, _np_multiarray._reconstruct, _np_multiarray.scalar]
+    globals_ = [
+        HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
+        np.ndarray, np.dtype, _np_multiarray._reconstruct,
+        _np_multiarray.scalar
+    ]
     # an array's dtype is rebuilt with its dtype class (e.g. numpy.dtypes.Float32DType)
     globals_ += [type(np.dtype(name)) for name in _NUMPY_DTYPES]
     for name in ('_reconstruct', 'scalar'):
@@ -100,21 +108,29 @@ def mmengine_checkpoint_globals() -> List:
 
 
 def checkpoints_trusted() -> bool:
-    """Whether checkpoints outside the allow-list may be fully unpickled now."""
+    """Whether checkpoints outside the allow-list may be fully unpickled
+    now."""
     return _trust['enabled']
 
 
 @contextmanager
 def trusted_checkpoints(enabled: bool = True) -> Iterator[None]:
-    """Within this context (when ``enabled``), checkpoints holding types outside the allow-list
-    are fully unpickled, with a warning, instead of rejected. ``enabled=False`` changes nothing
-    (an enclosing trusted context stays trusted)."""
+    """Within this context (when ``enabled``), checkpoints holding types
+    outside the allow-list are fully unpickled, with a warning, instead of
+    rejected.
+
+    ``enabled=False`` changes nothing (an enclosing trusted context stays
+    trusted).
+    """
     previous = _trust['enabled']
     _trust['enabled'] = previous or bool(enabled)
     if enabled and not previous:
-        print_log(f'{TRUST_OPTION}: checkpoints that hold other Python objects than weights will '
-                  'be fully unpickled, which runs any code they contain. Use it only for files '
-                  'from a source you trust.', logger='current', level=logging.WARNING)
+        print_log(
+            f'{TRUST_OPTION}: checkpoints that hold other Python objects than weights will '
+            'be fully unpickled, which runs any code they contain. Use it only for files '
+            'from a source you trust.',
+            logger='current',
+            level=logging.WARNING)
     try:
         yield
     finally:
@@ -122,22 +138,29 @@ def trusted_checkpoints(enabled: bool = True) -> Iterator[None]:
 
 
 def _blocked_globals(path: str, error: Exception) -> List[str]:
-    """Names of the globals of ``path`` outside the allow-list (at least the one in ``error``)."""
+    """Names of the globals of ``path`` outside the allow-list (at least the
+    one in ``error``)."""
     allowed = set()
     for item in mmengine_checkpoint_globals():
         obj, name = item if isinstance(item, tuple) else (item, None)
         allowed.add(name or f'{obj.__module__}.{obj.__name__}')
     try:
-        names = [n for n in torch.serialization.get_unsafe_globals_in_checkpoint(path)
-                 if n not in allowed]
+        names = [
+            n
+            for n in torch.serialization.get_unsafe_globals_in_checkpoint(path)
+            if n not in allowed
+        ]
     except Exception:  # not a zip checkpoint: only the error message names the type
         names = []
     if not names:
-        names = (_BLOCKED_GLOBAL.findall(str(error)) or _UNBUILDABLE.findall(str(error)))[:1]
+        names = (_BLOCKED_GLOBAL.findall(str(error))
+                 or _UNBUILDABLE.findall(str(error)))[:1]
     if not names:
         operand = _UNSUPPORTED_OPERAND.search(str(error))
-        names = [f'pickle instructions outside the allow-list ({operand.group(0)})'
-                 if operand else 'an object outside the allow-list']
+        names = [
+            f'pickle instructions outside the allow-list ({operand.group(0)})'
+            if operand else 'an object outside the allow-list'
+        ]
     return names
 
 
@@ -150,7 +173,8 @@ def _is_torch_file(path: str) -> bool:
 
 
 def safe_torch_load(path: str, map_location=None, name: Optional[str] = None):
-    """``torch.load(path, weights_only=True)`` with :func:`mmengine_checkpoint_globals` allowed.
+    """``torch.load(path, weights_only=True)`` with
+    :func:`mmengine_checkpoint_globals` allowed.
 
     Args:
         path (str): local checkpoint file.
@@ -164,11 +188,13 @@ def safe_torch_load(path: str, map_location=None, name: Optional[str] = None):
     name = name or path
     try:
         with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
-            return torch.load(path, map_location=map_location, weights_only=True)
+            return torch.load(
+                path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         if not _is_torch_file(path):
-            raise InputFileError(f'checkpoint {name} is not a torch checkpoint (neither a zip '
-                                 'archive nor a pickle)') from None
+            raise InputFileError(
+                f'checkpoint {name} is not a torch checkpoint (neither a zip '
+                'archive nor a pickle)') from None
         blocked = ', '.join(_blocked_globals(path, error))
         if not checkpoints_trusted():
             raise UntrustedCheckpointError(
@@ -176,13 +202,16 @@ def safe_torch_load(path: str, map_location=None, name: Optional[str] = None):
                 'and MMEngine checkpoints; unpickling it could run code from the file. If you '
                 f'trust the file, pass {TRUST_OPTION} (Python API: trust_checkpoint=True).'
             ) from None
-        print_log(f'{TRUST_OPTION}: fully unpickling {name}, which holds {blocked}',
-                  logger='current', level=logging.WARNING)
+        print_log(
+            f'{TRUST_OPTION}: fully unpickling {name}, which holds {blocked}',
+            logger='current',
+            level=logging.WARNING)
         return torch.load(path, map_location=map_location, weights_only=False)
     except RuntimeError as error:
         if 'PytorchStreamReader' in str(error) or 'zip archive' in str(error):
-            raise InputFileError(f'checkpoint {name} is truncated or not a torch checkpoint: '
-                                 f'{str(error).splitlines()[0]}') from None
+            raise InputFileError(
+                f'checkpoint {name} is truncated or not a torch checkpoint: '
+                f'{str(error).splitlines()[0]}') from None
         raise
 
 
@@ -195,8 +224,9 @@ def load_from_safe_local(filename: str, map_location=None):
 
 
 def download_checkpoint(url: str, model_dir: Optional[str] = None) -> str:
-    """Download ``url`` into ``model_dir`` (default: ``<torch hub dir>/checkpoints``, as
-    ``torch.hub``) unless a file of that name is already there; returns the local path."""
+    """Download ``url`` into ``model_dir`` (default: ``<torch hub
+    dir>/checkpoints``, as ``torch.hub``) unless a file of that name is already
+    there; returns the local path."""
     model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
     os.makedirs(model_dir, exist_ok=True)
     cached = osp.join(model_dir, osp.basename(urlparse(url).path))
@@ -206,13 +236,17 @@ def download_checkpoint(url: str, model_dir: Optional[str] = None) -> str:
             # writes a temporary file and moves it into place: no partial file is left
             torch.hub.download_url_to_file(url, cached, progress=False)
         except (urllib.error.URLError, OSError) as error:
-            raise InputFileError(f'cannot download checkpoint {url}: {error}') from None
+            raise InputFileError(
+                f'cannot download checkpoint {url}: {error}') from None
     return cached
 
 
-def load_from_safe_http(filename: str, map_location=None, model_dir: Optional[str] = None):
-    """CheckpointLoader scheme for ``http(s)://`` URLs: download once (local rank 0 first in a
-    distributed run, as MMEngine), then load the file as a local one."""
+def load_from_safe_http(filename: str,
+                        map_location=None,
+                        model_dir: Optional[str] = None):
+    """CheckpointLoader scheme for ``http(s)://`` URLs: download once (local
+    rank 0 first in a distributed run, as MMEngine), then load the file as a
+    local one."""
     rank, world_size = get_dist_info()
     if rank == 0:
         path = download_checkpoint(filename, model_dir)
@@ -234,15 +268,21 @@ class AtomicLocalBackend(LocalBackend):
 
 
 def install_safe_checkpoint_io() -> None:
-    """Register the loaders and the atomic backend with MMEngine (idempotent)."""
-    CheckpointLoader.register_scheme(prefixes='', loader=load_from_safe_local, force=True)
-    CheckpointLoader.register_scheme(prefixes=('http://', 'https://'),
-                                     loader=load_from_safe_http, force=True)
+    """Register the loaders and the atomic backend with MMEngine
+    (idempotent)."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_safe_local, force=True)
+    CheckpointLoader.register_scheme(
+        prefixes=('http://', 'https://'),
+        loader=load_from_safe_http,
+        force=True)
     # torchvision://, open-mmlab:// and mmcls:// call this module function for their URLs
     mmengine_checkpoint.load_from_http = load_from_safe_http
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     # get_file_backend caches instances; drop plain local ones made before this registration.
-    for key in [k for k, v in backend_instances.items() if type(v) is LocalBackend]:
+    for key in [
+            k for k, v in backend_instances.items() if type(v) is LocalBackend
+    ]:
         backend_instances.pop(key)
 
 

@@ -40,16 +40,18 @@ def _first(value):
 def annolist_to_coco(content: dict) -> dict:
     """Convert poseval's PoseTrack2017 format (``annolist``) to COCO-style.
 
-    A listed point keeps its coordinates and ``is_visible`` (1 when absent)
-    and its ``score`` (-9999 when absent, as poseval); an unlisted joint
-    becomes ``(0, 0, 0)``; a person without ``track_id`` gets its index; the head rectangle
-    ``x1, y1, x2, y2`` becomes ``bbox_head`` ``[x, y, w, h]``. Image ids are
-    the frame positions.
+    A listed point keeps its coordinates and ``is_visible`` (1 when absent) and
+    its ``score`` (-9999 when absent, as poseval); an unlisted joint becomes
+    ``(0, 0, 0)``; a person without ``track_id`` gets its index; the head
+    rectangle ``x1, y1, x2, y2`` becomes ``bbox_head`` ``[x, y, w, h]``. Image
+    ids are the frame positions.
     """
     images, annotations = [], []
     for index, frame in enumerate(content['annolist']):
-        image = dict(id=index, file_name=_first(frame['image'])['name'],
-                     is_labeled=bool(_first(frame.get('is_labeled', [1]))))
+        image = dict(
+            id=index,
+            file_name=_first(frame['image'])['name'],
+            is_labeled=bool(_first(frame.get('is_labeled', [1]))))
         regions = frame.get('ignore_regions') or []
         image['ignore_regions_x'] = [[_first(p['x']) for p in r['point']]
                                      for r in regions]
@@ -67,15 +69,20 @@ def annolist_to_coco(content: dict) -> dict:
                 if 'score' in point:
                     scores[k] = _first(point['score'])
             # poseval accepts PoseTrack2017-format persons without track id
-            ann = dict(id=len(annotations), image_id=index,
-                       keypoints=keypoints.reshape(-1).tolist(),
-                       track_id=_first(rect.get('track_id', [rect_index])))
+            ann = dict(
+                id=len(annotations),
+                image_id=index,
+                keypoints=keypoints.reshape(-1).tolist(),
+                track_id=_first(rect.get('track_id', [rect_index])))
             if not np.isnan(scores).all():
                 ann['scores'] = np.nan_to_num(scores, nan=-9999.).tolist()
             if 'x1' in rect:
                 x1, y1 = _first(rect['x1']), _first(rect['y1'])
-                ann['bbox_head'] = [x1, y1, _first(rect['x2']) - x1,
-                                    _first(rect['y2']) - y1]
+                ann['bbox_head'] = [
+                    x1, y1,
+                    _first(rect['x2']) - x1,
+                    _first(rect['y2']) - y1
+                ]
             annotations.append(ann)
     return dict(images=images, annotations=annotations)
 
@@ -152,19 +159,20 @@ def video_frames(gt_path: str, pred_path: str, protocol: str
             reordered += 1
         if evaluated:
             frames.append((frame_ground_truth(gt_image, gt_persons),
-                           prediction_from_annotations(
-                               pred_image, predictions, protocol)))
+                           prediction_from_annotations(pred_image, predictions,
+                                                       protocol)))
     if reordered:
         print_log(
             f'{pred_path}: {reordered} frames have other image ids than the '
             'GT frame at the same position; poseval pairs them by position '
-            'anyway', logger='current')
+            'anyway',
+            logger='current')
     return frames
 
 
 def gt_files(gt_dir: str) -> List[str]:
-    """The GT files of a folder, sorted (the tools take the folder's
-    listing order, which only matters for score ties across videos)."""
+    """The GT files of a folder, sorted (the tools take the folder's listing
+    order, which only matters for score ties across videos)."""
     if not osp.isdir(gt_dir):
         raise PoseTrackInputError(f'GT folder {gt_dir} does not exist')
     files = sorted(glob.glob(osp.join(gt_dir, '*.json')))
@@ -197,8 +205,9 @@ def evaluate_folders(gt_dir: str,
                                   'exist')
     files = gt_files(gt_dir)
     if videos is not None:
-        files = [f for f in files
-                 if osp.splitext(osp.basename(f))[0] in set(videos)]
+        files = [
+            f for f in files if osp.splitext(osp.basename(f))[0] in set(videos)
+        ]
     frames = []
     for path in files:
         frames += video_frames(path, osp.join(pred_dir, osp.basename(path)),

@@ -1,4 +1,5 @@
-"""Synthetic multi-person videos in the PoseTrack18 layout (quick start and tests).
+"""Synthetic multi-person videos in the PoseTrack18 layout (quick start and
+tests).
 
 Needs only numpy and OpenCV. Entry point: :func:`generate_posetrack_dataset`.
 """

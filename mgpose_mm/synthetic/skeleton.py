@@ -1,4 +1,5 @@
-"""Articulated human figure for the synthetic videos: body shape, motion and PoseTrack keypoints.
+"""Articulated human figure for the synthetic videos: body shape, motion and
+PoseTrack keypoints.
 
 The figure is a small 3D skeleton (body frame: left, up, forward; unit = standing height) that
 is turned by a yaw angle and projected orthographically into the image. Joint angles follow
@@ -11,24 +12,28 @@ import cv2
 import numpy as np
 
 KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear',
-                  'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
-                  'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
-                  'right_knee', 'left_ankle', 'right_ankle')
+                  'left_shoulder', 'right_shoulder', 'left_elbow',
+                  'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
+                  'right_hip', 'left_knee', 'right_knee', 'left_ankle',
+                  'right_ankle')
 # PoseTrack18 skeleton, 1-based keypoint indices, as in the official annotation files.
-POSETRACK_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13],
-                      [6, 7], [6, 8], [7, 9], [8, 10], [9, 11], [2, 3], [1, 2], [1, 3],
-                      [2, 4], [3, 5], [4, 6], [5, 7]]
+POSETRACK_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13],
+                      [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
+                      [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
+                      [4, 6], [5, 7]]
 # PoseTrack never annotates the ears: they stay [0, 0, 0].
 UNANNOTATED_KEYPOINTS = ('left_ear', 'right_ear')
 
-JOINT_NAMES = ('pelvis', 'neck', 'head_center', 'head_top', 'head_bottom', 'nose',
-               'left_eye', 'right_eye', 'left_shoulder', 'right_shoulder', 'left_elbow',
-               'right_elbow', 'left_wrist', 'right_wrist', 'left_hand', 'right_hand',
-               'left_hip', 'right_hip', 'left_knee', 'right_knee', 'left_ankle',
+JOINT_NAMES = ('pelvis', 'neck', 'head_center', 'head_top', 'head_bottom',
+               'nose', 'left_eye', 'right_eye', 'left_shoulder',
+               'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist',
+               'right_wrist', 'left_hand', 'right_hand', 'left_hip',
+               'right_hip', 'left_knee', 'right_knee', 'left_ankle',
                'right_ankle', 'left_toe', 'right_toe')
 JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
-KEYPOINT_JOINTS = tuple(None if name in UNANNOTATED_KEYPOINTS else JOINT_INDEX[name]
-                        for name in KEYPOINT_NAMES)
+KEYPOINT_JOINTS = tuple(
+    None if name in UNANNOTATED_KEYPOINTS else JOINT_INDEX[name]
+    for name in KEYPOINT_NAMES)
 
 MOTION_KINDS = ('walk', 'arm_swing', 'turn')
 TORSO_LENGTH = 0.29  # pelvis to shoulder line
@@ -39,7 +44,10 @@ HEAD_RADIUS = 0.062
 
 @dataclass
 class PersonStyle:
-    """Appearance of one person. Colours are BGR floats in [0, 255]."""
+    """Appearance of one person.
+
+    Colours are BGR floats in [0, 255].
+    """
     skin: np.ndarray
     hair: np.ndarray
     shirt: np.ndarray
@@ -55,7 +63,8 @@ class PersonStyle:
 
 @dataclass
 class Motion:
-    """Parameters of the smooth motion of one person over a video (t in frames)."""
+    """Parameters of the smooth motion of one person over a video (t in
+    frames)."""
     kind: str
     sub_kind: str
     phase0: float
@@ -93,7 +102,10 @@ class PersonTrack:
     truncated_by_design: bool = False  # placed across the image border on purpose
 
     def keypoints(self, t):
-        """(17, 2) PoseTrack keypoint coordinates at frame t (ears are NaN: never annotated)."""
+        """(17, 2) PoseTrack keypoint coordinates at frame t (ears are NaN:
+
+        never annotated).
+        """
         kpts = np.full((len(KEYPOINT_NAMES), 2), np.nan)
         for k, j in enumerate(KEYPOINT_JOINTS):
             if j is not None:
@@ -102,36 +114,54 @@ class PersonTrack:
 
     def shifted(self, dx, dy):
         """Copy of the track translated by (dx, dy) pixels in every frame."""
-        motion = replace(self.motion, ground0=(self.motion.ground0[0] + dx,
-                                               self.motion.ground0[1] + dy))
-        return replace(self, motion=motion, points=self.points + np.array([dx, dy]))
+        motion = replace(
+            self.motion,
+            ground0=(self.motion.ground0[0] + dx, self.motion.ground0[1] + dy))
+        return replace(
+            self, motion=motion, points=self.points + np.array([dx, dy]))
 
 
 def _limb_dir(flex, abd, side):
-    """Unit limb direction in the body frame (left, up, forward); shapes (T,) -> (T, 3).
+    """Unit limb direction in the body frame (left, up, forward); shapes (T,)
 
-    flex rotates the limb forward from hanging straight down, abd lifts it sideways.
+    -> (T, 3).
+
+    flex rotates the limb forward from hanging straight down, abd lifts it
+    sideways.
     """
-    return np.stack([side * np.sin(abd), -np.cos(abd) * np.cos(flex),
-                     np.cos(abd) * np.sin(flex)], axis=-1)
+    return np.stack([
+        side * np.sin(abd), -np.cos(abd) * np.cos(flex),
+        np.cos(abd) * np.sin(flex)
+    ],
+                    axis=-1)
 
 
 def joint_angles(motion, t):
-    """Joint angles (radians), each an array shaped like t, for the motion kind."""
+    """Joint angles (radians), each an array shaped like t, for the motion
+    kind."""
     t = np.asarray(t, dtype=np.float64)
     phi = motion.phase0 + 2 * np.pi * motion.freq * t
     zero = np.zeros_like(t)
     deg = np.deg2rad
-    ang = dict(hip_abd_l=zero + deg(2), hip_abd_r=zero + deg(2), sh_abd_l=zero + deg(7),
-               sh_abd_r=zero + deg(7), el_abd_l=zero, el_abd_r=zero,
-               twist=zero, lean=zero + deg(3), head_tilt=deg(4) * np.sin(0.5 * phi + 1.0))
+    ang = dict(
+        hip_abd_l=zero + deg(2),
+        hip_abd_r=zero + deg(2),
+        sh_abd_l=zero + deg(7),
+        sh_abd_r=zero + deg(7),
+        el_abd_l=zero,
+        el_abd_r=zero,
+        twist=zero,
+        lean=zero + deg(3),
+        head_tilt=deg(4) * np.sin(0.5 * phi + 1.0))
     if motion.kind in ('walk', 'turn'):
         for side, ph in (('l', phi), ('r', phi + np.pi)):
             ang[f'hip_{side}'] = motion.leg_amp * np.sin(ph)
-            ang[f'knee_{side}'] = deg(5) + motion.knee_amp * (0.5 + 0.5 * np.cos(ph + 0.3)) ** 2
+            ang[f'knee_{side}'] = deg(
+                5) + motion.knee_amp * (0.5 + 0.5 * np.cos(ph + 0.3))**2
             # each arm swings against the leg of its own side
             ang[f'sh_{side}'] = -motion.arm_amp * np.sin(ph)
-            ang[f'el_{side}'] = deg(12) + motion.elbow_amp * (0.5 - 0.5 * np.sin(ph))
+            ang[f'el_{side}'] = deg(12) + motion.elbow_amp * (0.5 -
+                                                              0.5 * np.sin(ph))
         ang['twist'] = -0.4 * motion.leg_amp * np.sin(phi)
         ang['lean'] = zero + (deg(5) if motion.kind == 'walk' else deg(2))
     elif motion.sub_kind == 'jack':
@@ -162,13 +192,15 @@ def joint_angles(motion, t):
             ang[f'hip_{side}'] = deg(8) * bounce
             ang[f'knee_{side}'] = deg(6) + motion.knee_amp * bounce
             ang[f'sh_{side}'] = motion.arm_amp * np.sin(phi)
-            ang[f'el_{side}'] = deg(15) + motion.elbow_amp * (0.5 + 0.5 * np.sin(phi))
+            ang[f'el_{side}'] = deg(
+                15) + motion.elbow_amp * (0.5 + 0.5 * np.sin(phi))
         ang['lean'] = deg(4) * bounce
     return ang
 
 
 def _body_joints(motion, style, t):
-    """Joint positions in the body frame, pelvis at the origin: (T, J, 3) and hair dirs (T, 3)."""
+    """Joint positions in the body frame, pelvis at the origin: (T, J, 3) and
+    hair dirs (T, 3)."""
     a = joint_angles(motion, t)
     n = len(np.atleast_1d(t))
     joints = np.zeros((n, len(JOINT_NAMES), 3))
@@ -178,19 +210,25 @@ def _body_joints(motion, style, t):
         joints[:, J[name]] = value
 
     lean, twist = a['lean'], a['twist']
-    neck = np.stack([0 * lean, TORSO_LENGTH * np.cos(lean), TORSO_LENGTH * np.sin(lean)], -1)
+    neck = np.stack(
+        [0 * lean, TORSO_LENGTH * np.cos(lean), TORSO_LENGTH * np.sin(lean)],
+        -1)
     put('neck', neck)
     for side, sgn in (('left', 1.0), ('right', -1.0)):
         s = side[0]
-        shoulder = neck + np.stack([sgn * style.shoulder_half * np.cos(twist),
-                                    np.full(n, -0.015),
-                                    sgn * style.shoulder_half * np.sin(twist)], -1)
-        elbow = shoulder + UPPER_ARM * _limb_dir(a[f'sh_{s}'], a[f'sh_abd_{s}'], sgn)
-        fore = _limb_dir(a[f'sh_{s}'] + a[f'el_{s}'], a[f'sh_abd_{s}'] + a[f'el_abd_{s}'], sgn)
+        shoulder = neck + np.stack([
+            sgn * style.shoulder_half * np.cos(twist),
+            np.full(n, -0.015), sgn * style.shoulder_half * np.sin(twist)
+        ], -1)
+        elbow = shoulder + UPPER_ARM * _limb_dir(a[f'sh_{s}'],
+                                                 a[f'sh_abd_{s}'], sgn)
+        fore = _limb_dir(a[f'sh_{s}'] + a[f'el_{s}'],
+                         a[f'sh_abd_{s}'] + a[f'el_abd_{s}'], sgn)
         wrist = elbow + FOREARM * fore
         hip = np.tile([sgn * style.hip_half, 0.0, 0.0], (n, 1))
         knee = hip + THIGH * _limb_dir(a[f'hip_{s}'], a[f'hip_abd_{s}'], sgn)
-        ankle = knee + SHANK * _limb_dir(a[f'hip_{s}'] - a[f'knee_{s}'], a[f'hip_abd_{s}'], sgn)
+        ankle = knee + SHANK * _limb_dir(a[f'hip_{s}'] - a[f'knee_{s}'],
+                                         a[f'hip_abd_{s}'], sgn)
         put(f'{side}_shoulder', shoulder)
         put(f'{side}_elbow', elbow)
         put(f'{side}_wrist', wrist)
@@ -207,13 +245,16 @@ def _body_joints(motion, style, t):
     put('head_top', head_center + 1.1 * HEAD_RADIUS * head_up)
     put('nose', head_center + np.array([0.0, -0.012, 0.95 * HEAD_RADIUS]))
     put('left_eye', head_center + np.array([0.024, 0.012, 0.85 * HEAD_RADIUS]))
-    put('right_eye', head_center + np.array([-0.024, 0.012, 0.85 * HEAD_RADIUS]))
-    hair_dir = 0.75 * head_up + np.array([0.0, 0.0, -0.66])  # up and to the back of the head
+    put('right_eye',
+        head_center + np.array([-0.024, 0.012, 0.85 * HEAD_RADIUS]))
+    hair_dir = 0.75 * head_up + np.array([0.0, 0.0, -0.66
+                                          ])  # up and to the back of the head
     return joints, hair_dir
 
 
 def _yaw_basis(yaw):
-    """World vectors of the body axes for yaw angles (T,): left, up, forward, each (T, 3).
+    """World vectors of the body axes for yaw angles (T,): left, up, forward,
+    each (T, 3).
 
     World: x = image right, y = up, z = away from the camera. yaw 0 faces the camera.
     """
@@ -226,94 +267,145 @@ def _yaw_basis(yaw):
 
 
 def simulate(motion, style, nframes, track_id=0):
-    """Simulate a person over `nframes` frames and project to the image -> PersonTrack."""
+    """Simulate a person over `nframes` frames and project to the image ->
+    PersonTrack."""
     t = np.arange(nframes, dtype=np.float64)
     joints, hair_dir = _body_joints(motion, style, t)
     yaw = motion.yaw0 + motion.yaw_rate * t
     left, up, forward = _yaw_basis(yaw)
-    world = (joints[..., 0:1] * left[:, None] + joints[..., 1:2] * up[:, None]
-             + joints[..., 2:3] * forward[:, None])  # (T, J, 3)
-    hair_world = (hair_dir[:, 0:1] * left + hair_dir[:, 1:2] * up + hair_dir[:, 2:3] * forward)
+    world = (joints[..., 0:1] * left[:, None] +
+             joints[..., 1:2] * up[:, None] +
+             joints[..., 2:3] * forward[:, None])  # (T, J, 3)
+    hair_world = (
+        hair_dir[:, 0:1] * left + hair_dir[:, 1:2] * up +
+        hair_dir[:, 2:3] * forward)
     height = motion.height0 * np.exp(motion.scale_rate * t)
     ground_x = motion.ground0[0] + motion.velocity[0] * t
-    ground_y = (motion.ground0[1] + motion.velocity[1] * t
-                + 0.6 * (height - motion.height0))  # nearer people stand lower in the image
+    ground_y = (motion.ground0[1] + motion.velocity[1] * t + 0.6 *
+                (height - motion.height0)
+                )  # nearer people stand lower in the image
     # the lower ankle touches the ground: this gives the vertical bob of walking and squatting
-    ankles = joints[:, [JOINT_INDEX['left_ankle'], JOINT_INDEX['right_ankle']], 1]
+    ankles = joints[:, [JOINT_INDEX['left_ankle'], JOINT_INDEX['right_ankle']],
+                    1]
     pelvis_y = ground_y - height * (ANKLE_HEIGHT - ankles.min(axis=1))
-    points = np.stack([ground_x[:, None] + height[:, None] * world[..., 0],
-                       pelvis_y[:, None] - height[:, None] * world[..., 1]], -1)
+    points = np.stack([
+        ground_x[:, None] + height[:, None] * world[..., 0],
+        pelvis_y[:, None] - height[:, None] * world[..., 1]
+    ], -1)
     depth = height[:, None] * world[..., 2]
-    hair_img = np.stack([hair_world[:, 0], -hair_world[:, 1], -hair_world[:, 2]], -1)
+    hair_img = np.stack(
+        [hair_world[:, 0], -hair_world[:, 1], -hair_world[:, 2]], -1)
     hair_img /= np.linalg.norm(hair_img, axis=-1, keepdims=True)
-    return PersonTrack(track_id=track_id, style=style, motion=motion, points=points,
-                       depth=depth, height=height, yaw=yaw, hair_dirs=hair_img)
+    return PersonTrack(
+        track_id=track_id,
+        style=style,
+        motion=motion,
+        points=points,
+        depth=depth,
+        height=height,
+        yaw=yaw,
+        hair_dirs=hair_img)
 
 
 def extent(track, t=None):
-    """Drawn extent (x0, y0, x1, y1) of the figure over frames t (all frames if None)."""
+    """Drawn extent (x0, y0, x1, y1) of the figure over frames t (all frames if
+    None)."""
     sel = slice(None) if t is None else t
     pts = track.points[sel].reshape(-1, 2)
-    pad = 0.085 * float(np.max(track.height[sel]))  # head radius / limb thickness
+    pad = 0.085 * float(np.max(
+        track.height[sel]))  # head radius / limb thickness
     return (pts[:, 0].min() - pad, pts[:, 1].min() - pad,
             pts[:, 0].max() + pad, pts[:, 1].max() + pad)
 
 
 def random_style(rng):
     """Random clothing colours, skin tone and body build."""
-    skin_tones = np.array([[190, 215, 245], [150, 185, 225], [110, 150, 200], [70, 105, 150],
-                           [45, 70, 110]], dtype=np.float64)
+    skin_tones = np.array([[190, 215, 245], [150, 185, 225], [110, 150, 200],
+                           [70, 105, 150], [45, 70, 110]],
+                          dtype=np.float64)
     skin = skin_tones[rng.integers(len(skin_tones))] * rng.uniform(0.9, 1.05)
-    hair = np.array([20, 25, 35]) + rng.uniform(0, 1) ** 2 * np.array([60, 110, 150])
-    hsv = np.uint8([[[rng.integers(0, 180), rng.integers(60, 230), rng.integers(70, 235)],
-                     [rng.integers(0, 180), rng.integers(20, 160), rng.integers(40, 170)]]])
+    hair = np.array([20, 25, 35
+                     ]) + rng.uniform(0, 1)**2 * np.array([60, 110, 150])
+    hsv = np.uint8(
+        [[[rng.integers(0, 180),
+           rng.integers(60, 230),
+           rng.integers(70, 235)],
+          [rng.integers(0, 180),
+           rng.integers(20, 160),
+           rng.integers(40, 170)]]])
     shirt, pants = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR).astype(np.float64)[0]
     shoes = np.array([30, 30, 35]) + rng.uniform(0, 90)
-    return PersonStyle(skin=np.clip(skin, 0, 255), hair=np.clip(hair, 0, 255), shirt=shirt,
-                       pants=pants, shoes=shoes, long_sleeves=bool(rng.random() < 0.5),
-                       shorts=bool(rng.random() < 0.2),
-                       stripes=float(rng.uniform(0.035, 0.06)) if rng.random() < 0.3 else 0.0,
-                       shoulder_half=float(rng.uniform(0.1, 0.125)),
-                       hip_half=float(rng.uniform(0.055, 0.07)),
-                       girth=float(rng.uniform(0.9, 1.25)))
+    return PersonStyle(
+        skin=np.clip(skin, 0, 255),
+        hair=np.clip(hair, 0, 255),
+        shirt=shirt,
+        pants=pants,
+        shoes=shoes,
+        long_sleeves=bool(rng.random() < 0.5),
+        shorts=bool(rng.random() < 0.2),
+        stripes=float(rng.uniform(0.035, 0.06)) if rng.random() < 0.3 else 0.0,
+        shoulder_half=float(rng.uniform(0.1, 0.125)),
+        hip_half=float(rng.uniform(0.055, 0.07)),
+        girth=float(rng.uniform(0.9, 1.25)))
 
 
 def random_motion(rng, height, ground):
-    """Random smooth motion for a person of `height` px standing at image point `ground`."""
+    """Random smooth motion for a person of `height` px standing at image point
+    `ground`."""
     deg = np.deg2rad
     kind = MOTION_KINDS[rng.choice(3, p=[0.55, 0.25, 0.2])]
-    sub_kind = str(rng.choice(['jack', 'wave', 'swing'])) if kind == 'arm_swing' else kind
+    sub_kind = str(rng.choice(['jack', 'wave', 'swing'
+                               ])) if kind == 'arm_swing' else kind
     yaw_rate = float(rng.normal(0, deg(0.6)))
     if kind == 'walk':
-        yaw0 = rng.choice([deg(90), deg(-90), 0.0, deg(180)], p=[0.35, 0.35, 0.15, 0.15])
+        yaw0 = rng.choice([deg(90), deg(-90), 0.0,
+                           deg(180)],
+                          p=[0.35, 0.35, 0.15, 0.15])
         yaw0 += rng.normal(0, deg(20))
-        freq, leg_amp = rng.uniform(1 / 20, 1 / 12), rng.uniform(deg(18), deg(32))
-        knee_amp, arm_amp = rng.uniform(deg(35), deg(55)), rng.uniform(deg(15), deg(35))
+        freq, leg_amp = rng.uniform(1 / 20,
+                                    1 / 12), rng.uniform(deg(18), deg(32))
+        knee_amp, arm_amp = rng.uniform(deg(35), deg(55)), rng.uniform(
+            deg(15), deg(35))
         elbow_amp = rng.uniform(deg(5), deg(25))
     elif kind == 'turn':
         yaw0 = rng.uniform(-np.pi, np.pi)
         yaw_rate = float(rng.choice([-1, 1]) * rng.uniform(deg(5), deg(11)))
-        freq, leg_amp = rng.uniform(1 / 16, 1 / 11), rng.uniform(deg(8), deg(15))
-        knee_amp, arm_amp = rng.uniform(deg(15), deg(30)), rng.uniform(deg(8), deg(18))
+        freq, leg_amp = rng.uniform(1 / 16,
+                                    1 / 11), rng.uniform(deg(8), deg(15))
+        knee_amp, arm_amp = rng.uniform(deg(15),
+                                        deg(30)), rng.uniform(deg(8), deg(18))
         elbow_amp = rng.uniform(deg(5), deg(15))
     else:
-        yaw0 = rng.normal(0, deg(35)) if rng.random() < 0.7 else rng.uniform(-np.pi, np.pi)
+        yaw0 = rng.normal(0, deg(35)) if rng.random() < 0.7 else rng.uniform(
+            -np.pi, np.pi)
         freq = rng.uniform(1 / 20, 1 / 13)
         leg_amp, knee_amp = 0.0, rng.uniform(deg(10), deg(25))
-        arm_amp = rng.uniform(deg(90), deg(115)) if sub_kind == 'jack' else rng.uniform(
-            deg(35), deg(60))
+        arm_amp = rng.uniform(deg(90),
+                              deg(115)) if sub_kind == 'jack' else rng.uniform(
+                                  deg(35), deg(60))
         elbow_amp = rng.uniform(deg(25), deg(40))
     # ground speed that roughly matches the stride; partly slower (people stroll)
     speed = 0.0
     if kind == 'walk':
-        speed = height * 2 * THIGH * 2 * np.sin(leg_amp) * freq * rng.uniform(0.45, 0.85)
+        speed = height * 2 * THIGH * 2 * np.sin(leg_amp) * freq * rng.uniform(
+            0.45, 0.85)
     velocity = (float(speed * np.sin(yaw0)) + float(rng.normal(0, 0.1)), 0.0)
     scale_rate = float(rng.normal(0, 0.003))
     if kind == 'walk':
         scale_rate += float(np.cos(yaw0) * speed / height * 0.5)
-    return Motion(kind=kind, sub_kind=sub_kind, phase0=float(rng.uniform(0, 2 * np.pi)),
-                  freq=float(freq), leg_amp=float(leg_amp), knee_amp=float(knee_amp),
-                  arm_amp=float(arm_amp), elbow_amp=float(elbow_amp), yaw0=float(yaw0),
-                  yaw_rate=yaw_rate, ground0=(float(ground[0]), float(ground[1])),
-                  velocity=velocity, height0=float(height), scale_rate=scale_rate,
-                  wave_side=float(rng.choice([-1.0, 1.0])))
+    return Motion(
+        kind=kind,
+        sub_kind=sub_kind,
+        phase0=float(rng.uniform(0, 2 * np.pi)),
+        freq=float(freq),
+        leg_amp=float(leg_amp),
+        knee_amp=float(knee_amp),
+        arm_amp=float(arm_amp),
+        elbow_amp=float(elbow_amp),
+        yaw0=float(yaw0),
+        yaw_rate=yaw_rate,
+        ground0=(float(ground[0]), float(ground[1])),
+        velocity=velocity,
+        height0=float(height),
+        scale_rate=scale_rate,
+        wave_side=float(rng.choice([-1.0, 1.0])))

@@ -3,4 +3,7 @@ from .arrays import to_numpy
 from .atomic_file import AtomicFile
 from .frame_numbers import clip_frame_numbers, frame_number, split_frame_file
 
-__all__ = ['AtomicFile', 'clip_frame_numbers', 'frame_number', 'split_frame_file', 'to_numpy']
+__all__ = [
+    'AtomicFile', 'clip_frame_numbers', 'frame_number', 'split_frame_file',
+    'to_numpy'
+]

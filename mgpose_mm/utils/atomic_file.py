@@ -1,16 +1,20 @@
-"""Write a file so that readers see either the previous file or the complete new one."""
+"""Write a file so that readers see either the previous file or the complete
+new one."""
 import os
 import os.path as osp
 import uuid
 
 
 class AtomicFile:
-    """A temporary path next to ``path`` that :meth:`commit` renames to ``path`` (atomic on POSIX).
+    """A temporary path next to ``path`` that :meth:`commit` renames to
+    ``path`` (atomic on POSIX).
 
-    The temporary name is ``.<name>.<random>.partial<ext>``: hidden, unique, starting with the
-    target's name and keeping its extension (writers such as ``cv2.VideoWriter`` choose the format
-    by it). The caller creates the file at ``tmp_path`` (so it gets the usual umask permissions).
-    As a context manager it commits on success and discards the temporary file on any exception.
+    The temporary name is ``.<name>.<random>.partial<ext>``: hidden, unique,
+    starting with the target's name and keeping its extension (writers such as
+    ``cv2.VideoWriter`` choose the format by it). The caller creates the file
+    at ``tmp_path`` (so it gets the usual umask permissions). As a context
+    manager it commits on success and discards the temporary file on any
+    exception.
     """
 
     def __init__(self, path: str):
@@ -19,7 +23,8 @@ class AtomicFile:
         os.makedirs(directory, exist_ok=True)
         name = osp.basename(self.path)
         self.tmp_path = osp.join(
-            directory, f'.{name}.{uuid.uuid4().hex[:12]}.partial{osp.splitext(name)[1]}')
+            directory,
+            f'.{name}.{uuid.uuid4().hex[:12]}.partial{osp.splitext(name)[1]}')
 
     def commit(self) -> None:
         os.replace(self.tmp_path, self.path)

@@ -1,6 +1,5 @@
 """MMPose's pose visualizer made to work under NumPy >= 2.4."""
 import numpy as np
-
 from mmpose.registry import VISUALIZERS
 from mmpose.visualization import PoseLocalVisualizer
 
@@ -15,7 +14,13 @@ class CompatPoseLocalVisualizer(PoseLocalVisualizer):
     radius on as a scalar; the drawing is otherwise MMPose's.
     """
 
-    def draw_circles(self, center, radius, face_colors='none', alpha: float = 1.0, **kwargs):
+    def draw_circles(self,
+                     center,
+                     radius,
+                     face_colors='none',
+                     alpha: float = 1.0,
+                     **kwargs):
         if self.backend == 'opencv':
             radius = float(np.asarray(radius).reshape(-1)[0])
-        return super().draw_circles(center, radius, face_colors=face_colors, alpha=alpha, **kwargs)
+        return super().draw_circles(
+            center, radius, face_colors=face_colors, alpha=alpha, **kwargs)

@@ -1,4 +1,5 @@
-"""Speed / memory / FLOPs benchmark of FTP-Pose: epsilon 0 (baseline) vs pruned, DPC vs random.
+"""Speed / memory / FLOPs benchmark of FTP-Pose: epsilon 0 (baseline) vs
+pruned, DPC vs random.
 
 Example (GPU, the issue's setting)::
 
@@ -17,41 +18,88 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mgpose_mm.benchmark import BenchmarkSettings, markdown_table, run_benchmark  # noqa: E402
-from mgpose_mm.benchmark.report import STAGE_COLUMNS, targets_text  # noqa: E402
+from mgpose_mm.benchmark import BenchmarkSettings  # noqa: E402
+from mgpose_mm.benchmark import markdown_table, run_benchmark
+from mgpose_mm.benchmark.report import STAGE_COLUMNS  # noqa: E402
+from mgpose_mm.benchmark.report import targets_text
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='FTP-Pose config file')
-    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (or 'cuda:N')")
-    parser.add_argument('--amp', action='store_true', help='time under torch.autocast')
-    parser.add_argument('--amp-dtype', choices=['float16', 'bfloat16'], default=None,
-                        help='autocast dtype (default: float16 on CUDA, bfloat16 on CPU)')
-    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 32],
-                        help='batch sizes in person-clips (on CUDA halved until they fit)')
-    parser.add_argument('--eps', type=float, nargs='+', default=[0.0, 0.25, 0.5, 0.75],
-                        help="pruning ratios; 0 and the config's own epsilon are always added")
-    parser.add_argument('--repeats', type=int, default=10, help='timed rounds (median reported)')
-    parser.add_argument('--warmup', type=int, default=3, help='untimed rounds first')
-    parser.add_argument('--peers', action='store_true',
-                        help="add MMPose's ViTPose-B (COCO) and HRNet-W48 (PoseTrack18), single frame")
-    parser.add_argument('--onnx', action='store_true',
-                        help='also export the DPC variants to ONNX and time onnxruntime sessions')
-    parser.add_argument('--work-dir', default=None, help='where to write the table, JSON, CSV and plot')
-    parser.add_argument('--memory', choices=['subprocess', 'inline', 'none'], default='subprocess',
-                        help='peak-memory isolation: a child process per model (default), in this '
-                        'process, or skip')
-    parser.add_argument('--train-memory', choices=['default', 'all', 'none'], default='default',
-                        help='which models get a training (forward+backward) peak-memory run at the '
-                        'largest batch: eps=0 and the default epsilon (default), all, or none')
-    parser.add_argument('--ap-json', nargs='+', default=[],
-                        help='JSON files mapping variant key (e.g. ftp_eps0, ftp_dpc_eps0.5) -> AP')
-    parser.add_argument('--threads', type=int, default=None,
-                        help="CPU threads for torch and onnxruntime (default: torch's default); on a "
-                        'busy machine 1 thread gives steadier timings')
+    parser.add_argument(
+        '--device', default='cpu', help="'cpu' or 'cuda' (or 'cuda:N')")
+    parser.add_argument(
+        '--amp', action='store_true', help='time under torch.autocast')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=['float16', 'bfloat16'],
+        default=None,
+        help='autocast dtype (default: float16 on CUDA, bfloat16 on CPU)')
+    parser.add_argument(
+        '--batch-sizes',
+        type=int,
+        nargs='+',
+        default=[1, 32],
+        help='batch sizes in person-clips (on CUDA halved until they fit)')
+    parser.add_argument(
+        '--eps',
+        type=float,
+        nargs='+',
+        default=[0.0, 0.25, 0.5, 0.75],
+        help="pruning ratios; 0 and the config's own epsilon are always added")
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=10,
+        help='timed rounds (median reported)')
+    parser.add_argument(
+        '--warmup', type=int, default=3, help='untimed rounds first')
+    parser.add_argument(
+        '--peers',
+        action='store_true',
+        help=
+        "add MMPose's ViTPose-B (COCO) and HRNet-W48 (PoseTrack18), single frame"
+    )
+    parser.add_argument(
+        '--onnx',
+        action='store_true',
+        help=
+        'also export the DPC variants to ONNX and time onnxruntime sessions')
+    parser.add_argument(
+        '--work-dir',
+        default=None,
+        help='where to write the table, JSON, CSV and plot')
+    parser.add_argument(
+        '--memory',
+        choices=['subprocess', 'inline', 'none'],
+        default='subprocess',
+        help=
+        'peak-memory isolation: a child process per model (default), in this '
+        'process, or skip')
+    parser.add_argument(
+        '--train-memory',
+        choices=['default', 'all', 'none'],
+        default='default',
+        help=
+        'which models get a training (forward+backward) peak-memory run at the '
+        'largest batch: eps=0 and the default epsilon (default), all, or none')
+    parser.add_argument(
+        '--ap-json',
+        nargs='+',
+        default=[],
+        help=
+        'JSON files mapping variant key (e.g. ftp_eps0, ftp_dpc_eps0.5) -> AP')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help=
+        "CPU threads for torch and onnxruntime (default: torch's default); on a "
+        'busy machine 1 thread gives steadier timings')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
 
@@ -59,14 +107,26 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     settings = BenchmarkSettings(
-        config=args.config, device=args.device, amp=args.amp, amp_dtype=args.amp_dtype,
-        batch_sizes=args.batch_sizes, eps=args.eps, repeats=args.repeats, warmup=args.warmup,
-        peers=args.peers, onnx=args.onnx, work_dir=args.work_dir, memory=args.memory,
-        train_memory=args.train_memory, ap_json=args.ap_json, seed=args.seed,
+        config=args.config,
+        device=args.device,
+        amp=args.amp,
+        amp_dtype=args.amp_dtype,
+        batch_sizes=args.batch_sizes,
+        eps=args.eps,
+        repeats=args.repeats,
+        warmup=args.warmup,
+        peers=args.peers,
+        onnx=args.onnx,
+        work_dir=args.work_dir,
+        memory=args.memory,
+        train_memory=args.train_memory,
+        ap_json=args.ap_json,
+        seed=args.seed,
         threads=args.threads)
     results = run_benchmark(settings)
     print('\n' + markdown_table(results['rows']))
-    print('\nCost per stage (batch 1, GFLOPs = GMACs):\n' + markdown_table(results['stages'], STAGE_COLUMNS))
+    print('\nCost per stage (batch 1, GFLOPs = GMACs):\n' +
+          markdown_table(results['stages'], STAGE_COLUMNS))
     print('\nTargets (goals, not tests):\n' + targets_text(results['targets']))
 
 

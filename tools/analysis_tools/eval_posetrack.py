@@ -1,4 +1,5 @@
-"""Evaluate official-format PoseTrack predictions: per-joint AP as the official tools.
+"""Evaluate official-format PoseTrack predictions: per-joint AP as the official
+tools.
 
     python tools/analysis_tools/eval_posetrack.py GT_DIR PRED_DIR --protocol poseval
     python tools/analysis_tools/eval_posetrack.py data/posetrack21/posetrack_data/val PRED_DIR \
@@ -24,19 +25,30 @@ from mgpose_mm.evaluation.posetrack_files import (PoseTrackInputError,
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('gt_dir', help='folder of per-video GT JSON files')
-    parser.add_argument('pred_dir', help='folder of per-video prediction files')
-    parser.add_argument('--protocol', choices=PROTOCOLS, default='poseval',
-                        help='poseval for PoseTrack2017/2018, posetrack21 for PoseTrack21 '
-                        '(default: %(default)s)')
-    parser.add_argument('--out', help='write the AP table (and per-joint AP) to this JSON file')
-    parser.add_argument('--per-joint', action='store_true', help='also print the per-joint AP')
+    parser.add_argument(
+        'pred_dir', help='folder of per-video prediction files')
+    parser.add_argument(
+        '--protocol',
+        choices=PROTOCOLS,
+        default='poseval',
+        help='poseval for PoseTrack2017/2018, posetrack21 for PoseTrack21 '
+        '(default: %(default)s)')
+    parser.add_argument(
+        '--out',
+        help='write the AP table (and per-joint AP) to this JSON file')
+    parser.add_argument(
+        '--per-joint', action='store_true', help='also print the per-joint AP')
     return parser.parse_args(argv)
 
 
 def format_table(summary: dict) -> str:
-    """The official table: Head ... Ankle, Total (AP, %)."""
+    """The official table: Head ...
+
+    Ankle, Total (AP, %).
+    """
     names = list(summary)
     values = ['n/a' if np.isnan(v) else f'{v:.1f}' for v in summary.values()]
     widths = [max(len(n), len(v)) for n, v in zip(names, values)]
@@ -53,21 +65,30 @@ def main(argv=None) -> int:
         print(f'eval_posetrack: error: {error}', file=sys.stderr)
         return 2
     summary = result['summary']
-    print(f'Average Precision (AP), {args.protocol} protocol: {result["num_videos"]} videos, '
-          f'{result["num_frames"]} evaluated frames')
+    print(
+        f'Average Precision (AP), {args.protocol} protocol: {result["num_videos"]} videos, '
+        f'{result["num_frames"]} evaluated frames')
     print(format_table(summary))
-    per_joint = {POSETRACK_KEYPOINT_NAMES[k]: float(result['per_joint_ap'][k])
-                 for k in EVALUATED_KEYPOINTS}
+    per_joint = {
+        POSETRACK_KEYPOINT_NAMES[k]: float(result['per_joint_ap'][k])
+        for k in EVALUATED_KEYPOINTS
+    }
     if args.per_joint:
         for name, value in per_joint.items():
             print(f'  {name:>15}: {value:.2f}')
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
-            json.dump(dict(protocol=args.protocol, num_videos=result['num_videos'],
-                           num_frames=result['num_frames'],
-                           **{f'{name} AP': value for name, value in summary.items()},
-                           per_joint_ap=per_joint), f, indent=2)
+            json.dump(
+                dict(
+                    protocol=args.protocol,
+                    num_videos=result['num_videos'],
+                    num_frames=result['num_frames'],
+                    **{f'{name} AP': value
+                       for name, value in summary.items()},
+                    per_joint_ap=per_joint),
+                f,
+                indent=2)
     return 0
 
 

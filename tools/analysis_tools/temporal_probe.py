@@ -1,4 +1,5 @@
-"""Does a multi-frame model use its supporting frames? Test it with them replaced by the key frame.
+"""Does a multi-frame model use its supporting frames? Test it with them
+replaced by the key frame.
 
 Runs MMPose's test loop on a trained multi-frame checkpoint twice as ``tools/test.py`` would,
 except that every supporting frame of each clip is overwritten by the key frame before the
@@ -21,17 +22,20 @@ from mmengine.runner import Runner
 try:
     import mgpose_mm  # noqa: F401
 except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+    sys.path.insert(0,
+                    osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
     import mgpose_mm  # noqa: F401
 
 
 def static_clips(backbone):
-    """Wrap ``backbone.forward`` so that every frame of a clip (B, T, 3, H, W) is the key frame."""
+    """Wrap ``backbone.forward`` so that every frame of a clip (B, T, 3, H, W)
+    is the key frame."""
     forward = backbone.forward
     key = backbone.key_frame_index
 
     def wrapped(clips, *args, **kwargs):
-        return forward(clips[:, key:key + 1].expand_as(clips).contiguous(), *args, **kwargs)
+        return forward(clips[:, key:key + 1].expand_as(clips).contiguous(),
+                       *args, **kwargs)
 
     backbone.forward = wrapped
     return backbone
@@ -42,7 +46,8 @@ def main(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--work-dir', required=True)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     results = {}
     for mode in ('clips', 'static'):
@@ -55,15 +60,18 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg)
         if mode == 'static':
             if cfg.model.backbone.get('num_frames', 1) < 2:
-                raise ValueError('temporal_probe needs a multi-frame model (num_frames >= 2)')
+                raise ValueError(
+                    'temporal_probe needs a multi-frame model (num_frames >= 2)'
+                )
             static_clips(runner.model.backbone)
         results[mode] = runner.test()
     mmengine.dump(results, osp.join(args.work_dir, 'probe.json'), indent=1)
     for key in ('posetrack/Total AP', 'posetrack/occluded/Total AP',
                 'posetrack/blurred/Total AP'):
         clips, static = results['clips'][key], results['static'][key]
-        print(f'{key}: clips {clips:.1f}, supporting frames = key frame {static:.1f} '
-              f'(difference {clips - static:+.1f})')
+        print(
+            f'{key}: clips {clips:.1f}, supporting frames = key frame {static:.1f} '
+            f'(difference {clips - static:+.1f})')
 
 
 if __name__ == '__main__':

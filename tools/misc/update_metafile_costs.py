@@ -1,4 +1,5 @@
-"""Recount the FLOPs and parameters of every model in configs/ftp_pose/ftp_pose.yml.
+"""Recount the FLOPs and parameters of every model in
+configs/ftp_pose/ftp_pose.yml.
 
 Builds each config's model (randomly initialised: no checkpoint is loaded), counts its cost on one
 person clip with :func:`mgpose_mm.benchmark.flops.model_cost` (MMPose's convention, one
@@ -21,15 +22,20 @@ REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, REPO_ROOT)
 
 from mgpose_mm.benchmark.flops import model_cost  # noqa: E402
-from mgpose_mm.benchmark.specs import ModelSpec, build_model, input_hw, make_clips  # noqa: E402
+from mgpose_mm.benchmark.specs import build_model  # noqa: E402
+from mgpose_mm.benchmark.specs import ModelSpec, input_hw, make_clips
 
 METAFILE = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'ftp_pose.yml')
 
 
 def count(config_file: str):
-    """(FLOPs, parameters) of the randomly initialised model of ``config_file`` on one clip."""
-    spec = ModelSpec(key='metafile', label=config_file, config=osp.join(REPO_ROOT, config_file),
-                     family='ftp-pose')
+    """(FLOPs, parameters) of the randomly initialised model of ``config_file``
+    on one clip."""
+    spec = ModelSpec(
+        key='metafile',
+        label=config_file,
+        config=osp.join(REPO_ROOT, config_file),
+        family='ftp-pose')
     model = build_model(spec)
     clips = make_clips(1, model.backbone.num_frames, input_hw(spec), 'cpu')
     with torch.no_grad():
@@ -38,7 +44,8 @@ def count(config_file: str):
 
 
 def rewrite(text: str, name: str, flops: int, params: int) -> str:
-    """``text`` with the FLOPs / Parameters lines of model ``name`` replaced."""
+    """``text`` with the FLOPs / Parameters lines of model ``name``
+    replaced."""
     start = text.index(f'- Name: {name}\n')
     end = text.find('\n- Name: ', start + 1)
     end = len(text) if end < 0 else end
@@ -49,8 +56,10 @@ def rewrite(text: str, name: str, flops: int, params: int) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--check', action='store_true',
-                        help='change nothing; exit 1 when a count differs from the metafile')
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='change nothing; exit 1 when a count differs from the metafile')
     args = parser.parse_args()
     with open(METAFILE, encoding='utf-8') as f:
         text = f.read()
@@ -64,7 +73,8 @@ def main():
         new_text = rewrite(new_text, model['Name'], flops, params)
         print(f"| {model['Name']} | {flops / 1e9:.2f} | {params / 1e6:.2f} |")
     if args.check:
-        print(f'{len(stale)} stale: {stale}' if stale else 'metafile costs are up to date')
+        print(f'{len(stale)} stale: {stale}'
+              if stale else 'metafile costs are up to date')
         sys.exit(1 if stale else 0)
     if new_text != text:
         with open(METAFILE, 'w', encoding='utf-8') as f:

@@ -5,6 +5,4 @@
 # project.
 _base_ = ['./ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py']
 
-model = dict(
-    backbone=dict(prune_layer=0),
-    neck=dict(prune_ratio=0.75))
+model = dict(backbone=dict(prune_layer=0), neck=dict(prune_ratio=0.75))

@@ -8,7 +8,8 @@ train_cfg = dict(max_epochs=20, val_interval=1)
 # no weight decay on the position and frame embeddings, norms and biases (as ViTPose intends).
 # MMPose's LayerDecayOptimWrapperConstructor ignores these paramwise options; ours applies both.
 optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.1),
+    optimizer=dict(
+        type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.1),
     paramwise_cfg=dict(
         num_layers=12,
         layer_decay_rate=0.75,
@@ -25,8 +26,16 @@ optim_wrapper = dict(
 
 # learning policy
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),  # warm-up
-    dict(type='MultiStepLR', begin=0, end=20, milestones=[12, 18], gamma=0.1, by_epoch=True),
+    dict(
+        type='LinearLR', begin=0, end=500, start_factor=0.001,
+        by_epoch=False),  # warm-up
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=20,
+        milestones=[12, 18],
+        gamma=0.1,
+        by_epoch=True),
 ]
 
 # automatically scaling LR based on the actual training batch size
@@ -34,14 +43,19 @@ auto_scale_lr = dict(base_batch_size=256)
 
 # hooks
 default_hooks = dict(
-    checkpoint=dict(save_best='posetrack/Total AP', rule='greater', interval=1, max_keep_ckpts=3))
+    checkpoint=dict(
+        save_best='posetrack/Total AP',
+        rule='greater',
+        interval=1,
+        max_keep_ckpts=3))
 
 # clip layout: frame offsets around the key frame (0); the model's num_frames must match
 frame_offsets = (-1, 0, 1)
 key_frame_index = 1
 
 # codec settings (as ViTPose)
-codec = dict(type='UDPHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
+codec = dict(
+    type='UDPHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
 
 # model settings
 model = dict(
@@ -71,15 +85,18 @@ model = dict(
         init_cfg=dict(
             type='Pretrained',
             prefix='backbone.',
-            checkpoint='https://download.openmmlab.com/mmpose/v1/body_2d_keypoint/'
-            'topdown_heatmap/coco/td-hm_ViTPose-base_8xb64-210e_coco-256x192-216eae50_20230314.pth'),
+            checkpoint=
+            'https://download.openmmlab.com/mmpose/v1/body_2d_keypoint/'
+            'topdown_heatmap/coco/td-hm_ViTPose-base_8xb64-210e_coco-256x192-216eae50_20230314.pth'
+        ),
     ),
     neck=dict(type='DPCTokenPruning', prune_ratio=0.5, k=5, selector='dpc'),
     head=dict(
         type='TemporalTransformerHead',
         in_channels=768,
         out_channels=17,
-        fine_channels=3 * 64,  # backbone.fine_out_channels: 64 per frame, 3 frames
+        fine_channels=3 *
+        64,  # backbone.fine_out_channels: 64 per frame, 3 frames
         num_temporal_layers=1,
         num_heads=12,
         deconv_out_channels=(256, 256),
@@ -99,7 +116,10 @@ train_pipeline = [
     dict(type='GetBBoxCenterScale', padding=1.25),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform', rotate_factor=45, scale_factor=(0.65, 1.35)),
+    dict(
+        type='RandomBBoxTransform',
+        rotate_factor=45,
+        scale_factor=(0.65, 1.35)),
     dict(type='TopdownAffine', input_size=codec['input_size'], use_udp=True),
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackVideoPoseInputs'),
@@ -138,7 +158,8 @@ val_dataloader = dict(
         data_mode=data_mode,
         ann_file='annotations/posetrack18_val.json',
         # person boxes from a detector, as in the PoseTrack video-pose literature
-        bbox_file=data_root + 'annotations/posetrack18_val_human_detections.json',
+        bbox_file=data_root +
+        'annotations/posetrack18_val_human_detections.json',
         filter_cfg=dict(bbox_score_thr=0.4),
         data_prefix=dict(img=''),
         frame_offsets=frame_offsets,

@@ -12,8 +12,10 @@ val_dataloader = dict(
         type='PoseTrack21VideoDataset',
         data_root=data_root,
         ann_file='posetrack_data/val',
-        bbox_file=data_root + 'annotations/posetrack21_val_human_detections.json'))
+        bbox_file=data_root +
+        'annotations/posetrack21_val_human_detections.json'))
 test_dataloader = val_dataloader
 # the PoseTrack21 kit's rules (labelled frames, joints with x > 0 and y > 0, AP 0 without GT)
-val_evaluator = dict(protocol='posetrack21', ann_file=data_root + 'posetrack_data/val')
+val_evaluator = dict(
+    protocol='posetrack21', ann_file=data_root + 'posetrack_data/val')
 test_evaluator = val_evaluator

@@ -14,18 +14,25 @@ train_cfg = dict(max_epochs=12, val_interval=4)
 # trained from scratch: no layer-wise decay
 optim_wrapper = dict(
     _delete_=True,
-    optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=0.05),
+    optimizer=dict(
+        type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=0.05),
     clip_grad=dict(max_norm=1.0, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=100, start_factor=0.01, by_epoch=False),
-    dict(type='CosineAnnealingLR', begin=0, end=12, T_max=12, eta_min=1e-5, by_epoch=True),
+    dict(
+        type='CosineAnnealingLR',
+        begin=0,
+        end=12,
+        T_max=12,
+        eta_min=1e-5,
+        by_epoch=True),
 ]
 auto_scale_lr = dict(base_batch_size=16)
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=4, max_keep_ckpts=2))
+    logger=dict(interval=10), checkpoint=dict(interval=4, max_keep_ckpts=2))
 
-codec = dict(type='UDPHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2)
+codec = dict(
+    type='UDPHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2)
 
 model = dict(
     backbone=dict(
@@ -37,7 +44,9 @@ model = dict(
         fine_channels=32,
         fine_stride=4,
         fine_frames='all',
-        arch=dict(embed_dims=96, num_layers=4, num_heads=3, feedforward_channels=384),
+        arch=dict(
+            embed_dims=96, num_layers=4, num_heads=3,
+            feedforward_channels=384),
         img_size=(128, 96),
         patch_size=16,
         qkv_bias=True,
@@ -57,7 +66,10 @@ train_pipeline = [
     dict(type='GetBBoxCenterScale', padding=1.25),
     dict(type='RandomFlip', direction='horizontal'),
     # light augmentation: train and val videos come from the same generator
-    dict(type='RandomBBoxTransform', rotate_factor=15, scale_factor=(0.85, 1.15)),
+    dict(
+        type='RandomBBoxTransform',
+        rotate_factor=15,
+        scale_factor=(0.85, 1.15)),
     dict(type='TopdownAffine', input_size=codec['input_size'], use_udp=True),
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackVideoPoseInputs'),
@@ -77,8 +89,11 @@ val_dataloader = dict(
     num_workers=2,
     dataset=dict(
         data_root=data_root,
-        bbox_file=data_root + 'annotations/posetrack18_val_human_detections.json',
+        bbox_file=data_root +
+        'annotations/posetrack18_val_human_detections.json',
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/posetrack18_val.json', attribute_subsets=True)
+val_evaluator = dict(
+    ann_file=data_root + 'annotations/posetrack18_val.json',
+    attribute_subsets=True)
 test_evaluator = val_evaluator

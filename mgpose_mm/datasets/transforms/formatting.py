@@ -5,11 +5,11 @@ from mmpose.registry import TRANSFORMS
 # MMPose's default top-down meta keys plus the clip keys of the contract.
 # Configs pass it as ``PackPoseInputs(meta_keys=VIDEO_META_KEYS)`` or use
 # ``PackVideoPoseInputs``, whose default it is.
-VIDEO_META_KEYS = (
-    'id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape',
-    'img_shape', 'input_size', 'input_center', 'input_scale', 'flip',
-    'flip_direction', 'flip_indices', 'raw_ann_info', 'dataset_name',
-    'frame_paths', 'key_frame_index', 'frame_offsets', 'bbox', 'bbox_score')
+VIDEO_META_KEYS = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index',
+                   'ori_shape', 'img_shape', 'input_size', 'input_center',
+                   'input_scale', 'flip', 'flip_direction', 'flip_indices',
+                   'raw_ann_info', 'dataset_name', 'frame_paths',
+                   'key_frame_index', 'frame_offsets', 'bbox', 'bbox_score')
 
 
 @TRANSFORMS.register_module()

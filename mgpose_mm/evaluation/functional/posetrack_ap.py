@@ -49,11 +49,12 @@ import numpy as np
 import shapely
 from scipy.optimize import linear_sum_assignment
 
-POSETRACK_KEYPOINT_NAMES = (
-    'nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear',
-    'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
-    'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
-    'right_knee', 'left_ankle', 'right_ankle')
+POSETRACK_KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear',
+                            'right_ear', 'left_shoulder', 'right_shoulder',
+                            'left_elbow', 'right_elbow', 'left_wrist',
+                            'right_wrist', 'left_hip', 'right_hip',
+                            'left_knee', 'right_knee', 'left_ankle',
+                            'right_ankle')
 NUM_KEYPOINTS = len(POSETRACK_KEYPOINT_NAMES)
 
 # Joint groups of the official result tables, in PoseTrack18 indices.
@@ -221,12 +222,13 @@ def assign_predictions(pck: np.ndarray,
     return gt_of_pred
 
 
-def evaluate_frame(gt: FrameGroundTruth,
-                   pred: FramePrediction,
-                   protocol: str = 'poseval',
-                   dist_thr: float = 0.5,
-                   assignment: str = 'poseval'
-                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def evaluate_frame(
+    gt: FrameGroundTruth,
+    pred: FramePrediction,
+    protocol: str = 'poseval',
+    dist_thr: float = 0.5,
+    assignment: str = 'poseval'
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Match the predictions of one frame to its ground truth.
 
     Returns:
@@ -236,14 +238,14 @@ def evaluate_frame(gt: FrameGroundTruth,
         - has_pred (np.ndarray): (P, K) bool, joints that count as detections.
         - num_gt (np.ndarray): (K,) number of GT joints (positives).
     """
-    gt_kpts = np.asarray(gt.keypoints, dtype=np.float64).reshape(
-        -1, NUM_KEYPOINTS, 2)
-    gt_vis = np.asarray(gt.visibility, dtype=np.float64).reshape(
-        -1, NUM_KEYPOINTS)
-    pr_kpts = np.asarray(pred.keypoints, dtype=np.float64).reshape(
-        -1, NUM_KEYPOINTS, 2)
-    scores = np.asarray(pred.scores, dtype=np.float64).reshape(
-        -1, NUM_KEYPOINTS)
+    gt_kpts = np.asarray(
+        gt.keypoints, dtype=np.float64).reshape(-1, NUM_KEYPOINTS, 2)
+    gt_vis = np.asarray(
+        gt.visibility, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
+    pr_kpts = np.asarray(
+        pred.keypoints, dtype=np.float64).reshape(-1, NUM_KEYPOINTS, 2)
+    scores = np.asarray(
+        pred.scores, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
     flags = scores if pred.flags is None else np.asarray(
         pred.flags, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
     # Both tools drop the ears before anything else (not in their 15 joints).
@@ -257,8 +259,9 @@ def evaluate_frame(gt: FrameGroundTruth,
     if gt.eval_mask is not None:
         eval_mask = np.asarray(gt.eval_mask, dtype=bool)
         if eval_mask.shape != has_gt.shape:
-            raise ValueError(f'eval_mask has shape {eval_mask.shape}, expected '
-                             f'{has_gt.shape} (persons, keypoints)')
+            raise ValueError(
+                f'eval_mask has shape {eval_mask.shape}, expected '
+                f'{has_gt.shape} (persons, keypoints)')
     counted = has_gt if eval_mask is None else has_gt & eval_mask
 
     labels = np.zeros(has_pred.shape, dtype=bool)
@@ -267,7 +270,7 @@ def evaluate_frame(gt: FrameGroundTruth,
         with np.errstate(divide='ignore', invalid='ignore'):
             dist = np.linalg.norm(
                 pr_kpts[:, None] - gt_kpts[None], axis=-1) / sizes[None, :,
-                                                                    None]
+                                                                   None]
         dist[~(has_pred[:, None] & has_gt[None])] = np.inf
         match = dist <= dist_thr  # (P, N, K); NaN (zero head size) is False
         num_gt_joints = has_gt.sum(axis=1)
@@ -283,14 +286,15 @@ def evaluate_frame(gt: FrameGroundTruth,
     return scores, labels & has_pred, has_pred, counted.sum(axis=0)
 
 
-def compute_rpc(scores: np.ndarray, labels: np.ndarray, num_positives: float,
+def compute_rpc(scores: np.ndarray,
+                labels: np.ndarray,
+                num_positives: float,
                 protocol: str = 'poseval') -> Tuple[np.ndarray, np.ndarray]:
     """Precision and recall at each rank of the detections sorted by score.
 
     Sorting uses the tools' ``argsort()[::-1]`` so ties break the same way.
-    poseval divides recall by ``num_positives`` (NaN when 0), the
-    PoseTrack21 kit by ``max(num_positives, 1)``. Returns (precision,
-    recall), each (D,).
+    poseval divides recall by ``num_positives`` (NaN when 0), the PoseTrack21
+    kit by ``max(num_positives, 1)``. Returns (precision, recall), each (D,).
     """
     order = np.asarray(scores).argsort()[::-1]
     true_pos = np.cumsum(np.asarray(labels)[order] == 1)
@@ -306,8 +310,8 @@ def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
     """Area under the monotone precision envelope (the tools' ``VOCap``).
 
     MMDetection's ``average_precision(mode='area')`` is the same sum, but
-    importing ``mmdet.evaluation`` loads ``mmcv.ops``, which the metric and
-    the standalone evaluator do not otherwise need.
+    importing ``mmdet.evaluation`` loads ``mmcv.ops``, which the metric and the
+    standalone evaluator do not otherwise need.
     """
     mrec = np.concatenate([[0.0], recall, [1.0]])
     mpre = np.concatenate([[0.0], precision, [0.0]])
@@ -317,7 +321,10 @@ def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
 
 
 def summarize_ap(per_joint_ap: np.ndarray) -> 'OrderedDict[str, float]':
-    """Group (K,) per-joint AP into the official table (Head ... Total)."""
+    """Group (K,) per-joint AP into the official table (Head ...
+
+    Total).
+    """
     summary = OrderedDict()
     for name, joints in JOINT_GROUPS.items():
         summary[name] = float(np.mean(per_joint_ap[list(joints)]))
@@ -393,6 +400,6 @@ def posetrack_ap(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
         for k in range(NUM_KEYPOINTS):
             joint_scores[k].append(scores[has_pred[:, k], k])
             joint_labels[k].append(labels[has_pred[:, k], k])
-    return ap_from_detections(
-        [np.concatenate(s) for s in joint_scores],
-        [np.concatenate(lab) for lab in joint_labels], num_gt, protocol)
+    return ap_from_detections([np.concatenate(s) for s in joint_scores],
+                              [np.concatenate(lab) for lab in joint_labels],
+                              num_gt, protocol)

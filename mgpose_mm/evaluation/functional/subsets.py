@@ -1,4 +1,5 @@
-"""PoseTrack AP on difficulty subsets, per-video records and bootstrap intervals over videos.
+"""PoseTrack AP on difficulty subsets, per-video records and bootstrap
+intervals over videos.
 
 Subsets of the synthetic benchmark (person annotations carry ``occluded_joints`` and
 ``motion_blurred``, see :mod:`mgpose_mm.synthetic`):
@@ -26,8 +27,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .posetrack_ap import (EVALUATED_KEYPOINTS, JOINT_GROUPS, NUM_KEYPOINTS, FrameGroundTruth,
-                           FramePrediction, evaluate_frame, joints_exist)
+from .posetrack_ap import (EVALUATED_KEYPOINTS, JOINT_GROUPS, NUM_KEYPOINTS,
+                           FrameGroundTruth, FramePrediction, evaluate_frame,
+                           joints_exist)
 
 SUBSETS = ('total', 'hard', 'occluded', 'blurred')
 
@@ -50,11 +52,13 @@ class FrameRecord:
     num_gt: np.ndarray
 
 
-def difficulty_masks(annotations: Sequence[dict]) -> Tuple[np.ndarray, np.ndarray]:
-    """Occluded joints (N, K) bool and motion-blurred persons (N,) bool of a frame's annotations.
+def difficulty_masks(annotations: Sequence[dict]
+                     ) -> Tuple[np.ndarray, np.ndarray]:
+    """Occluded joints (N, K) bool and motion-blurred persons (N,) bool of a
+    frame's annotations.
 
-    Annotations without the synthetic fields count as neither occluded nor blurred. A
-    malformed ``occluded_joints`` (not K values) raises ValueError.
+    Annotations without the synthetic fields count as neither occluded nor
+    blurred. A malformed ``occluded_joints`` (not K values) raises ValueError.
     """
     occluded = np.zeros((len(annotations), NUM_KEYPOINTS), dtype=bool)
     blurred = np.zeros(len(annotations), dtype=bool)
@@ -63,8 +67,9 @@ def difficulty_masks(annotations: Sequence[dict]) -> Tuple[np.ndarray, np.ndarra
         if flags is not None:
             flags = np.asarray(flags).reshape(-1)
             if flags.size != NUM_KEYPOINTS:
-                raise ValueError(f'annotation {ann.get("id")}: occluded_joints has {flags.size} '
-                                 f'values, expected {NUM_KEYPOINTS}')
+                raise ValueError(
+                    f'annotation {ann.get("id")}: occluded_joints has {flags.size} '
+                    f'values, expected {NUM_KEYPOINTS}')
             occluded[i] = flags > 0
         blurred[i] = bool(ann.get('motion_blurred', False))
     return occluded, blurred
@@ -72,13 +77,15 @@ def difficulty_masks(annotations: Sequence[dict]) -> Tuple[np.ndarray, np.ndarra
 
 def subset_masks(gt: FrameGroundTruth, annotations: Sequence[dict],
                  hard_frame: bool) -> Dict[str, Optional[np.ndarray]]:
-    """Evaluation mask of each subset for one frame; a subset absent from the frame is omitted.
+    """Evaluation mask of each subset for one frame; a subset absent from the
+    frame is omitted.
 
     Returns:
         dict: subset name -> (N, K) bool mask, or None for all joints (``total``, ``hard``).
     """
     occluded, blurred = difficulty_masks(annotations)
-    occluded &= joints_exist(np.asarray(gt.keypoints), np.asarray(gt.visibility), 'poseval')
+    occluded &= joints_exist(
+        np.asarray(gt.keypoints), np.asarray(gt.visibility), 'poseval')
     not_evaluated = np.setdiff1d(np.arange(NUM_KEYPOINTS), EVALUATED_KEYPOINTS)
     occluded[:, not_evaluated] = False
     masks: Dict[str, Optional[np.ndarray]] = {'total': None}
@@ -91,14 +98,16 @@ def subset_masks(gt: FrameGroundTruth, annotations: Sequence[dict],
     return masks
 
 
-def with_mask(gt: FrameGroundTruth, mask: Optional[np.ndarray]) -> FrameGroundTruth:
+def with_mask(gt: FrameGroundTruth,
+              mask: Optional[np.ndarray]) -> FrameGroundTruth:
     """A copy of ``gt`` evaluated on ``mask`` (None: all joints)."""
     return dataclasses.replace(gt, eval_mask=mask)
 
 
 def frame_records(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
                   masks: Sequence[Dict[str, Optional[np.ndarray]]],
-                  videos: Sequence[str], dist_thr: float = 0.5,
+                  videos: Sequence[str],
+                  dist_thr: float = 0.5,
                   assignment: str = 'poseval',
                   protocol: str = 'poseval') -> Dict[str, List[FrameRecord]]:
     """Evaluate every frame on each of its subsets.
@@ -112,22 +121,26 @@ def frame_records(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
         dict: subset name -> list of :class:`FrameRecord` (every name in :data:`SUBSETS`).
     """
     if not len(frames) == len(masks) == len(videos):
-        raise ValueError(f'frames ({len(frames)}), masks ({len(masks)}) and videos '
-                         f'({len(videos)}) must have the same length')
+        raise ValueError(
+            f'frames ({len(frames)}), masks ({len(masks)}) and videos '
+            f'({len(videos)}) must have the same length')
     records: Dict[str, List[FrameRecord]] = {name: [] for name in SUBSETS}
     for (gt, pred), frame_masks, video in zip(frames, masks, videos):
         for name, mask in frame_masks.items():
             if name not in records:
-                raise ValueError(f'unknown subset {name!r}; expected one of {SUBSETS}')
+                raise ValueError(
+                    f'unknown subset {name!r}; expected one of {SUBSETS}')
             scores, labels, has_pred, num_gt = evaluate_frame(
                 with_mask(gt, mask), pred, protocol, dist_thr, assignment)
-            records[name].append(FrameRecord(video, scores, labels, has_pred, num_gt))
+            records[name].append(
+                FrameRecord(video, scores, labels, has_pred, num_gt))
     return records
 
 
 def weighted_ap(labels: np.ndarray, det_video: np.ndarray, num_gt: np.ndarray,
                 weights: np.ndarray) -> np.ndarray:
-    """VOC AP (fraction) of score-sorted detections under video weights, for many weightings.
+    """VOC AP (fraction) of score-sorted detections under video weights, for
+    many weightings.
 
     A weight is how often a video is drawn (a bootstrap resample), so weight 1 for every video
     gives poseval's AP, weight 2 counts a video twice and 0 leaves it out.
@@ -161,7 +174,8 @@ def weighted_ap(labels: np.ndarray, det_video: np.ndarray, num_gt: np.ndarray,
 
 
 class JointDetections:
-    """All detections of each joint over a set of frame records, grouped for video resampling.
+    """All detections of each joint over a set of frame records, grouped for
+    video resampling.
 
     Detections are sorted per joint by descending score exactly as poseval's ``computeRPC``
     (``argsort()[::-1]`` of the frames' detections in order), so unit weights reproduce the
@@ -173,32 +187,42 @@ class JointDetections:
         labels / det_video (list[np.ndarray]): per joint, (D_k,) sorted TP flags and videos.
     """
 
-    def __init__(self, records: Sequence[FrameRecord], videos: Optional[Sequence[str]] = None):
+    def __init__(self,
+                 records: Sequence[FrameRecord],
+                 videos: Optional[Sequence[str]] = None):
         self.videos = list(videos) if videos is not None else list(
             OrderedDict.fromkeys(r.video for r in records))
         index = {v: i for i, v in enumerate(self.videos)}
-        self.num_gt = np.zeros((len(self.videos), NUM_KEYPOINTS), dtype=np.int64)
+        self.num_gt = np.zeros((len(self.videos), NUM_KEYPOINTS),
+                               dtype=np.int64)
         scores = [[] for _ in range(NUM_KEYPOINTS)]
         labels = [[] for _ in range(NUM_KEYPOINTS)]
         owners = [[] for _ in range(NUM_KEYPOINTS)]
         for r in records:
             if r.video not in index:
-                raise ValueError(f'record of video {r.video!r} not in the given video list')
+                raise ValueError(
+                    f'record of video {r.video!r} not in the given video list')
             v = index[r.video]
             self.num_gt[v] += np.asarray(r.num_gt, dtype=np.int64)
-            has_pred = np.asarray(r.has_pred, dtype=bool).reshape(-1, NUM_KEYPOINTS)
-            r_scores = np.asarray(r.scores, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
-            r_labels = np.asarray(r.labels, dtype=bool).reshape(-1, NUM_KEYPOINTS)
+            has_pred = np.asarray(
+                r.has_pred, dtype=bool).reshape(-1, NUM_KEYPOINTS)
+            r_scores = np.asarray(
+                r.scores, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
+            r_labels = np.asarray(
+                r.labels, dtype=bool).reshape(-1, NUM_KEYPOINTS)
             for k in range(NUM_KEYPOINTS):
                 scores[k].append(r_scores[has_pred[:, k], k])
                 labels[k].append(r_labels[has_pred[:, k], k])
-                owners[k].append(np.full(int(has_pred[:, k].sum()), v, dtype=np.int64))
+                owners[k].append(
+                    np.full(int(has_pred[:, k].sum()), v, dtype=np.int64))
         self.labels, self.det_video = [], []
         for k in range(NUM_KEYPOINTS):
             k_scores = np.concatenate(scores[k] or [np.zeros(0)])
             order = k_scores.argsort()[::-1]
-            self.labels.append(np.concatenate(labels[k] or [np.zeros(0, bool)])[order])
-            self.det_video.append(np.concatenate(owners[k] or [np.zeros(0, np.int64)])[order])
+            self.labels.append(
+                np.concatenate(labels[k] or [np.zeros(0, bool)])[order])
+            self.det_video.append(
+                np.concatenate(owners[k] or [np.zeros(0, np.int64)])[order])
 
     def per_joint_ap(self, weights: Optional[np.ndarray] = None) -> np.ndarray:
         """Per-joint AP in percent.
@@ -216,15 +240,18 @@ class JointDetections:
             weights = np.ones((1, len(self.videos)))
         weights = np.asarray(weights, dtype=np.float64)
         if weights.ndim != 2 or weights.shape[1] != len(self.videos):
-            raise ValueError(f'weights must be (B, {len(self.videos)}), got {weights.shape}')
+            raise ValueError(
+                f'weights must be (B, {len(self.videos)}), got {weights.shape}'
+            )
         ap = np.full((len(weights), NUM_KEYPOINTS), np.nan)
         for k in EVALUATED_KEYPOINTS:
-            ap[:, k] = 100 * weighted_ap(self.labels[k], self.det_video[k], self.num_gt[:, k],
-                                         weights)
+            ap[:, k] = 100 * weighted_ap(self.labels[k], self.det_video[k],
+                                         self.num_gt[:, k], weights)
         return ap[0] if single else ap
 
     def total_ap(self, weights: Optional[np.ndarray] = None):
-        """Mean AP over the evaluated joints that have positives: (B,) or a float."""
+        """Mean AP over the evaluated joints that have positives: (B,) or a
+        float."""
         ap = self.per_joint_ap(weights)[..., list(EVALUATED_KEYPOINTS)]
         finite = np.isfinite(ap)
         total = np.where(finite, ap, 0).sum(-1) / np.maximum(finite.sum(-1), 1)
@@ -233,10 +260,14 @@ class JointDetections:
 
 
 def summarize_subset_ap(per_joint_ap: np.ndarray) -> 'OrderedDict[str, float]':
-    """poseval's table (Head ... Ankle, Total) of (K,) per-joint AP, ignoring NaN joints
-    (joints without positives in the subset); a group or Total without any joint is NaN."""
+    """poseval's table (Head ...
+
+    Ankle, Total) of (K,) per-joint AP, ignoring NaN joints (joints without
+    positives in the subset); a group or Total without any joint is NaN.
+    """
     summary = OrderedDict()
-    for name, joints in list(JOINT_GROUPS.items()) + [('Total', EVALUATED_KEYPOINTS)]:
+    for name, joints in list(
+            JOINT_GROUPS.items()) + [('Total', EVALUATED_KEYPOINTS)]:
         values = per_joint_ap[list(joints)]
         values = values[np.isfinite(values)]
         summary[name] = float(values.mean()) if values.size else float('nan')
@@ -244,5 +275,8 @@ def summarize_subset_ap(per_joint_ap: np.ndarray) -> 'OrderedDict[str, float]':
 
 
 def records_ap(records: Sequence[FrameRecord]) -> 'OrderedDict[str, float]':
-    """AP table (Head ... Ankle, Total) of a list of frame records."""
+    """AP table (Head ...
+
+    Ankle, Total) of a list of frame records.
+    """
     return summarize_subset_ap(JointDetections(records).per_joint_ap())

@@ -5,9 +5,9 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MessageHub, MMLogger
-
 from mmpose.evaluation.functional import oks_nms
 from mmpose.registry import METRICS
+
 from mgpose_mm.datasets.posetrack_json import load_videos
 from mgpose_mm.utils import to_numpy
 from ..functional.posetrack_ap import (ASSIGNMENTS, JOINT_GROUPS,
@@ -201,9 +201,10 @@ class PoseTrackAPMetric(BaseMetric):
             for img_id, instances in by_image.items():
                 kpts_db = [
                     dict(
-                        keypoints=np.concatenate(
-                            [inst['keypoints'],
-                             inst['keypoint_scores'][:, None]], axis=1),
+                        keypoints=np.concatenate([
+                            inst['keypoints'], inst['keypoint_scores'][:, None]
+                        ],
+                                                 axis=1),
                         score=inst['score'],
                         area=inst['area']) for inst in instances
                 ]
@@ -241,8 +242,9 @@ class PoseTrackAPMetric(BaseMetric):
                 summary = posetrack_ap(subset, self.protocol, self.dist_thr,
                                        self.assignment)['summary']
             else:
-                logger.warning(f'PoseTrackAPMetric: no evaluated frames for '
-                               f'"{name or "all"}"; its AP is NaN (printed as n/a)')
+                logger.warning(
+                    f'PoseTrackAPMetric: no evaluated frames for '
+                    f'"{name or "all"}"; its AP is NaN (printed as n/a)')
                 summary = OrderedDict(
                     (group, float('nan'))
                     for group in list(JOINT_GROUPS) + ['Total'])
@@ -250,7 +252,8 @@ class PoseTrackAPMetric(BaseMetric):
                 metrics[f'{name}{group} AP'] = value
             logger.info(f'PoseTrack AP {name or "all"} ({len(subset)} '
                         'frames): ' + ', '.join(
-                            f'{g} ' + ('n/a' if v != v else f'{v:.1f}')  # NaN: no frames
+                            f'{g} ' +
+                            ('n/a' if v != v else f'{v:.1f}')  # NaN: no frames
                             for g, v in summary.items()))
         if self.difficulty_subsets or self.record_file:
             records = build_subset_records(videos, preds_by_image,

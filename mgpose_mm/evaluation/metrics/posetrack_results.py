@@ -12,10 +12,10 @@ from ..functional.posetrack_ap import (NUM_KEYPOINTS, POSETRACK_KEYPOINT_NAMES,
                                        check_protocol)
 
 # PoseTrack18's skeleton (1-based), as in the official annotation files.
-POSETRACK_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13],
-                      [6, 12], [7, 13], [6, 7], [6, 8], [7, 9], [8, 10],
-                      [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5], [4, 6],
-                      [5, 7]]
+POSETRACK_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13],
+                      [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
+                      [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
+                      [4, 6], [5, 7]]
 HARD_ATTRIBUTES = ('occluded', 'motion_blur')
 # Score both official tools give a predicted joint without one.
 MISSING_SCORE = -9999
@@ -27,9 +27,9 @@ def is_evaluated(image: dict, annotations: Sequence[dict],
                  protocol: str) -> bool:
     """Whether the official tool evaluates a frame.
 
-    poseval evaluates every frame with at least one GT person entry,
-    whatever ``is_labeled`` says (box-only persons included); the PoseTrack21
-    kit evaluates exactly the frames with ``is_labeled``.
+    poseval evaluates every frame with at least one GT person entry, whatever
+    ``is_labeled`` says (box-only persons included); the PoseTrack21 kit
+    evaluates exactly the frames with ``is_labeled``.
     """
     if check_protocol(protocol) == 'poseval':
         return len(annotations) > 0
@@ -60,13 +60,17 @@ def _keypoint_array(ann: dict, image_id) -> np.ndarray:
 
 def ignore_regions_of(image: dict) -> List[np.ndarray]:
     """Ignore-region polygons (V, 2) of an image entry (empty ones skipped:
-    they contain no point)."""
+
+    they contain no point).
+    """
     return [
-        np.stack([np.asarray(xs, dtype=np.float64),
-                  np.asarray(ys, dtype=np.float64)], axis=1)
-        for xs, ys in zip(
-            image.get('ignore_regions_x') or [],
-            image.get('ignore_regions_y') or []) if len(xs)
+        np.stack([
+            np.asarray(xs, dtype=np.float64),
+            np.asarray(ys, dtype=np.float64)
+        ],
+                 axis=1) for xs, ys in zip(
+                     image.get('ignore_regions_x') or [],
+                     image.get('ignore_regions_y') or []) if len(xs)
     ]
 
 
@@ -112,8 +116,8 @@ def prediction_from_annotations(image: dict, annotations: Sequence[dict],
     """
     if not annotations:
         return FramePrediction.empty()
-    keypoints = np.stack([_keypoint_array(a, image['id'])
-                          for a in annotations])
+    keypoints = np.stack(
+        [_keypoint_array(a, image['id']) for a in annotations])
     scores = np.full(keypoints.shape[:2], float(MISSING_SCORE))
     for i, ann in enumerate(annotations):
         if ann.get('scores') is None or (protocol == 'poseval'
@@ -132,15 +136,15 @@ def prediction_from_annotations(image: dict, annotations: Sequence[dict],
         keypoints=keypoints[..., :2], scores=scores, flags=keypoints[..., 2])
 
 
-def build_frames(videos: Sequence[PoseTrackVideo],
-                 preds_by_image: Dict[int, List[dict]],
-                 protocol: str = 'poseval'
-                 ) -> Tuple[List[Tuple[FrameGroundTruth, FramePrediction]],
-                            List[bool]]:
+def build_frames(
+    videos: Sequence[PoseTrackVideo],
+    preds_by_image: Dict[int, List[dict]],
+    protocol: str = 'poseval'
+) -> Tuple[List[Tuple[FrameGroundTruth, FramePrediction]], List[bool]]:
     """Evaluated frames (GT, predictions) of all videos and their hard flags.
 
-    Frames without predictions get empty predictions (their GT joints are
-    all missed).
+    Frames without predictions get empty predictions (their GT joints are all
+    missed).
     """
     frames, hard = [], []
     for _, image, anns in evaluated_images(videos, protocol):
@@ -150,8 +154,10 @@ def build_frames(videos: Sequence[PoseTrackVideo],
     return frames, hard
 
 
-def evaluated_images(videos: Sequence[PoseTrackVideo], protocol: str = 'poseval'
-                     ) -> Iterator[Tuple[PoseTrackVideo, dict, List[dict]]]:
+def evaluated_images(
+    videos: Sequence[PoseTrackVideo],
+    protocol: str = 'poseval'
+) -> Iterator[Tuple[PoseTrackVideo, dict, List[dict]]]:
     """``(video, image entry, its person entries)`` of every frame the protocol
     evaluates, in the official order (videos, then frames in file order)."""
     for video in videos:
@@ -178,9 +184,9 @@ def _default_categories() -> List[dict]:
 def frame_track_ids(instances: Sequence[dict]) -> List[int]:
     """Track ids to write for the predictions of one frame.
 
-    The predicted ``track_id`` when every instance has one, they are unique
-    and in ``[0, 10000)`` (poseval asserts ids below 10000 and rejects
-    duplicates within a frame); otherwise the index within the frame.
+    The predicted ``track_id`` when every instance has one, they are unique and
+    in ``[0, 10000)`` (poseval asserts ids below 10000 and rejects duplicates
+    within a frame); otherwise the index within the frame.
     """
     ids = [inst.get('track_id') for inst in instances]
     if all(i is not None and 0 <= int(i) < MAX_TRACK_ID for i in ids) \
@@ -192,9 +198,9 @@ def frame_track_ids(instances: Sequence[dict]) -> List[int]:
 def dump_video_predictions(videos: Sequence[PoseTrackVideo],
                            preds_by_image: Dict[int, List[dict]],
                            out_dir: str) -> List[str]:
-    """Write predictions in the official PoseTrack18 format, one file per
-    video named like its GT file (``<out_dir>/<video>.json``), listing every
-    GT image of the video (poseval needs as many frames as the GT).
+    """Write predictions in the official PoseTrack18 format, one file per video
+    named like its GT file (``<out_dir>/<video>.json``), listing every GT image
+    of the video (poseval needs as many frames as the GT).
 
     Each annotation holds ``keypoints`` ([x, y, score] * 17), ``scores``
     (17), ``score`` (instance score), ``track_id`` (see

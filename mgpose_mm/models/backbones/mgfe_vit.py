@@ -1,14 +1,15 @@
-"""Multi-Grained Feature Encoder (MGFE): a ViTPose-compatible ViT split around token pruning."""
+"""Multi-Grained Feature Encoder (MGFE): a ViTPose-compatible ViT split around
+token pruning."""
 from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
+from mmpose.registry import MODELS
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
 from torch import Tensor
 
-from mmpose.registry import MODELS
 from mgpose_mm.errors import ConfigValueError
 from ..utils import VideoTokens
 
@@ -69,18 +70,26 @@ class MGFEViT(VisionTransformer):
         kwargs.update(with_cls_token=False, out_type='featmap')
         super().__init__(**kwargs)
         if num_frames < 1:
-            raise ConfigValueError(f'MGFEViT: num_frames must be >= 1, got {num_frames}')
+            raise ConfigValueError(
+                f'MGFEViT: num_frames must be >= 1, got {num_frames}')
         if not 0 <= key_frame_index < num_frames:
-            raise ConfigValueError(f'MGFEViT: key_frame_index={key_frame_index} is outside the '
-                                   f'clip of num_frames={num_frames} frames')
+            raise ConfigValueError(
+                f'MGFEViT: key_frame_index={key_frame_index} is outside the '
+                f'clip of num_frames={num_frames} frames')
         if not 0 <= prune_layer <= self.num_layers:
-            raise ConfigValueError(f'MGFEViT: prune_layer must be in [0, {self.num_layers}], got {prune_layer}')
+            raise ConfigValueError(
+                f'MGFEViT: prune_layer must be in [0, {self.num_layers}], got {prune_layer}'
+            )
         if fine_channels < 0:
-            raise ConfigValueError(f'MGFEViT: fine_channels must be >= 0, got {fine_channels}')
+            raise ConfigValueError(
+                f'MGFEViT: fine_channels must be >= 0, got {fine_channels}')
         if fine_stride not in (4, 8):
-            raise ConfigValueError(f'MGFEViT: fine_stride must be 4 or 8, got {fine_stride}')
+            raise ConfigValueError(
+                f'MGFEViT: fine_stride must be 4 or 8, got {fine_stride}')
         if fine_frames not in ('key', 'all'):
-            raise ConfigValueError(f"MGFEViT: fine_frames must be 'key' or 'all', got {fine_frames!r}")
+            raise ConfigValueError(
+                f"MGFEViT: fine_frames must be 'key' or 'all', got {fine_frames!r}"
+            )
         self.num_frames = num_frames
         self.fine_frames = fine_frames
         self.key_frame_index = key_frame_index
@@ -88,26 +97,61 @@ class MGFEViT(VisionTransformer):
         self.fine_channels = fine_channels
 
         # Zero-initialised so that a ViTPose checkpoint starts from its single-frame behaviour.
-        self.frame_embed = nn.Parameter(torch.zeros(1, num_frames, 1, self.embed_dims))
+        self.frame_embed = nn.Parameter(
+            torch.zeros(1, num_frames, 1, self.embed_dims))
         if frame_embed_std < 0:
-            raise ValueError(f'MGFEViT: frame_embed_std must be >= 0, got {frame_embed_std}')
+            raise ValueError(
+                f'MGFEViT: frame_embed_std must be >= 0, got {frame_embed_std}'
+            )
         if frame_embed_std > 0:
-            nn.init.trunc_normal_(self.frame_embed, std=frame_embed_std, a=-2 * frame_embed_std,
-                                  b=2 * frame_embed_std)
+            nn.init.trunc_normal_(
+                self.frame_embed,
+                std=frame_embed_std,
+                a=-2 * frame_embed_std,
+                b=2 * frame_embed_std)
         self.fine_stride = fine_stride
         if fine_channels == 0:
             self.fine_stem = None
             return
-        stem = [ConvModule(3, fine_channels // 2, 3, stride=2, padding=1, norm_cfg=dict(type='BN')),
-                ConvModule(fine_channels // 2, fine_channels, 3, stride=2, padding=1, norm_cfg=dict(type='BN'))]
+        stem = [
+            ConvModule(
+                3,
+                fine_channels // 2,
+                3,
+                stride=2,
+                padding=1,
+                norm_cfg=dict(type='BN')),
+            ConvModule(
+                fine_channels // 2,
+                fine_channels,
+                3,
+                stride=2,
+                padding=1,
+                norm_cfg=dict(type='BN'))
+        ]
         if fine_stride == 8:
-            stem.append(ConvModule(fine_channels, fine_channels, 3, stride=2, padding=1, norm_cfg=dict(type='BN')))
-        stem.append(ConvModule(fine_channels, fine_channels, 3, padding=1, norm_cfg=dict(type='BN')))
+            stem.append(
+                ConvModule(
+                    fine_channels,
+                    fine_channels,
+                    3,
+                    stride=2,
+                    padding=1,
+                    norm_cfg=dict(type='BN')))
+        stem.append(
+            ConvModule(
+                fine_channels,
+                fine_channels,
+                3,
+                padding=1,
+                norm_cfg=dict(type='BN')))
         self.fine_stem = nn.Sequential(*stem)
 
     def _check_clip(self, clips: Tensor) -> None:
         if clips.dim() != 5 or clips.shape[2] != 3:
-            raise ValueError(f'MGFEViT expects clips of shape (B, T, 3, H, W), got {tuple(clips.shape)}')
+            raise ValueError(
+                f'MGFEViT expects clips of shape (B, T, 3, H, W), got {tuple(clips.shape)}'
+            )
         if clips.shape[1] != self.num_frames:
             raise ConfigValueError(
                 f'MGFEViT: the data gives clips of T={clips.shape[1]} frames but '
@@ -126,18 +170,24 @@ class MGFEViT(VisionTransformer):
         self._check_clip(clips)
         batch, num_frames = clips.shape[:2]
         x, grid = self.patch_embed(clips.flatten(0, 1))  # (B*T, h*w, C)
-        x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, grid,
-                                 mode=self.interpolate_mode, num_extra_tokens=0)
+        x = x + resize_pos_embed(
+            self.pos_embed,
+            self.patch_resolution,
+            grid,
+            mode=self.interpolate_mode,
+            num_extra_tokens=0)
         x = self.pre_norm(self.drop_after_pos(x))
         for layer in self.layers[:self.prune_layer]:
             x = layer(x)
         x = x.view(batch, num_frames, -1, self.embed_dims) + self.frame_embed
         x = x.flatten(1, 2)
         index = torch.arange(x.shape[1], device=x.device).expand(batch, -1)
-        return VideoTokens(x, index, num_frames, self.key_frame_index, tuple(grid))
+        return VideoTokens(x, index, num_frames, self.key_frame_index,
+                           tuple(grid))
 
     def forward_joint(self, video_tokens: VideoTokens) -> VideoTokens:
-        """Run layers ``prune_layer..L-1`` jointly over all (kept) tokens of each clip.
+        """Run layers ``prune_layer..L-1`` jointly over all (kept) tokens of
+        each clip.
 
         Args:
             video_tokens (VideoTokens): ``tokens`` of shape (B, M, C), M <= T*h*w.
@@ -154,11 +204,14 @@ class MGFEViT(VisionTransformer):
 
     @property
     def fine_out_channels(self) -> int:
-        """Channels of :meth:`forward_fine`'s output (the head's ``fine_channels``)."""
-        return self.fine_channels * (self.num_frames if self.fine_frames == 'all' else 1)
+        """Channels of :meth:`forward_fine`'s output (the head's
+        ``fine_channels``)."""
+        return self.fine_channels * (
+            self.num_frames if self.fine_frames == 'all' else 1)
 
     def forward_fine(self, clips: Tensor) -> Tensor:
-        """Fine-grained features, shape (B, fine_out_channels, H/stride, W/stride).
+        """Fine-grained features, shape (B, fine_out_channels, H/stride,
+        W/stride).
 
         ``fine_frames='key'``: the key frame's stem features. ``'all'``: the stem features of the T
         frames, concatenated along channels in clip order.
@@ -170,10 +223,15 @@ class MGFEViT(VisionTransformer):
         if self.fine_frames == 'key':
             return self.fine_stem(clips[:, self.key_frame_index])
         feats = self.fine_stem(clips.flatten(0, 1))  # (B*T, C_f, H/s, W/s)
-        return feats.reshape(batch, num_frames * feats.shape[1], *feats.shape[-2:])
+        return feats.reshape(batch, num_frames * feats.shape[1],
+                             *feats.shape[-2:])
 
-    def forward(self, clips: Tensor, pruner: Optional[nn.Module] = None) -> Tuple[VideoTokens, Tensor]:
-        """Encode clips, optionally pruning tokens between the per-frame and joint stages.
+    def forward(self,
+                clips: Tensor,
+                pruner: Optional[nn.Module] = None
+                ) -> Tuple[VideoTokens, Tensor]:
+        """Encode clips, optionally pruning tokens between the per-frame and
+        joint stages.
 
         Args:
             clips (Tensor): Normalised clips, shape (B, T, 3, H, W).

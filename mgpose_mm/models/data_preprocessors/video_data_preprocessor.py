@@ -2,10 +2,9 @@
 from typing import List, Union
 
 import torch
-from torch import Tensor
-
 from mmpose.models.data_preprocessors import PoseDataPreprocessor
 from mmpose.registry import MODELS
+from torch import Tensor
 
 
 @MODELS.register_module()
@@ -21,19 +20,24 @@ class VideoPoseDataPreprocessor(PoseDataPreprocessor):
     """
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        """Returns ``dict(inputs=Tensor (B, T, 3, H, W) float, data_samples=...)``."""
+        """Returns ``dict(inputs=Tensor (B, T, 3, H, W) float,
+        data_samples=...)``."""
         data = self.cast_data(data)
         clips = self._stack_clips(data['inputs'])
         if self._channel_conversion:
             clips = clips.flip(2)
         clips = clips.float()
         if self._enable_normalize:
-            clips = (clips - self.mean.view(1, 1, -1, 1, 1)) / self.std.view(1, 1, -1, 1, 1)
+            clips = (clips - self.mean.view(1, 1, -1, 1, 1)) / self.std.view(
+                1, 1, -1, 1, 1)
         data_samples = data.get('data_samples')
         if data_samples is not None:
             shape = tuple(clips.shape[-2:])
             for data_sample in data_samples:
-                data_sample.set_metainfo({'batch_input_shape': shape, 'pad_shape': shape})
+                data_sample.set_metainfo({
+                    'batch_input_shape': shape,
+                    'pad_shape': shape
+                })
         if training and self.batch_augments is not None:
             for batch_aug in self.batch_augments:
                 clips, data_samples = batch_aug(clips, data_samples)
@@ -45,13 +49,17 @@ class VideoPoseDataPreprocessor(PoseDataPreprocessor):
             clips = list(inputs) if inputs.dim() == 5 else [inputs]
         else:
             clips = list(inputs)
-        clips = [clip.unsqueeze(0) if clip.dim() == 3 else clip for clip in clips]
+        clips = [
+            clip.unsqueeze(0) if clip.dim() == 3 else clip for clip in clips
+        ]
         for i, clip in enumerate(clips):
             if clip.dim() != 4 or clip.shape[1] != 3:
-                raise ValueError(f'VideoPoseDataPreprocessor: sample {i} has shape {tuple(clip.shape)}, '
-                                 'expected a clip (T, 3, H, W) or an image (3, H, W)')
+                raise ValueError(
+                    f'VideoPoseDataPreprocessor: sample {i} has shape {tuple(clip.shape)}, '
+                    'expected a clip (T, 3, H, W) or an image (3, H, W)')
         shapes = {tuple(clip.shape) for clip in clips}
         if len(shapes) > 1:
-            raise ValueError(f'VideoPoseDataPreprocessor: clips of one batch differ in shape: {sorted(shapes)}; '
-                             'all samples need the same number of frames and input size')
+            raise ValueError(
+                f'VideoPoseDataPreprocessor: clips of one batch differ in shape: {sorted(shapes)}; '
+                'all samples need the same number of frames and input size')
         return torch.stack(clips)

@@ -1,15 +1,17 @@
-"""Temporal transformer head of FTP-Pose: fuse kept multi-frame tokens, predict key-frame heatmaps."""
+"""Temporal transformer head of FTP-Pose: fuse kept multi-frame tokens, predict
+key-frame heatmaps."""
 from typing import Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
-from torch import Tensor
-
 from mmpose.models.heads import HeatmapHead
 from mmpose.registry import MODELS
+from mmpretrain.models.backbones.vision_transformer import \
+    TransformerEncoderLayer
+from torch import Tensor
+
 from ..utils import VideoTokens
 
 
@@ -35,17 +37,21 @@ def unpack_head_inputs(feats) -> Tuple[VideoTokens, Tensor]:
             flip-test list ``[feats, feats_flip]`` (which ``HeatmapHead.predict`` splits first).
         ValueError: The two parts disagree on the batch size, or ``fine_feats`` is not 4-D.
     """
-    if (not isinstance(feats, (tuple, list)) or isinstance(feats, VideoTokens) or len(feats) != 2
-            or not isinstance(feats[0], VideoTokens) or not isinstance(feats[1], Tensor)):
-        raise TypeError('TemporalTransformerHead.forward expects feats = (VideoTokens, Tensor), '
-                        'the (video_tokens, fine_feats) pair of VideoTopdownPoseEstimator.extract_feat; '
-                        f'got {_describe(feats)}. A flip-test list [feats, feats_flip] goes to '
-                        'predict(), which calls forward() on each pair')
+    if (not isinstance(feats, (tuple, list)) or isinstance(feats, VideoTokens)
+            or len(feats) != 2 or not isinstance(feats[0], VideoTokens)
+            or not isinstance(feats[1], Tensor)):
+        raise TypeError(
+            'TemporalTransformerHead.forward expects feats = (VideoTokens, Tensor), '
+            'the (video_tokens, fine_feats) pair of VideoTopdownPoseEstimator.extract_feat; '
+            f'got {_describe(feats)}. A flip-test list [feats, feats_flip] goes to '
+            'predict(), which calls forward() on each pair')
     video_tokens, fine_feats = feats
-    if fine_feats.dim() != 4 or fine_feats.shape[0] != video_tokens.tokens.shape[0]:
-        raise ValueError('TemporalTransformerHead.forward: fine_feats must be (B, C_f, H/s, W/s) with '
-                         f'the B={video_tokens.tokens.shape[0]} clips of video_tokens, '
-                         f'got {tuple(fine_feats.shape)}')
+    if fine_feats.dim(
+    ) != 4 or fine_feats.shape[0] != video_tokens.tokens.shape[0]:
+        raise ValueError(
+            'TemporalTransformerHead.forward: fine_feats must be (B, C_f, H/s, W/s) with '
+            f'the B={video_tokens.tokens.shape[0]} clips of video_tokens, '
+            f'got {tuple(fine_feats.shape)}')
     return video_tokens, fine_feats
 
 
@@ -99,26 +105,39 @@ class TemporalTransformerHead(HeatmapHead):
                  fusion_kernel_size: int = 3,
                  **kwargs):
         if not deconv_out_channels:
-            raise ValueError('TemporalTransformerHead needs deconv_out_channels to upsample the '
-                             'key-frame tokens to the fine-grained resolution')
+            raise ValueError(
+                'TemporalTransformerHead needs deconv_out_channels to upsample the '
+                'key-frame tokens to the fine-grained resolution')
         if in_channels % num_heads:
-            raise ValueError(f'TemporalTransformerHead: in_channels={in_channels} is not divisible by '
-                             f'num_heads={num_heads}')
+            raise ValueError(
+                f'TemporalTransformerHead: in_channels={in_channels} is not divisible by '
+                f'num_heads={num_heads}')
         if fusion_kernel_size not in (1, 3):
-            raise ValueError(f'TemporalTransformerHead: fusion_kernel_size must be 1 or 3, got {fusion_kernel_size}')
+            raise ValueError(
+                f'TemporalTransformerHead: fusion_kernel_size must be 1 or 3, got {fusion_kernel_size}'
+            )
         # HeatmapHead builds conv/final layers after its deconvs; they receive the fused features.
-        super().__init__(in_channels=in_channels, out_channels=out_channels,
-                         deconv_out_channels=deconv_out_channels,
-                         deconv_kernel_sizes=deconv_kernel_sizes, **kwargs)
+        super().__init__(
+            in_channels=in_channels,
+            out_channels=out_channels,
+            deconv_out_channels=deconv_out_channels,
+            deconv_kernel_sizes=deconv_kernel_sizes,
+            **kwargs)
         self.temporal_layers = nn.ModuleList(
-            TransformerEncoderLayer(embed_dims=in_channels, num_heads=num_heads,
-                                    feedforward_channels=int(in_channels * mlp_ratio), qkv_bias=True,
-                                    norm_cfg=dict(type='LN', eps=1e-6))
+            TransformerEncoderLayer(
+                embed_dims=in_channels,
+                num_heads=num_heads,
+                feedforward_channels=int(in_channels * mlp_ratio),
+                qkv_bias=True,
+                norm_cfg=dict(type='LN', eps=1e-6))
             for _ in range(num_temporal_layers))
         self.fine_channels = fine_channels
-        self.fusion = ConvModule(deconv_out_channels[-1] + fine_channels, deconv_out_channels[-1],
-                                 fusion_kernel_size, padding=fusion_kernel_size // 2,
-                                 norm_cfg=dict(type='BN'))
+        self.fusion = ConvModule(
+            deconv_out_channels[-1] + fine_channels,
+            deconv_out_channels[-1],
+            fusion_kernel_size,
+            padding=fusion_kernel_size // 2,
+            norm_cfg=dict(type='BN'))
 
     def forward(self, feats: Tuple[VideoTokens, Tensor]) -> Tensor:
         """Predict key-frame heatmaps.
@@ -133,18 +152,23 @@ class TemporalTransformerHead(HeatmapHead):
         """
         video_tokens, fine_feats = unpack_head_inputs(feats)
         if fine_feats.shape[1] != self.fine_channels:
-            raise ValueError(f'TemporalTransformerHead: head.fine_channels={self.fine_channels} but the '
-                             f'backbone gives {fine_feats.shape[1]} fine-grained channels; set it to the '
-                             "backbone's fine_out_channels (fine_channels, times num_frames with "
-                             "fine_frames='all')")
+            raise ValueError(
+                f'TemporalTransformerHead: head.fine_channels={self.fine_channels} but the '
+                f'backbone gives {fine_feats.shape[1]} fine-grained channels; set it to the '
+                "backbone's fine_out_channels (fine_channels, times num_frames with "
+                "fine_frames='all')")
         x = video_tokens.tokens
         for layer in self.temporal_layers:
             x = layer(x)
-        key_map = video_tokens._replace(tokens=x).key_frame_map()  # (B, C, h, w)
+        key_map = video_tokens._replace(
+            tokens=x).key_frame_map()  # (B, C, h, w)
         x = self.deconv_layers(key_map)
         if fine_feats.shape[-2:] != x.shape[-2:]:
-            fine_feats = F.interpolate(fine_feats, size=x.shape[-2:], mode='bilinear',
-                                       align_corners=False)
+            fine_feats = F.interpolate(
+                fine_feats,
+                size=x.shape[-2:],
+                mode='bilinear',
+                align_corners=False)
         x = self.fusion(torch.cat([x, fine_feats], dim=1))
         x = self.conv_layers(x)
         return self.final_layer(x)

@@ -1,10 +1,11 @@
-"""DPC token pruning between the per-frame and the joint spatio-temporal stages of FTP-Pose."""
+"""DPC token pruning between the per-frame and the joint spatio-temporal stages
+of FTP-Pose."""
 from typing import Optional
 
 import torch
 from mmengine.model import BaseModule
-
 from mmpose.registry import MODELS
+
 from ..utils import VideoTokens
 from .token_selectors import TOKEN_SCORERS
 
@@ -39,26 +40,35 @@ class DPCTokenPruning(BaseModule):
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if not 0.0 <= prune_ratio < 1.0:
-            raise ValueError(f'DPCTokenPruning: prune_ratio (epsilon) must be in [0, 1), got {prune_ratio}')
+            raise ValueError(
+                f'DPCTokenPruning: prune_ratio (epsilon) must be in [0, 1), got {prune_ratio}'
+            )
         if int(k) != k or k < 1:
-            raise ValueError(f'DPCTokenPruning: k must be an integer >= 1, got {k}')
+            raise ValueError(
+                f'DPCTokenPruning: k must be an integer >= 1, got {k}')
         if selector not in (*TOKEN_SCORERS, 'none'):
-            raise ValueError(f"DPCTokenPruning: selector must be one of {sorted(TOKEN_SCORERS) + ['none']}, "
-                             f'got {selector!r}')
+            raise ValueError(
+                f"DPCTokenPruning: selector must be one of {sorted(TOKEN_SCORERS) + ['none']}, "
+                f'got {selector!r}')
         if score_scope not in ('clip', 'frame'):
-            raise ValueError(f"DPCTokenPruning: score_scope must be 'clip' or 'frame', got {score_scope!r}")
+            raise ValueError(
+                f"DPCTokenPruning: score_scope must be 'clip' or 'frame', got {score_scope!r}"
+            )
         if selector == 'none' and prune_ratio > 0:
-            raise ValueError("DPCTokenPruning: selector='none' keeps every token, so prune_ratio must be 0, "
-                             f'got {prune_ratio}')
+            raise ValueError(
+                "DPCTokenPruning: selector='none' keeps every token, so prune_ratio must be 0, "
+                f'got {prune_ratio}')
         self.prune_ratio = float(prune_ratio)
         self.k = int(k)
         self.selector = selector
         self.score_scope = score_scope
 
     def num_kept(self, num_frames: int, tokens_per_frame: int) -> int:
-        """Tokens per clip after pruning (key frame + surviving supporting tokens)."""
+        """Tokens per clip after pruning (key frame + surviving supporting
+        tokens)."""
         num_support = (num_frames - 1) * tokens_per_frame
-        return tokens_per_frame + num_support - int(self.prune_ratio * num_support)
+        return tokens_per_frame + num_support - int(
+            self.prune_ratio * num_support)
 
     def forward(self, video_tokens: VideoTokens) -> VideoTokens:
         """Prune a full clip token set.
@@ -72,8 +82,9 @@ class DPCTokenPruning(BaseModule):
         n = video_tokens.tokens_per_frame
         total = video_tokens.num_frames * n
         if video_tokens.tokens.shape[1] != total:
-            raise ValueError(f'DPCTokenPruning expects the full clip of {total} tokens, '
-                             f'got {video_tokens.tokens.shape[1]}')
+            raise ValueError(
+                f'DPCTokenPruning expects the full clip of {total} tokens, '
+                f'got {video_tokens.tokens.shape[1]}')
         num_keep = self.num_kept(video_tokens.num_frames, n)
         if self.selector == 'none' or num_keep == total:
             return video_tokens
@@ -84,14 +95,17 @@ class DPCTokenPruning(BaseModule):
             is_key = video_tokens.frame_of_token == video_tokens.key_frame_index
             # Key-frame tokens outrank every supporting token, so top-M always contains them.
             scores = scores.masked_fill(is_key, float('inf'))
-            keep = scores.topk(num_keep, dim=1, sorted=False).indices.sort(dim=1).values
+            keep = scores.topk(
+                num_keep, dim=1, sorted=False).indices.sort(dim=1).values
         return video_tokens.select(keep)
 
     def _scores(self, tokens, num_frames: int):
-        """Scores (B, T*n) of tokens (B, T*n, C), over the whole clip or frame by frame."""
+        """Scores (B, T*n) of tokens (B, T*n, C), over the whole clip or frame
+        by frame."""
         scorer = TOKEN_SCORERS[self.selector]
         if self.score_scope == 'clip':
             return scorer(tokens, self.k, self.training)
         batch, total, channels = tokens.shape
-        per_frame = tokens.reshape(batch * num_frames, total // num_frames, channels)
+        per_frame = tokens.reshape(batch * num_frames, total // num_frames,
+                                   channels)
         return scorer(per_frame, self.k, self.training).reshape(batch, total)

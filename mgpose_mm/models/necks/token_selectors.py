@@ -1,6 +1,7 @@
 """Pluggable token scoring rules for :class:`DPCTokenPruning`.
 
-Each rule maps the tokens of a clip (B, N, C) to scores (B, N); higher scores are kept first.
+Each rule maps the tokens of a clip (B, N, C) to scores (B, N); higher scores
+are kept first.
 """
 from typing import Callable, Dict
 
@@ -13,18 +14,25 @@ TokenScorer = Callable[[Tensor, int, bool], Tensor]
 
 
 def dpc_scores(tokens: Tensor, k: int, training: bool) -> Tensor:
-    """Density-peaks scores; in training a U(0, 1e-6) jitter on rho breaks ties (as TCFormer), in
-    eval ties go by position so that selection is deterministic."""
-    jitter = torch.rand(tokens.shape[:2], device=tokens.device) * 1e-6 if training else None
+    """Density-peaks scores; in training a U(0, 1e-6) jitter on rho breaks ties
+    (as TCFormer), in eval ties go by position so that selection is
+    deterministic."""
+    jitter = torch.rand(
+        tokens.shape[:2], device=tokens.device) * 1e-6 if training else None
     return dpc_knn_scores(tokens, k=k, jitter=jitter)
 
 
 def random_scores(tokens: Tensor, k: int, training: bool) -> Tensor:
-    """Uniform random scores (the random-pruning ablation); seeded in eval to be reproducible."""
+    """Uniform random scores (the random-pruning ablation); seeded in eval to
+    be reproducible."""
     generator = None
     if not training:
         generator = torch.Generator(device=tokens.device).manual_seed(0)
-    return torch.rand(tokens.shape[:2], device=tokens.device, generator=generator)
+    return torch.rand(
+        tokens.shape[:2], device=tokens.device, generator=generator)
 
 
-TOKEN_SCORERS: Dict[str, TokenScorer] = {'dpc': dpc_scores, 'random': random_scores}
+TOKEN_SCORERS: Dict[str, TokenScorer] = {
+    'dpc': dpc_scores,
+    'random': random_scores
+}

@@ -1,10 +1,10 @@
 """Top-down pose estimator for person clips."""
 from typing import List, Optional, Tuple
 
-from torch import Tensor
-
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
+from torch import Tensor
+
 from ..utils import VideoTokens, check_clip_layout
 
 
@@ -45,26 +45,35 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not hasattr(self.backbone, 'forward_frames'):
-            raise TypeError('VideoTopdownPoseEstimator needs a video backbone such as MGFEViT '
-                            f'(got {type(self.backbone).__name__})')
+            raise TypeError(
+                'VideoTopdownPoseEstimator needs a video backbone such as MGFEViT '
+                f'(got {type(self.backbone).__name__})')
 
-    def forward(self, inputs: Tensor, data_samples: Optional[List] = None, mode: str = 'tensor'):
-        """MMPose's forward, after checking the batch's clip layout against the backbone.
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[List] = None,
+                mode: str = 'tensor'):
+        """MMPose's forward, after checking the batch's clip layout against the
+        backbone.
 
-        Every data sample's ``key_frame_index`` and ``frame_offsets`` (packed by
-        ``PackVideoPoseInputs``) must agree with ``backbone.num_frames`` and
-        ``backbone.key_frame_index`` (:func:`check_clip_layout`); otherwise the model would
-        predict the pose of another frame than the annotated one.
+        Every data sample's ``key_frame_index`` and ``frame_offsets`` (packed
+        by ``PackVideoPoseInputs``) must agree with ``backbone.num_frames`` and
+        ``backbone.key_frame_index`` (:func:`check_clip_layout`); otherwise the
+        model would predict the pose of another frame than the annotated one.
         """
         layouts = set()
         for sample in data_samples or ():
             offsets = sample.metainfo.get('frame_offsets')
-            layouts.add((sample.metainfo.get('key_frame_index'),
-                         None if offsets is None else tuple(int(o) for o in offsets)))
+            layouts.add(
+                (sample.metainfo.get('key_frame_index'),
+                 None if offsets is None else tuple(int(o) for o in offsets)))
         for key_frame_index, offsets in layouts:
-            check_clip_layout(self.backbone, offsets, key_frame_index, 'the data')
+            check_clip_layout(self.backbone, offsets, key_frame_index,
+                              'the data')
         return super().forward(inputs, data_samples, mode)
 
     def extract_feat(self, inputs: Tensor) -> Tuple[VideoTokens, Tensor]:
-        """Encode clips (B, T, 3, H, W) into ``(kept video tokens (B, M, C), fine feats)``."""
-        return self.backbone(inputs, pruner=self.neck if self.with_neck else None)
+        """Encode clips (B, T, 3, H, W) into ``(kept video tokens (B, M, C),
+        fine feats)``."""
+        return self.backbone(
+            inputs, pruner=self.neck if self.with_neck else None)

@@ -1,4 +1,5 @@
-"""Density-peaks-clustering (DPC-kNN) token scores, as used by TCFormer and HoT for token pruning."""
+"""Density-peaks-clustering (DPC-kNN) token scores, as used by TCFormer and HoT
+for token pruning."""
 import math
 from typing import Optional
 
@@ -7,7 +8,9 @@ from torch import Tensor
 
 
 @torch.no_grad()
-def dpc_knn_scores(tokens: Tensor, k: int = 5, jitter: Optional[Tensor] = None) -> Tensor:
+def dpc_knn_scores(tokens: Tensor,
+                   k: int = 5,
+                   jitter: Optional[Tensor] = None) -> Tensor:
     """Score every token by ``rho * delta`` (density times distance to any denser token).
 
     For the tokens x_1..x_N of one sample (dimension C):
@@ -33,7 +36,9 @@ def dpc_knn_scores(tokens: Tensor, k: int = 5, jitter: Optional[Tensor] = None) 
     """
     batch, num_tokens, channels = tokens.shape
     if not 1 <= k <= num_tokens:
-        raise ValueError(f'k={k} nearest neighbours needs 1 <= k <= number of tokens ({num_tokens})')
+        raise ValueError(
+            f'k={k} nearest neighbours needs 1 <= k <= number of tokens ({num_tokens})'
+        )
     # Centring does not change distances but keeps cdist's matrix-product path accurate in float32.
     x = tokens.float()
     x = x - x.mean(dim=1, keepdim=True)
@@ -47,7 +52,8 @@ def dpc_knn_scores(tokens: Tensor, k: int = 5, jitter: Optional[Tensor] = None) 
 
     rho_i, rho_j = rho.unsqueeze(2), rho.unsqueeze(1)  # (B, N, 1), (B, 1, N)
     position = torch.arange(num_tokens, device=x.device)
-    earlier = position.view(1, 1, -1) < position.view(1, -1, 1)  # (1, i, j): j < i
+    earlier = position.view(1, 1, -1) < position.view(1, -1,
+                                                      1)  # (1, i, j): j < i
     denser = (rho_j > rho_i) | ((rho_j == rho_i) & earlier)
     dist_max = dist.flatten(1).max(dim=-1).values.view(batch, 1, 1)
     delta = torch.where(denser, dist, dist_max).min(dim=-1).values

@@ -1,4 +1,5 @@
-"""The token set that flows from the video backbone through the pruning neck to the head."""
+"""The token set that flows from the video backbone through the pruning neck to
+the head."""
 from typing import NamedTuple, Tuple
 
 import torch
@@ -33,7 +34,8 @@ class VideoTokens(NamedTuple):
     @property
     def frame_of_token(self) -> Tensor:
         """Frame index of every token, shape (B, M)."""
-        return torch.div(self.index, self.tokens_per_frame, rounding_mode='floor')
+        return torch.div(
+            self.index, self.tokens_per_frame, rounding_mode='floor')
 
     def key_frame_map(self) -> Tensor:
         """Gather the key frame's tokens back onto its grid.
@@ -46,14 +48,20 @@ class VideoTokens(NamedTuple):
         """
         n = self.tokens_per_frame
         batch, _, channels = self.tokens.shape
-        start = (self.index < self.key_frame_index * n).sum(dim=1, keepdim=True)  # (B, 1)
+        start = (self.index < self.key_frame_index * n).sum(
+            dim=1, keepdim=True)  # (B, 1)
         positions = start + torch.arange(n, device=self.index.device)  # (B, n)
-        key_tokens = self.tokens.gather(1, positions.unsqueeze(-1).expand(-1, -1, channels))
+        key_tokens = self.tokens.gather(
+            1,
+            positions.unsqueeze(-1).expand(-1, -1, channels))
         return key_tokens.transpose(1, 2).reshape(batch, channels, *self.grid)
 
     def select(self, keep: Tensor) -> 'VideoTokens':
-        """Keep only the tokens at positions ``keep`` (B, M'), ascending, gathering them out."""
+        """Keep only the tokens at positions ``keep`` (B, M'), ascending,
+        gathering them out."""
         channels = self.tokens.shape[-1]
         return self._replace(
-            tokens=self.tokens.gather(1, keep.unsqueeze(-1).expand(-1, -1, channels)),
+            tokens=self.tokens.gather(
+                1,
+                keep.unsqueeze(-1).expand(-1, -1, channels)),
             index=self.index.gather(1, keep))
