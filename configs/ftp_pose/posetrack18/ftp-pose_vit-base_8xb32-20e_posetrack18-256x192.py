@@ -95,8 +95,6 @@ model = dict(
         type='TemporalTransformerHead',
         in_channels=768,
         out_channels=17,
-        fine_channels=3 *
-        64,  # backbone.fine_out_channels: 64 per frame, 3 frames
         num_temporal_layers=1,
         num_heads=12,
         deconv_out_channels=(256, 256),

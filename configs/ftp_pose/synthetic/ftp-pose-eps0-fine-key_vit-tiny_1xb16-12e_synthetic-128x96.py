@@ -3,4 +3,4 @@
 # heatmaps only through the 1/16 tokens).
 _base_ = ['./ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
-model = dict(backbone=dict(fine_frames='key'), head=dict(fine_channels=32))
+model = dict(backbone=dict(fine_frames='key'))

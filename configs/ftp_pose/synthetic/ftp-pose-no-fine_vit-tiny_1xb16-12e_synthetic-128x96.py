@@ -2,4 +2,4 @@
 # the head's fusion conv then only refines the upsampled key-frame tokens.
 _base_ = ['./ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
-model = dict(backbone=dict(fine_channels=0), head=dict(fine_channels=0))
+model = dict(backbone=dict(fine_channels=0))

@@ -55,7 +55,6 @@ model = dict(
     neck=dict(prune_ratio=0.5, k=5, selector='dpc'),
     head=dict(
         in_channels=96,
-        fine_channels=3 * 32,
         num_heads=3,
         deconv_out_channels=(64, 64),
         decoder=codec))

@@ -1,10 +1,11 @@
 """Multi-Grained Feature Encoder (MGFE): a ViTPose-compatible ViT split around
-token pruning."""
+token pruning, with a fine-grained convolutional path."""
 from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
+from mmengine.utils import to_2tuple
 from mmpose.registry import MODELS
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
@@ -12,6 +13,9 @@ from torch import Tensor
 
 from mgpose_mm.errors import ConfigValueError
 from ..utils import VideoTokens
+from .fine_grained import check_patch_grid, support_fine_features
+
+FINE_FRAMES = ('key', 'all', 'kept', 'pooled')
 
 
 @MODELS.register_module()
@@ -20,42 +24,69 @@ class MGFEViT(VisionTransformer):
 
     Two granularities of the same clip (B, T, 3, H, W):
 
-    - **Temporal, low-resolution path** (1/16): the ViT. Its first ``prune_layer`` layers run on each
-      frame alone (exactly ViTPose's single-image computation); a learned frame embedding is then
-      added and layers ``prune_layer..L-1`` run *jointly* over the tokens of all frames
-      (spatio-temporal self-attention). The estimator prunes supporting-frame tokens between the two
-      stages, so every joint layer costs what the kept tokens cost.
-    - **Fine-grained, high-resolution path** (1/``fine_stride``): a light convolutional stem on the
-      key frame (``fine_frames='key'``) or on every frame (``'all'``, the configs' setting: the
-      study in configs/ftp_pose/README.md found that the supporting frames only help an occluded
-      or blurred key-frame joint through this path), fused with the ViT key-frame features by the
-      head (the paper's fine-grained perception compensation).
+    - **Temporal, low-resolution path** (1/16): the ViT. Its first
+      ``prune_layer`` layers run on each frame alone (exactly ViTPose's
+      single-image computation); layers ``prune_layer..L-1`` run *jointly*
+      over the tokens of all frames (spatio-temporal self-attention), with a
+      learned embedding of each token's frame offset from the key frame. The
+      estimator prunes supporting-frame tokens between the two stages, so
+      every joint layer costs what the kept tokens cost.
+    - **Fine-grained, high-resolution path** (1/``fine_stride``): a light
+      convolutional stem, fused with the ViT key-frame features by the head
+      (the paper's fine-grained perception compensation). ``fine_frames``
+      sets which frames it sees (below).
 
-    Parameter names and shapes of the ViT are those of ``mmpretrain.VisionTransformer`` as configured
-    by MMPose's ViTPose configs, so a ViTPose checkpoint loads with
-    ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``; only ``frame_embed``
-    and ``fine_stem`` are new.
+    No weight depends on the clip length: the frame embedding is indexed by
+    the offset from the key frame (``|offset| <= max_frame_offset``) and the
+    ``'key'`` and ``'kept'`` fine paths give maps whose width does not depend
+    on T. So one checkpoint loads into centred and online clips of any length
+    (only ``fine_frames='all'`` stacks frames along channels).
+
+    Parameter names and shapes of the ViT are those of
+    ``mmpretrain.VisionTransformer`` as configured by MMPose's ViTPose configs,
+    so a ViTPose checkpoint loads with ``init_cfg=dict(type='Pretrained',
+    checkpoint=..., prefix='backbone.')``; only ``frame_embed`` and
+    ``fine_stem`` are new.
 
     Args:
         num_frames (int): Clip length T. Defaults to 3.
-        key_frame_index (int): Index of the key frame in the clip. Defaults to 1 (t-1, t, t+1).
-        prune_layer (int): First ViT layer of the joint stage, in [0, num_layers]. Layers before it run
-            per frame, unpruned. Defaults to 2.
-        fine_channels (int): Channels of the fine-grained path; 0 removes the path (the ablation
-            without the fine branch: ``forward_fine`` returns a (B, 0, H/stride, W/stride) tensor).
-            Defaults to 64.
-        fine_stride (int): Output stride of the fine-grained path, 4 or 8. Defaults to 4.
-        fine_frames (str): Frames the fine-grained path sees. ``'key'``: the key frame only
-            (``fine_channels`` output channels). ``'all'``: every frame of the clip through the same
-            stem, stacked along channels in clip order (``num_frames * fine_channels`` output
-            channels), so the head can fetch high-resolution evidence of a joint that is occluded or
-            blurred in the key frame from its neighbours. Defaults to ``'key'``.
-        frame_embed_std (float): Std of the normal initialisation (truncated at 2 std) of the frame embedding;
-            0 initialises it to zeros (a ViTPose checkpoint then starts from its single-frame
-            behaviour). Defaults to 0.
-        **kwargs: ``mmpretrain.VisionTransformer`` arguments (``arch``, ``img_size``, ``patch_size``,
-            ``qkv_bias``, ``drop_path_rate``, ``patch_cfg``, ``init_cfg`` ...).
-            ``with_cls_token`` is forced to False and ``out_type`` to ``'featmap'``.
+        key_frame_index (int): Index of the key frame in the clip. Defaults
+            to 1 (t-1, t, t+1).
+        prune_layer (int): First ViT layer of the joint stage, in
+            [0, num_layers]. Layers before it run per frame, unpruned.
+            Defaults to 2.
+        fine_channels (int): Channels C_f of the fine-grained stem; 0 removes
+            the path (``forward_fine`` then returns a (B, 0, H/s, W/s)
+            tensor). Defaults to 64.
+        fine_stride (int): Output stride s of the fine-grained path, 4 or 8.
+            Defaults to 4.
+        fine_frames (str): Frames the fine-grained path sees.
+
+            - ``'key'``: the key frame only (C_f channels).
+            - ``'all'``: every frame through the same stem, stacked along
+              channels in clip order (T * C_f channels; ties the head to T).
+            - ``'kept'``: the key frame, plus each supporting frame where
+              its token survived pruning: the stem runs on the pixel patch of
+              each kept supporting token only, so this part costs
+              ``1 - epsilon`` of its unpruned cost; the patch features are
+              pooled over the supporting frames (mean, max, coverage:
+              3 * C_f + 1 channels, for any T).
+            - ``'pooled'``: as ``'kept'``, but the stem runs on the whole
+              supporting frames, whatever was pruned (coverage 1). Same
+              weights as ``'kept'``.
+
+            Defaults to ``'key'``.
+        max_frame_offset (int): Largest ``|t - key_frame_index|`` the frame
+            embedding covers (it has ``2 * max_frame_offset + 1`` rows).
+            Defaults to 4.
+        frame_embed_std (float): Std of the normal initialisation (truncated
+            at 2 std) of the frame embedding; 0 initialises it to zeros (a
+            ViTPose checkpoint then starts from its single-frame behaviour).
+            Defaults to 0.
+        **kwargs: ``mmpretrain.VisionTransformer`` arguments (``arch``,
+            ``img_size``, ``patch_size``, ``qkv_bias``, ``drop_path_rate``,
+            ``patch_cfg``, ``init_cfg`` ...). ``with_cls_token`` is forced to
+            False and ``out_type`` to ``'featmap'``.
     """
 
     def __init__(self,
@@ -65,10 +96,41 @@ class MGFEViT(VisionTransformer):
                  fine_channels: int = 64,
                  fine_stride: int = 4,
                  fine_frames: str = 'key',
+                 max_frame_offset: int = 4,
                  frame_embed_std: float = 0.0,
                  **kwargs):
         kwargs.update(with_cls_token=False, out_type='featmap')
         super().__init__(**kwargs)
+        self._check_args(num_frames, key_frame_index, prune_layer,
+                         self.num_layers, fine_channels, fine_stride,
+                         fine_frames, max_frame_offset, frame_embed_std)
+        if fine_frames == 'kept':
+            check_patch_grid(
+                to_2tuple(kwargs.get('img_size', 224)),
+                self.patch_embed.projection.kernel_size[0], fine_stride)
+        self.num_frames = num_frames
+        self.key_frame_index = key_frame_index
+        self.prune_layer = prune_layer
+        self.fine_channels = fine_channels
+        self.fine_stride = fine_stride
+        self.fine_frames = fine_frames
+        self.max_frame_offset = max_frame_offset
+
+        # Zeros: a ViTPose checkpoint starts from its single-frame behaviour.
+        self.frame_embed = nn.Parameter(
+            torch.zeros(2 * max_frame_offset + 1, self.embed_dims))
+        if frame_embed_std > 0:
+            nn.init.trunc_normal_(
+                self.frame_embed,
+                std=frame_embed_std,
+                a=-2 * frame_embed_std,
+                b=2 * frame_embed_std)
+        self.fine_stem = self._build_fine_stem(fine_channels, fine_stride)
+
+    @staticmethod
+    def _check_args(num_frames, key_frame_index, prune_layer, num_layers,
+                    fine_channels, fine_stride, fine_frames, max_frame_offset,
+                    frame_embed_std):
         if num_frames < 1:
             raise ConfigValueError(
                 f'MGFEViT: num_frames must be >= 1, got {num_frames}')
@@ -76,96 +138,75 @@ class MGFEViT(VisionTransformer):
             raise ConfigValueError(
                 f'MGFEViT: key_frame_index={key_frame_index} is outside the '
                 f'clip of num_frames={num_frames} frames')
-        if not 0 <= prune_layer <= self.num_layers:
+        if max(key_frame_index,
+               num_frames - 1 - key_frame_index) > max_frame_offset:
             raise ConfigValueError(
-                f'MGFEViT: prune_layer must be in [0, {self.num_layers}], got {prune_layer}'
-            )
+                f'MGFEViT: a clip of num_frames={num_frames} with '
+                f'key_frame_index={key_frame_index} has frames '
+                f'{max(key_frame_index, num_frames - 1 - key_frame_index)} '
+                f'away from the key frame, more than max_frame_offset='
+                f'{max_frame_offset}')
+        if not 0 <= prune_layer <= num_layers:
+            raise ConfigValueError(
+                f'MGFEViT: prune_layer must be in [0, {num_layers}], '
+                f'got {prune_layer}')
         if fine_channels < 0:
             raise ConfigValueError(
                 f'MGFEViT: fine_channels must be >= 0, got {fine_channels}')
         if fine_stride not in (4, 8):
             raise ConfigValueError(
                 f'MGFEViT: fine_stride must be 4 or 8, got {fine_stride}')
-        if fine_frames not in ('key', 'all'):
+        if fine_frames not in FINE_FRAMES:
             raise ConfigValueError(
-                f"MGFEViT: fine_frames must be 'key' or 'all', got {fine_frames!r}"
-            )
-        self.num_frames = num_frames
-        self.fine_frames = fine_frames
-        self.key_frame_index = key_frame_index
-        self.prune_layer = prune_layer
-        self.fine_channels = fine_channels
-
-        # Zero-initialised so that a ViTPose checkpoint starts from its single-frame behaviour.
-        self.frame_embed = nn.Parameter(
-            torch.zeros(1, num_frames, 1, self.embed_dims))
+                f'MGFEViT: fine_frames must be one of {FINE_FRAMES}, '
+                f'got {fine_frames!r}')
         if frame_embed_std < 0:
-            raise ValueError(
+            raise ConfigValueError(
                 f'MGFEViT: frame_embed_std must be >= 0, got {frame_embed_std}'
             )
-        if frame_embed_std > 0:
-            nn.init.trunc_normal_(
-                self.frame_embed,
-                std=frame_embed_std,
-                a=-2 * frame_embed_std,
-                b=2 * frame_embed_std)
-        self.fine_stride = fine_stride
-        if fine_channels == 0:
-            self.fine_stem = None
-            return
-        stem = [
-            ConvModule(
+
+    @staticmethod
+    def _build_fine_stem(channels: int,
+                         stride: int) -> Optional[nn.Sequential]:
+        """Conv-BN-ReLU stem from (N, 3, H, W) to (N, C_f, H/s, W/s)."""
+        if channels == 0:
+            return None
+
+        def conv(in_channels, out_channels, conv_stride):
+            return ConvModule(
+                in_channels,
+                out_channels,
                 3,
-                fine_channels // 2,
-                3,
-                stride=2,
-                padding=1,
-                norm_cfg=dict(type='BN')),
-            ConvModule(
-                fine_channels // 2,
-                fine_channels,
-                3,
-                stride=2,
+                stride=conv_stride,
                 padding=1,
                 norm_cfg=dict(type='BN'))
-        ]
-        if fine_stride == 8:
-            stem.append(
-                ConvModule(
-                    fine_channels,
-                    fine_channels,
-                    3,
-                    stride=2,
-                    padding=1,
-                    norm_cfg=dict(type='BN')))
-        stem.append(
-            ConvModule(
-                fine_channels,
-                fine_channels,
-                3,
-                padding=1,
-                norm_cfg=dict(type='BN')))
-        self.fine_stem = nn.Sequential(*stem)
+
+        stem = [conv(3, channels // 2, 2), conv(channels // 2, channels, 2)]
+        if stride == 8:
+            stem.append(conv(channels, channels, 2))
+        stem.append(conv(channels, channels, 1))
+        return nn.Sequential(*stem)
 
     def _check_clip(self, clips: Tensor) -> None:
         if clips.dim() != 5 or clips.shape[2] != 3:
-            raise ValueError(
-                f'MGFEViT expects clips of shape (B, T, 3, H, W), got {tuple(clips.shape)}'
-            )
+            raise ValueError('MGFEViT expects clips of shape (B, T, 3, H, W),'
+                             f' got {tuple(clips.shape)}')
         if clips.shape[1] != self.num_frames:
             raise ConfigValueError(
-                f'MGFEViT: the data gives clips of T={clips.shape[1]} frames but '
-                f'backbone.num_frames={self.num_frames}; make the dataset frame_offsets and the '
-                'model num_frames agree')
+                f'MGFEViT: the data gives clips of T={clips.shape[1]} frames '
+                f'but backbone.num_frames={self.num_frames}; make the dataset '
+                'frame_offsets and the model num_frames agree')
 
     def forward_frames(self, clips: Tensor) -> VideoTokens:
-        """Embed every frame and run the per-frame layers ``0..prune_layer-1``.
+        """Embed every frame and run the per-frame layers
+        ``0..prune_layer-1``.
 
         Args:
             clips (Tensor): Normalised clips, shape (B, T, 3, H, W).
 
         Returns:
-            VideoTokens: All ``T * h * w`` tokens per clip, ``tokens`` of shape (B, T*h*w, C).
+            VideoTokens: All ``T * h * w`` tokens per clip, ``tokens`` of
+            shape (B, T*h*w, C).
         """
         self._check_clip(clips)
         batch, num_frames = clips.shape[:2]
@@ -179,23 +220,33 @@ class MGFEViT(VisionTransformer):
         x = self.pre_norm(self.drop_after_pos(x))
         for layer in self.layers[:self.prune_layer]:
             x = layer(x)
-        x = x.view(batch, num_frames, -1, self.embed_dims) + self.frame_embed
-        x = x.flatten(1, 2)
+        x = x.reshape(batch, num_frames * x.shape[1], self.embed_dims)
         index = torch.arange(x.shape[1], device=x.device).expand(batch, -1)
         return VideoTokens(x, index, num_frames, self.key_frame_index,
                            tuple(grid))
 
+    def frame_embedding(self, video_tokens: VideoTokens) -> Tensor:
+        """Embedding of each token's frame offset from the key frame, (B, M,
+        C)."""
+        offset = video_tokens.frame_of_token - video_tokens.key_frame_index
+        return self.frame_embed[offset + self.max_frame_offset]
+
     def forward_joint(self, video_tokens: VideoTokens) -> VideoTokens:
-        """Run layers ``prune_layer..L-1`` jointly over all (kept) tokens of
-        each clip.
+        """Add the frame embedding, then run layers ``prune_layer..L-1``
+        jointly over all (kept) tokens of each clip.
+
+        The embedding is added after pruning, so token scores compare frame
+        content only; adding it commutes with the gather.
 
         Args:
-            video_tokens (VideoTokens): ``tokens`` of shape (B, M, C), M <= T*h*w.
+            video_tokens (VideoTokens): ``tokens`` of shape (B, M, C),
+                M <= T*h*w.
 
         Returns:
-            VideoTokens: Same tokens after the joint layers and the final norm, (B, M, C).
+            VideoTokens: Same tokens after the joint layers and the final
+            norm, (B, M, C).
         """
-        x = video_tokens.tokens
+        x = video_tokens.tokens + self.frame_embedding(video_tokens)
         for layer in self.layers[self.prune_layer:]:
             x = layer(x)
         if self.final_norm:
@@ -205,26 +256,67 @@ class MGFEViT(VisionTransformer):
     @property
     def fine_out_channels(self) -> int:
         """Channels of :meth:`forward_fine`'s output (the head's
-        ``fine_channels``)."""
-        return self.fine_channels * (
-            self.num_frames if self.fine_frames == 'all' else 1)
+        ``fine_channels`` is derived from it)."""
+        if self.fine_channels == 0 or self.fine_frames == 'key':
+            return self.fine_channels
+        if self.fine_frames == 'all':
+            return self.num_frames * self.fine_channels
+        return 3 * self.fine_channels + 1  # 'kept' and 'pooled'
 
-    def forward_fine(self, clips: Tensor) -> Tensor:
-        """Fine-grained features, shape (B, fine_out_channels, H/stride,
-        W/stride).
+    def forward_fine(self,
+                     clips: Tensor,
+                     video_tokens: Optional[VideoTokens] = None) -> Tensor:
+        """Fine-grained features, shape (B, fine_out_channels, H/s, W/s).
 
-        ``fine_frames='key'``: the key frame's stem features. ``'all'``: the stem features of the T
-        frames, concatenated along channels in clip order.
+        Args:
+            clips (Tensor): Normalised clips, shape (B, T, 3, H, W).
+            video_tokens (VideoTokens, optional): The kept tokens; needed by
+                ``fine_frames='kept'`` (None: every token kept).
+
+        Returns:
+            Tensor: ``'key'``: the key frame's stem features. ``'all'``: the
+            stem features of the T frames, concatenated along channels in
+            clip order. ``'kept'``: the key frame's stem features followed by
+            the supporting patches' mean, max and coverage maps.
         """
         batch, num_frames, _, height, width = clips.shape
         out_size = (height // self.fine_stride, width // self.fine_stride)
         if self.fine_stem is None:
             return clips.new_zeros((batch, 0, *out_size))
+        if self.fine_frames == 'all':
+            feats = self.fine_stem(clips.flatten(0, 1))  # (B*T, C_f, h', w')
+            return feats.reshape(batch, num_frames * feats.shape[1],
+                                 *feats.shape[-2:])
+        key = self.fine_stem(clips[:, self.key_frame_index])
         if self.fine_frames == 'key':
-            return self.fine_stem(clips[:, self.key_frame_index])
-        feats = self.fine_stem(clips.flatten(0, 1))  # (B*T, C_f, H/s, W/s)
-        return feats.reshape(batch, num_frames * feats.shape[1],
-                             *feats.shape[-2:])
+            return key
+        if self.fine_frames == 'pooled':
+            return torch.cat([key, self._pooled_support(clips)], dim=1)
+        if video_tokens is None:
+            video_tokens = self.forward_frames(clips)
+        support = support_fine_features(self.fine_stem, clips, video_tokens,
+                                        self.patch_embed.projection.stride[0])
+        return torch.cat([key, support], dim=1)
+
+    def _pooled_support(self, clips: Tensor) -> Tensor:
+        """Stem features of every supporting frame, pooled over frames:
+        [mean, max, coverage = 1], shape (B, 2 * C_f + 1, H/s, W/s)."""
+        batch, num_frames = clips.shape[:2]
+        support = [t for t in range(num_frames) if t != self.key_frame_index]
+        if not support:
+            out = self.fine_stem(clips[:, 0])
+            return torch.cat(
+                [torch.zeros_like(out),
+                 torch.zeros_like(out), out[:, :1] * 0],
+                dim=1)
+        feats = self.fine_stem(clips[:, support].flatten(0, 1))
+        feats = feats.view(batch, len(support), *feats.shape[1:])
+        return torch.cat([
+            feats.mean(dim=1),
+            feats.amax(dim=1),
+            torch.ones_like(feats[:, 0, :1])
+        ],
+                         dim=1)
 
     def forward(self,
                 clips: Tensor,
@@ -235,14 +327,16 @@ class MGFEViT(VisionTransformer):
 
         Args:
             clips (Tensor): Normalised clips, shape (B, T, 3, H, W).
-            pruner (nn.Module, optional): Maps the full :class:`VideoTokens` to a pruned one
-                (the estimator passes its neck here).
+            pruner (nn.Module, optional): Maps the full :class:`VideoTokens`
+                to a pruned one (the estimator passes its neck here).
 
         Returns:
-            tuple: ``(video_tokens, fine_feats)``: kept tokens (B, M, C) with their positions, and the
-            key frame's fine-grained features (B, fine_channels, H/stride, W/stride).
+            tuple: ``(video_tokens, fine_feats)``: kept tokens (B, M, C) with
+            their positions, and the fine-grained features
+            (B, fine_out_channels, H/s, W/s).
         """
         video_tokens = self.forward_frames(clips)
         if pruner is not None:
             video_tokens = pruner(video_tokens)
-        return self.forward_joint(video_tokens), self.forward_fine(clips)
+        return self.forward_joint(video_tokens), self.forward_fine(
+            clips, video_tokens)

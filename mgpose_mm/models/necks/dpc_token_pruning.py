@@ -5,30 +5,44 @@ from typing import Optional
 import torch
 from mmengine.model import BaseModule
 from mmpose.registry import MODELS
+from torch import Tensor
 
+from mgpose_mm.errors import ConfigValueError
 from ..utils import VideoTokens
+from .token_merging import merge_into_targets
 from .token_selectors import TOKEN_SCORERS
 
 
 @MODELS.register_module()
 class DPCTokenPruning(BaseModule):
-    """Drop the least representative supporting-frame tokens of a clip.
+    """Remove the least representative supporting-frame tokens of a clip.
 
-    All tokens of all frames are scored together (the density field sees every frame), but only
-    the supporting frames' tokens compete for the kept slots: the key frame's ``h * w`` tokens are
-    always kept. Of the ``S = (T - 1) * h * w`` supporting tokens, ``floor(prune_ratio * S)`` are
-    removed, so every clip keeps ``M = h * w + S - floor(prune_ratio * S)`` tokens. Kept tokens are
-    gathered into a new, shorter tensor in their original order, with their source positions, so
-    all later layers run on M tokens only. Scores carry no gradient; the kept features do.
+    All tokens of all frames are scored together (the density field sees every
+    frame), but only the supporting frames' tokens compete for the kept slots:
+    the key frame's ``n = h * w`` tokens are always kept. Of the
+    ``S = (T - 1) * n`` supporting tokens, ``floor(prune_ratio * S)`` are
+    removed, so every clip keeps ``M = n + S - floor(prune_ratio * S)`` tokens.
+    Kept tokens are gathered into a new, shorter tensor in their original
+    order, with their source positions, so all later layers run on M tokens
+    only. Scores carry no gradient; the kept features do.
+
+    With ``merge=True`` the removed tokens are not lost: each one is averaged
+    into its nearest kept supporting token (:mod:`.token_merging`), so the key
+    frame's tokens stay the key frame's own.
 
     Args:
-        prune_ratio (float): Fraction epsilon of supporting-frame tokens to remove, in [0, 1).
+        prune_ratio (float): Fraction epsilon of supporting-frame tokens to
+            remove, in [0, 1).
         k (int): Nearest neighbours for the DPC density. Must be >= 1.
-        selector (str): ``'dpc'`` (density peaks, the method), ``'random'`` (ablation) or
-            ``'none'`` (keep everything; requires ``prune_ratio == 0``).
-        score_scope (str): ``'clip'`` scores each token against all tokens of its clip (a
-            supporting token that repeats key-frame content is redundant); ``'frame'`` scores it
-            against the tokens of its own frame only (each frame keeps its own cluster centres).
+        selector (str): ``'dpc'`` (density peaks, the method), ``'random'``
+            (ablation) or ``'none'`` (keep everything; requires
+            ``prune_ratio == 0``).
+        score_scope (str): ``'clip'`` scores each token against all tokens of
+            its clip (a supporting token that repeats key-frame content is
+            redundant); ``'frame'`` scores it against the tokens of its own
+            frame only (each frame keeps its own cluster centres).
+        merge (bool): Average removed tokens into their nearest kept
+            supporting token instead of dropping them. Defaults to False.
         init_cfg (dict, optional): Unused; the module has no parameters.
     """
 
@@ -37,31 +51,33 @@ class DPCTokenPruning(BaseModule):
                  k: int = 5,
                  selector: str = 'dpc',
                  score_scope: str = 'clip',
+                 merge: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if not 0.0 <= prune_ratio < 1.0:
-            raise ValueError(
-                f'DPCTokenPruning: prune_ratio (epsilon) must be in [0, 1), got {prune_ratio}'
-            )
+            raise ConfigValueError(
+                'DPCTokenPruning: prune_ratio (epsilon) must be in [0, 1), '
+                f'got {prune_ratio}')
         if int(k) != k or k < 1:
-            raise ValueError(
+            raise ConfigValueError(
                 f'DPCTokenPruning: k must be an integer >= 1, got {k}')
         if selector not in (*TOKEN_SCORERS, 'none'):
-            raise ValueError(
-                f"DPCTokenPruning: selector must be one of {sorted(TOKEN_SCORERS) + ['none']}, "
-                f'got {selector!r}')
+            raise ConfigValueError(
+                'DPCTokenPruning: selector must be one of '
+                f"{sorted(TOKEN_SCORERS) + ['none']}, got {selector!r}")
         if score_scope not in ('clip', 'frame'):
-            raise ValueError(
-                f"DPCTokenPruning: score_scope must be 'clip' or 'frame', got {score_scope!r}"
-            )
+            raise ConfigValueError(
+                "DPCTokenPruning: score_scope must be 'clip' or 'frame', "
+                f'got {score_scope!r}')
         if selector == 'none' and prune_ratio > 0:
-            raise ValueError(
-                "DPCTokenPruning: selector='none' keeps every token, so prune_ratio must be 0, "
-                f'got {prune_ratio}')
+            raise ConfigValueError(
+                "DPCTokenPruning: selector='none' keeps every token, so "
+                f'prune_ratio must be 0, got {prune_ratio}')
         self.prune_ratio = float(prune_ratio)
         self.k = int(k)
         self.selector = selector
         self.score_scope = score_scope
+        self.merge = bool(merge)
 
     def num_kept(self, num_frames: int, tokens_per_frame: int) -> int:
         """Tokens per clip after pruning (key frame + surviving supporting
@@ -74,10 +90,12 @@ class DPCTokenPruning(BaseModule):
         """Prune a full clip token set.
 
         Args:
-            video_tokens (VideoTokens): Unpruned tokens, ``tokens`` of shape (B, T*h*w, C).
+            video_tokens (VideoTokens): Unpruned tokens, ``tokens`` of shape
+                (B, T*h*w, C).
 
         Returns:
-            VideoTokens: Kept tokens, ``tokens`` of shape (B, M, C) and ``index`` of shape (B, M).
+            VideoTokens: Kept tokens, ``tokens`` of shape (B, M, C) and
+            ``index`` of shape (B, M).
         """
         n = video_tokens.tokens_per_frame
         total = video_tokens.num_frames * n
@@ -92,14 +110,19 @@ class DPCTokenPruning(BaseModule):
         tokens = video_tokens.tokens
         with torch.no_grad():
             scores = self._scores(tokens.detach(), video_tokens.num_frames)
-            is_key = video_tokens.frame_of_token == video_tokens.key_frame_index
-            # Key-frame tokens outrank every supporting token, so top-M always contains them.
+            is_key = (
+                video_tokens.frame_of_token == video_tokens.key_frame_index)
+            # Key-frame tokens outrank every supporting token, so the first
+            # n of the ranking are the key frame and top-M contains it.
             scores = scores.masked_fill(is_key, float('inf'))
-            keep = scores.topk(
-                num_keep, dim=1, sorted=False).indices.sort(dim=1).values
-        return video_tokens.select(keep)
+            ranking = scores.argsort(dim=1, descending=True)
+            keep = ranking[:, :num_keep].sort(dim=1).values
+        if self.merge:
+            tokens = merge_into_targets(tokens, ranking[:, n:num_keep],
+                                        ranking[:, num_keep:])
+        return video_tokens._replace(tokens=tokens).select(keep)
 
-    def _scores(self, tokens, num_frames: int):
+    def _scores(self, tokens: Tensor, num_frames: int) -> Tensor:
         """Scores (B, T*n) of tokens (B, T*n, C), over the whole clip or frame
         by frame."""
         scorer = TOKEN_SCORERS[self.selector]

@@ -3,6 +3,7 @@ from typing import List, Optional, Tuple
 
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
+from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor
 
 from ..utils import VideoTokens, check_clip_layout
@@ -42,12 +43,21 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     ``prune_layer=0`` (``ftp-pose-fast`` config) moves all ViT layers after the pruning point.
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: OptConfigType = None,
+                 head: OptConfigType = None,
+                 **kwargs):
+        super().__init__(backbone, neck=neck, head=head, **kwargs)
         if not hasattr(self.backbone, 'forward_frames'):
             raise TypeError(
-                'VideoTopdownPoseEstimator needs a video backbone such as MGFEViT '
-                f'(got {type(self.backbone).__name__})')
+                'VideoTopdownPoseEstimator needs a video backbone such as '
+                f'MGFEViT (got {type(self.backbone).__name__})')
+        width = getattr(self.backbone, 'fine_out_channels', None)
+        if self.with_head and width is not None and hasattr(
+                self.head, 'set_fine_channels'):
+            # the head's fine-grained input width is the backbone's output
+            self.head.set_fine_channels(width)
 
     def forward(self,
                 inputs: Tensor,
