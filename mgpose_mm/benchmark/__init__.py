@@ -1,10 +1,12 @@
 """Speed, memory and FLOPs benchmark of FTP-Pose against its unpruned baseline
 and MMPose peers.
 
-Import directly (``from mgpose_mm.benchmark import BenchmarkSettings, run_benchmark``); the CLI is
-``tools/analysis_tools/benchmark.py``. Modules: :mod:`.specs` (which models, how built and fed),
-:mod:`.flops` (per-stage GFLOPs/params), :mod:`.timing` (interleaved timing), :mod:`.memory`
-(peak memory, child process per model), :mod:`.report` (table, ratios, targets), :mod:`.plot`.
+Import directly
+(``from mgpose_mm.benchmark import BenchmarkSettings, run_benchmark``); the CLI
+is ``tools/analysis_tools/benchmark.py``. Modules: :mod:`.specs` (which models,
+how built and fed), :mod:`.flops` (per-stage GFLOPs/params), :mod:`.timing`
+(interleaved timing), :mod:`.memory` (peak memory, child process per model),
+:mod:`.report` (table, ratios, targets), :mod:`.plot`.
 """
 from .flops import ModelCost, StageCost, model_cost, stage_of
 from .report import COLUMNS, evaluate_targets, markdown_table

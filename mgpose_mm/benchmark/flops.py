@@ -1,19 +1,24 @@
 """FLOPs and parameters per stage, attention and DPC distances included.
 
-FLOPs are counted as MMPose reports them (``tools/analysis_tools/get_flops.py`` uses MMEngine's
-counter): one fused multiply-add = one FLOP, i.e. the numbers are **MACs** ("GFLOPs" = GMACs).
+FLOPs are counted as MMPose reports them (``tools/analysis_tools/get_flops.py``
+uses MMEngine's counter): one fused multiply-add = one FLOP, i.e. the numbers
+are **MACs** ("GFLOPs" = GMACs).
 
-MMEngine's :class:`~mmengine.analysis.FlopAnalyzer` (like torch's ``FlopCounterMode``) has no
-handle for ``aten::scaled_dot_product_attention`` and ``aten::cdist`` on this torch and counts
-them as 0. Those are exactly the parts that token pruning shrinks, so :func:`flop_analyzer` adds
-handles for them (``FlopAnalyzer.set_op_handle``), from the traced shapes:
+MMEngine's :class:`~mmengine.analysis.FlopAnalyzer` (like torch's
+``FlopCounterMode``) has no handle for ``aten::scaled_dot_product_attention``
+and ``aten::cdist`` on this torch and counts them as 0. Those are exactly the
+parts that token pruning shrinks, so :func:`flop_analyzer` adds handles for
+them (``FlopAnalyzer.set_op_handle``), from the traced shapes:
 
-- attention on q (B, H, L, D), k (B, H, S, D), v (B, H, S, Dv): ``B H L S (D + Dv)`` MACs
-  (``Q K^T`` and ``A V``), i.e. ``2 B M^2 C`` for M tokens of C channels;
-- DPC scoring, the pairwise distances of x1 (B, P, C) and x2 (B, R, C): ``B P R C`` MACs (the
-  k-NN / delta reductions are O(N^2) comparisons and are not MACs).
+- attention on q (B, H, L, D), k (B, H, S, D), v (B, H, S, Dv):
+  ``B H L S (D + Dv)`` MACs (``Q K^T`` and ``A V``), i.e. ``2 B M^2 C`` for
+  M tokens of C channels;
+- DPC scoring, the pairwise distances of x1 (B, P, C) and x2 (B, R, C):
+  ``B P R C`` MACs (the k-NN / delta reductions are O(N^2) comparisons and
+  are not MACs).
 
-A stage's ``counted_macs`` are the other operators, ``attention_macs`` and ``scoring_macs`` these two.
+A stage's ``counted_macs`` are the other operators, ``attention_macs`` and
+``scoring_macs`` these two.
 """
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -40,15 +45,19 @@ IMAGE_STAGES = (STAGE_BACKBONE, STAGE_NECK, STAGE_HEAD, STAGE_OTHER)
 
 
 def sdpa_macs(inputs, outputs) -> int:
-    """``aten::scaled_dot_product_attention``: B*H*L*S*(D + Dv) MACs (QK^T and AV)."""
+    """``aten::scaled_dot_product_attention``: B*H*L*S*(D + Dv) MACs.
+
+    The two products ``Q K^T`` and ``A V``.
+    """
     q, k, v = (get_shape(x) for x in inputs[:3])
     return prod(q[:-1]) * k[-2] * (q[-1] + v[-1])
 
 
 def cdist_macs(inputs, outputs) -> int:
-    """``aten::cdist`` of x1 (..., P, C) and x2 (..., R, C): ...
+    """``aten::cdist`` of x1 (..., P, C) and x2 (..., R, C).
 
-    * P * R * C MACs.
+    Counts ``prod(...) * P * R * C`` MACs (one multiply-add per channel of each
+    pair of points).
     """
     x1, x2 = get_shape(inputs[0]), get_shape(inputs[1])
     return prod(x1) * x2[-2]
@@ -185,12 +194,13 @@ def _neck_token_counts(model: nn.Module, found: dict):
 def model_cost(model: nn.Module, inputs: torch.Tensor) -> ModelCost:
     """Per-stage MACs (counted, attention, DPC scoring) and parameters.
 
-    Every module's *own* MACs (its total minus its children's) go to its stage, so the stages
-    partition the traced model total exactly.
+    Every module's *own* MACs (its total minus its children's) go to its
+    stage, so the stages partition the traced model total exactly.
 
     Args:
         model (nn.Module): A pose estimator in eval mode.
-        inputs (Tensor): Its normalised input, (B, T, 3, H, W) for clips or (B, 3, H, W).
+        inputs (Tensor): Its normalised input, (B, T, 3, H, W) for clips or
+            (B, 3, H, W).
     """
     stages = {
         name: StageCost(name)
@@ -200,14 +210,15 @@ def model_cost(model: nn.Module, inputs: torch.Tensor) -> ModelCost:
     analyzer = flop_analyzer(model, inputs)
     handle = _neck_token_counts(model, found)
     try:
-        by_module = analyzer.by_module_and_operator(
-        )  # traces the forward pass
+        # traces the forward pass
+        by_module = analyzer.by_module_and_operator()
     finally:
         if handle is not None:
             handle.remove()
     own = {name: Counter(ops) for name, ops in by_module.items()}
     for name, ops in by_module.items():
-        if name:  # '' is the wrapper, 'model' the estimator, 'model.backbone' ...
+        # '' is the wrapper, 'model' the estimator, 'model.backbone' ...
+        if name:
             own[name.rpartition('.')[0]].subtract(ops)
     for name, ops in own.items():
         # the estimator's and the wrapper's own operators belong to no stage

@@ -3,18 +3,22 @@ model.
 
 Method (Linux):
 
-- **CPU**: peak resident set size. Before each measured call the process frees what it can
-  (``gc.collect`` + glibc ``malloc_trim``), reads its current RSS, and resets the kernel's peak-RSS
-  counter (``VmHWM``) by writing ``5`` to ``/proc/self/clear_refs``; after the call it reads
-  ``VmHWM``. Reported: ``cpu_rss_delta_mb`` = peak - RSS before (activations, workspaces and, in
-  training, gradients; the weights and the input are already resident) and ``cpu_rss_peak_mb``
-  (absolute). Where ``clear_refs`` is not writable, ``ru_maxrss`` (a lifetime peak) is used instead.
-- **CUDA**: ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats`` (absolute:
-  weights + activations (+ gradients in training)), as MMPose/MMEngine log it.
+- **CPU**: peak resident set size. Before each measured call the process
+  frees what it can (``gc.collect`` + glibc ``malloc_trim``), reads its
+  current RSS, and resets the kernel's peak-RSS counter (``VmHWM``) by writing
+  ``5`` to ``/proc/self/clear_refs``; after the call it reads ``VmHWM``.
+  Reported: ``cpu_rss_delta_mb`` = peak - RSS before (activations, workspaces
+  and, in training, gradients; the weights and the input are already
+  resident) and ``cpu_rss_peak_mb`` (absolute). Where ``clear_refs`` is not
+  writable, ``ru_maxrss`` (a lifetime peak) is used instead.
+- **CUDA**: ``torch.cuda.max_memory_allocated`` after
+  ``reset_peak_memory_stats`` (absolute: weights + activations (+ gradients in
+  training)), as MMPose/MMEngine log it.
 
-By default every model is measured in its own child process (``python -m
-mgpose_mm.benchmark.memory_worker``) so that allocator caches and peaks of other models cannot leak into
-its numbers; ``isolation='inline'`` measures in the calling process (faster, for tests).
+By default every model is measured in its own child process
+(``python -m mgpose_mm.benchmark.memory_worker``) so that allocator caches and
+peaks of other models cannot leak into its numbers; ``isolation='inline'``
+measures in the calling process (faster, for tests).
 """
 import ctypes
 import functools
@@ -123,10 +127,12 @@ def measure_in_process(spec: ModelSpec, batch_sizes: Sequence[int],
     per batch size.
 
     Args:
-        clip_shape (tuple): (T, H, W) of the clips; single-frame models get the key frame.
+        clip_shape (tuple): (T, H, W) of the clips; single-frame models get
+            the key frame.
 
     Returns:
-        dict: ``{'infer': {batch: peaks}, 'train': {batch: peaks}}`` (see :func:`peak_memory`).
+        dict: ``{'infer': {batch: peaks}, 'train': {batch: peaks}}`` (see
+        :func:`peak_memory`).
     """
     model = build_model(spec, device)
     num_frames, height, width = clip_shape
@@ -158,7 +164,11 @@ def measure_memory(spec: ModelSpec,
                    key_frame_index: int,
                    isolation: str = 'subprocess'
                    ) -> Dict[str, Dict[int, dict]]:
-    """:func:`measure_in_process`, by default in a fresh child process (``isolation='subprocess'``)."""
+    """:func:`measure_in_process`, by default in a fresh child process.
+
+    ``isolation='subprocess'`` (the default) measures in a child process,
+    ``isolation='inline'`` in this one.
+    """
     args = dict(
         spec=spec.to_dict(),
         batch_sizes=list(batch_sizes),
@@ -172,9 +182,8 @@ def measure_memory(spec: ModelSpec,
                                   train_batch_sizes, device, amp_dtype,
                                   tuple(clip_shape), key_frame_index)
     if isolation != 'subprocess':
-        raise ValueError(
-            f"memory isolation must be 'subprocess' or 'inline', got {isolation!r}"
-        )
+        raise ValueError("memory isolation must be 'subprocess' or 'inline', "
+                         f'got {isolation!r}')
     repo_root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
@@ -191,9 +200,9 @@ def measure_memory(spec: ModelSpec,
         if line.startswith(RESULT_MARKER)
     ]
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(
-            f'memory worker for {spec.key} failed (exit code {proc.returncode}):\n'
-            f'{proc.stderr[-3000:]}')
+        raise RuntimeError(f'memory worker for {spec.key} failed '
+                           f'(exit code {proc.returncode}):\n'
+                           f'{proc.stderr[-3000:]}')
     raw = json.loads(lines[-1][len(RESULT_MARKER):])
     return {
         mode: {int(batch): peaks

@@ -9,9 +9,10 @@ def plot_benchmark(rows: List[dict],
                    batch: int,
                    out_file: str,
                    backend: str = 'pytorch') -> str:
-    """Two panels at ``batch``: person-clips/s and GFLOPs per clip vs epsilon,
-    one line per selector (both start at the shared eps=0 baseline); single-
-    frame peers as horizontal lines.
+    """Two panels at ``batch``: person-clips/s and GFLOPs per clip vs epsilon.
+
+    One line per selector (both start at the shared eps=0 baseline),
+    single-frame peers as horizontal lines.
 
     Returns:
         str: ``out_file`` (PNG).

@@ -15,25 +15,25 @@ COLUMNS = ('variant', 'model', 'selector', 'eps', 'backend', 'batch', 'frames',
            'train_mem_mb', 'train_mem_ratio', 'scoring_ms', 'scoring_share',
            'ap')
 COLUMN_NOTES = {
-    'clips_per_s':
-    'person-clips per second = batch / latency (median over the timed repeats)',
-    'speedup':
-    'clips_per_s / clips_per_s of FTP-Pose eps=0 (same batch, same backend, same process)',
-    'gflops':
-    'GFLOPs per person-clip, MACs-based as MMPose reports them (1 multiply-add = 1 FLOP), '
-    'MMEngine counter + attention (2*M^2*C per layer) + DPC distances (N^2*C), analytic',
+    'clips_per_s': ('person-clips per second = batch / latency '
+                    '(median over the timed repeats)'),
+    'speedup': ('clips_per_s / clips_per_s of FTP-Pose eps=0 '
+                '(same batch, same backend, same process)'),
+    'gflops': ('GFLOPs per person-clip, MACs-based as MMPose reports them '
+               '(1 multiply-add = 1 FLOP), MMEngine counter + attention '
+               '(2*M^2*C per layer) + DPC distances (N^2*C), analytic'),
     'flops_speedup':
     'FLOPs-predicted speed-up = gflops(eps=0) / gflops',
     'speedup_efficiency':
     'speedup / flops_speedup',
-    'infer_mem_mb':
-    'peak memory of one inference batch (CPU: peak-RSS increase; CUDA: max allocated)',
+    'infer_mem_mb': ('peak memory of one inference batch '
+                     '(CPU: peak-RSS increase; CUDA: max allocated)'),
     'train_mem_mb':
     'peak memory of one forward+backward at the same batch (same method)',
     'train_mem_ratio':
     'train_mem_mb / train_mem_mb of eps=0',
-    'scoring_ms':
-    'median time of the neck alone (token scoring + top-k + gather) on the same tokens',
+    'scoring_ms': ('median time of the neck alone '
+                   '(token scoring + top-k + gather) on the same tokens'),
     'scoring_share':
     'scoring_ms / latency_ms of the same model',
     'ap':
@@ -62,8 +62,10 @@ def build_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost],
     the eps=0 row of the same batch and backend.
 
     Args:
-        times (dict): batch -> runner name (``'<key>|<backend>'`` or ``'<key>|neck'``) -> seconds.
-        memory (dict): key -> ``{'infer': {batch: peaks}, 'train': {batch: peaks}}``.
+        times (dict): batch -> runner name (``'<key>|<backend>'`` or
+            ``'<key>|neck'``) -> seconds.
+        memory (dict): key ->
+            ``{'infer': {batch: peaks}, 'train': {batch: peaks}}``.
         ap (dict): key -> AP.
     """
     base_cost = costs[BASELINE_KEY]
@@ -77,7 +79,8 @@ def build_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost],
             for backend in backends:
                 cost = costs[spec.key]
                 latency = median(by_runner[f'{spec.key}|{backend}'])
-                # Neck time and memory are measured in PyTorch; they do not describe other runtimes.
+                # Neck time and memory are measured in PyTorch; they do not
+                # describe other runtimes.
                 in_torch = backend.startswith('pytorch')
                 neck_times = by_runner.get(
                     f'{spec.key}|neck') if in_torch else None
@@ -141,13 +144,15 @@ def evaluate_targets(rows: List[dict],
                      default_key: str,
                      batch: int,
                      backend: str = 'pytorch') -> List[dict]:
-    """The issue's goals for the default epsilon at ``batch`` (the largest
-    measured batch), on the PyTorch ``backend`` (``'pytorch'`` or ``'pytorch-
-    amp'``).
+    """The issue's goals for the default epsilon at ``batch``.
+
+    ``batch`` is the largest measured batch, ``backend`` the PyTorch backend
+    (``'pytorch'`` or ``'pytorch-amp'``).
 
     Returns:
-        list: dicts with ``name``, ``goal``, ``value`` (text with the numbers) and ``status``
-        (``'PASS'``, ``'FAIL'`` or ``'N/A'`` when the numbers are missing).
+        list: dicts with ``name``, ``goal``, ``value`` (text with the numbers)
+        and ``status`` (``'PASS'``, ``'FAIL'`` or ``'N/A'`` when the numbers
+        are missing).
     """
     row = find_row(rows, default_key, batch, backend)
     base = find_row(rows, BASELINE_KEY, batch, backend)
@@ -157,26 +162,29 @@ def evaluate_targets(rows: List[dict],
         return dict(name=name, goal=goal, value=value, status=status)
 
     if row is None or base is None or default_key == BASELINE_KEY:
-        why = 'default epsilon is 0 (nothing pruned)' if default_key == BASELINE_KEY else 'not measured'
+        why = ('default epsilon is 0 (nothing pruned)'
+               if default_key == BASELINE_KEY else 'not measured')
         goals = (('throughput', f'>= {TARGET_SPEEDUP}x'),
                  ('FLOPs efficiency', f'>= {TARGET_FLOPS_EFFICIENCY:.0%}'),
                  ('DPC scoring share', f'<= {TARGET_SCORING_SHARE:.0%}'),
                  ('training memory', f'<= {TARGET_TRAIN_MEMORY}x'),
                  ('accuracy', f'>= AP(eps=0) - {TARGET_AP_DROP}'))
         return [target(name, goal, None, why) for name, goal in goals]
+    efficiency_goal = (f'speed-up >= {TARGET_FLOPS_EFFICIENCY:.0%} '
+                       'of the FLOPs-predicted speed-up')
     out = [
         target(
             'throughput', f'speed-up >= {TARGET_SPEEDUP}x at batch {batch}',
             row['speedup'] >= TARGET_SPEEDUP,
-            f"{row['clips_per_s']:.2f} vs {base['clips_per_s']:.2f} clips/s = {row['speedup']:.3f}x"
-        ),
+            f"{row['clips_per_s']:.2f} vs {base['clips_per_s']:.2f} clips/s "
+            f"= {row['speedup']:.3f}x"),
         target(
-            'FLOPs efficiency',
-            f'speed-up >= {TARGET_FLOPS_EFFICIENCY:.0%} of the FLOPs-predicted speed-up',
+            'FLOPs efficiency', efficiency_goal,
             row['speedup'] >= TARGET_FLOPS_EFFICIENCY * row['flops_speedup'],
-            f"{row['speedup']:.3f}x measured / {row['flops_speedup']:.3f}x predicted "
-            f"({row['gflops']:.2f} vs {base['gflops']:.2f} GFLOPs) = {row['speedup_efficiency']:.1%}"
-        ),
+            f"{row['speedup']:.3f}x measured / "
+            f"{row['flops_speedup']:.3f}x predicted "
+            f"({row['gflops']:.2f} vs {base['gflops']:.2f} GFLOPs) "
+            f"= {row['speedup_efficiency']:.1%}"),
     ]
     share = row['scoring_share']
     out.append(
@@ -185,8 +193,8 @@ def evaluate_targets(rows: List[dict],
             f'neck time <= {TARGET_SCORING_SHARE:.0%} of the forward',
             None if share is None else share <= TARGET_SCORING_SHARE,
             'not measured' if share is None else
-            f"{row['scoring_ms']:.2f} ms of {row['latency_ms']:.2f} ms = {share:.1%}"
-        ))
+            (f"{row['scoring_ms']:.2f} ms of {row['latency_ms']:.2f} ms "
+             f'= {share:.1%}')))
     ratio = row['train_mem_ratio']
     out.append(
         target(
@@ -194,8 +202,8 @@ def evaluate_targets(rows: List[dict],
             f'peak <= {TARGET_TRAIN_MEMORY}x the baseline at batch {batch}',
             None if ratio is None else ratio <= TARGET_TRAIN_MEMORY,
             'not measured' if ratio is None else
-            f"{row['train_mem_mb']:.0f} MiB vs {base['train_mem_mb']:.0f} MiB = {ratio:.3f}x"
-        ))
+            (f"{row['train_mem_mb']:.0f} MiB vs "
+             f"{base['train_mem_mb']:.0f} MiB = {ratio:.3f}x")))
     have_ap = row['ap'] is not None and base['ap'] is not None
     out.append(
         target(
@@ -233,8 +241,10 @@ def markdown_table(rows: List[dict], columns: Sequence[str] = COLUMNS) -> str:
 
 def stage_rows(specs: Sequence[ModelSpec],
                costs: Dict[str, ModelCost]) -> List[dict]:
-    """Long-format per-stage cost table (GFLOPs per person-clip, MACs-
-    based)."""
+    """Long-format per-stage cost table.
+
+    In GFLOPs per person-clip, MACs-based.
+    """
     out = []
     for spec in specs:
         cost = costs[spec.key]
@@ -282,11 +292,15 @@ def markdown_report(results: dict) -> str:
     parts = [
         f"# FTP-Pose benchmark: {osp.basename(settings['config'])}",
         '',
-        f"device: {results['environment']['device_name']} ({settings['device']}, "
+        f"device: {results['environment']['device_name']} "
+        f"({settings['device']}, "
         f"{results['environment']['threads']} CPU threads), torch "
-        f"{results['environment']['torch']}, AMP: {settings['amp_dtype'] or 'off'}, "
-        f"input {results['input_shape']} (B, T, 3, H, W), warm-up {settings['warmup']}, "
-        f"repeats {settings['repeats']} (interleaved), default epsilon {results['default_eps']:g}.",
+        f"{results['environment']['torch']}, "
+        f"AMP: {settings['amp_dtype'] or 'off'}, "
+        f"input {results['input_shape']} (B, T, 3, H, W), "
+        f"warm-up {settings['warmup']}, "
+        f"repeats {settings['repeats']} (interleaved), "
+        f"default epsilon {results['default_eps']:g}.",
         '',
         markdown_table(results['rows']),
         '',
