@@ -20,8 +20,8 @@ from .timing import (autocast_context, forward_runner, synchronizer,
                      time_round_robin)
 
 MEMORY_METHOD = {
-    'cpu':
-    'peak-RSS increase over the RSS before the call (VmHWM reset via /proc/self/clear_refs)',
+    'cpu': ('peak-RSS increase over the RSS before the call '
+            '(VmHWM reset via /proc/self/clear_refs)'),
     'cuda':
     'torch.cuda.max_memory_allocated (weights + activations [+ grads])',
 }
@@ -40,8 +40,8 @@ class BenchmarkSettings:
     config: str
     device: str = 'cpu'
     amp: bool = False
-    amp_dtype: Optional[
-        str] = None  # None: float16 on CUDA, bfloat16 on CPU (when amp)
+    # None: float16 on CUDA, bfloat16 on CPU (when amp)
+    amp_dtype: Optional[str] = None
     batch_sizes: Sequence[int] = (1, 32)
     eps: Sequence[float] = (0.0, 0.25, 0.5, 0.75)
     repeats: int = 10
@@ -50,11 +50,12 @@ class BenchmarkSettings:
     onnx: bool = False
     work_dir: Optional[str] = None
     memory: str = 'subprocess'  # 'subprocess' | 'inline' | 'none'
-    train_memory: str = 'default'  # 'default' (eps=0 and default eps) | 'all' | 'none'
+    # 'default' (eps=0 and default eps) | 'all' | 'none'
+    train_memory: str = 'default'
     ap_json: Sequence[str] = ()
     seed: int = 0
-    threads: Optional[
-        int] = None  # torch (and onnxruntime) CPU threads; None keeps torch's default
+    # torch (and onnxruntime) CPU threads; None keeps torch's default
+    threads: Optional[int] = None
 
 
 def _check_settings(s: BenchmarkSettings) -> None:
@@ -65,13 +66,11 @@ def _check_settings(s: BenchmarkSettings) -> None:
         raise ValueError(
             f'batch sizes must be >= 1, got {list(s.batch_sizes)}')
     if s.memory not in ('subprocess', 'inline', 'none'):
-        raise ValueError(
-            f"memory must be 'subprocess', 'inline' or 'none', got {s.memory!r}"
-        )
+        raise ValueError("memory must be 'subprocess', 'inline' or 'none', "
+                         f'got {s.memory!r}')
     if s.train_memory not in ('default', 'all', 'none'):
-        raise ValueError(
-            f"train_memory must be 'default', 'all' or 'none', got {s.train_memory!r}"
-        )
+        raise ValueError("train_memory must be 'default', 'all' or 'none', "
+                         f'got {s.train_memory!r}')
     if s.threads is not None and s.threads < 1:
         raise ValueError(f'threads must be >= 1, got {s.threads}')
     if s.amp:
@@ -82,8 +81,7 @@ def _check_settings(s: BenchmarkSettings) -> None:
 
 
 def load_ap(files: Sequence[str]) -> Dict[str, float]:
-    """Merge ``--ap-json`` files, each a JSON object mapping variant key ->
-    AP."""
+    """Merge ``--ap-json`` files, JSON objects of variant key -> AP."""
     ap: Dict[str, float] = {}
     for path in files:
         if not osp.isfile(path):
@@ -93,7 +91,8 @@ def load_ap(files: Sequence[str]) -> Dict[str, float]:
         if not isinstance(data, dict) or not all(
                 isinstance(v, (int, float)) for v in data.values()):
             raise ValueError(
-                f'{path}: expected a JSON object mapping variant key -> AP number, '
+                f'{path}: expected a JSON object mapping variant key -> '
+                'AP number, '
                 f"e.g. {{\"{BASELINE_KEY}\": 80.1, \"ftp_dpc_eps0.5\": 80.0}}")
         ap.update({k: float(v) for k, v in data.items()})
     return ap
@@ -183,9 +182,10 @@ def run_benchmark(settings: BenchmarkSettings,
     results.
 
     Returns:
-        dict: ``settings``, ``environment``, ``input_shape``, ``default_eps``, ``rows`` (the main
-        table, columns :data:`report.COLUMNS`), ``stages`` (per-stage cost table), ``targets``,
-        ``memory_method``, ``onnx`` (exported files) and, with a work_dir, ``files``.
+        dict: ``settings``, ``environment``, ``input_shape``, ``default_eps``,
+        ``rows`` (the main table, columns :data:`report.COLUMNS`), ``stages``
+        (per-stage cost table), ``targets``, ``memory_method``, ``onnx``
+        (exported files) and, with a work_dir, ``files``.
     """
     s = settings
     _check_settings(s)
@@ -204,12 +204,13 @@ def run_benchmark(settings: BenchmarkSettings,
         say(f'building {spec.key}: {spec.label}')
         models[spec.key] = build_model(spec, s.device, s.seed)
     baseline = models[BASELINE_KEY]
-    num_frames, key_frame_index = baseline.backbone.num_frames, baseline.backbone.key_frame_index
+    num_frames = baseline.backbone.num_frames
+    key_frame_index = baseline.backbone.key_frame_index
     hw = input_hw(specs[0])
     for spec in specs:
         if spec.family == 'peer' and input_hw(spec) != hw:
-            say(f'note: {spec.key} is configured for {input_hw(spec)}; it is run at {hw} like FTP-Pose'
-                )
+            say(f'note: {spec.key} is configured for {input_hw(spec)}; '
+                f'it is run at {hw} like FTP-Pose')
 
     costs = {}
     for spec in specs:
@@ -235,8 +236,8 @@ def run_benchmark(settings: BenchmarkSettings,
         clips = make_clips(batch, num_frames, hw, s.device, seed=s.seed)
         runners = _runners(specs, models, sessions, clips, key_frame_index,
                            s.device, s.amp_dtype)
-        say(f'batch {batch}: timing {runner_counts(runners)} (warm-up {s.warmup}, repeats {s.repeats})'
-            )
+        say(f'batch {batch}: timing {runner_counts(runners)} '
+            f'(warm-up {s.warmup}, repeats {s.repeats})')
         times[batch] = time_round_robin(
             runners,
             s.warmup,
@@ -288,9 +289,9 @@ def run_benchmark(settings: BenchmarkSettings,
         costs={key: cost.to_dict()
                for key, cost in costs.items()},
         targets=evaluate_targets(rows, default_key, max_batch, backend),
-        memory_method=(
-            f"{MEMORY_METHOD['cuda' if cuda else 'cpu']}, {ISOLATION[s.memory]}"
-            if s.memory != 'none' else 'not measured'),
+        memory_method=(f"{MEMORY_METHOD['cuda' if cuda else 'cpu']}, "
+                       f'{ISOLATION[s.memory]}'
+                       if s.memory != 'none' else 'not measured'),
         onnx=onnx_files)
     if s.work_dir:
         os.makedirs(s.work_dir, exist_ok=True)
