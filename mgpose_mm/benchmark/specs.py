@@ -1,9 +1,11 @@
 """Which models the benchmark compares, and how each one is built and fed.
 
-A :class:`ModelSpec` is a small serialisable description (it travels to the memory-measuring child
-process as JSON): a config (a file path or an ``mmpose::`` packaged config name) plus the FTP-Pose
-neck overrides (``prune_ratio`` = epsilon, ``selector``). Models are built with random weights:
-every ``Pretrained`` ``init_cfg`` and ``load_from`` are removed, so nothing is downloaded.
+A :class:`ModelSpec` is a small serialisable description (it travels to the
+memory-measuring child process as JSON): a config (a file path or an
+``mmpose::`` packaged config name) plus the FTP-Pose neck overrides
+(``prune_ratio`` = epsilon, ``selector``). Models are built with random
+weights: every ``Pretrained`` ``init_cfg`` and ``load_from`` are removed, so
+nothing is downloaded.
 """
 import copy
 import logging
@@ -33,13 +35,18 @@ class ModelSpec:
     """One benchmarked model.
 
     Attributes:
-        key (str): Stable identifier, e.g. ``'ftp_eps0'``, ``'ftp_dpc_eps0.5'``,
-            ``'ftp_random_eps0.5'``, ``'vitpose_b'``, ``'hrnet_w48'`` (also the keys of ``--ap-json``).
+        key (str): Stable identifier, e.g. ``'ftp_eps0'``,
+            ``'ftp_dpc_eps0.5'``, ``'ftp_random_eps0.5'``, ``'vitpose_b'``,
+            ``'hrnet_w48'`` (also the keys of ``--ap-json``).
         label (str): Human-readable name for tables.
-        config (str): Config file path or ``mmpose::...`` packaged config name.
-        family (str): ``'ftp-pose'`` (clip input) or ``'peer'`` (single-frame input).
-        prune_ratio (float, optional): FTP-Pose epsilon (``model.neck.prune_ratio``).
-        selector (str, optional): FTP-Pose token selector (``model.neck.selector``).
+        config (str): Config file path or ``mmpose::...`` packaged config
+            name.
+        family (str): ``'ftp-pose'`` (clip input) or ``'peer'``
+            (single-frame input).
+        prune_ratio (float, optional): FTP-Pose epsilon
+            (``model.neck.prune_ratio``).
+        selector (str, optional): FTP-Pose token selector
+            (``model.neck.selector``).
     """
     key: str
     label: str
@@ -100,16 +107,17 @@ def model_config(spec: ModelSpec) -> Tuple[Config, dict]:
     weights removed).
 
     Raises:
-        KeyError: ``spec`` overrides the neck but the config has no ``model.neck``.
+        KeyError: ``spec`` overrides the neck but the config has no
+            ``model.neck``.
     """
     cfg = read_config(spec.config)
     cfg.load_from = None
     model_cfg = strip_pretrained(copy.deepcopy(cfg.model.to_dict()))
     if spec.prune_ratio is not None or spec.selector is not None:
         if 'neck' not in model_cfg:
-            raise KeyError(
-                f'benchmark: {spec.config} has no model.neck, so epsilon/selector '
-                'cannot be overridden; pass an FTP-Pose config')
+            raise KeyError(f'benchmark: {spec.config} has no model.neck, '
+                           'so epsilon/selector cannot be overridden; '
+                           'pass an FTP-Pose config')
         if spec.prune_ratio is not None:
             model_cfg['neck']['prune_ratio'] = float(spec.prune_ratio)
         if spec.selector is not None:
@@ -148,19 +156,24 @@ def build_model(spec: ModelSpec,
 
 
 def is_video_model(model: torch.nn.Module) -> bool:
-    """True for FTP-Pose-style estimators whose backbone takes clips (B, T, 3,
-    H, W)."""
+    """True for FTP-Pose-style estimators whose backbone takes clips.
+
+    Clips are (B, T, 3, H, W).
+    """
     return hasattr(getattr(model, 'backbone', None), 'forward_frames')
 
 
 def input_hw(spec: ModelSpec) -> Tuple[int, int]:
-    """Network input (H, W) from the config's heatmap codec (``model.head.decoder.input_size`` = (W, H))."""
+    """Network input (H, W) from the config's heatmap codec.
+
+    Read from ``model.head.decoder.input_size`` = (W, H).
+    """
     _, model_cfg = model_config(spec)
     decoder = model_cfg.get('head', {}).get('decoder')
     if not decoder or 'input_size' not in decoder:
         raise KeyError(
-            f'benchmark: {spec.config} has no model.head.decoder.input_size to size the input'
-        )
+            f'benchmark: {spec.config} has no model.head.decoder.input_size '
+            'to size the input')
     width, height = decoder['input_size']
     return int(height), int(width)
 
@@ -170,9 +183,8 @@ def ftp_defaults(config: str) -> Tuple[float, str]:
     cfg = read_config(config)
     neck = cfg.model.get('neck')
     if not neck or 'prune_ratio' not in neck:
-        raise KeyError(
-            f'benchmark: {config} has no model.neck.prune_ratio; pass an FTP-Pose config'
-        )
+        raise KeyError(f'benchmark: {config} has no model.neck.prune_ratio; '
+                       'pass an FTP-Pose config')
     return float(neck['prune_ratio']), neck.get('selector', 'dpc')
 
 
