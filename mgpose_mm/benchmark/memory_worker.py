@@ -1,7 +1,8 @@
 """Child-process entry of the memory benchmark.
 
-``python -m mgpose_mm.benchmark.memory_worker '<json arguments>'`` builds one model, measures it
-with :func:`mgpose_mm.benchmark.memory.measure_in_process` and prints one result line.
+``python -m mgpose_mm.benchmark.memory_worker '<json arguments>'`` builds one
+model, measures it with :func:`mgpose_mm.benchmark.memory.measure_in_process`
+and prints one result line.
 """
 import json
 import sys

@@ -56,7 +56,8 @@ def time_round_robin(runners: Dict[str, Runner],
         runners (dict): Name -> zero-argument callable running one batch.
         warmup (int): Untimed rounds first (each runs every variant once).
         repeats (int): Timed rounds.
-        synchronize (callable): Called before starting and after each run (CUDA sync).
+        synchronize (callable): Called before starting and after each run
+            (CUDA sync).
         log (callable, optional): Progress messages.
 
     Returns:
@@ -69,8 +70,8 @@ def time_round_robin(runners: Dict[str, Runner],
     for round_index in range(warmup + repeats):
         timed = round_index >= warmup
         if log is not None:
-            phase = f'repeat {round_index - warmup + 1}/{repeats}' if timed else \
-                f'warm-up {round_index + 1}/{warmup}'
+            phase = (f'repeat {round_index - warmup + 1}/{repeats}'
+                     if timed else f'warm-up {round_index + 1}/{warmup}')
             log(f'  {phase} over {len(names)} runners')
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
