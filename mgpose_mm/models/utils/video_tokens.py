@@ -9,14 +9,16 @@ from torch import Tensor
 class VideoTokens(NamedTuple):
     """Tokens of a batch of person clips, possibly with some tokens pruned.
 
-    Every clip starts with ``num_frames * h * w`` tokens laid out frame by frame in row-major order.
-    After pruning each clip keeps the same number ``M`` of tokens; ``index`` records where each kept
-    token came from, so frame and position identity survive the gather.
+    Every clip starts with ``num_frames * h * w`` tokens laid out frame by
+    frame in row-major order. After pruning each clip keeps the same number
+    ``M`` of tokens; ``index`` records where each kept token came from, so
+    frame and position identity survive the gather.
 
     Attributes:
         tokens (Tensor): Token features, shape (B, M, C).
-        index (Tensor): Flat source position ``t * h * w + y * w + x`` of each token, int64,
-            shape (B, M), strictly increasing along M (kept tokens stay in their original order).
+        index (Tensor): Flat source position ``t * h * w + y * w + x`` of each
+            token, int64, shape (B, M), strictly increasing along M (kept
+            tokens stay in their original order).
         num_frames (int): Clip length T.
         key_frame_index (int): Index of the key frame within the clip.
         grid (Tuple[int, int]): Token grid (h, w) of one frame.
@@ -40,8 +42,9 @@ class VideoTokens(NamedTuple):
     def key_frame_map(self) -> Tensor:
         """Gather the key frame's tokens back onto its grid.
 
-        The key frame is never pruned and tokens keep their order, so its ``h * w`` tokens form one
-        contiguous run that starts after the kept tokens of the earlier frames.
+        The key frame is never pruned and tokens keep their order, so its
+        ``h * w`` tokens form one contiguous run that starts after the kept
+        tokens of the earlier frames.
 
         Returns:
             Tensor: Key-frame feature map, shape (B, C, h, w).
