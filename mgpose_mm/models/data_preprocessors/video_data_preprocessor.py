@@ -11,17 +11,23 @@ from torch import Tensor
 class VideoPoseDataPreprocessor(PoseDataPreprocessor):
     """:class:`PoseDataPreprocessor` for multi-frame samples.
 
-    MMPose's preprocessor treats a (T, 3, H, W) sample as one image and rejects it when mean/std
-    are set. This one stacks clips, converts BGR to RGB on the channel axis of every frame and
-    normalises each frame. A single image (3, H, W) is treated as a clip of one frame.
-    No padding is applied: top-down crops of one batch already share their size.
+    MMPose's preprocessor treats a (T, 3, H, W) sample as one image and
+    rejects it when mean/std are set. This one stacks clips, converts BGR to
+    RGB on the channel axis of every frame and normalises each frame. A single
+    image (3, H, W) is treated as a clip of one frame. No padding is applied:
+    top-down crops of one batch already share their size.
 
-    Args: as :class:`PoseDataPreprocessor` (``mean``, ``std``, ``bgr_to_rgb``, ...).
+    Args: as :class:`PoseDataPreprocessor` (``mean``, ``std``,
+    ``bgr_to_rgb``, ...).
     """
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        """Returns ``dict(inputs=Tensor (B, T, 3, H, W) float,
-        data_samples=...)``."""
+        """Normalise and stack the clips of a batch.
+
+        Returns:
+            dict: ``inputs``, a float tensor (B, T, 3, H, W), and
+            ``data_samples``.
+        """
         data = self.cast_data(data)
         clips = self._stack_clips(data['inputs'])
         if self._channel_conversion:
@@ -55,11 +61,13 @@ class VideoPoseDataPreprocessor(PoseDataPreprocessor):
         for i, clip in enumerate(clips):
             if clip.dim() != 4 or clip.shape[1] != 3:
                 raise ValueError(
-                    f'VideoPoseDataPreprocessor: sample {i} has shape {tuple(clip.shape)}, '
+                    f'VideoPoseDataPreprocessor: sample {i} has shape '
+                    f'{tuple(clip.shape)}, '
                     'expected a clip (T, 3, H, W) or an image (3, H, W)')
         shapes = {tuple(clip.shape) for clip in clips}
         if len(shapes) > 1:
             raise ValueError(
-                f'VideoPoseDataPreprocessor: clips of one batch differ in shape: {sorted(shapes)}; '
+                'VideoPoseDataPreprocessor: clips of one batch differ in '
+                f'shape: {sorted(shapes)}; '
                 'all samples need the same number of frames and input size')
         return torch.stack(clips)
