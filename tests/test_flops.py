@@ -1,4 +1,5 @@
-"""FLOPs: the FlopAnalyzer handles for attention and pairwise distances, and the documented table."""
+"""FLOPs: the FlopAnalyzer handles for attention and pairwise distances, and
+the documented table."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -38,7 +39,8 @@ def test_dpc_scoring_cost_follows_the_score_scope(scope, divisor):
     model = build_model(tiny_spec(0.5))
     model.neck.score_scope = scope
     cost = model_cost(model, tiny_clips(2))
-    # clip scope: distances among all T*n tokens; frame scope: among the n tokens of each frame
+    # clip scope: distances among all T*n tokens; frame scope: among the n
+    # tokens of each frame
     full = FRAMES * TOKENS_PER_FRAME
     assert cost.stage(
         STAGE_NECK).scoring_macs == 2 * full**2 * CHANNELS // divisor

@@ -56,7 +56,8 @@ def test_dpc_scores_match_reference(k):
         expected[:, distinct],
         rtol=1e-4,
         atol=1e-5)
-    # Of three identical tokens only the first (densest by tie-break) keeps a large delta.
+    # Of three identical tokens only the first (densest by tie-break) keeps a
+    # large delta.
     assert (scores[:, 3] > 10 * scores[:, 5]).all() and (
         scores[:, 3] > 10 * scores[:, 17]).all()
 
@@ -107,7 +108,8 @@ def test_pruning_keeps_formula_count_key_frame_and_order(
                 ).all(), 'kept tokens must stay in their original order'
         key_ids = torch.arange(key * per_frame, (key + 1) * per_frame)
         assert torch.isin(key_ids, idx).all(), 'every key-frame token is kept'
-        # gathered features are exactly the source tokens at the recorded positions
+        # gathered features are exactly the source tokens at the recorded
+        # positions
         torch.testing.assert_close(out.tokens[b], vt.tokens[b, idx])
     # key-frame map reads the key frame back unchanged
     torch.testing.assert_close(out.key_frame_map(), vt.key_frame_map())
@@ -135,7 +137,8 @@ def test_dpc_pruning_drops_duplicate_supporting_tokens_first():
     per_frame = 6
     key = torch.randn(1, per_frame, 4, generator=gen) * 3
     distinct = torch.randn(1, per_frame, 4, generator=gen) * 3
-    # supporting frame 2 repeats supporting frame 0: the redundant copies should go
+    # supporting frame 2 repeats supporting frame 0: the redundant copies
+    # should go
     tokens = torch.cat([
         distinct, key,
         distinct + 1e-4 * torch.randn(1, per_frame, 4, generator=gen)
@@ -145,7 +148,8 @@ def test_dpc_pruning_drops_duplicate_supporting_tokens_first():
                              k=2)).eval()
     out = neck(vt)
     frames = out.frame_of_token[0]
-    # 6 supporting tokens kept out of 12: exactly one of each duplicate pair survives
+    # 6 supporting tokens kept out of 12: exactly one of each duplicate pair
+    # survives
     kept_support = out.index[0][frames != 1] % per_frame
     assert sorted(kept_support.tolist()) == list(range(per_frame))
 
@@ -216,7 +220,8 @@ def test_head_sees_fewer_tokens(eps, expected_tokens):
     clips, samples = make_batch(batch_size=2)
     with torch.no_grad():
         model(clips, samples, mode='tensor')
-    # 8x6 tokens per frame, 3 frames: 48 key-frame tokens + (1 - eps) of 96 supporting tokens
+    # 8x6 tokens per frame, 3 frames: 48 key-frame tokens + (1 - eps) of 96
+    # supporting tokens
     assert seen['joint'] == (2, expected_tokens, 96)
     assert seen['head'] == (2, expected_tokens, 96)
 
@@ -258,7 +263,8 @@ def test_predict_maps_keypoints_to_image_coordinates_with_flip_test():
         in_input_space = model(
             clips, samples, mode='predict')[0].pred_instances.keypoints.copy()
     clips, samples = make_batch(batch_size=2)
-    for s in samples:  # the crop covers the image region x in [100, 300], y in [50, 200]
+    # the crop covers the image region x in [100, 300], y in [50, 200]
+    for s in samples:
         s.set_metainfo(
             dict(
                 input_center=np.array([200., 125.]),
@@ -285,8 +291,9 @@ def test_complexity_analysis_runs_and_pruning_reduces_flops():
             show_arch=False)
         flops[eps] = info['flops']
         assert info['params'] > 0
-    # Pruning removes 48 of 144 tokens from 3 joint ViT layers + 1 head layer. MMEngine counts the
-    # linear layers of a ViT layer as 12 * C^2 MACs per token (C = 96); attention is not counted.
+    # Pruning removes 48 of 144 tokens from 3 joint ViT layers + 1 head layer.
+    # MMEngine counts the linear layers of a ViT layer as 12 * C^2 MACs per
+    # token (C = 96); attention is not counted.
     expected_saving = 48 * 4 * 12 * 96**2
     assert abs((flops[0.0] - flops[0.5]) -
                expected_saving) < 0.05 * expected_saving
