@@ -1,18 +1,22 @@
-"""Speed / memory / FLOPs benchmark of FTP-Pose: epsilon 0 (baseline) vs
-pruned, DPC vs random.
+"""Speed, memory and FLOPs of FTP-Pose: eps 0 vs pruned, DPC vs random.
+
+Epsilon 0 is the unpruned baseline.
 
 Example (GPU, the issue's setting)::
 
+    CONFIGS=configs/ftp_pose/posetrack18
     python tools/analysis_tools/benchmark.py \
-        configs/ftp_pose/posetrack18/ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py \
+        $CONFIGS/ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py \
         --device cuda --amp --peers --work-dir work_dirs/benchmark
 
 Quick CPU run::
 
-    python tools/analysis_tools/benchmark.py CONFIG --batch-sizes 1 8 --repeats 3 --warmup 1
+    python tools/analysis_tools/benchmark.py CONFIG \
+        --batch-sizes 1 8 --repeats 3 --warmup 1
 
-Models are built with random weights (no checkpoint is downloaded); speed and FLOPs do not depend
-on the weights. Writes benchmark.md/.csv/.json/.png to --work-dir and prints the table.
+Models are built with random weights (no checkpoint is downloaded); speed and
+FLOPs do not depend on the weights. Writes benchmark.md/.csv/.json/.png to
+--work-dir and prints the table.
 """
 import argparse
 import os.path as osp
@@ -22,9 +26,10 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mgpose_mm.benchmark import BenchmarkSettings  # noqa: E402
-from mgpose_mm.benchmark import markdown_table, run_benchmark
+from mgpose_mm.benchmark import markdown_table  # noqa: E402
+from mgpose_mm.benchmark import run_benchmark  # noqa: E402
 from mgpose_mm.benchmark.report import STAGE_COLUMNS  # noqa: E402
-from mgpose_mm.benchmark.report import targets_text
+from mgpose_mm.benchmark.report import targets_text  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -61,14 +66,13 @@ def parse_args(argv=None):
     parser.add_argument(
         '--peers',
         action='store_true',
-        help=
-        "add MMPose's ViTPose-B (COCO) and HRNet-W48 (PoseTrack18), single frame"
-    )
+        help=("add MMPose's ViTPose-B (COCO) and HRNet-W48 (PoseTrack18), "
+              'single frame'))
     parser.add_argument(
         '--onnx',
         action='store_true',
-        help=
-        'also export the DPC variants to ONNX and time onnxruntime sessions')
+        help=('also export the DPC variants to ONNX and time onnxruntime '
+              'sessions'))
     parser.add_argument(
         '--work-dir',
         default=None,
@@ -77,29 +81,27 @@ def parse_args(argv=None):
         '--memory',
         choices=['subprocess', 'inline', 'none'],
         default='subprocess',
-        help=
-        'peak-memory isolation: a child process per model (default), in this '
-        'process, or skip')
+        help=('peak-memory isolation: a child process per model (default), '
+              'in this process, or skip'))
     parser.add_argument(
         '--train-memory',
         choices=['default', 'all', 'none'],
         default='default',
-        help=
-        'which models get a training (forward+backward) peak-memory run at the '
-        'largest batch: eps=0 and the default epsilon (default), all, or none')
+        help=('which models get a training (forward+backward) peak-memory '
+              'run at the largest batch: eps=0 and the default epsilon '
+              '(default), all, or none'))
     parser.add_argument(
         '--ap-json',
         nargs='+',
         default=[],
-        help=
-        'JSON files mapping variant key (e.g. ftp_eps0, ftp_dpc_eps0.5) -> AP')
+        help=('JSON files mapping variant key (e.g. ftp_eps0, '
+              'ftp_dpc_eps0.5) -> AP'))
     parser.add_argument(
         '--threads',
         type=int,
         default=None,
-        help=
-        "CPU threads for torch and onnxruntime (default: torch's default); on a "
-        'busy machine 1 thread gives steadier timings')
+        help=("CPU threads for torch and onnxruntime (default: torch's "
+              'default); on a busy machine 1 thread gives steadier timings'))
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
 
