@@ -8,8 +8,8 @@ model = dict(
         prune_layer=4,
         drop_path_rate=0.5,
         init_cfg=dict(
-            checkpoint=
-            'https://download.openmmlab.com/mmpose/v1/body_2d_keypoint/'
-            'topdown_heatmap/coco/td-hm_ViTPose-large_8xb64-210e_coco-256x192-53609f55_20230314.pth'
-        )),
+            checkpoint=('https://download.openmmlab.com/mmpose/v1/'
+                        'body_2d_keypoint/topdown_heatmap/coco/'
+                        'td-hm_ViTPose-large_8xb64-210e_coco-256x192-'
+                        '53609f55_20230314.pth'))),
     head=dict(in_channels=1024, num_heads=16))
