@@ -1,5 +1,6 @@
-"""Peak memory of inference and of one training step (forward + backward), per
-model.
+"""Peak memory, per model, of inference and of one training step.
+
+A training step is one forward + backward.
 
 Method (Linux):
 
@@ -73,8 +74,10 @@ def _inference_pass(model, inputs, device: str,
 
 def _training_pass(model, inputs, device: str,
                    amp_dtype: Optional[str]) -> None:
-    """One forward + backward (a stand-in loss on the heatmaps) in train
-    mode."""
+    """One forward + backward in train mode.
+
+    The loss is a stand-in computed on the heatmaps.
+    """
     model.train()
     with autocast_context(device, amp_dtype):
         heatmaps = model._forward(inputs)
@@ -83,8 +86,10 @@ def _training_pass(model, inputs, device: str,
 
 def peak_memory(fn: Callable[[], object],
                 device: str) -> Dict[str, Optional[float]]:
-    """Run ``fn`` once and return its peak memory (see the module docstring),
-    in MiB."""
+    """Run ``fn`` once and return its peak memory in MiB.
+
+    See the module docstring for the method.
+    """
     cuda = torch.device(device).type == 'cuda'
     _release_memory()
     if cuda:

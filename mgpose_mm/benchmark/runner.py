@@ -101,8 +101,10 @@ def load_ap(files: Sequence[str]) -> Dict[str, float]:
 def _fit_batch(models: Dict[str,
                             torch.nn.Module], batch: int, clip_args: tuple,
                device: str, amp_dtype: Optional[str], log: Callable) -> int:
-    """Largest batch <= ``batch`` whose inference fits on the GPU for every
-    model (halving)."""
+    """Largest batch <= ``batch`` whose inference fits on the GPU.
+
+    It must fit for every model; the batch is halved until it does.
+    """
     if torch.device(device).type != 'cuda':
         return batch
     num_frames, hw, key_frame_index = clip_args
@@ -178,8 +180,7 @@ def _export_sessions(specs, models, device, work_dir,
 
 def run_benchmark(settings: BenchmarkSettings,
                   log: Callable[[str], None] = print) -> dict:
-    """Measure every variant and return (and, with ``work_dir``, write) the
-    results.
+    """Measure every variant; return (and, with ``work_dir``, write) results.
 
     Returns:
         dict: ``settings``, ``environment``, ``input_shape``, ``default_eps``,

@@ -24,8 +24,10 @@ def autocast_context(device: str, amp_dtype: Optional[str]):
 
 
 def synchronizer(device: str) -> Callable[[], None]:
-    """A function that waits for queued device work (CUDA), or does nothing
-    (CPU)."""
+    """A function that waits for queued device work (CUDA) or does nothing.
+
+    On CPU there is nothing to wait for.
+    """
     if torch.device(device).type == 'cuda':
         return torch.cuda.synchronize
     return lambda: None
@@ -49,8 +51,7 @@ def time_round_robin(runners: Dict[str, Runner],
                      synchronize: Callable[[], None] = lambda: None,
                      log: Optional[Callable[[str], None]] = None
                      ) -> Dict[str, List[float]]:
-    """Time every runner ``repeats`` times after ``warmup`` untimed runs,
-    interleaved.
+    """Time every runner, interleaved: ``warmup`` untimed, ``repeats`` timed.
 
     Args:
         runners (dict): Name -> zero-argument callable running one batch.
