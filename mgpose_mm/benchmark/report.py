@@ -6,11 +6,12 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from .flops import ModelCost
-from .specs import BASELINE_KEY, ModelSpec
+from .specs import BASELINE_KEY, VITPOSE_KEY, ModelSpec
 from .timing import median
 
 COLUMNS = ('variant', 'model', 'selector', 'eps', 'backend', 'batch', 'frames',
-           'kept_tokens', 'latency_ms', 'clips_per_s', 'speedup', 'gflops',
+           'kept_tokens', 'latency_ms', 'clips_per_s', 'speedup',
+           'vs_vitpose_b', 'gflops',
            'flops_speedup', 'speedup_efficiency', 'params_m', 'infer_mem_mb',
            'train_mem_mb', 'train_mem_ratio', 'scoring_ms', 'scoring_share',
            'ap')
@@ -19,6 +20,9 @@ COLUMN_NOTES = {
                     '(median over the timed repeats)'),
     'speedup': ('clips_per_s / clips_per_s of FTP-Pose eps=0 '
                 '(same batch, same backend, same process)'),
+    'vs_vitpose_b': ('clips_per_s / clips_per_s of MMPose\'s ViTPose-B on one '
+                     'frame (same batch, same backend, same process; '
+                     '--peers vitpose_b)'),
     'gflops': ('GFLOPs per person-clip, MACs-based as MMPose reports them '
                '(1 multiply-add = 1 FLOP), MMEngine counter + attention '
                '(2*M^2*C per layer) + DPC distances (N^2*C), analytic'),
@@ -118,7 +122,12 @@ def build_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost],
 def _add_ratios(rows: List[dict]) -> None:
     baselines = {(r['batch'], r['backend']): r
                  for r in rows if r['variant'] == BASELINE_KEY}
+    vitpose = {(r['batch'], r['backend']): r
+               for r in rows if r['variant'] == VITPOSE_KEY}
     for row in rows:
+        peer = vitpose.get((row['batch'], row['backend']))
+        if peer is not None:
+            row['vs_vitpose_b'] = row['clips_per_s'] / peer['clips_per_s']
         base = baselines.get((row['batch'], row['backend'])) or baselines.get(
             (row['batch'], 'pytorch'))
         if base is None:
@@ -220,7 +229,8 @@ def _fmt(value, column: str) -> str:
     if isinstance(value, float):
         if column in ('scoring_share', ):
             return f'{value:.1%}'
-        if column in ('speedup', 'flops_speedup', 'speedup_efficiency',
+        if column in ('speedup', 'vs_vitpose_b', 'flops_speedup',
+                      'speedup_efficiency',
                       'train_mem_ratio'):
             return f'{value:.3f}'
         if column == 'eps':

@@ -7,7 +7,7 @@ import platform
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -46,7 +46,10 @@ class BenchmarkSettings:
     eps: Sequence[float] = (0.0, 0.25, 0.5, 0.75)
     repeats: int = 10
     warmup: int = 3
-    peers: bool = False
+    # True: every MMPose peer; or a list of PEER_CONFIGS keys
+    peers: Union[bool, Sequence[str]] = False
+    # more FTP-Pose configs, one row each at their own settings
+    compare: Sequence[str] = ()
     onnx: bool = False
     work_dir: Optional[str] = None
     memory: str = 'subprocess'  # 'subprocess' | 'inline' | 'none'
@@ -196,7 +199,7 @@ def run_benchmark(settings: BenchmarkSettings,
     say = (lambda msg: log(
         f'[benchmark {time.perf_counter() - start:6.1f}s] {msg}'))
     default_eps, default_selector = ftp_defaults(s.config)
-    specs = variant_specs(s.config, s.eps, s.peers)
+    specs = variant_specs(s.config, s.eps, s.peers, s.compare)
     default_key = ftp_key(default_eps, default_selector)
     ap = load_ap(s.ap_json)
 

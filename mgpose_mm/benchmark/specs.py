@@ -28,6 +28,7 @@ PEER_CONFIGS = {
                   'td-hm_hrnet-w48_8xb64-20e_posetrack18-256x192.py'),
 }
 BASELINE_KEY = 'ftp_eps0'
+VITPOSE_KEY = 'vitpose_b'
 
 
 @dataclass(frozen=True)
@@ -188,13 +189,21 @@ def ftp_defaults(config: str) -> Tuple[float, str]:
     return float(neck['prune_ratio']), neck.get('selector', 'dpc')
 
 
-def variant_specs(config: str, eps_values: Sequence[float],
-                  peers: bool) -> List[ModelSpec]:
-    """FTP-Pose at every epsilon with DPC and with random selection, plus the
-    optional peers.
+def variant_specs(config: str,
+                  eps_values: Sequence[float],
+                  peers,
+                  compare: Sequence[str] = ()) -> List[ModelSpec]:
+    """FTP-Pose at every epsilon with DPC and with random selection, other
+    FTP-Pose configs as they are, plus the optional peers.
 
     Epsilon 0 (one baseline, nothing pruned) and the config's default epsilon
     are always included.
+
+    Args:
+        peers (bool | Sequence[str]): True for every key of
+            :data:`PEER_CONFIGS`, or the keys to add.
+        compare (Sequence[str]): More FTP-Pose configs, each one row at its
+            own settings (key ``'cfg:<file name>'``).
     """
     default_eps, _ = ftp_defaults(config)
     values = sorted({float(e) for e in eps_values} | {0.0, default_eps})
@@ -213,11 +222,17 @@ def variant_specs(config: str, eps_values: Sequence[float],
                     ftp_key(eps, selector),
                     f'FTP-Pose eps={eps:g} ({selector.upper()})', config,
                     'ftp-pose', eps, selector))
-    if peers:
-        specs += [
-            ModelSpec(key, label, cfg, 'peer')
-            for key, (label, cfg) in PEER_CONFIGS.items()
-        ]
+    for other in compare:
+        ftp_defaults(other)  # an FTP-Pose config
+        name = osp.splitext(osp.basename(other))[0]
+        specs.append(ModelSpec(f'cfg:{name}', name, other, 'ftp-pose'))
+    names = list(PEER_CONFIGS) if peers is True else list(peers or ())
+    for key in names:
+        if key not in PEER_CONFIGS:
+            raise ValueError(f'benchmark: unknown peer {key!r}; peers are '
+                             f'{sorted(PEER_CONFIGS)}')
+        label, cfg = PEER_CONFIGS[key]
+        specs.append(ModelSpec(key, label, cfg, 'peer'))
     return specs
 
 
@@ -235,9 +250,21 @@ def make_clips(batch_size: int,
 
 def model_inputs(model: torch.nn.Module, clips: torch.Tensor,
                  key_frame_index: int) -> torch.Tensor:
-    """What ``model`` consumes from a clip batch (B, T, 3, H, W): the whole
-    clip for video models, the key frame (B, 3, H, W) for single-frame
-    peers."""
-    if is_video_model(model):
-        return clips
-    return clips[:, key_frame_index].contiguous()
+    """What ``model`` consumes from a clip batch (B, T, 3, H, W).
+
+    Video models get their ``num_frames`` frames around the key frame (the
+    whole clip when they match), single-frame peers the key frame
+    (B, 3, H, W).
+    """
+    if not is_video_model(model):
+        return clips[:, key_frame_index].contiguous()
+    backbone = model.backbone
+    start = key_frame_index - backbone.key_frame_index
+    stop = start + backbone.num_frames
+    if start < 0 or stop > clips.shape[1]:
+        raise ValueError(
+            f'benchmark: a clip of {clips.shape[1]} frames with the key '
+            f'frame at {key_frame_index} cannot feed a model of '
+            f'{backbone.num_frames} frames with the key frame at '
+            f'{backbone.key_frame_index}')
+    return clips[:, start:stop].contiguous()

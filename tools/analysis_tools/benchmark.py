@@ -30,6 +30,7 @@ from mgpose_mm.benchmark import markdown_table  # noqa: E402
 from mgpose_mm.benchmark import run_benchmark  # noqa: E402
 from mgpose_mm.benchmark.report import STAGE_COLUMNS  # noqa: E402
 from mgpose_mm.benchmark.report import targets_text  # noqa: E402
+from mgpose_mm.benchmark.specs import PEER_CONFIGS  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -65,9 +66,20 @@ def parse_args(argv=None):
         '--warmup', type=int, default=3, help='untimed rounds first')
     parser.add_argument(
         '--peers',
-        action='store_true',
-        help=("add MMPose's ViTPose-B (COCO) and HRNet-W48 (PoseTrack18), "
-              'single frame'))
+        nargs='*',
+        choices=sorted(PEER_CONFIGS),
+        default=None,
+        help=("add MMPose's single-frame models: vitpose_b (ViTPose-B, COCO) "
+              'and hrnet_w48 (HRNet-W48, PoseTrack18); no names: both. Every '
+              "row's clips/s is also given as a ratio to ViTPose-B"))
+    parser.add_argument(
+        '--compare',
+        nargs='+',
+        default=[],
+        metavar='CONFIG',
+        help=('more FTP-Pose configs, timed in the same run, one row each at '
+              'their own settings (e.g. the paper config and the '
+              'single-frame config)'))
     parser.add_argument(
         '--onnx',
         action='store_true',
@@ -117,7 +129,8 @@ def main(argv=None):
         eps=args.eps,
         repeats=args.repeats,
         warmup=args.warmup,
-        peers=args.peers,
+        peers=[] if args.peers is None else (args.peers or True),
+        compare=args.compare,
         onnx=args.onnx,
         work_dir=args.work_dir,
         memory=args.memory,

@@ -43,6 +43,12 @@ class DPCTokenPruning(BaseModule):
             frame only (each frame keeps its own cluster centres).
         merge (bool): Average removed tokens into their nearest kept
             supporting token instead of dropping them. Defaults to False.
+        score_features (str): What the scores are computed on. ``'tokens'``:
+            the tokens themselves. ``'change'``: each token minus the key
+            frame's token at the same grid position, so a supporting token
+            that repeats the key frame at its place falls into one dense
+            cluster, and the places where the clip changes (motion, an
+            occluder in the key frame) stand out. Defaults to ``'tokens'``.
         init_cfg (dict, optional): Unused; the module has no parameters.
     """
 
@@ -52,6 +58,7 @@ class DPCTokenPruning(BaseModule):
                  selector: str = 'dpc',
                  score_scope: str = 'clip',
                  merge: bool = False,
+                 score_features: str = 'tokens',
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if not 0.0 <= prune_ratio < 1.0:
@@ -73,7 +80,12 @@ class DPCTokenPruning(BaseModule):
             raise ConfigValueError(
                 "DPCTokenPruning: selector='none' keeps every token, so "
                 f'prune_ratio must be 0, got {prune_ratio}')
+        if score_features not in ('tokens', 'change'):
+            raise ConfigValueError(
+                "DPCTokenPruning: score_features must be 'tokens' or "
+                f"'change', got {score_features!r}")
         self.prune_ratio = float(prune_ratio)
+        self.score_features = score_features
         self.k = int(k)
         self.selector = selector
         self.score_scope = score_scope
@@ -109,7 +121,8 @@ class DPCTokenPruning(BaseModule):
 
         tokens = video_tokens.tokens
         with torch.no_grad():
-            scores = self._scores(tokens.detach(), video_tokens.num_frames)
+            scores = self._scores(
+                self._score_features(video_tokens), video_tokens.num_frames)
             is_key = (
                 video_tokens.frame_of_token == video_tokens.key_frame_index)
             # Key-frame tokens outrank every supporting token, so the first
@@ -121,6 +134,17 @@ class DPCTokenPruning(BaseModule):
             tokens = merge_into_targets(tokens, ranking[:, n:num_keep],
                                         ranking[:, num_keep:])
         return video_tokens._replace(tokens=tokens).select(keep)
+
+    def _score_features(self, video_tokens: VideoTokens) -> Tensor:
+        """Features (B, T*n, C) the scores are computed on."""
+        tokens = video_tokens.tokens.detach()
+        if self.score_features == 'tokens':
+            return tokens
+        batch, _, channels = tokens.shape
+        frames = tokens.view(batch, video_tokens.num_frames, -1, channels)
+        key = frames[:, video_tokens.key_frame_index:
+                     video_tokens.key_frame_index + 1]
+        return (frames - key).flatten(1, 2)
 
     def _scores(self, tokens: Tensor, num_frames: int) -> Tensor:
         """Scores (B, T*n) of tokens (B, T*n, C), over the whole clip or frame
