@@ -48,7 +48,8 @@ class UntrustedCheckpointError(UserInputError, pickle.UnpicklingError):
 def run_cli(main: Callable[[], object], prog: Optional[str] = None):
     """Run a command-line ``main()``: a user error (:class:`UserInputError`, or
     a missing file) prints one line ``<prog>: error: <message>`` to stderr and
-    exits with status 1, without a traceback.
+    exits with status 2 (as argparse does for a bad option), without a
+    traceback.
 
     Any other exception is a programming error and propagates with its
     traceback.
@@ -60,4 +61,4 @@ def run_cli(main: Callable[[], object], prog: Optional[str] = None):
         message = ' '.join(str(error).split())
         sys.stderr.write(f'{prog}: error: {message}\n')
         sys.stderr.flush()
-        sys.exit(1)
+        sys.exit(2)

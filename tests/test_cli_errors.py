@@ -1,5 +1,5 @@
 """User mistakes on the command line: one line naming the problem, no
-traceback, exit 1."""
+traceback, exit 2."""
 import json
 import os
 import subprocess
@@ -23,7 +23,7 @@ def run_demo(*args):
 
 
 def assert_one_line_error(proc, *expected):
-    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert proc.returncode == 2, proc.stderr[-2000:]
     assert 'Traceback' not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith('video_demo.py: error: ') or ': error: ' in last
@@ -41,7 +41,7 @@ def test_run_cli_prints_user_errors_and_keeps_tracebacks_of_bugs(capsys):
 
     with pytest.raises(SystemExit) as info:
         run_cli(bad_config, prog='tool.py')
-    assert info.value.code == 1
+    assert info.value.code == 2
     assert capsys.readouterr().err == (
         'tool.py: error: model.backbone.key_frame_index=0 but the '
         'data says 1\n')

@@ -197,12 +197,12 @@ def test_test_tool_reports_posetrack_table_and_rejects_missing_checkpoint(
                           capture_output=True,
                           text=True,
                           timeout=300)
-    assert proc.returncode == 1 and 'checkpoint file not found' in proc.stderr
+    assert proc.returncode == 2 and 'checkpoint file not found' in proc.stderr
     assert 'Traceback' not in proc.stderr
 
 
 def run_test_tool_expecting_error(args):
-    """Run tools/test.py; return its one-line error (exit 1, no traceback)."""
+    """Run tools/test.py; return its one-line error (exit 2, no traceback)."""
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
     proc = subprocess.run([sys.executable, 'tools/test.py', *args],
                           cwd=REPO_ROOT,
@@ -210,7 +210,7 @@ def run_test_tool_expecting_error(args):
                           capture_output=True,
                           text=True,
                           timeout=600)
-    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith('test.py: error: '), last

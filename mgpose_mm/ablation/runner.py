@@ -4,12 +4,14 @@ Layout of one run (``<work_root>/<config name>/seed<k>/``):
 
 - ``train.log``, the checkpoints and ``last_checkpoint`` of ``tools/train.py``;
 - ``train_done.json``: written after training succeeded (duration, checkpoint);
-- ``test_<eval name>/``: ``tools/test.py`` output, ``metrics.json``, ``records.pkl`` (the
-  per-frame subset records, :mod:`mgpose_mm.evaluation.metrics.posetrack_subsets`) and
-  ``result.json`` (written last: its presence marks the run finished).
+- ``test_<eval name>/``: ``tools/test.py`` output, ``metrics.json``,
+  ``records.npz`` (the per-frame subset records,
+  :mod:`mgpose_mm.evaluation.metrics.posetrack_subsets`) and ``result.json``
+  (written last: its presence marks the run finished).
 
-A finished step is never repeated, so an interrupted study continues where it stopped, and a
-trained model can be tested on another split (``eval_name``) without training it again.
+A finished step is never repeated, so an interrupted study continues where it
+stopped, and a trained model can be tested on another split (``eval_name``)
+without training it again.
 """
 import json
 import os
@@ -21,6 +23,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
+
+from mgpose_mm.utils import AtomicFile
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -47,7 +51,7 @@ class RunSpec:
 
     @property
     def records_file(self) -> str:
-        return osp.join(self.test_dir, 'records.pkl')
+        return osp.join(self.test_dir, 'records.npz')
 
     @property
     def train_marker(self) -> str:
@@ -120,11 +124,9 @@ def read_json(path: str) -> dict:
 
 def write_json(path: str, obj: dict) -> None:
     """Write JSON atomically (a crash never leaves a half-written marker)."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
+    with AtomicFile(path) as out, open(
+            out.tmp_path, 'w', encoding='utf-8') as f:
         json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def estimate_seconds(pending: Sequence[RunSpec], finished: Sequence[RunSpec],
@@ -318,12 +320,6 @@ def execute(runs: Sequence[RunSpec],
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(work, run) for run in pending]
     errors = [f.exception() for f in futures if f.exception() is not None]
-    if errors:
-        raise errors[0]
-    return counts
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(work, run) for run in pending]
-        errors = [f.exception() for f in futures if f.exception() is not None]
     if errors:
         raise errors[0]
     return counts

@@ -56,7 +56,7 @@ def main(argv=None):
         cfg.load_from = args.checkpoint
         cfg.work_dir = osp.join(args.work_dir, mode)
         cfg.test_evaluator.difficulty_subsets = True
-        cfg.test_evaluator.record_file = osp.join(cfg.work_dir, 'records.pkl')
+        cfg.test_evaluator.record_file = osp.join(cfg.work_dir, 'records.npz')
         runner = Runner.from_cfg(cfg)
         if mode == 'static':
             if cfg.model.backbone.get('num_frames', 1) < 2:
