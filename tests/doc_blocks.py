@@ -72,11 +72,13 @@ def documented_commands() -> List[Tuple[str, str]]:
             for command in command_lines(code)]
 
 
-# ---------------------------------------------------------------- running the documented commands
+# ---------------------------------------------------------------- running the
+# documented commands
 TINY = 'configs/ftp_pose/synthetic/ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py'
 QUICKSTART_CKPT = 'work_dirs/quickstart/epoch_12.pth'
 RTMDET_NAME = 'rtmdet_tiny_8xb32-300e_coco'
-RTMDET_WEIGHTS = 'rtmdet_tiny_8xb32-300e_coco_20220902_112414-78e30dcc.pth'  # what mim download writes
+# what mim download writes
+RTMDET_WEIGHTS = 'rtmdet_tiny_8xb32-300e_coco_20220902_112414-78e30dcc.pth'
 
 #: (regex on the command, why it is not run here); the first match wins
 SKIPS = [
@@ -111,7 +113,8 @@ PLACEHOLDERS = [
 WORKERS = ' '.join(f'{split}_dataloader.{key}'
                    for split in ('train', 'val', 'test')
                    for key in ('num_workers=0', 'persistent_workers=False'))
-#: small settings appended to a tool's command line (options given twice: the last one wins,
+#: small settings appended to a tool's command line (options given twice: the
+#: last one wins,
 #: --cfg-options pairs are merged)
 SHORT = 'train_cfg.max_epochs=2 param_scheduler.1.end=2 param_scheduler.1.T_max=2'
 SMALL = [

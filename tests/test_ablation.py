@@ -29,8 +29,9 @@ def test_bootstrap_weights_are_resamples():
 
 
 def test_bootstrap_interval_of_a_normal_mean():
-    """Mean of n = 100 draws of N(3, 2^2): the 95 % interval has half-width ~1.96 * 2 / 10 and
-    covers the true mean in about 95 % of repeated experiments."""
+    """Mean of n = 100 draws of N(3, 2^2): the 95 % interval has half-width
+    ~1.96 * 2 / 10 and covers the true mean in about 95 % of repeated
+    experiments."""
     rng = np.random.default_rng(0)
     covered, widths = 0, []
     for rep in range(200):
@@ -177,7 +178,8 @@ def test_runner_skips_finished_runs(fake_study):
             skipped=3, trained=0, tested=1)
     new = calls.read_text().splitlines()[len(lines):]
     assert new == [f'test {runs[3].test_dir}']
-    # the time estimate counts only what is left: nothing here, one test after a lost result
+    # the time estimate counts only what is left: nothing here, one test after
+    # a lost result
     finished = [r for r in runs if runner.is_finished(r)]
     assert runner.estimate_seconds([], finished, 100, 10) == 0
     os.remove(runs[1].result_file)
@@ -227,8 +229,8 @@ def test_runner_starts_no_run_after_a_failure(fake_study, jobs):
         line.split(' ', 1)[1]
         for line in calls.read_text().splitlines()
     }
-    # with two at a time the second run may already be in flight (it then finishes); no later run
-    # starts
+    # with two at a time the second run may already be in flight (it then
+    # finishes); no later run starts
     in_flight = {runs[1].work_dir, runs[1].test_dir} if jobs == 2 else set()
     assert started <= in_flight and (not started or started == in_flight)
     assert not any(runner.is_trained(r) for r in [runs[0], *runs[2:]])

@@ -8,7 +8,8 @@ from mgpose_mm.models.utils import VideoTokens
 
 
 def _expected_flip_heatmaps(model, clips, flipped_clips, flip_indices):
-    """0.5 * (heatmaps(clips) + mirror(heatmaps(flipped_clips)) with channels swapped)."""
+    """0.5 * (heatmaps(clips) + mirror(heatmaps(flipped_clips)) with channels
+    swapped)."""
     plain = model.head(model.extract_feat(clips))
     mirrored = model.head(
         model.extract_feat(flipped_clips)).flip(-1)[:, flip_indices]
@@ -61,7 +62,8 @@ def test_flip_test_flips_every_frame_and_applies_flip_indices():
     model = build_tiny_model().eval()
     torch.manual_seed(0)
     model.backbone = FrameProbeBackbone(fine_channels=model.head.fine_channels)
-    for deconv in model.head.deconv_layers:  # init std 0.001 would let the fine features dominate
+    # init std 0.001 would let the fine features dominate
+    for deconv in model.head.deconv_layers:
         if isinstance(deconv, torch.nn.ConvTranspose2d):
             torch.nn.init.normal_(deconv.weight, std=0.05)
     model.test_cfg = dict(
@@ -84,13 +86,15 @@ def test_flip_test_flips_every_frame_and_applies_flip_indices():
         results = model(clips, samples, mode='predict')
         heatmaps = torch.stack([r.pred_fields.heatmaps for r in results])
 
-        # the backbone saw the clips, then the clips with every frame mirrored along W
+        # the backbone saw the clips, then the clips with every frame mirrored
+        # along W
         assert len(backbone_inputs) == 2
         assert torch.equal(backbone_inputs[0], clips)
         for t in range(clips.shape[1]):
             assert torch.equal(backbone_inputs[1][:, t],
                                clips[:, t].flip(-1)), f'frame {t}'
-        # the head got one (VideoTokens, Tensor) pair per pass, never the [feats, feats_flip] list
+        # the head got one (VideoTokens, Tensor) pair per pass, never the
+        # [feats, feats_flip] list
         assert len(head_inputs) == 2
         for feats in head_inputs:
             assert isinstance(feats[0], VideoTokens) and isinstance(
@@ -101,7 +105,8 @@ def test_flip_test_flips_every_frame_and_applies_flip_indices():
                                            FLIP_INDICES)
         torch.testing.assert_close(heatmaps, expected, rtol=1e-4, atol=1e-6)
 
-        # the check is sensitive to both faults: mirroring only the key frame, and no channel swap
+        # the check is sensitive to both faults: mirroring only the key frame,
+        # and no channel swap
         for t in (0, 2):
             one_frame_kept = all_flipped.clone()
             one_frame_kept[:, t] = clips[:, t]

@@ -18,20 +18,23 @@ from mmpose.registry import MODELS
 MODEL_INDEX = osp.join(REPO_ROOT, 'model-index.yml')
 METAFILE = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'ftp_pose.yml')
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'ftp_pose')
-# ViT width of each declared model size (mmpretrain's arch presets; Tiny is the synthetic config's own).
+# ViT width of each declared model size (mmpretrain's arch presets; Tiny is the
+# synthetic config's own).
 EMBED_DIMS = {'Tiny': 96, 'Base': 768, 'Large': 1024, 'Huge': 1280}
 POSETRACK_METRIC_KEYS = {
     'Head', 'Shou', 'Elb', 'Wri', 'Hip', 'Knee', 'Ankl', 'Total'
 }
-# Config folder -> the metafile's `Training Data` and a piece of the config's data_root.
+# Config folder -> the metafile's `Training Data` and a piece of the config's
+# data_root.
 TRAINING_DATA = {
     'posetrack17': ('PoseTrack17', 'posetrack17'),
     'posetrack18': ('PoseTrack18', 'posetrack18'),
     'posetrack21': ('PoseTrack21', 'posetrack21'),
     'synthetic': ('Synthetic PoseTrack-format videos', 'synthetic_posetrack'),
 }
-# FLOPs are checked by a real forward pass only where it takes about a second on a CPU; the ViT-B paper
-# config is checked too because its numbers are the ones the README discusses.
+# FLOPs are checked by a real forward pass only where it takes about a second
+# on a CPU; the ViT-B paper config is checked too because its numbers are the
+# ones the README discusses.
 FLOPS_CHECKED = ('synthetic',
                  'ftp-pose_vit-base_8xb32-20e_posetrack18-256x192')
 

@@ -75,8 +75,9 @@ def _tiny_models():
     state = centred.state_dict()
     # online position p holds the frame that centred position ORDER[p] holds
     state['backbone.frame_embed'] = state['backbone.frame_embed'][:, ORDER]
-    # the fusion conv sees the fine-grained features of every frame, one channel block per clip
-    # position (fine_frames='all'): move its weight blocks along with the frames
+    # the fusion conv sees the fine-grained features of every frame, one
+    # channel block per clip position (fine_frames='all'): move its weight
+    # blocks along with the frames
     fine = centred.backbone.fine_channels
     weight = state['head.fusion.conv.weight']
     tokens_in = weight.shape[1] - len(ORDER) * fine
@@ -90,7 +91,8 @@ def _tiny_models():
     return centred.eval(), online.eval()
 
 
-# clip (t-2, t-1, t) in the centred layout (key frame in the middle): (t-2, t, t-1)
+# clip (t-2, t-1, t) in the centred layout (key frame in the middle): (t-2, t,
+# t-1)
 ORDER = [0, 2, 1]
 
 

@@ -47,8 +47,8 @@ def test_paper_config_groups(paper):
     def scale(layer_id):
         return RATE**(NUM_LAYERS + 1 - layer_id)
 
-    # no decay: embeddings (whatever their shape), norms (ViT LayerNorms ln1/ln2 and the fine
-    # stem's BatchNorms), biases
+    # no decay: embeddings (whatever their shape), norms (ViT LayerNorms
+    # ln1/ln2 and the fine stem's BatchNorms), biases
     assert settings['backbone.frame_embed'] == pytest.approx((BASE_LR, 0.0))
     assert settings['backbone.pos_embed'] == pytest.approx(
         (BASE_LR * scale(0), 0.0))

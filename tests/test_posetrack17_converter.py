@@ -12,7 +12,8 @@ from conftest import REPO_ROOT
 
 CONVERTER = osp.join(REPO_ROOT, 'tools', 'dataset_converters',
                      'posetrack17_to_coco.py')
-VIDEO_A = 'bonn_5sec/000342_mpii'  # frames 0007_crop.jpg .. 0010_crop.jpg (irregular names)
+# frames 0007_crop.jpg .. 0010_crop.jpg (irregular names)
+VIDEO_A = 'bonn_5sec/000342_mpii'
 VIDEO_B = 'mpii_5sec/00098_mpii'  # frames 00000001.jpg, 00000002.jpg
 ID_A = [int(f'1000342{i:04d}') for i in range(4)]
 ID_B = [int(f'100098{i:04d}') for i in range(2)]

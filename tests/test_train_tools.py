@@ -118,7 +118,8 @@ def test_two_process_gloo_training_writes_one_checkpoint(small_data, tmp_path):
     # each rank takes half of the samples per epoch
     iters = math.ceil(small_data[NUM_TRAIN_SAMPLES_KEY] / (2 * batch_size))
     assert f'Epoch(train) [1][{iters}/{iters}]' in out
-    # evaluation gathered from both ranks covers every labelled validation frame
+    # evaluation gathered from both ranks covers every labelled validation
+    # frame
     frames = re.search(r'PoseTrack AP all \((\d+) frames\)', out)
     assert frames and int(frames.group(1)) == small_data['val_frames']
 
@@ -222,13 +223,15 @@ def test_test_tool_refuses_wrong_untrusted_and_inconsistent_input(
     from test_apis import SINGLE_FRAME_CONFIG, save_tiny_checkpoint
     from test_checkpoint_safety import save_malicious
     options = small_run_options(small_data, tmp_path / 'test', max_epochs=1)
-    # a checkpoint of another config: refused (MMEngine alone only logs a warning and evaluates)
+    # a checkpoint of another config: refused (MMEngine alone only logs a
+    # warning and evaluates)
     other = save_tiny_checkpoint(
         str(tmp_path / 'single_frame.pth'), SINGLE_FRAME_CONFIG)
     error = run_test_tool_expecting_error([TINY_CONFIG, other, *options])
     assert 'single_frame.pth does not match the model' in error and 'frame_embed' in error
     assert '--cfg-options' in error
-    # a checkpoint whose unpickling would create a file: refused, the file is not created
+    # a checkpoint whose unpickling would create a file: refused, the file is
+    # not created
     marker = tmp_path / 'created_by_unpickling'
     evil = save_malicious(tmp_path / 'evil.pth', marker)
     error = run_test_tool_expecting_error([TINY_CONFIG, evil, *options])

@@ -1,4 +1,5 @@
-# Adapted from MMPose 1.3.2 tools (Copyright (c) OpenMMLab), importing the mgpose_mm plugin.
+# Adapted from MMPose 1.3.2 tools (Copyright (c) OpenMMLab), importing the
+# mgpose_mm plugin.
 import argparse
 import os
 import os.path as osp
@@ -162,12 +163,15 @@ def main():
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
 
-    # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only machines
+    # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only
+    # machines
     setup_cpu_distributed(cfg)
 
-    # build the runner from config (environment dump and full config go to the log file only)
+    # build the runner from config (environment dump and full config go to the
+    # log file only)
     runner = QuietRunner.from_cfg(cfg)
-    # a checkpoint of another config must not load partially (MMEngine only logs a warning)
+    # a checkpoint of another config must not load partially (MMEngine only
+    # logs a warning)
     runner.register_hook(StrictCheckpointHook(f'checkpoint {args.checkpoint}'))
 
     if args.out:

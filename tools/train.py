@@ -1,4 +1,5 @@
-# Adapted from MMPose 1.3.2 tools (Copyright (c) OpenMMLab), importing the mgpose_mm plugin.
+# Adapted from MMPose 1.3.2 tools (Copyright (c) OpenMMLab), importing the
+# mgpose_mm plugin.
 import argparse
 import os
 import os.path as osp
@@ -163,10 +164,12 @@ def main():
         cfg.model.setdefault('data_preprocessor',
                              cfg.get('preprocess_cfg', {}))
 
-    # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only machines
+    # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only
+    # machines
     setup_cpu_distributed(cfg)
 
-    # build the runner from config (environment dump and full config go to the log file only)
+    # build the runner from config (environment dump and full config go to the
+    # log file only)
     runner = QuietRunner.from_cfg(cfg)
 
     # start training

@@ -64,10 +64,12 @@ class StudyOptions:
 
     Attributes:
         device: 'cpu' (hides CUDA devices from the subprocesses) or 'cuda'.
-        train_options / test_options: extra ``--cfg-options`` (``key=value`` strings), for
-            training and testing (e.g. a shorter schedule; another evaluation split).
+        train_options / test_options: extra ``--cfg-options`` (``key=value``
+            strings), for training and testing (e.g. a shorter schedule;
+            another evaluation split).
         python: interpreter of the subprocesses.
-        train_script / test_script: MMPose's ``tools/train.py`` and ``tools/test.py``.
+        train_script / test_script: MMPose's ``tools/train.py`` and
+            ``tools/test.py``.
         env: extra environment variables of the subprocesses.
     """
     device: str = 'cpu'
@@ -277,16 +279,17 @@ def execute(runs: Sequence[RunSpec],
     skipped.
 
     Args:
-        jobs: runs executed at the same time (each in its own subprocesses; on a CPU give each
-            ``jobs``-th of the cores through ``options.env``, e.g. ``OMP_NUM_THREADS=1`` with
-            ``jobs=2`` on 2 cores). Runs start in the order given (seed-major).
+        jobs: runs executed at the same time (each in its own subprocesses; on
+            a CPU give each ``jobs``-th of the cores through ``options.env``,
+            e.g. ``OMP_NUM_THREADS=1`` with ``jobs=2`` on 2 cores). Runs start
+            in the order given (seed-major).
 
     Returns:
         dict: counts of ``skipped``, ``trained`` and ``tested`` runs.
 
     Raises:
-        RuntimeError: a training or test failed. The runs in flight finish first; no other run
-            starts.
+        RuntimeError: a training or test failed. The runs in flight finish
+            first; no other run starts.
     """
     if jobs < 1:
         raise ValueError(f'jobs must be >= 1, got {jobs}')

@@ -45,10 +45,13 @@ class GeneratorConfig:
     image_size: tuple = (192, 160)  # (width, height)
     frames_per_video: int = 16
     persons_per_video: tuple = (1, 3)
-    occlusion_rate: float = 0.15  # fraction of frames with an occluder on a person
+    # fraction of frames with an occluder on a person
+    occlusion_rate: float = 0.15
     motion_blur_rate: float = 0.1  # fraction of frames with motion blur
-    truncation_rate: float = 0.15  # fraction of persons placed across the image border
-    ignore_region_rate: float = 0.15  # fraction of videos with a faint unannotated figure
+    # fraction of persons placed across the image border
+    truncation_rate: float = 0.15
+    # fraction of videos with a faint unannotated figure
+    ignore_region_rate: float = 0.15
     jpeg_quality: int = 92
 
     def validate(self):
@@ -100,7 +103,8 @@ class VideoPlan:
     width: int
     height: int
     nframes: int
-    background: np.ndarray  # (H + 2 * PAN_MARGIN, W + 2 * PAN_MARGIN, 3) float32
+    # (H + 2 * PAN_MARGIN, W + 2 * PAN_MARGIN, 3) float32
+    background: np.ndarray
     pan: np.ndarray  # (T, 2) integer camera offsets into the background
     light: np.ndarray  # (3,) unit light direction, image frame
     noise_sigma: float
@@ -118,7 +122,8 @@ def _fit_inside(motion, style, nframes, width, height, track_id, margin=2.0):
     """Simulate and adjust speed/size/position until the whole figure stays
     inside the image."""
     for attempt in range(40):
-        if attempt == 10:  # give up on travelling: stand still and only shrink from now on
+        # give up on travelling: stand still and only shrink from now on
+        if attempt == 10:
             motion = replace(motion, velocity=(0.0, 0.0), scale_rate=0.0)
         track = simulate(motion, style, nframes, track_id)
         x0, y0, x1, y1 = extent(track)
@@ -172,7 +177,8 @@ def _place_people(cfg, seed, split_code, video_index):
         style = random_style(rng)
         size = height * rng.uniform(0.42, 0.82)
         candidates = rng.uniform(0.15 * width, 0.85 * width, 6)
-        if tracks:  # spread people out so they do not stand on top of each other
+        # spread people out so they do not stand on top of each other
+        if tracks:
             placed = np.array([
                 tr.points[:, JOINT_INDEX['pelvis'], 0].mean() for tr in tracks
             ])
@@ -369,8 +375,9 @@ def person_label(track, t, width, height):
     top = track.points[t, JOINT_INDEX['head_top']]
     bottom = track.points[t, JOINT_INDEX['head_bottom']]
     centre, dist = 0.5 * (top + bottom), float(np.linalg.norm(top - bottom))
-    # Sized like PoseTrack's head boxes (whole head with hair): on the real sample the PCKh threshold
-    # 0.5 * 0.6 * head-box diagonal is ~9% of the person's keypoint height; this gives ~8.5%.
+    # Sized like PoseTrack's head boxes (whole head with hair): on the real
+    # sample the PCKh threshold 0.5 * 0.6 * head-box diagonal is ~9% of the
+    # person's keypoint height; this gives ~8.5%.
     head = [
         centre[0] - 0.65 * dist, centre[1] - 0.75 * dist, 1.3 * dist,
         1.5 * dist
@@ -388,11 +395,14 @@ def occluded_joints(keypoints, cover, threshold=0.5):
 
     Args:
         keypoints: (K, 3) [x, y, v] label of one person (v > 0: annotated).
-        cover: (H, W) float occluder coverage in [0, 1] drawn on the frame, or None (no occluder).
-        threshold: a joint is occluded when the coverage at its (rounded) pixel exceeds this.
+        cover: (H, W) float occluder coverage in [0, 1] drawn on the frame, or
+            None (no occluder).
+        threshold: a joint is occluded when the coverage at its (rounded) pixel
+            exceeds this.
 
     Returns:
-        (K,) int array, 1 where an annotated joint lies under the occluder, else 0.
+        (K,) int array, 1 where an annotated joint lies under the occluder,
+        else 0.
     """
     keypoints = np.asarray(keypoints, np.float64)
     flags = np.zeros(len(keypoints), np.int64)
@@ -423,11 +433,13 @@ def render_frame(plan, t, seed, split_code, video_index):
     """Render frame t -> (uint8 BGR image (H, W, 3), labels list, attributes
     dict, distractors).
 
-    Each label (see :func:`person_label`) also holds ``occluded_joints`` ((K,) 0/1: annotated
-    joints under the frame's occluder) and ``motion_blurred`` (the person lies in the blurred
-    region: a whole-frame blur, or a person-local blur covering most of its joints).
+    Each label (see :func:`person_label`) also holds ``occluded_joints`` ((K,)
+    0/1: annotated joints under the frame's occluder) and ``motion_blurred``
+    (the person lies in the blurred region: a whole-frame blur, or a
+    person-local blur covering most of its joints).
 
-    distractors: boxes [x, y, w, h] of visible but unannotated figures (for the detector file).
+    distractors: boxes [x, y, w, h] of visible but unannotated figures (for the
+    detector file).
     """
     width, height = plan.width, plan.height
     ox, oy = plan.pan[t]

@@ -2,10 +2,11 @@
 intervals.
 
 One command trains every (config, seed) with ``tools/train.py``, tests it with
-``tools/test.py`` (PoseTrack AP with the difficulty subsets and per-frame records), skips
-finished runs, and writes ``ablation.md`` (Markdown tables), ``ablation.csv`` and
-``ablation.png`` to the work dir: per config the mean and std over seeds, a 95 % bootstrap
-interval over validation videos, and the paired difference to a reference config.
+``tools/test.py`` (PoseTrack AP with the difficulty subsets and per-frame
+records), skips finished runs, and writes ``ablation.md`` (Markdown tables),
+``ablation.csv`` and ``ablation.png`` to the work dir: per config the mean and
+std over seeds, a 95 % bootstrap interval over validation videos, and the
+paired difference to a reference config.
 
 Example (the synthetic study of configs/ftp_pose/README.md):
     python tools/analysis_tools/ablation.py configs/ftp_pose/synthetic/ablation/*.py \
@@ -137,7 +138,8 @@ def main(argv=None):
     pending = [r for r in runs if not runner.is_finished(r)]
     if args.jobs < 1:
         raise ValueError(f'--jobs must be >= 1, got {args.jobs}')
-    # runs in parallel share the machine; the per-run durations already include that
+    # runs in parallel share the machine; the per-run durations already include
+    # that
     estimate = runner.estimate_seconds(
         pending, finished, 60 * args.est_train_minutes,
         60 * args.est_test_minutes) / min(args.jobs, max(len(pending), 1))

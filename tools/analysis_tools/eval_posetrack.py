@@ -5,10 +5,11 @@ tools.
     python tools/analysis_tools/eval_posetrack.py data/posetrack21/posetrack_data/val PRED_DIR \
         --protocol posetrack21 --out metrics.json
 
-poseval (PoseTrack2017/2018) and the PoseTrack21 kit, rule for rule, without installing either:
-GT_DIR holds one GT file per video, PRED_DIR one prediction file of the same name (PoseTrack18
-COCO-style or PoseTrack2017 ``annolist`` format), e.g. the files ``tools/test.py`` writes with
-``--cfg-options test_evaluator.outfile_prefix=PRED_DIR``.
+poseval (PoseTrack2017/2018) and the PoseTrack21 kit, rule for rule, without
+installing either: GT_DIR holds one GT file per video, PRED_DIR one prediction
+file of the same name (PoseTrack18 COCO-style or PoseTrack2017 ``annolist``
+format), e.g. the files ``tools/test.py`` writes with ``--cfg-options
+test_evaluator.outfile_prefix=PRED_DIR``.
 """
 import argparse
 import json

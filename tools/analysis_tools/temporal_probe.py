@@ -1,10 +1,11 @@
 """Does a multi-frame model use its supporting frames? Test it with them
 replaced by the key frame.
 
-Runs MMPose's test loop on a trained multi-frame checkpoint twice as ``tools/test.py`` would,
-except that every supporting frame of each clip is overwritten by the key frame before the
-backbone: the temporal path then carries no information beyond the key frame. The AP lost (on
-all joints, occluded joints and blurred persons, see PoseTrackAPMetric's
+Runs MMPose's test loop on a trained multi-frame checkpoint twice as
+``tools/test.py`` would, except that every supporting frame of each clip is
+overwritten by the key frame before the backbone: the temporal path then
+carries no information beyond the key frame. The AP lost (on all joints,
+occluded joints and blurred persons, see PoseTrackAPMetric's
 ``difficulty_subsets``) is what the model takes from its neighbours.
 
 Example:

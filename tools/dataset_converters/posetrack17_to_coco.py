@@ -1,21 +1,25 @@
 """Convert PoseTrack2017 ('annolist' JSON, one file per video) to the COCO-
 style PoseTrack18 layout.
 
-PoseTrack2017 annotates 15 joints per person (``annorect[].annopoints[0].point[]`` with ``id`` 0-14),
-a head box (``annorect[].x1/y1/x2/y2``) and no person box; frame files are named inconsistently
-(``00000001.jpg``, ``0042_crop.jpg``, ...). This writes what ``PoseTrackVideoDataset`` and
-``PoseTrackAPMetric`` read for PoseTrack18::
+PoseTrack2017 annotates 15 joints per person
+(``annorect[].annopoints[0].point[]`` with ``id`` 0-14), a head box
+(``annorect[].x1/y1/x2/y2``) and no person box; frame files are named
+inconsistently (``00000001.jpg``, ``0042_crop.jpg``, ...). This writes what
+``PoseTrackVideoDataset`` and ``PoseTrackAPMetric`` read for PoseTrack18::
 
     OUT_DIR/images/<split>/<video>/<index:06d>.jpg      every frame, 0-based, ordered by frame number
-                                                         (symlinks to the originals, or copies)
+                                                         (symlinks to the
+                                                         originals, or copies)
     OUT_DIR/annotations/posetrack17_<split>.json        all videos, COCO style
     OUT_DIR/annotations/<split>/<video>.json            one file per video (same content)
     OUT_DIR/annotations/posetrack17_<split>_human_detections.json   with --det-file
 
-Joints go to PoseTrack18's 17-keypoint order (ears stay 0), visibility is ``is_visible`` (1 when
-absent), ``bbox_head`` is the head box, and ``bbox`` is the keypoint extent enlarged 1.3x around its
-centre, as poseval's own 2017 -> 2018 converter does. Image ids are ``frame_id =
-int(f'1{video number}{index:04d}')`` as in PoseTrack18. Persons without any joint are dropped.
+Joints go to PoseTrack18's 17-keypoint order (ears stay 0), visibility is
+``is_visible`` (1 when absent), ``bbox_head`` is the head box, and ``bbox`` is
+the keypoint extent enlarged 1.3x around its centre, as poseval's own 2017 ->
+2018 converter does. Image ids are ``frame_id = int(f'1{video
+number}{index:04d}')`` as in PoseTrack18. Persons without any joint are
+dropped.
 
 Example::
 
@@ -48,14 +52,16 @@ except ImportError:  # run from a checkout without `pip install -e .`
     from mgpose_mm.evaluation.metrics.posetrack_results import \
         POSETRACK_SKELETON
 
-# PoseTrack2017 joint ids 0..14 (poseval's convert.py) and their PoseTrack18 (COCO-order) index.
+# PoseTrack2017 joint ids 0..14 (poseval's convert.py) and their PoseTrack18
+# (COCO-order) index.
 POSETRACK17_JOINTS = ('right_ankle', 'right_knee', 'right_hip', 'left_hip',
                       'left_knee', 'left_ankle', 'right_wrist', 'right_elbow',
                       'right_shoulder', 'left_shoulder', 'left_elbow',
                       'left_wrist', 'head_bottom', 'nose', 'head_top')
 JOINT_TO_COCO_ORDER = tuple(
     POSETRACK_KEYPOINT_NAMES.index(name) for name in POSETRACK17_JOINTS)
-BOX_ENLARGE = 1.3  # poseval: person box = keypoint extent * 1.3 around its centre
+# poseval: person box = keypoint extent * 1.3 around its centre
+BOX_ENLARGE = 1.3
 _FRAME_NUMBER = re.compile(r'^(\d+)')
 
 

@@ -10,16 +10,19 @@ class RandomKeyFrameMask(BaseTransform):
     """With probability ``prob``, cover a square around one random visible
     joint of the key frame.
 
-    The supporting frames and the targets are unchanged, so the hidden joint can only be
-    recovered from the neighbouring frames (or from the body around it). Use it after
-    ``TopdownAffine`` (coordinates in input pixels) and before ``GenerateTarget``.
+    The supporting frames and the targets are unchanged, so the hidden joint
+    can only be recovered from the neighbouring frames (or from the body around
+    it). Use it after ``TopdownAffine`` (coordinates in input pixels) and
+    before ``GenerateTarget``.
 
     Required keys: ``img`` (list of T frames (H, W, C)), ``key_frame_index``,
-    ``transformed_keypoints`` (1, K, 2), ``keypoints_visible`` (1, K). Modified key: ``img``.
+    ``transformed_keypoints`` (1, K, 2), ``keypoints_visible`` (1, K). Modified
+    key: ``img``.
 
     Args:
         prob (float): probability to mask a sample. Defaults to 0.5.
-        size (float): side of the square as a fraction of the input height. Defaults to 0.3.
+        size (float): side of the square as a fraction of the input height.
+            Defaults to 0.3.
     """
 
     def __init__(self, prob: float = 0.5, size: float = 0.3) -> None:

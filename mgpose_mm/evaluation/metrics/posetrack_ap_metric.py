@@ -61,8 +61,8 @@ class PoseTrackAPMetric(BaseMetric):
         difficulty_subsets (bool): also report ``occluded/...`` and
             ``blurred/...`` AP. Defaults to False.
         record_file (str, optional): write the per-frame matching records of
-            every subset (total, hard, occluded, blurred) to this ``.npz`` file,
-            for bootstrap intervals over videos
+            every subset (total, hard, occluded, blurred) to this ``.npz``
+            file, for bootstrap intervals over videos
             (``tools/analysis_tools/ablation.py``). Defaults to None.
         nms_mode (str): ``'none'`` or ``'oks_nms'`` (MMPose's OKS NMS per
             frame before evaluation, for detected boxes). Defaults to
