@@ -33,7 +33,9 @@ class FrameProbeBackbone(torch.nn.Module):
                  channels=96,
                  fine_channels=32):
         super().__init__()
-        self.num_frames, self.key_frame_index, self.grid = num_frames, key_frame_index, grid
+        self.num_frames = num_frames
+        self.key_frame_index = key_frame_index
+        self.grid = grid
         self.embed = torch.nn.Linear(3 * num_frames, channels)
         self.fine_channels = fine_channels
 

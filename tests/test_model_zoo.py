@@ -99,7 +99,8 @@ def test_names_follow_configs_and_no_weights_are_claimed():
     for model in metafile_models():
         assert model['Name'] == osp.splitext(osp.basename(model['Config']))[0]
         assert model['In Collection'] in collections
-        assert 'Weights' not in model, f'{model["Name"]}: no checkpoint is released'
+        assert 'Weights' not in model, \
+            f'{model["Name"]}: no checkpoint is released'
 
 
 def test_results_are_only_the_papers_posetrack17_number():

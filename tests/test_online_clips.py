@@ -14,7 +14,6 @@ from mmengine.config import Config
 from mmpose.registry import MODELS
 from test_datasets import build_dataset, write_coco
 from test_datasets import write_video as write_frames
-from test_train_tools import small_data  # noqa: F401 (fixture)
 from test_train_tools import run_tool, small_run_options
 
 ONLINE_TINY = osp.join(
@@ -106,7 +105,8 @@ def test_online_model_reads_out_the_last_frame():
     key frame could change the result.
     """
     centred, online = _tiny_models()
-    assert online.neck.prune_ratio == 0.5 and online.backbone.key_frame_index == 2
+    assert online.neck.prune_ratio == 0.5
+    assert online.backbone.key_frame_index == 2
     clips = torch.randn(
         2, 3, 3, 128, 96, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():

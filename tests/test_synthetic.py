@@ -394,8 +394,8 @@ def test_cli_writes_dataset_and_prints_summary(tmp_path):
     assert 'train: 2 videos, 10 images' in result.stdout
     assert 'val: 1 videos, 5 images' in result.stdout
     val = _load(osp.join(out, 'annotations', 'posetrack18_val.json'))
-    assert f'{len(val["annotations"])} person annotations' in result.stdout.split(
-        'val:')[1]
+    val_summary = result.stdout.split('val:')[1]
+    assert f'{len(val["annotations"])} person annotations' in val_summary
     assert {im['width'] for im in val['images']} == {96}
     tracks = {ann['track_id'] for ann in val['annotations']}
     assert 1 <= len(tracks) <= 2

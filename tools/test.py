@@ -8,7 +8,8 @@ import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 
-import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
+# registers FTP-Pose components and safe checkpoint IO
+import mgpose_mm  # noqa: F401
 from mgpose_mm.engine import (QuietRunner, StrictCheckpointHook,
                               setup_cpu_distributed, trusted_checkpoints)
 from mgpose_mm.errors import run_cli
@@ -25,9 +26,10 @@ def parse_args():
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
-        help=
-        'allow a full unpickle of a checkpoint that holds other Python objects than '
-        'weights and MMEngine checkpoint data; this runs any code in the file, so use it only '
+        help='allow a full unpickle of a checkpoint that holds other Python '
+        'objects than '
+        'weights and MMEngine checkpoint data; this runs any code in the '
+        'file, so use it only '
         'for files from a source you trust')
     parser.add_argument(
         '--work-dir', help='the directory to save evaluation results')

@@ -6,7 +6,8 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 
-import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
+# registers FTP-Pose components and safe checkpoint IO
+import mgpose_mm  # noqa: F401
 from mgpose_mm.engine import (QuietRunner, setup_cpu_distributed,
                               trusted_checkpoints)
 from mgpose_mm.errors import run_cli
@@ -27,11 +28,12 @@ def parse_args():
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
-        help=
-        'allow a full unpickle of a checkpoint (--resume, load_from, pretrained init_cfg) '
-        'that holds other Python objects than weights and MMEngine checkpoint data; this runs '
-        'any code in the file, so use it only for files from a source you trust'
-    )
+        help='allow a full unpickle of a checkpoint (--resume, load_from, '
+        'pretrained init_cfg) '
+        'that holds other Python objects than weights and MMEngine checkpoint '
+        'data; this runs '
+        'any code in the file, so use it only for files from a source you '
+        'trust')
     parser.add_argument(
         '--amp',
         action='store_true',

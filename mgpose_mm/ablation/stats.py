@@ -30,8 +30,8 @@ def bootstrap_weights(num_items: int, num_boot: int,
     replacement."""
     if num_items < 1 or num_boot < 1:
         raise ValueError(
-            f'need num_items >= 1 and num_boot >= 1, got {num_items}, {num_boot}'
-        )
+            f'need num_items >= 1 and num_boot >= 1, got {num_items}, '
+            f'{num_boot}')
     draws = rng.integers(0, num_items, size=(num_boot, num_items))
     weights = np.zeros((num_boot, num_items), dtype=np.float64)
     np.add.at(weights, (np.arange(num_boot)[:, None], draws), 1.0)

@@ -35,15 +35,16 @@ def setup_cpu_distributed(cfg) -> None:
         return
     if launcher != 'pytorch':
         raise RuntimeError(
-            f'launcher={launcher!r} without CUDA is not supported by MMEngine 0.10; '
-            'on CPU machines launch with torchrun (tools/dist_train.sh) and --launcher pytorch'
-        )
+            f'launcher={launcher!r} without CUDA is not supported by MMEngine '
+            '0.10; '
+            'on CPU machines launch with torchrun (tools/dist_train.sh) and '
+            '--launcher pytorch')
     dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
     backend = dist_cfg.get('backend', 'nccl')
     if backend != 'gloo':
         warnings.warn(
-            f'env_cfg.dist_cfg.backend={backend!r} needs GPUs; no CUDA device found, using gloo'
-        )
+            f'env_cfg.dist_cfg.backend={backend!r} needs GPUs; no CUDA device '
+            'found, using gloo')
         dist_cfg['backend'] = 'gloo'
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(

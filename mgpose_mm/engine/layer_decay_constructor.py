@@ -68,7 +68,8 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             unknown = sorted(set(options) - set(CUSTOM_KEY_OPTIONS))
             if unknown:
                 raise ConfigValueError(
-                    f'paramwise_cfg.custom_keys[{key!r}] has unknown option(s) {unknown}; '
+                    f'paramwise_cfg.custom_keys[{key!r}] has unknown '
+                    f'option(s) {unknown}; '
                     f'allowed: {list(CUSTOM_KEY_OPTIONS)}')
         super().__init__(optim_wrapper_cfg, paramwise_cfg)
         if self.base_lr is None:
@@ -87,7 +88,8 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         }
         if layers and max(layers) + 1 != self.num_layers:
             raise ConfigValueError(
-                f'paramwise_cfg.num_layers={self.num_layers} but the backbone has '
+                f'paramwise_cfg.num_layers={self.num_layers} but the backbone '
+                'has '
                 f'{max(layers) + 1} layers (backbone.layers.0..{max(layers)})')
 
     def add_params(self,

@@ -87,5 +87,6 @@ class QuietRunner(Runner):
             self.logger.info(f'Config:\n{self.cfg.pretty_text}', **file_only)
         config = self.cfg.filename or '(config object)'
         self.logger.info(
-            f'config: {config}; work dir: {self.work_dir}; environment, full config and '
+            f'config: {config}; work dir: {self.work_dir}; environment, full '
+            'config and '
             f'hooks: {self.logger.log_file}')

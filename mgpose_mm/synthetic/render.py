@@ -257,7 +257,8 @@ def _person_parts(track: PersonTrack, t):
     # seen sideways
     yaw = float(track.yaw[t])
     proj = np.sqrt(np.cos(yaw)**2 + (0.62 * np.sin(yaw))**2)
-    sh, hp = st.shoulder_half + 0.028 * st.girth, st.hip_half + 0.045 * st.girth
+    sh = st.shoulder_half + 0.028 * st.girth
+    hp = st.hip_half + 0.045 * st.girth
     table = np.array([[-0.13, 0.05], [-0.07, 0.45 * sh], [0.02, 0.95 * sh],
                       [0.12, sh], [0.35, 0.93 * sh],
                       [0.62, 0.86 * min(sh, hp * 1.15)], [0.92, hp],

@@ -58,15 +58,16 @@ class GeneratorConfig:
         w, h = self.image_size
         if int(w) < 48 or int(h) < 48:
             raise ValueError(
-                f'image_size must be at least 48x48 (width, height), got {w}x{h}'
-            )
+                'image_size must be at least 48x48 (width, height), got '
+                f'{w}x{h}')
         if int(self.frames_per_video) < 1:
             raise ValueError(
                 f'frames_per_video must be >= 1, got {self.frames_per_video}')
         lo, hi = self.persons_per_video
         if not 1 <= int(lo) <= int(hi) <= 20:
             raise ValueError(
-                'persons_per_video must be (min, max) with 1 <= min <= max <= 20, '
+                'persons_per_video must be (min, max) with 1 <= min <= max <= '
+                '20, '
                 f'got {self.persons_per_video}')
         for name in ('occlusion_rate', 'motion_blur_rate', 'truncation_rate',
                      'ignore_region_rate'):
@@ -75,7 +76,8 @@ class GeneratorConfig:
                 raise ValueError(f'{name} must be in [0, 1], got {value}')
         if self.occlusion_rate + self.motion_blur_rate > 0.5:
             raise ValueError(
-                'occlusion_rate + motion_blur_rate must be <= 0.5 so that hard '
+                'occlusion_rate + motion_blur_rate must be <= 0.5 so that '
+                'hard '
                 'frames keep clean neighbours, got '
                 f'{self.occlusion_rate + self.motion_blur_rate}')
         if not 1 <= self.jpeg_quality <= 100:
@@ -305,8 +307,9 @@ def _ignore_figure(cfg, rng, tracks):
             [np.cos(ang), np.sin(ang)], 1)
         poly = np.clip(poly, 0, [width - 1, height - 1])
         lo, hi = poly.min(0) - 3, poly.max(0) + 3
-        if ((boxes[:, 0] > hi[0]) | (boxes[:, 2] < lo[0]) |
-            (boxes[:, 1] > hi[1]) | (boxes[:, 3] < lo[1])).all():
+        clear = ((boxes[:, 0] > hi[0]) | (boxes[:, 2] < lo[0]) |
+                 (boxes[:, 1] > hi[1]) | (boxes[:, 3] < lo[1]))
+        if clear.all():
             return track, np.round(poly).astype(np.int64)
     return None, None
 

@@ -8,9 +8,11 @@ records), skips finished runs, and writes ``ablation.md`` (Markdown tables),
 std over seeds, a 95 % bootstrap interval over validation videos, and the
 paired difference to a reference config.
 
-Example (the synthetic study of configs/ftp_pose/README.md):
-    python tools/analysis_tools/ablation.py configs/ftp_pose/synthetic/ablation/*.py \
-        --seeds 0 1 2 3 --reference ftp-pose-eps0_vit-tiny_ablation \
+Example (the synthetic study of configs/ftp_pose/README.md)::
+
+    python tools/analysis_tools/ablation.py \\
+        configs/ftp_pose/synthetic/ablation/*.py --seeds 0 1 2 3 \\
+        --reference ftp-pose-eps0_vit-tiny_ablation \\
         --work-dir work_dirs/ablation --device cpu
 """
 import argparse
@@ -143,12 +145,14 @@ def main(argv=None):
     estimate = runner.estimate_seconds(
         pending, finished, 60 * args.est_train_minutes,
         60 * args.est_test_minutes) / min(args.jobs, max(len(pending), 1))
-    print(
-        f'{len(runs)} runs ({len(names)} configs x {len(args.seeds)} seeds) on '
-        f'{args.device}, {args.jobs} at a time: {len(finished)} finished (skipped), {len(pending)} to do '
-        f'({sum(not runner.is_trained(r) for r in pending)} to train); estimated '
-        f'{estimate / 60:.0f} min (ends about '
-        f'{time.strftime("%H:%M", time.localtime(time.time() + estimate))})')
+    print(f'{len(runs)} runs ({len(names)} configs x {len(args.seeds)} seeds) '
+          'on '
+          f'{args.device}, {args.jobs} at a time: {len(finished)} finished '
+          f'(skipped), {len(pending)} to do '
+          f'({sum(not runner.is_trained(r) for r in pending)} to train); '
+          'estimated '
+          f'{estimate / 60:.0f} min (ends about '
+          f'{time.strftime("%H:%M", time.localtime(time.time() + estimate))})')
     if args.dry_run:
         return
     if pending and not args.report_only:

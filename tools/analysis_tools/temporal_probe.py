@@ -9,8 +9,9 @@ occluded joints and blurred persons, see PoseTrackAPMetric's
 ``difficulty_subsets``) is what the model takes from its neighbours.
 
 Example:
-    python tools/analysis_tools/temporal_probe.py CONFIG CHECKPOINT --work-dir work_dirs/probe \
-        --cfg-options test_evaluator.ann_file=... test_dataloader.dataset.data_root=...
+    python tools/analysis_tools/temporal_probe.py CONFIG CHECKPOINT \
+        --work-dir work_dirs/probe --cfg-options test_evaluator.ann_file=... \
+        test_dataloader.dataset.data_root=...
 """
 import argparse
 import os.path as osp
@@ -62,17 +63,17 @@ def main(argv=None):
         if mode == 'static':
             if cfg.model.backbone.get('num_frames', 1) < 2:
                 raise ValueError(
-                    'temporal_probe needs a multi-frame model (num_frames >= 2)'
-                )
+                    'temporal_probe needs a multi-frame model (num_frames >= '
+                    '2)')
             static_clips(runner.model.backbone)
         results[mode] = runner.test()
     mmengine.dump(results, osp.join(args.work_dir, 'probe.json'), indent=1)
     for key in ('posetrack/Total AP', 'posetrack/occluded/Total AP',
                 'posetrack/blurred/Total AP'):
         clips, static = results['clips'][key], results['static'][key]
-        print(
-            f'{key}: clips {clips:.1f}, supporting frames = key frame {static:.1f} '
-            f'(difference {clips - static:+.1f})')
+        print(f'{key}: clips {clips:.1f}, supporting frames = key frame '
+              f'{static:.1f} '
+              f'(difference {clips - static:+.1f})')
 
 
 if __name__ == '__main__':

@@ -7,25 +7,29 @@ PoseTrack2017 annotates 15 joints per person
 inconsistently (``00000001.jpg``, ``0042_crop.jpg``, ...). This writes what
 ``PoseTrackVideoDataset`` and ``PoseTrackAPMetric`` read for PoseTrack18::
 
-    OUT_DIR/images/<split>/<video>/<index:06d>.jpg      every frame, 0-based, ordered by frame number
-                                                         (symlinks to the
-                                                         originals, or copies)
-    OUT_DIR/annotations/posetrack17_<split>.json        all videos, COCO style
-    OUT_DIR/annotations/<split>/<video>.json            one file per video (same content)
-    OUT_DIR/annotations/posetrack17_<split>_human_detections.json   with --det-file
+    OUT_DIR/images/<split>/<video>/<index:06d>.jpg
+        every frame, 0-based, ordered by frame number (symlinks to the
+        originals, or copies)
+    OUT_DIR/annotations/posetrack17_<split>.json
+        all videos, COCO style
+    OUT_DIR/annotations/<split>/<video>.json
+        one file per video (same content)
+    OUT_DIR/annotations/posetrack17_<split>_human_detections.json
+        with --det-file
 
 Joints go to PoseTrack18's 17-keypoint order (ears stay 0), visibility is
 ``is_visible`` (1 when absent), ``bbox_head`` is the head box, and ``bbox`` is
 the keypoint extent enlarged 1.3x around its centre, as poseval's own 2017 ->
-2018 converter does. Image ids are ``frame_id = int(f'1{video
-number}{index:04d}')`` as in PoseTrack18. Persons without any joint are
-dropped.
+2018 converter does. Image ids are
+``frame_id = int(f'1{video number}{index:04d}')`` as in PoseTrack18. Persons
+without any joint are dropped.
 
 Example::
 
     python tools/dataset_converters/posetrack17_to_coco.py \\
         --ann-dir PoseTrack2017/posetrack_data/annotations/val \\
-        --image-root PoseTrack2017/posetrack_data --split val --out-dir data/posetrack17
+        --image-root PoseTrack2017/posetrack_data --split val \\
+        --out-dir data/posetrack17
 """
 import argparse
 import glob
@@ -93,8 +97,8 @@ def first(value, field: str, where: str):
     if isinstance(value, list):
         if len(value) != 1:
             raise ValueError(
-                f'{where}: field {field!r} should hold one value, got {value!r}'
-            )
+                f'{where}: field {field!r} should hold one value, got '
+                f'{value!r}')
         return value[0]
     return value
 
@@ -117,8 +121,8 @@ def convert_person(rect: dict, where: str) -> Optional[dict]:
         joint = int(first(point['id'], 'id', where))
         if not 0 <= joint < len(POSETRACK17_JOINTS):
             raise ValueError(
-                f'{where}: joint id {joint} is not a PoseTrack2017 joint (0-14)'
-            )
+                f'{where}: joint id {joint} is not a PoseTrack2017 joint '
+                '(0-14)')
         x, y = float(first(point['x'], 'x',
                            where)), float(first(point['y'], 'y', where))
         visible = int(first(point.get('is_visible', 1), 'is_visible', where))
@@ -132,8 +136,8 @@ def convert_person(rect: dict, where: str) -> Optional[dict]:
     missing = [k for k in ('x1', 'y1', 'x2', 'y2') if k not in rect]
     if missing:
         raise KeyError(
-            f'{where}: a person with joints has no head box (missing {missing})'
-        )
+            f'{where}: a person with joints has no head box (missing '
+            f'{missing})')
     cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
     w, h = (max(xs) - min(xs)) * BOX_ENLARGE, (max(ys) - min(ys)) * BOX_ENLARGE
     head = [float(first(rect[k], k, where)) for k in ('x1', 'y1', 'x2', 'y2')]
@@ -168,8 +172,8 @@ def video_frames(image_root: str, folder: str) -> List[str]:
     numbers = [frame_number(f) for f in files]
     if len(set(numbers)) != len(numbers):
         raise ValueError(
-            f'two frame files of {osp.join(image_root, folder)} have the same number'
-        )
+            f'two frame files of {osp.join(image_root, folder)} have the same '
+            'number')
     return [f for _, f in sorted(zip(numbers, files))]
 
 
@@ -195,8 +199,8 @@ def convert_video(ann_path: str, image_root: str, split: str, out_dir: str,
         content = json.load(f)
     if 'annolist' not in content:
         raise ValueError(
-            f'{ann_path} is not a PoseTrack2017 annotation file (no "annolist")'
-        )
+            f'{ann_path} is not a PoseTrack2017 annotation file (no '
+            '"annolist")')
     entries = as_list(content['annolist'])
     if not entries:
         raise ValueError(f'{ann_path} has an empty annolist')
@@ -222,8 +226,8 @@ def convert_video(ann_path: str, image_root: str, split: str, out_dir: str,
     for name, entry in zip(names, entries):
         if frame_number(name) not in index_of:
             raise FileNotFoundError(
-                f'{ann_path} annotates {name}, which is not in {osp.join(image_root, folder)}'
-            )
+                f'{ann_path} annotates {name}, which is not in '
+                f'{osp.join(image_root, folder)}')
         entry_of[frame_number(name)] = entry
 
     images, annotations = [], []
@@ -300,13 +304,13 @@ def convert_detections(det_file: str, image_ids: Dict[Tuple[str, int],
         name = det.get('image_name', det.get('file_name'))
         if name is None:
             raise KeyError(
-                f'{det_file}: detection {i} has neither "image_name" nor "file_name"'
-            )
+                f'{det_file}: detection {i} has neither "image_name" nor '
+                '"file_name"')
         key = (osp.basename(osp.dirname(name)), frame_number(name))
         if key not in image_ids:
             raise KeyError(
-                f'{det_file}: detection {i} is for {name}, a frame of no converted video'
-            )
+                f'{det_file}: detection {i} is for {name}, a frame of no '
+                'converted video')
         results.append(
             dict(
                 image_id=image_ids[key],
@@ -350,9 +354,10 @@ def convert_split(ann_files: Sequence[str],
         for image in video['images']:
             if image['id'] in source_of:
                 raise ValueError(
-                    f'image id {image["id"]} of {ann_path} was already given to a frame of '
-                    f'{source_of[image["id"]]}: two videos share a video number'
-                )
+                    f'image id {image["id"]} of {ann_path} was already given '
+                    'to a frame of '
+                    f'{source_of[image["id"]]}: two videos share a video '
+                    'number')
             source_of[image['id']] = ann_path
         dump_json(
             dict(
@@ -389,9 +394,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--image-root',
         required=True,
-        help=
-        'folder that the annolist image names are relative to (holds images/...)'
-    )
+        help='folder that the annolist image names are relative to (holds '
+        'images/...)')
     parser.add_argument(
         '--split',
         required=True,
@@ -404,9 +408,8 @@ def parse_args(argv=None):
         '--frames',
         choices=['symlink', 'copy', 'none'],
         default='symlink',
-        help=
-        'how to place renamed frames under OUT_DIR/images (none: annotations only)'
-    )
+        help='how to place renamed frames under OUT_DIR/images (none: '
+        'annotations only)')
     parser.add_argument(
         '--det-file',
         help='person detections keyed by frame file (image_name or file_name)')
@@ -414,8 +417,8 @@ def parse_args(argv=None):
         '--det-numbering',
         choices=['original', 'renamed'],
         default='original',
-        help=
-        'frame numbers in --det-file names: original files, or 1-based positions '
+        help='frame numbers in --det-file names: original files, or 1-based '
+        'positions '
         "(DetectAndTrack's images_renamed, used by PoseWarper/DCPose)")
     return parser.parse_args(argv)
 
@@ -425,14 +428,15 @@ def main(argv=None):
     ann_files = glob.glob(osp.join(args.ann_dir, '*.json'))
     if not ann_files:
         raise FileNotFoundError(
-            f'no .json annotation files in {args.ann_dir} (convert .mat files with '
+            f'no .json annotation files in {args.ann_dir} (convert .mat files '
+            'with '
             "poseval's matlab/mat2json.m first)")
     summary = convert_split(ann_files, args.image_root, args.split,
                             args.out_dir, args.frames, args.det_file,
                             args.det_numbering)
-    print(
-        f'PoseTrack2017 {args.split}: {summary["videos"]} videos, {summary["images"]} frames, '
-        f'{summary["annotations"]} persons -> {summary["ann_file"]}')
+    print(f'PoseTrack2017 {args.split}: {summary["videos"]} videos, '
+          f'{summary["images"]} frames, '
+          f'{summary["annotations"]} persons -> {summary["ann_file"]}')
     if 'det_file' in summary:
         print(f'  {summary["detections"]} detections -> {summary["det_file"]}')
 

@@ -44,8 +44,8 @@ class RandomKeyFrameMask(BaseTransform):
                     'LoadVideoFrames and TopdownAffine')
         if not isinstance(results['img'], (list, tuple)):
             raise TypeError(
-                'RandomKeyFrameMask expects results["img"] to be the list of frames'
-            )
+                'RandomKeyFrameMask expects results["img"] to be the list of '
+                'frames')
         if np.random.rand() >= self.prob:
             return results
         visible = np.asarray(results['keypoints_visible']).reshape(-1) > 0

@@ -73,7 +73,8 @@ def difficulty_masks(annotations: Sequence[dict]
             flags = np.asarray(flags).reshape(-1)
             if flags.size != NUM_KEYPOINTS:
                 raise ValueError(
-                    f'annotation {ann.get("id")}: occluded_joints has {flags.size} '
+                    f'annotation {ann.get("id")}: occluded_joints has '
+                    f'{flags.size} '
                     f'values, expected {NUM_KEYPOINTS}')
             occluded[i] = flags > 0
         blurred[i] = bool(ann.get('motion_blurred', False))
