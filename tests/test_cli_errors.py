@@ -87,3 +87,58 @@ def test_demo_user_errors(tmp_path):
     assert_one_line_error(
         run_demo(other, '--input', video, *out), 'single.pth does not match',
         'backbone.frame_embed')
+
+
+def run_tool(tool, *args):
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
+    return subprocess.run([sys.executable, f'tools/{tool}', *args],
+                          cwd=REPO_ROOT,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+
+
+def assert_tool_error(proc, tool, *expected):
+    """One ``<tool>: error: ...`` line on stderr, exit 2, no traceback."""
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'{tool}: error: '), last
+    for text in expected:
+        assert text in last, last
+    return last
+
+
+def test_train_tool_neck_config_value_error_is_one_line(tmp_path):
+    # Needs the neck to raise ConfigValueError (it is built inside the model,
+    # while the runner is being built).
+    proc = run_tool('train.py', TINY_CONFIG, '--work-dir', str(tmp_path),
+                    '--cfg-options', 'model.neck.prune_ratio=1.5')
+    assert_tool_error(proc, 'train.py', 'prune_ratio', '1.5')
+
+
+def test_train_tool_dataset_config_value_error_is_one_line(tmp_path):
+    # The dataset is built lazily, inside runner.train().
+    proc = run_tool('train.py', TINY_CONFIG, '--work-dir', str(tmp_path),
+                    '--cfg-options',
+                    'train_dataloader.dataset.data_mode=bottomup')
+    assert_tool_error(proc, 'train.py', 'data_mode="topdown"', 'bottomup')
+
+
+def test_test_tool_metric_config_value_errors_are_one_line(
+        small_data, tmp_path):
+    from test_train_tools import small_run_options
+
+    # The evaluator is built inside runner.test(), before the checkpoint is
+    # read, so any existing file does as checkpoint here.
+    checkpoint = tmp_path / 'any.pth'
+    checkpoint.write_bytes(b'not read')
+    options = small_run_options(small_data, tmp_path / 'work', max_epochs=1)
+    for option, expected in (
+        ('test_evaluator.protocol=posetrack22', 'posetrack22'),
+        ('test_evaluator.record_file=records.pkl', 'must end with .npz'),
+    ):
+        proc = run_tool('test.py', TINY_CONFIG, str(checkpoint), *options,
+                        option)
+        assert_tool_error(proc, 'test.py', expected)

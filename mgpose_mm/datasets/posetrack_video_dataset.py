@@ -184,8 +184,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         self.first_frame_index = int(first_frame_index)
         self.supervise_occluded_joints = bool(supervise_occluded_joints)
         if data_mode != 'topdown':
-            raise ValueError(f'{self.__class__.__name__} only supports '
-                             f'data_mode="topdown", got {data_mode!r}')
+            raise ConfigValueError(f'{self.__class__.__name__} only supports '
+                                   f'data_mode="topdown", got {data_mode!r}')
         super().__init__(
             ann_file=ann_file,
             bbox_file=bbox_file,

@@ -17,6 +17,8 @@ import torch.distributed as torch_dist
 from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
 
+from mgpose_mm.errors import ConfigValueError
+
 
 @MODEL_WRAPPERS.register_module()
 class CPUDistributedDataParallel(MMDistributedDataParallel):
@@ -34,11 +36,10 @@ def setup_cpu_distributed(cfg) -> None:
     if launcher == 'none' or torch.cuda.is_available():
         return
     if launcher != 'pytorch':
-        raise RuntimeError(
+        raise ConfigValueError(
             f'launcher={launcher!r} without CUDA is not supported by MMEngine '
-            '0.10; '
-            'on CPU machines launch with torchrun (tools/dist_train.sh) and '
-            '--launcher pytorch')
+            '0.10; on CPU machines launch with torchrun (tools/dist_train.sh) '
+            'and --launcher pytorch')
     dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
     backend = dist_cfg.get('backend', 'nccl')
     if backend != 'gloo':

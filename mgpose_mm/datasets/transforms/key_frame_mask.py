@@ -4,6 +4,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 
+from mgpose_mm.errors import ConfigValueError
+
 
 @TRANSFORMS.register_module()
 class RandomKeyFrameMask(BaseTransform):
@@ -27,10 +29,10 @@ class RandomKeyFrameMask(BaseTransform):
 
     def __init__(self, prob: float = 0.5, size: float = 0.3) -> None:
         if not 0.0 <= prob <= 1.0:
-            raise ValueError(
+            raise ConfigValueError(
                 f'RandomKeyFrameMask: prob must be in [0, 1], got {prob}')
         if not 0.0 < size <= 1.0:
-            raise ValueError(
+            raise ConfigValueError(
                 f'RandomKeyFrameMask: size must be in (0, 1], got {size}')
         self.prob = prob
         self.size = size

@@ -8,6 +8,8 @@ from mmcv.transforms import BaseTransform
 from mmengine.fileio import get
 from mmpose.registry import TRANSFORMS
 
+from mgpose_mm.errors import ConfigValueError
+
 MISSING_SUPPORT_FRAME_MODES = ('error', 'repeat_key')
 
 
@@ -55,9 +57,9 @@ class LoadVideoFrames(BaseTransform):
                  backend_args: Optional[dict] = None,
                  missing_support_frame: str = 'error') -> None:
         if missing_support_frame not in MISSING_SUPPORT_FRAME_MODES:
-            raise ValueError('missing_support_frame must be one of '
-                             f'{MISSING_SUPPORT_FRAME_MODES}, '
-                             f'got {missing_support_frame!r}')
+            raise ConfigValueError('missing_support_frame must be one of '
+                                   f'{MISSING_SUPPORT_FRAME_MODES}, '
+                                   f'got {missing_support_frame!r}')
         self.to_float32 = to_float32
         self.color_type = color_type
         self.imdecode_backend = imdecode_backend
