@@ -142,3 +142,19 @@ def test_test_tool_metric_config_value_errors_are_one_line(
         proc = run_tool('test.py', TINY_CONFIG, str(checkpoint), *options,
                         option)
         assert_tool_error(proc, 'test.py', expected)
+
+
+def test_dataset_tools_print_bad_values_as_one_line(tmp_path):
+    proc = run_tool('dataset_converters/make_synthetic_posetrack.py',
+                    '--out-dir', str(tmp_path / 'out'), '--persons', '3', '1')
+    assert_tool_error(proc, 'make_synthetic_posetrack.py',
+                      'persons_per_video must be (min, max)')
+    not_posetrack = tmp_path / 'ann' / 'x.json'
+    not_posetrack.parent.mkdir()
+    not_posetrack.write_text('{"images": []}')
+    proc = run_tool('dataset_converters/posetrack17_to_coco.py', '--ann-dir',
+                    str(not_posetrack.parent), '--image-root',
+                    str(tmp_path), '--split', 'val', '--out-dir',
+                    str(tmp_path / 'converted'), '--frames', 'none')
+    assert_tool_error(proc, 'posetrack17_to_coco.py',
+                      'not a PoseTrack2017 annotation file')

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
+from mgpose_mm.errors import ConfigValueError
 from mgpose_mm.utils import AtomicFile
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -95,10 +96,10 @@ def plan_runs(configs: Sequence[str],
     names = [config_name(c) for c in configs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ValueError(
+        raise ConfigValueError(
             f'config names must be unique, got {duplicates} more than once')
     if len(set(seeds)) != len(seeds):
-        raise ValueError(f'seeds must be unique, got {list(seeds)}')
+        raise ConfigValueError(f'seeds must be unique, got {list(seeds)}')
     for config in configs:
         if not osp.isfile(config):
             raise FileNotFoundError(f'config not found: {config}')

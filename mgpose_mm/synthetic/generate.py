@@ -2,6 +2,7 @@
 dataset."""
 import os.path as osp
 
+from mgpose_mm.errors import ConfigValueError
 from . import writer
 from .scene import GeneratorConfig, keyed_rng, plan_video, render_frame
 
@@ -126,7 +127,7 @@ def generate_posetrack_dataset(out_dir,
     for name, value in (('image_size', image_size), ('persons_per_video',
                                                      persons_per_video)):
         if len(value) != 2:
-            raise ValueError(f'{name} must have two values, got {value}')
+            raise ConfigValueError(f'{name} must have two values, got {value}')
     cfg = GeneratorConfig(
         image_size=(int(image_size[0]), int(image_size[1])),
         frames_per_video=int(frames_per_video),
@@ -141,7 +142,7 @@ def generate_posetrack_dataset(out_dir,
     for name, value in (('num_train_videos', num_train_videos),
                         ('num_val_videos', num_val_videos)):
         if int(value) < 0 or int(value) >= VAL_VID_OFFSET:
-            raise ValueError(
+            raise ConfigValueError(
                 f'{name} must be in [0, {VAL_VID_OFFSET}), got {value}')
     existing = osp.join(out_dir, 'annotations', 'posetrack18_train.json')
     if not overwrite and osp.exists(existing):

@@ -10,6 +10,7 @@ from typing import Optional
 
 import numpy as np
 
+from mgpose_mm.errors import ConfigValueError
 from . import render
 from .skeleton import (JOINT_INDEX, KEYPOINT_JOINTS, PersonTrack, extent,
                        random_motion, random_style, simulate)
@@ -57,31 +58,30 @@ class GeneratorConfig:
     def validate(self):
         w, h = self.image_size
         if int(w) < 48 or int(h) < 48:
-            raise ValueError(
+            raise ConfigValueError(
                 'image_size must be at least 48x48 (width, height), got '
                 f'{w}x{h}')
         if int(self.frames_per_video) < 1:
-            raise ValueError(
+            raise ConfigValueError(
                 f'frames_per_video must be >= 1, got {self.frames_per_video}')
         lo, hi = self.persons_per_video
         if not 1 <= int(lo) <= int(hi) <= 20:
-            raise ValueError(
-                'persons_per_video must be (min, max) with 1 <= min <= max <= '
-                '20, '
-                f'got {self.persons_per_video}')
+            raise ConfigValueError(
+                'persons_per_video must be (min, max) with 1 <= min <= max '
+                f'<= 20, got {self.persons_per_video}')
         for name in ('occlusion_rate', 'motion_blur_rate', 'truncation_rate',
                      'ignore_region_rate'):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f'{name} must be in [0, 1], got {value}')
+                raise ConfigValueError(
+                    f'{name} must be in [0, 1], got {value}')
         if self.occlusion_rate + self.motion_blur_rate > 0.5:
-            raise ValueError(
+            raise ConfigValueError(
                 'occlusion_rate + motion_blur_rate must be <= 0.5 so that '
-                'hard '
-                'frames keep clean neighbours, got '
+                'hard frames keep clean neighbours, got '
                 f'{self.occlusion_rate + self.motion_blur_rate}')
         if not 1 <= self.jpeg_quality <= 100:
-            raise ValueError(
+            raise ConfigValueError(
                 f'jpeg_quality must be in [1, 100], got {self.jpeg_quality}')
 
 

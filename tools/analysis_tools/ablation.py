@@ -26,6 +26,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0,
                     osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
     from mgpose_mm.ablation import report, runner
+from mgpose_mm.errors import ConfigValueError, run_cli
 
 
 def parse_args(argv=None):
@@ -134,12 +135,12 @@ def main(argv=None):
     names = [runner.config_name(c) for c in args.configs]
     reference = args.reference or names[0]
     if reference not in names:
-        raise ValueError(
+        raise ConfigValueError(
             f'--reference {reference!r} is not one of the configs {names}')
     finished = [r for r in runs if runner.is_finished(r)]
     pending = [r for r in runs if not runner.is_finished(r)]
     if args.jobs < 1:
-        raise ValueError(f'--jobs must be >= 1, got {args.jobs}')
+        raise ConfigValueError(f'--jobs must be >= 1, got {args.jobs}')
     # runs in parallel share the machine; the per-run durations already include
     # that
     estimate = runner.estimate_seconds(
@@ -178,4 +179,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

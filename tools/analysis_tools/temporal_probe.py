@@ -27,6 +27,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0,
                     osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
     import mgpose_mm  # noqa: F401
+from mgpose_mm.errors import ConfigValueError, run_cli
 
 
 def static_clips(backbone):
@@ -62,7 +63,7 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg)
         if mode == 'static':
             if cfg.model.backbone.get('num_frames', 1) < 2:
-                raise ValueError(
+                raise ConfigValueError(
                     'temporal_probe needs a multi-frame model (num_frames >= '
                     '2)')
             static_clips(runner.model.backbone)
@@ -77,4 +78,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -16,6 +16,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0,
                     osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
     from mgpose_mm.synthetic import generate_posetrack_dataset
+from mgpose_mm.errors import run_cli
 
 
 def parse_args(argv=None):
@@ -109,4 +110,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

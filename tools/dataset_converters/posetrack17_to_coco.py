@@ -55,6 +55,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
         NUM_KEYPOINTS, POSETRACK_KEYPOINT_NAMES)
     from mgpose_mm.evaluation.metrics.posetrack_results import \
         POSETRACK_SKELETON
+from mgpose_mm.errors import InputDataError, run_cli
 
 # PoseTrack2017 joint ids 0..14 (poseval's convert.py) and their PoseTrack18
 # (COCO-order) index.
@@ -76,7 +77,7 @@ def frame_number(path: str) -> int:
     """
     match = _FRAME_NUMBER.match(osp.basename(path))
     if match is None:
-        raise ValueError(
+        raise InputDataError(
             f'no frame number at the start of the file name {path!r}')
     return int(match.group(1))
 
@@ -86,7 +87,7 @@ def video_number(video: str) -> str:
     ``'000342'``)."""
     match = _FRAME_NUMBER.match(video)
     if match is None:
-        raise ValueError(
+        raise InputDataError(
             f'video folder {video!r} does not start with its video number')
     return match.group(1)
 
@@ -96,7 +97,7 @@ def first(value, field: str, where: str):
     error."""
     if isinstance(value, list):
         if len(value) != 1:
-            raise ValueError(
+            raise InputDataError(
                 f'{where}: field {field!r} should hold one value, got '
                 f'{value!r}')
         return value[0]
@@ -120,7 +121,7 @@ def convert_person(rect: dict, where: str) -> Optional[dict]:
     for point in as_list(annopoints[0].get('point')) if annopoints else []:
         joint = int(first(point['id'], 'id', where))
         if not 0 <= joint < len(POSETRACK17_JOINTS):
-            raise ValueError(
+            raise InputDataError(
                 f'{where}: joint id {joint} is not a PoseTrack2017 joint '
                 '(0-14)')
         x, y = float(first(point['x'], 'x',
@@ -171,7 +172,7 @@ def video_frames(image_root: str, folder: str) -> List[str]:
             f'no frame files in {osp.join(image_root, folder)}')
     numbers = [frame_number(f) for f in files]
     if len(set(numbers)) != len(numbers):
-        raise ValueError(
+        raise InputDataError(
             f'two frame files of {osp.join(image_root, folder)} have the same '
             'number')
     return [f for _, f in sorted(zip(numbers, files))]
@@ -198,23 +199,23 @@ def convert_video(ann_path: str, image_root: str, split: str, out_dir: str,
     with open(ann_path) as f:
         content = json.load(f)
     if 'annolist' not in content:
-        raise ValueError(
+        raise InputDataError(
             f'{ann_path} is not a PoseTrack2017 annotation file (no '
             '"annolist")')
     entries = as_list(content['annolist'])
     if not entries:
-        raise ValueError(f'{ann_path} has an empty annolist')
+        raise InputDataError(f'{ann_path} has an empty annolist')
     names = [first(e['image'], 'image', ann_path)['name'] for e in entries]
     folders = {osp.dirname(n) for n in names}
     if len(folders) != 1:
-        raise ValueError(
+        raise InputDataError(
             f'{ann_path} mixes frames of several folders: {sorted(folders)}')
     folder = folders.pop()
     video = osp.basename(folder)
     number = video_number(video)
     frames = video_frames(image_root, folder)
     if len(frames) >= 10000:
-        raise ValueError(
+        raise InputDataError(
             f'{folder} has {len(frames)} frames; frame ids allow at most 9999')
     first_frame = cv2.imread(osp.join(image_root, folder, frames[0]))
     if first_frame is None:
@@ -353,7 +354,7 @@ def convert_split(ann_files: Sequence[str],
                               frames_mode)
         for image in video['images']:
             if image['id'] in source_of:
-                raise ValueError(
+                raise InputDataError(
                     f'image id {image["id"]} of {ann_path} was already given '
                     'to a frame of '
                     f'{source_of[image["id"]]}: two videos share a video '
@@ -442,4 +443,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)
