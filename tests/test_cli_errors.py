@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from conftest import REPO_ROOT, TINY_CONFIG
 from test_apis import (SINGLE_FRAME_CONFIG, figure_frames,
                        save_tiny_checkpoint, write_video)
@@ -158,3 +159,29 @@ def test_dataset_tools_print_bad_values_as_one_line(tmp_path):
                     str(tmp_path / 'converted'), '--frames', 'none')
     assert_tool_error(proc, 'posetrack17_to_coco.py',
                       'not a PoseTrack2017 annotation file')
+
+
+def test_run_cli_keeps_the_error_line_of_a_dataloader_worker(capsys):
+    """A transform's error in a DataLoader worker reaches the main process
+    with the worker's traceback in its message; one line is printed."""
+    from mgpose_mm.datasets.transforms import PackVideoPoseInputs
+    from mgpose_mm.errors import ConfigValueError, run_cli
+
+    def failing_worker():
+        dataset = [dict(img='one frame, not a clip')]
+        loader = torch.utils.data.DataLoader(
+            dataset,
+            num_workers=1,
+            collate_fn=lambda batch: [PackVideoPoseInputs()(r) for r in batch])
+        next(iter(loader))
+
+    with pytest.raises(ConfigValueError):
+        failing_worker()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        run_cli(failing_worker, prog='train.py')
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == ('train.py: error: PackVideoPoseInputs expects '
+                   'results["img"] to be the list of clip frames, got str; '
+                   'load clips with LoadVideoFrames\n')

@@ -41,11 +41,11 @@ class RandomKeyFrameMask(BaseTransform):
         for key in ('img', 'key_frame_index', 'transformed_keypoints',
                     'keypoints_visible'):
             if key not in results:
-                raise KeyError(
+                raise ConfigValueError(
                     f'RandomKeyFrameMask needs results[{key!r}]; put it after '
                     'LoadVideoFrames and TopdownAffine')
         if not isinstance(results['img'], (list, tuple)):
-            raise TypeError(
+            raise ConfigValueError(
                 'RandomKeyFrameMask expects results["img"] to be the list of '
                 'frames')
         if np.random.rand() >= self.prob:

@@ -102,8 +102,9 @@ class LoadVideoFrames(BaseTransform):
         """Read ``results['frame_paths']`` into ``results['img']``."""
         for key in ('frame_paths', 'key_frame_index'):
             if key not in results:
-                raise KeyError(f'LoadVideoFrames needs results[{key!r}]; use '
-                               'a video dataset such as PoseTrackVideoDataset')
+                raise ConfigValueError(
+                    f'LoadVideoFrames needs results[{key!r}]; use a video '
+                    'dataset such as PoseTrackVideoDataset')
         frame_paths = list(results['frame_paths'])
         key_frame_index = int(results['key_frame_index'])
         if not 0 <= key_frame_index < len(frame_paths):
