@@ -162,8 +162,8 @@ def test_dataset_tools_print_bad_values_as_one_line(tmp_path):
 
 
 def test_run_cli_keeps_the_error_line_of_a_dataloader_worker(capsys):
-    """A transform's error in a DataLoader worker reaches the main process
-    with the worker's traceback in its message; one line is printed."""
+    """A transform's error in a DataLoader worker reaches the main process with
+    the worker's traceback in its message; one line is printed."""
     from mgpose_mm.datasets.transforms import PackVideoPoseInputs
     from mgpose_mm.errors import ConfigValueError, run_cli
 
