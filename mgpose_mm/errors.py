@@ -48,7 +48,8 @@ class UntrustedCheckpointError(UserInputError, pickle.UnpicklingError):
 def run_cli(main: Callable[[], object], prog: Optional[str] = None):
     """Run a command-line ``main()``: a user error (:class:`UserInputError`, or
     a missing file) prints one line ``<prog>: error: <message>`` to stderr and
-    exits with status 1, without a traceback.
+    exits with status 2 (as argparse does for a bad option), without a
+    traceback.
 
     Any other exception is a programming error and propagates with its
     traceback.
@@ -57,7 +58,13 @@ def run_cli(main: Callable[[], object], prog: Optional[str] = None):
         return main()
     except (UserInputError, FileNotFoundError) as error:
         prog = prog or osp.basename(sys.argv[0] or 'mgpose_mm')
-        message = ' '.join(str(error).split())
+        message = str(error)
+        if 'Original Traceback' in message:
+            # raised in a DataLoader worker: torch puts the worker's
+            # traceback into the message; its last line is the error
+            last = [line for line in message.splitlines() if line.strip()][-1]
+            message = last.split(': ', 1)[-1]
+        message = ' '.join(message.split())
         sys.stderr.write(f'{prog}: error: {message}\n')
         sys.stderr.flush()
-        sys.exit(1)
+        sys.exit(2)

@@ -1,3 +1,4 @@
+import json
 import os.path as osp
 
 import pytest
@@ -30,3 +31,28 @@ def mmpose_scope():
 
     import mgpose_mm  # noqa: F401
     init_default_scope('mmpose')
+
+
+@pytest.fixture(scope='module')
+def small_data(tmp_path_factory):
+    """A small synthetic PoseTrack18-layout dataset (2 train videos, 1 val
+    video)."""
+    from mgpose_mm.synthetic import generate_posetrack_dataset
+    root = tmp_path_factory.mktemp('synthetic_posetrack')
+    generate_posetrack_dataset(
+        str(root),
+        num_train_videos=2,
+        num_val_videos=1,
+        frames_per_video=6,
+        image_size=(160, 128),
+        persons_per_video=(1, 2),
+        seed=3)
+    with open(root / 'annotations' / 'posetrack18_train.json') as f:
+        train = json.load(f)
+    with open(root / 'annotations' / 'posetrack18_val.json') as f:
+        val = json.load(f)
+    return dict(
+        root=str(root) + '/',
+        train_samples=sum(1 for a in train['annotations']
+                          if a['num_keypoints'] > 0),
+        val_frames=sum(1 for im in val['images'] if im['is_labeled']))

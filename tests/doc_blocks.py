@@ -72,18 +72,22 @@ def documented_commands() -> List[Tuple[str, str]]:
             for command in command_lines(code)]
 
 
-# ---------------------------------------------------------------- running the documented commands
-TINY = 'configs/ftp_pose/synthetic/ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py'
+# ---------------------------------------------------------------- running the
+# documented commands
+TINY = ('configs/ftp_pose/synthetic/'
+        'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py')
 QUICKSTART_CKPT = 'work_dirs/quickstart/epoch_12.pth'
 RTMDET_NAME = 'rtmdet_tiny_8xb32-300e_coco'
-RTMDET_WEIGHTS = 'rtmdet_tiny_8xb32-300e_coco_20220902_112414-78e30dcc.pth'  # what mim download writes
+# what mim download writes
+RTMDET_WEIGHTS = 'rtmdet_tiny_8xb32-300e_coco_20220902_112414-78e30dcc.pth'
 
 #: (regex on the command, why it is not run here); the first match wins
 SKIPS = [
     (r'^bash tools/run_tests\.sh', 'runs this test suite'),
     (r'^python3 -m venv', 'creates a virtual environment (set-up)'),
     (r'^bash tools/dist_test\.sh configs/ftp_pose/posetrack18/.* 8$',
-     'needs 8 GPUs and PoseTrack18; the same line runs with 2 CPU processes in '
+     'needs 8 GPUs and PoseTrack18; the same line runs with 2 CPU processes '
+     'in '
      'test_readme_dist_test_line_with_space_in_checkpoint'),
     (r'--device cuda|--amp\b|--gpus 8|--nproc_per_node=8| 8$', 'needs GPUs'),
     (r'^GPUS=.*slurm_',
@@ -91,7 +95,8 @@ SKIPS = [
      'test_slurm_scripts_pass_arguments_intact)'),
     (r'NNODES=2', 'needs two machines'),
     (r'^mim download',
-     'downloads from OpenMMLab (the tests use random detector weights under the '
+     'downloads from OpenMMLab (the tests use random detector weights under '
+     'the '
      'same file name)'),
     (r'posetrack1[78]/|posetrack21/|PoseTrack2017/|_posetrack18-256x192\.py',
      'needs the PoseTrack data (registration and download)'),
@@ -111,9 +116,11 @@ PLACEHOLDERS = [
 WORKERS = ' '.join(f'{split}_dataloader.{key}'
                    for split in ('train', 'val', 'test')
                    for key in ('num_workers=0', 'persistent_workers=False'))
-#: small settings appended to a tool's command line (options given twice: the last one wins,
+#: small settings appended to a tool's command line (options given twice: the
+#: last one wins,
 #: --cfg-options pairs are merged)
-SHORT = 'train_cfg.max_epochs=2 param_scheduler.1.end=2 param_scheduler.1.T_max=2'
+SHORT = ('train_cfg.max_epochs=2 param_scheduler.1.end=2 '
+         'param_scheduler.1.T_max=2')
 SMALL = [
     (r'tools/train\.py|dist_train\.sh', f' --cfg-options {WORKERS} {SHORT}'),
     (r'tools/test\.py|dist_test\.sh|^mim test', f' --cfg-options {WORKERS}'),
@@ -129,8 +136,8 @@ QUICKSTART_ENV = dict(
     VIDEO_ARGS='--num-val-videos 1 --frames-per-video 8',
     TRAIN_ARGS=WORKERS,
     TEST_ARGS=' '.join(WORKERS.split()[4:]),
-    BENCHMARK_ARGS=
-    '--batch-sizes 1 2 --eps 0 0.5 --repeats 1 --warmup 0 --memory inline')
+    BENCHMARK_ARGS=('--batch-sizes 1 2 --eps 0 0.5 --repeats 1 --warmup 0 '
+                    '--memory inline'))
 
 
 def skip_reason(command: str):

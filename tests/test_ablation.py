@@ -29,8 +29,9 @@ def test_bootstrap_weights_are_resamples():
 
 
 def test_bootstrap_interval_of_a_normal_mean():
-    """Mean of n = 100 draws of N(3, 2^2): the 95 % interval has half-width ~1.96 * 2 / 10 and
-    covers the true mean in about 95 % of repeated experiments."""
+    """Mean of n = 100 draws of N(3, 2^2): the 95 % interval has half-width
+    ~1.96 * 2 / 10 and covers the true mean in about 95 % of repeated
+    experiments."""
     rng = np.random.default_rng(0)
     covered, widths = 0, []
     for rep in range(200):
@@ -103,21 +104,26 @@ FAKE_TRAIN = textwrap.dedent('''
 ''')
 
 FAKE_TEST = textwrap.dedent('''
-    # writes the record file format of mgpose_mm.evaluation.metrics.posetrack_subsets
-    import json, os, pickle, sys
+    # writes the records with the metric's own writer
+    import json, os, sys
     import numpy as np
+    from mgpose_mm.evaluation.functional.subsets import FrameRecord
+    from mgpose_mm.evaluation.metrics.posetrack_subsets import dump_records
     args = sys.argv[1:]
     with open(os.environ['FAKE_CALLS'], 'a') as f:
         f.write('test ' + args[args.index('--work-dir') + 1] + '\\n')
-    options = dict(o.split('=', 1) for o in args[args.index('--cfg-options') + 1:])
+    options = dict(
+        o.split('=', 1) for o in args[args.index('--cfg-options') + 1:])
     rng = np.random.default_rng(len(args[0]))
-    recs = [dict(video='v%d' % (i // 2), scores=rng.random((1, 17)),
-                 labels=rng.random((1, 17)) < 0.6, has_pred=np.ones((1, 17), bool),
-                 num_gt=np.ones(17, np.int64)) for i in range(20)]
+    recs = [
+        FrameRecord(video='v%d' % (i // 2), scores=rng.random((1, 17)),
+                    labels=rng.random((1, 17)) < 0.6,
+                    has_pred=np.ones((1, 17), bool),
+                    num_gt=np.ones(17, np.int64)) for i in range(20)]
     subsets = dict(total=recs, hard=recs[:6], occluded=recs[:4], blurred=[])
-    with open(options['test_evaluator.record_file'], 'wb') as f:
-        pickle.dump(dict(version=1, subsets=subsets), f)
-    json.dump({'posetrack/Total AP': 50.0}, open(args[args.index('--out') + 1], 'w'))
+    dump_records(subsets, options['test_evaluator.record_file'])
+    json.dump({'posetrack/Total AP': 50.0},
+              open(args[args.index('--out') + 1], 'w'))
 ''')
 
 
@@ -172,7 +178,8 @@ def test_runner_skips_finished_runs(fake_study):
             skipped=3, trained=0, tested=1)
     new = calls.read_text().splitlines()[len(lines):]
     assert new == [f'test {runs[3].test_dir}']
-    # the time estimate counts only what is left: nothing here, one test after a lost result
+    # the time estimate counts only what is left: nothing here, one test after
+    # a lost result
     finished = [r for r in runs if runner.is_finished(r)]
     assert runner.estimate_seconds([], finished, 100, 10) == 0
     os.remove(runs[1].result_file)
@@ -222,8 +229,8 @@ def test_runner_starts_no_run_after_a_failure(fake_study, jobs):
         line.split(' ', 1)[1]
         for line in calls.read_text().splitlines()
     }
-    # with two at a time the second run may already be in flight (it then finishes); no later run
-    # starts
+    # with two at a time the second run may already be in flight (it then
+    # finishes); no later run starts
     in_flight = {runs[1].work_dir, runs[1].test_dir} if jobs == 2 else set()
     assert started <= in_flight and (not started or started == in_flight)
     assert not any(runner.is_trained(r) for r in [runs[0], *runs[2:]])
@@ -266,3 +273,94 @@ def test_plan_rejects_bad_input(tmp_path):
         runner.plan_runs([str(cfg), str(cfg)], [0], str(tmp_path))
     with pytest.raises(FileNotFoundError, match='config not found'):
         runner.plan_runs([str(tmp_path / 'missing.py')], [0], str(tmp_path))
+
+
+# ------------------------------------------------------ record files
+class _Payload:
+    """Unpickling this creates ``marker`` (stands for any code a pickle can
+    run)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+def _random_records(rng):
+    recs = []
+    for i in range(7):
+        persons = i % 3  # frames with 0, 1 and 2 predicted persons
+        recs.append(
+            FrameRecord(
+                video=f'vid_{i // 3}',
+                scores=rng.random((persons, K)),
+                labels=rng.random((persons, K)) < 0.5,
+                has_pred=rng.random((persons, K)) < 0.9,
+                num_gt=rng.integers(0, 3, K)))
+    return dict(total=recs, hard=recs[2:5], occluded=recs[:1], blurred=[])
+
+
+def test_record_files_round_trip_through_npz(tmp_path):
+    from mgpose_mm.evaluation.functional.subsets import records_ap
+    from mgpose_mm.evaluation.metrics.posetrack_subsets import (dump_records,
+                                                                load_records)
+    records = _random_records(np.random.default_rng(0))
+    path = str(tmp_path / 'test_val' / 'records.npz')
+    dump_records(records, path)
+    assert sorted(os.listdir(tmp_path / 'test_val')) == ['records.npz']
+    loaded = load_records(path)
+    assert sorted(loaded) == sorted(records)
+    for name, recs in records.items():
+        assert len(loaded[name]) == len(recs)
+        for ours, theirs in zip(loaded[name], recs):
+            assert ours.video == theirs.video
+            for field in ('scores', 'labels', 'has_pred', 'num_gt'):
+                np.testing.assert_array_equal(
+                    getattr(ours, field), getattr(theirs, field))
+                assert getattr(ours, field).dtype.kind == \
+                    np.asarray(getattr(theirs, field)).dtype.kind
+    for name in ('total', 'hard'):
+        assert records_ap(loaded[name]) == pytest.approx(
+            records_ap(records[name]), nan_ok=True)
+    from mgpose_mm.errors import ConfigValueError
+    with pytest.raises(ConfigValueError, match='must end with .npz'):
+        dump_records(records, str(tmp_path / 'records.pkl'))
+
+
+def test_crafted_record_file_runs_no_code(tmp_path, repo_root):
+    import pickle
+
+    from mgpose_mm.errors import InputFileError
+    from mgpose_mm.evaluation.metrics.posetrack_subsets import load_records
+    marker = tmp_path / 'code_ran'
+    # a pickle under the records name (the format of earlier versions) ...
+    crafted = tmp_path / 'records.npz'
+    crafted.write_bytes(
+        pickle.dumps(dict(version=1, subsets=_Payload(marker))))
+    # ... and an archive whose array holds a pickled object
+    object_npz = tmp_path / 'objects.npz'
+    np.savez(
+        object_npz,
+        version=np.array(1),
+        **{'total.video': np.array([_Payload(marker)], dtype=object)})
+    for path in (crafted, object_npz):
+        with pytest.raises(InputFileError, match='not a version-1 subset'):
+            load_records(str(path))
+        assert not marker.exists()
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(repo_root, 'tools', 'analysis_tools',
+                 'ablation_split_size.py'),
+        str(crafted)
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=str(tmp_path),
+                          env=dict(os.environ, PYTHONPATH=repo_root),
+                          timeout=300)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        'ablation_split_size.py: error: ')
+    assert not marker.exists()

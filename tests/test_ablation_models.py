@@ -17,8 +17,7 @@ def _build(seed=0, **backbone):
     return model
 
 
-def test_without_fine_branch_the_key_frame_only_reaches_the_head_through_the_tokens(
-):
+def test_without_fine_branch_the_key_frame_reaches_the_head_via_tokens():
     model = _build(fine_channels=0).eval()
     assert model.backbone.fine_stem is None
     clips, samples = make_batch(batch_size=2)
@@ -35,7 +34,8 @@ def test_without_fine_branch_the_key_frame_only_reaches_the_head_through_the_tok
 
 def test_fine_branch_over_all_frames_stacks_each_frame_in_clip_order():
     model = _build(fine_frames='all').eval()  # the tiny config's setting
-    assert model.backbone.fine_out_channels == model.head.fine_channels == 3 * 32
+    assert model.backbone.fine_out_channels == 3 * 32
+    assert model.head.fine_channels == 3 * 32
     clips, _ = make_batch(batch_size=2)
     with torch.no_grad():
         fine = model.backbone.forward_fine(clips)

@@ -1,4 +1,5 @@
-"""Benchmark: per-stage FLOPs (counted + attention/DPC handles), the benchmark table, targets."""
+"""Benchmark: per-stage FLOPs (counted + attention/DPC handles), the benchmark
+table, targets."""
 import csv
 import json
 import os.path as osp
@@ -8,8 +9,9 @@ import torch
 from conftest import TINY_CONFIG
 from mmengine.analysis import FlopAnalyzer
 
-# The tiny config: 128x96 input, patch 16 with padding 2 -> 8x6 = 48 tokens per frame, T = 3,
-# C = 96, 4 ViT layers with prune_layer = 1 (1 per-frame, 3 joint), 1 temporal head layer.
+# The tiny config: 128x96 input, patch 16 with padding 2 -> 8x6 = 48 tokens per
+# frame, T = 3, C = 96, 4 ViT layers with prune_layer = 1 (1 per-frame, 3
+# joint), 1 temporal head layer.
 TOKENS_PER_FRAME, FRAMES, CHANNELS = 48, 3, 96
 
 
@@ -52,7 +54,8 @@ def test_stage_costs_add_up_and_attention_matches_hand_count(batch):
     clips = tiny_clips(batch)
     cost = model_cost(model, clips)
 
-    # Counted part: an independent FlopAnalyzer, summed over the modules of each stage.
+    # Counted part: an independent FlopAnalyzer, summed over the modules of
+    # each stage.
     analyzer = FlopAnalyzer(TensorForward(model), (clips, ))
     analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     total = analyzer.total()
@@ -60,7 +63,8 @@ def test_stage_costs_add_up_and_attention_matches_hand_count(batch):
     assert sum(s.counted_macs for s in cost.stages) == total
     assert cost.stage(STAGE_FRAMES).counted_macs == sub(
         'backbone.patch_embed') + sub('backbone.layers.0')
-    assert cost.stage(STAGE_JOINT).counted_macs == sum(sub(f'backbone.layers.{i}') for i in (1, 2, 3)) + \
+    joint_layers = sum(sub(f'backbone.layers.{i}') for i in (1, 2, 3))
+    assert cost.stage(STAGE_JOINT).counted_macs == joint_layers + \
         sub('backbone.ln1')
     assert cost.stage(STAGE_FINE).counted_macs == sub('backbone.fine_stem')
     assert cost.stage(STAGE_HEAD).counted_macs == sub('head')
@@ -68,7 +72,8 @@ def test_stage_costs_add_up_and_attention_matches_hand_count(batch):
     assert cost.total_macs == sum(s.total_macs for s in cost.stages)
     assert cost.total_params == sum(p.numel() for p in model.parameters())
 
-    # Analytic part by hand: 2 * M^2 * C per attention layer and clip, N^2 * C for DPC distances.
+    # Analytic part by hand: 2 * M^2 * C per attention layer and clip, N^2 * C
+    # for DPC distances.
     kept = TOKENS_PER_FRAME + (FRAMES - 1) * TOKENS_PER_FRAME // 2
     full = FRAMES * TOKENS_PER_FRAME
     assert (cost.kept_tokens, cost.total_tokens) == (kept, full) == (96, 144)
@@ -84,7 +89,8 @@ def test_stage_costs_add_up_and_attention_matches_hand_count(batch):
         STAGE_NECK
     ).scoring_macs == batch * full**2 * CHANNELS == batch * 1990656
 
-    # The analytic attention equals what the traced sdpa calls would count, stage by stage.
+    # The analytic attention equals what the traced sdpa calls would count,
+    # stage by stage.
     analyzer = FlopAnalyzer(TensorForward(model), (clips, ))
     analyzer.set_op_handle('aten::scaled_dot_product_attention',
                            sdpa_macs_handle)

@@ -10,13 +10,16 @@ from model_utils import build_tiny_model, make_batch, tiny_model_cfg
 from test_apis import figure_frames, save_tiny_checkpoint, write_video
 
 
-# ----------------------------------------------------------------------------- key frame
+# -----------------------------------------------------------------------------
+# key frame
 def test_model_refuses_data_with_another_key_frame():
     from mgpose_mm.errors import ConfigValueError
     model = build_tiny_model().eval()
-    model.backbone.key_frame_index = 0  # as model.backbone.key_frame_index=0 in the config
+    # as model.backbone.key_frame_index=0 in the config
+    model.backbone.key_frame_index = 0
     clips, samples = make_batch(batch_size=2)
-    for sample in samples:  # what PoseTrackVideoDataset packs for frame_offsets (-1, 0, 1)
+    # what PoseTrackVideoDataset packs for frame_offsets (-1, 0, 1)
+    for sample in samples:
         sample.set_metainfo(dict(key_frame_index=1, frame_offsets=(-1, 0, 1)))
     for mode in ('loss', 'predict'):
         with pytest.raises(
@@ -61,7 +64,8 @@ def test_bad_key_frame_config_fails_at_build():
         MODELS.build(cfg)
 
 
-# ----------------------------------------------------------------------------- tracker
+# -----------------------------------------------------------------------------
+# tracker
 @pytest.fixture(scope='module')
 def tiny_model(tmp_path_factory):
     from mgpose_mm.apis import init_video_pose_model
@@ -82,12 +86,20 @@ def test_tracker_state_is_per_video(tiny_model):
     def ids(results):
         return [[inst['track_id'] for inst in r['instances']] for r in results]
 
-    assert ids(inference_video(tiny_model, first, GivenBoxes(first_boxes), tracker=tracker)) == \
+    assert ids(
+        inference_video(
+            tiny_model, first, GivenBoxes(first_boxes),
+            tracker=tracker)) == \
         [[0, 1], [0, 1]]
-    # a new video starts with no track: ids from 0 (before: 2, or 1 matched to the old video)
-    assert ids(inference_video(tiny_model, second, GivenBoxes(second_boxes), tracker=tracker)) \
+    # a new video starts with no track: ids from 0 (before: 2, or 1 matched to
+    # the old video)
+    assert ids(
+        inference_video(
+            tiny_model, second, GivenBoxes(second_boxes),
+            tracker=tracker)) \
         == [[0], [0]]
-    assert tracker.tracks == [] and tracker.next_id == 0  # the given tracker is left unchanged
+    # the given tracker is left unchanged
+    assert tracker.tracks == [] and tracker.next_id == 0
     inferencer = VideoPoseInferencer(
         tiny_model, GivenBoxes(second_boxes), tracker=tracker)
     one, two = inferencer(second), inferencer(
@@ -96,7 +108,8 @@ def test_tracker_state_is_per_video(tiny_model):
             [i['track_id'] for i in next(two).instances]] == [[0], [0]]
 
 
-# ----------------------------------------------------------------------------- frame numbers
+# -----------------------------------------------------------------------------
+# frame numbers
 def _write_json(path, data):
     with open(path, 'w') as f:
         json.dump(data, f)
@@ -169,7 +182,8 @@ def test_gappy_folder_and_image_list_match_by_file_name(tmp_path, tiny_model):
     assert _boxes_per_frame(tiny_model, paths,
                             DetectionResultsBoxes(det_file,
                                                   ann_file=ann)) == expected
-    # PoseTrack frame ids are positions in the video: a gappy folder cannot be matched
+    # PoseTrack frame ids are positions in the video: a gappy folder cannot be
+    # matched
     from mgpose_mm.errors import InputDataError
     frame_id_dets = _write_json(
         tmp_path / 'frame_ids.json',

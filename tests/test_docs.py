@@ -163,7 +163,8 @@ def test_documented_command(workspace, doc, command):
     assert 'Traceback' not in out, out[-5000:]
     for pattern, text in EXPECTED_OUTPUT:
         if re.search(pattern, command):
-            assert text in out, f'{text!r} not in the output of {command}:\n{out[-3000:]}'
+            assert text in out, (f'{text!r} not in the output of '
+                                 f'{command}:\n{out[-3000:]}')
             break
     for text in NOT_RUN_SHOWN_AS_VALUE:  # checks that did not run read n/a
         assert text not in out, f'{text!r} printed by {command}'
@@ -184,16 +185,19 @@ def test_quickstart_output_is_short_and_reproducible(workspace):
     ]
     assert logs, 'no log file written'
     text = ''.join(open(path).read() for path in logs)
-    assert 'System environment' in text and 'Config:' in text and 'seed: 0' in text
+    assert 'System environment' in text and 'Config:' in text
+    assert 'seed: 0' in text
     assert 'CPU processes: 1' in text and 'GPU number' not in text
-    assert 'System environment' not in out and 'environment, full config and hooks:' in out
+    assert 'System environment' not in out
+    assert 'environment, full config and hooks:' in out
 
 
 def test_readme_dist_test_line_with_space_in_checkpoint(workspace):
     """The README's dist_test.sh line, as a user types it (escaped space and a
     glob), on the tiny config with 2 CPU processes: the checkpoint name with a
     space reaches test.py intact."""
-    paper = 'configs/ftp_pose/posetrack18/ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py'
+    paper = ('configs/ftp_pose/posetrack18/'
+             'ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py')
     line = next(c for _, c in COMMANDS
                 if c.startswith(f'bash tools/dist_test.sh {paper}'))
     assert 'Total\\ AP_epoch_*.pth 8' in line
@@ -319,7 +323,8 @@ def test_python_snippet_runs(workspace, doc, line, code):
                           capture_output=True,
                           text=True,
                           timeout=600)
-    assert proc.returncode == 0, f'{doc}:{line}\n{proc.stdout[-2000:]}{proc.stderr[-4000:]}'
+    assert proc.returncode == 0, (
+        f'{doc}:{line}\n{proc.stdout[-2000:]}{proc.stderr[-4000:]}')
     if 'out_json=' in code:
         with open(osp.join(root, 'out.json')) as f:
             predictions = json.load(f)

@@ -8,7 +8,8 @@ from mgpose_mm.models.utils import VideoTokens
 
 
 def _expected_flip_heatmaps(model, clips, flipped_clips, flip_indices):
-    """0.5 * (heatmaps(clips) + mirror(heatmaps(flipped_clips)) with channels swapped)."""
+    """0.5 * (heatmaps(clips) + mirror(heatmaps(flipped_clips)) with channels
+    swapped)."""
     plain = model.head(model.extract_feat(clips))
     mirrored = model.head(
         model.extract_feat(flipped_clips)).flip(-1)[:, flip_indices]
@@ -32,7 +33,9 @@ class FrameProbeBackbone(torch.nn.Module):
                  channels=96,
                  fine_channels=32):
         super().__init__()
-        self.num_frames, self.key_frame_index, self.grid = num_frames, key_frame_index, grid
+        self.num_frames = num_frames
+        self.key_frame_index = key_frame_index
+        self.grid = grid
         self.embed = torch.nn.Linear(3 * num_frames, channels)
         self.fine_channels = fine_channels
 
@@ -61,7 +64,8 @@ def test_flip_test_flips_every_frame_and_applies_flip_indices():
     model = build_tiny_model().eval()
     torch.manual_seed(0)
     model.backbone = FrameProbeBackbone(fine_channels=model.head.fine_channels)
-    for deconv in model.head.deconv_layers:  # init std 0.001 would let the fine features dominate
+    # init std 0.001 would let the fine features dominate
+    for deconv in model.head.deconv_layers:
         if isinstance(deconv, torch.nn.ConvTranspose2d):
             torch.nn.init.normal_(deconv.weight, std=0.05)
     model.test_cfg = dict(
@@ -84,13 +88,15 @@ def test_flip_test_flips_every_frame_and_applies_flip_indices():
         results = model(clips, samples, mode='predict')
         heatmaps = torch.stack([r.pred_fields.heatmaps for r in results])
 
-        # the backbone saw the clips, then the clips with every frame mirrored along W
+        # the backbone saw the clips, then the clips with every frame mirrored
+        # along W
         assert len(backbone_inputs) == 2
         assert torch.equal(backbone_inputs[0], clips)
         for t in range(clips.shape[1]):
             assert torch.equal(backbone_inputs[1][:, t],
                                clips[:, t].flip(-1)), f'frame {t}'
-        # the head got one (VideoTokens, Tensor) pair per pass, never the [feats, feats_flip] list
+        # the head got one (VideoTokens, Tensor) pair per pass, never the
+        # [feats, feats_flip] list
         assert len(head_inputs) == 2
         for feats in head_inputs:
             assert isinstance(feats[0], VideoTokens) and isinstance(
@@ -101,7 +107,8 @@ def test_flip_test_flips_every_frame_and_applies_flip_indices():
                                            FLIP_INDICES)
         torch.testing.assert_close(heatmaps, expected, rtol=1e-4, atol=1e-6)
 
-        # the check is sensitive to both faults: mirroring only the key frame, and no channel swap
+        # the check is sensitive to both faults: mirroring only the key frame,
+        # and no channel swap
         for t in (0, 2):
             one_frame_kept = all_flipped.clone()
             one_frame_kept[:, t] = clips[:, t]
@@ -149,3 +156,60 @@ def test_head_rejects_fine_feats_of_another_batch():
     with pytest.raises(
             ValueError, match=r'B=2 clips .* got \(1, 96, 32, 24\)'):
         model.head((tokens, fine[:1]))
+
+
+def test_flip_test_mirrors_every_frame_of_the_real_fine_path():
+    """The tiny config's own backbone (fine stem on every frame): the flip test
+    feeds the stem every frame mirrored, and each frame's fine features reach
+    the heatmaps, so a flip test that mirrored only the key frame's fine
+    features would give other heatmaps."""
+    model = build_tiny_model().eval()
+    backbone = model.backbone
+    assert backbone.fine_frames == 'all' and backbone.fine_stem is not None
+    num_frames = backbone.num_frames
+    # Random init lets the fusion read every frame's fine channels (the
+    # deconvolutions' init std 0.001 would leave the fine features alone).
+    torch.manual_seed(1)
+    for module in model.head.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            torch.nn.init.normal_(module.weight, std=0.05)
+    model.test_cfg = dict(
+        flip_test=True,
+        flip_mode='heatmap',
+        shift_heatmap=False,
+        output_heatmaps=True)
+    clips, samples = make_batch(batch_size=2)
+    stem_inputs = []
+    backbone.fine_stem.register_forward_pre_hook(
+        lambda m, args: stem_inputs.append(args[0].clone()))
+    with torch.no_grad():
+        results = model(clips, samples, mode='predict')
+        heatmaps = torch.stack([r.pred_fields.heatmaps for r in results])
+
+        # the stem saw every frame, then every frame mirrored along W
+        assert len(stem_inputs) == 2
+        assert torch.equal(stem_inputs[0], clips.flatten(0, 1))
+        assert torch.equal(stem_inputs[1], clips.flip(-1).flatten(0, 1))
+
+        all_flipped = clips.flip(-1)
+        expected = _expected_flip_heatmaps(model, clips, all_flipped,
+                                           FLIP_INDICES)
+        torch.testing.assert_close(heatmaps, expected, rtol=1e-4, atol=1e-6)
+
+        # sensitivity: the fine features of each supporting frame matter
+        plain = model.head(model.extract_feat(clips))
+        tokens, fine = model.extract_feat(all_flipped)
+        channels = backbone.fine_channels
+        for t in range(num_frames):
+            if t == backbone.key_frame_index:
+                continue
+            one_frame_kept = all_flipped.clone()
+            one_frame_kept[:, t] = clips[:, t]
+            wrong_fine = backbone.forward_fine(one_frame_kept)
+            assert torch.equal(wrong_fine[:, :t * channels],
+                               fine[:, :t * channels])
+            mirrored = model.head((tokens, wrong_fine)).flip(-1)[:,
+                                                                 FLIP_INDICES]
+            wrong = 0.5 * (plain + mirrored)
+            assert (wrong - expected).abs().max() > \
+                0.05 * expected.abs().max(), f'frame {t}'

@@ -14,7 +14,6 @@ from mmengine.config import Config
 from mmpose.registry import MODELS
 from test_datasets import build_dataset, write_coco
 from test_datasets import write_video as write_frames
-from test_train_tools import small_data  # noqa: F401 (fixture)
 from test_train_tools import run_tool, small_run_options
 
 ONLINE_TINY = osp.join(
@@ -75,8 +74,9 @@ def _tiny_models():
     state = centred.state_dict()
     # online position p holds the frame that centred position ORDER[p] holds
     state['backbone.frame_embed'] = state['backbone.frame_embed'][:, ORDER]
-    # the fusion conv sees the fine-grained features of every frame, one channel block per clip
-    # position (fine_frames='all'): move its weight blocks along with the frames
+    # the fusion conv sees the fine-grained features of every frame, one
+    # channel block per clip position (fine_frames='all'): move its weight
+    # blocks along with the frames
     fine = centred.backbone.fine_channels
     weight = state['head.fusion.conv.weight']
     tokens_in = weight.shape[1] - len(ORDER) * fine
@@ -90,7 +90,8 @@ def _tiny_models():
     return centred.eval(), online.eval()
 
 
-# clip (t-2, t-1, t) in the centred layout (key frame in the middle): (t-2, t, t-1)
+# clip (t-2, t-1, t) in the centred layout (key frame in the middle): (t-2, t,
+# t-1)
 ORDER = [0, 2, 1]
 
 
@@ -104,7 +105,8 @@ def test_online_model_reads_out_the_last_frame():
     key frame could change the result.
     """
     centred, online = _tiny_models()
-    assert online.neck.prune_ratio == 0.5 and online.backbone.key_frame_index == 2
+    assert online.neck.prune_ratio == 0.5
+    assert online.backbone.key_frame_index == 2
     clips = torch.randn(
         2, 3, 3, 128, 96, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():

@@ -47,8 +47,8 @@ def test_paper_config_groups(paper):
     def scale(layer_id):
         return RATE**(NUM_LAYERS + 1 - layer_id)
 
-    # no decay: embeddings (whatever their shape), norms (ViT LayerNorms ln1/ln2 and the fine
-    # stem's BatchNorms), biases
+    # no decay: embeddings (whatever their shape), norms (ViT LayerNorms
+    # ln1/ln2 and the fine stem's BatchNorms), biases
     assert settings['backbone.frame_embed'] == pytest.approx((BASE_LR, 0.0))
     assert settings['backbone.pos_embed'] == pytest.approx(
         (BASE_LR * scale(0), 0.0))
@@ -111,7 +111,8 @@ def test_constructor_rejects_typos_and_wrong_layer_count(paper):
 def test_large_and_huge_configs_use_the_constructor():
     for arch in ('large', 'huge'):
         cfg = Config.fromfile(PAPER_CONFIG.replace('vit-base', f'vit-{arch}'))
-        assert cfg.optim_wrapper.constructor == 'ViTLayerDecayOptimWrapperConstructor'
+        assert cfg.optim_wrapper.constructor == \
+            'ViTLayerDecayOptimWrapperConstructor'
         assert cfg.optim_wrapper.paramwise_cfg.custom_keys[
             'frame_embed'] == dict(decay_mult=0.0)
         assert cfg.optim_wrapper.paramwise_cfg.num_layers == {

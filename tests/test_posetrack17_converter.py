@@ -12,7 +12,8 @@ from conftest import REPO_ROOT
 
 CONVERTER = osp.join(REPO_ROOT, 'tools', 'dataset_converters',
                      'posetrack17_to_coco.py')
-VIDEO_A = 'bonn_5sec/000342_mpii'  # frames 0007_crop.jpg .. 0010_crop.jpg (irregular names)
+# frames 0007_crop.jpg .. 0010_crop.jpg (irregular names)
+VIDEO_A = 'bonn_5sec/000342_mpii'
 VIDEO_B = 'mpii_5sec/00098_mpii'  # frames 00000001.jpg, 00000002.jpg
 ID_A = [int(f'1000342{i:04d}') for i in range(4)]
 ID_B = [int(f'100098{i:04d}') for i in range(2)]
@@ -57,7 +58,8 @@ def posetrack17(tmp_path_factory):
     """Two tiny 2017 videos: annolist files, frames with distinct pixel values,
     a detection file."""
     root = tmp_path_factory.mktemp('posetrack17')
-    image_root, ann_dir = root / 'posetrack_data', root / 'posetrack_data' / 'annotations' / 'val'
+    image_root = root / 'posetrack_data'
+    ann_dir = image_root / 'annotations' / 'val'
     for number in (7, 8, 9, 10):
         write_frame(image_root / 'images' / VIDEO_A / f'{number:04d}_crop.jpg',
                     10 * number)
@@ -219,8 +221,8 @@ def test_per_video_files_and_detections(converted):
 def test_summary_line(posetrack17, tmp_path, capsys):
     convert(posetrack17['ann_dir'], posetrack17['image_root'], tmp_path,
             '--frames', 'copy')
-    assert 'PoseTrack2017 val: 2 videos, 6 frames, 2 persons' in capsys.readouterr(
-    ).out
+    printed = capsys.readouterr().out
+    assert 'PoseTrack2017 val: 2 videos, 6 frames, 2 persons' in printed
     copied = tmp_path / 'images' / 'val' / '00098_mpii' / '000001.jpg'
     assert not osp.islink(copied) and int(cv2.imread(
         str(copied))[0, 0, 0]) == pytest.approx(

@@ -380,8 +380,9 @@ def test_cli_on_dumped_predictions_equals_in_run_metric(tmp_path):
     for sample in samples:  # distinct scores: no ties
         sample['pred_instances']['keypoint_scores'] = \
             rng.uniform(0.1, 1, (1, 17))
-        sample['pred_instances']['keypoints'] = \
-            sample['pred_instances']['keypoints'] + rng.normal(0, 8, (1, 17, 2))
+        sample['pred_instances'][
+            'keypoints'] = sample['pred_instances']['keypoints'] + rng.normal(
+                0, 8, (1, 17, 2))
     for protocol in ('poseval', 'posetrack21'):
         out_dir = tmp_path / f'pred_{protocol}'
         metric = PoseTrackAPMetric(

@@ -20,7 +20,8 @@ EARS = (3, 4)
 
 
 def _person(y):
-    """A GT person with joint k at (10 k, y); ears unannotated; head size 0.6 * 50 = 30."""
+    """A GT person with joint k at (10 k, y); ears unannotated; head size 0.6 *
+    50 = 30."""
     kpts = np.stack([np.arange(K) * 10.0, np.full(K, float(y))], 1)
     visible = np.ones(K, bool)
     visible[list(EARS)] = False
@@ -28,8 +29,8 @@ def _person(y):
 
 
 def _frame():
-    """GT persons A (y=0) and B (y=1000); predictions P0 = A exactly (score 0.9), P1 = B with
-    joint 9 far off (0.8), P2 far from everyone (0.5)."""
+    """GT persons A (y=0) and B (y=1000); predictions P0 = A exactly (score
+    0.9), P1 = B with joint 9 far off (0.8), P2 far from everyone (0.5)."""
     (ka, va), (kb, vb) = _person(0), _person(1000)
     gt = FrameGroundTruth(
         keypoints=np.stack([ka, kb]),
@@ -56,15 +57,19 @@ def test_eval_mask_occluded_joints_by_hand():
     mask[0, 9] = mask[1, 9] = mask[1, 13] = True
     scores, labels, has_pred, num_gt = evaluate_frame(_masked(gt, mask), pred)
     assert num_gt.tolist() == [0] * 9 + [2] + [0] * 3 + [1] + [0] * 3
-    # joint 9: P0 -> A (TP), P1 -> B (masked in, too far: FP), P2 unassigned (FP)
+    # joint 9: P0 -> A (TP), P1 -> B (masked in, too far: FP), P2 unassigned
+    # (FP)
     assert has_pred[:, 9].tolist() == [True, True, True]
     assert labels[:, 9].tolist() == [True, False, False]
-    # joint 13: P0 -> A is masked out (dropped), P1 -> B (TP), P2 unassigned stays FP
+    # joint 13: P0 -> A is masked out (dropped), P1 -> B (TP), P2 unassigned
+    # stays FP
     assert has_pred[:, 13].tolist() == [False, True, True]
     assert labels[:, 13].tolist() == [False, True, False]
-    # joint 0 is masked out for both persons: only the unassigned P2 is left, as an FP
+    # joint 0 is masked out for both persons: only the unassigned P2 is left,
+    # as an FP
     assert has_pred[:, 0].tolist() == [False, False, True]
-    # AP: joint 9: ranks TP, FP, FP of 2 positives -> 0.5; joint 13: TP first of 1 -> 1.0
+    # AP: joint 9: ranks TP, FP, FP of 2 positives -> 0.5; joint 13: TP first
+    # of 1 -> 1.0
     summary = records_ap(
         frame_records([(gt, pred)], [{
             'occluded': mask
@@ -83,14 +88,16 @@ def test_eval_mask_blurred_person_by_hand():
         frame_records([(gt, pred)], [{
             'blurred': mask
         }], ['v'])['blurred'])
-    # every evaluated joint has 1 positive (B); P0 is dropped (assigned to A); P1 (0.8) is a TP
-    # before P2 (0.5, FP) -> AP 100, except joint 9 where P1 misses -> AP 0
+    # every evaluated joint has 1 positive (B); P0 is dropped (assigned to A);
+    # P1 (0.8) is a TP before P2 (0.5, FP) -> AP 100, except joint 9 where P1
+    # misses -> AP 0
     assert summary['Wrist'] == pytest.approx(50.0)  # (0 + 100) / 2
     assert summary['Total'] == pytest.approx(1400 / 15)
 
 
 def test_matching_uses_all_annotated_joints_not_the_mask():
-    # P1 matches B on 14 of 15 joints; masking all but B's missed joint 9 must keep P1 on B
+    # P1 matches B on 14 of 15 joints; masking all but B's missed joint 9 must
+    # keep P1 on B
     gt, pred = _frame()
     mask = np.zeros((2, K), bool)
     mask[1, 9] = True

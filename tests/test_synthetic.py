@@ -151,7 +151,8 @@ def test_json_schema_and_layout(small_dataset):
                                       False) and ann['id'] not in all_ann_ids
             assert ann['id'] == ann['image_id'] * 100 + ann['track_id']
             all_ann_ids.add(ann['id'])
-        # the per-video files hold exactly the merged file's entries, in the same order
+        # the per-video files hold exactly the merged file's entries, in the
+        # same order
         merged_images, merged_anns = [], []
         for name in sorted(per_video):
             video = _load(osp.join(root, 'annotations', split, f'{name}.json'))
@@ -186,7 +187,8 @@ def test_detection_file(large_dataset):
         (matched_scores if ious and max(ious) > 0.5 else
          unmatched_scores).append(det['score'])
     n_gt = len(coco['annotations'])
-    # realistic detector: most people found with high scores, some missed, low-score clutter
+    # realistic detector: most people found with high scores, some missed,
+    # low-score clutter
     assert 0.8 * n_gt <= len(matched_scores) < n_gt
     assert np.mean(matched_scores) > 0.85
     assert len(unmatched_scores) > 0 and np.mean(unmatched_scores) < 0.5
@@ -265,10 +267,12 @@ def test_attribute_rates_and_locality(large_dataset):
         flags = [hard[f] for f in range(16)]
         assert not flags[0] and not flags[-1]
         run = 0
-        for flag in flags:  # runs of hard frames last 1-2 frames, between clean frames
+        # runs of hard frames last 1-2 frames, between clean frames
+        for flag in flags:
             run = run + 1 if flag else 0
             assert run <= 2
-    # truncation: the requested fraction of persons has joints outside the image
+    # truncation: the requested fraction of persons has joints outside the
+    # image
     tracks = _tracks(coco)
     cut = [
         any((k[[0, 1, 2] + list(range(5, 17)), 2] == 0).any()
@@ -284,7 +288,8 @@ def test_attribute_rates_and_locality(large_dataset):
     assert flagged == expected and flagged
     with_ignore = [im for im in images if im['ignore_regions_x']]
     assert 0 < len({im['vid_id'] for im in with_ignore}) < 30
-    for im in with_ignore:  # annotated people never fall inside an ignore region
+    # annotated people never fall inside an ignore region
+    for im in with_ignore:
         poly = np.stack([im['ignore_regions_x'][0], im['ignore_regions_y'][0]],
                         1)
         assert len(poly) >= 3
@@ -313,8 +318,9 @@ def test_occluders_hide_annotated_joints(tmp_path):
     ann = 'annotations/posetrack18_train.json'
     a, b = _load(osp.join(with_occ, ann)), _load(osp.join(without, ann))
 
-    # occluded joints stay annotated: the labels are the same with and without occluders
-    # (apart from the occluded_joints difficulty field, see test_synthetic_difficulty.py)
+    # occluded joints stay annotated: the labels are the same with and without
+    # occluders (apart from the occluded_joints difficulty field, see
+    # test_synthetic_difficulty.py)
     def strip(anns):
         return [{k: v
                  for k, v in x.items() if k != 'occluded_joints'}
@@ -388,8 +394,8 @@ def test_cli_writes_dataset_and_prints_summary(tmp_path):
     assert 'train: 2 videos, 10 images' in result.stdout
     assert 'val: 1 videos, 5 images' in result.stdout
     val = _load(osp.join(out, 'annotations', 'posetrack18_val.json'))
-    assert f'{len(val["annotations"])} person annotations' in result.stdout.split(
-        'val:')[1]
+    val_summary = result.stdout.split('val:')[1]
+    assert f'{len(val["annotations"])} person annotations' in val_summary
     assert {im['width'] for im in val['images']} == {96}
     tracks = {ann['track_id'] for ann in val['annotations']}
     assert 1 <= len(tracks) <= 2

@@ -89,7 +89,8 @@ def test_occluder_over_a_joint_is_recorded(occlusion_pair):
                        for f in flags), 'occluded joints without an occluder'
             continue
         n_frames += 1
-        # the occluder is drawn over its target joint: at least one joint is recorded
+        # the occluder is drawn over its target joint: at least one joint is
+        # recorded
         assert sum(f.sum() for f in flags) >= 1
         img_a = cv2.imread(osp.join(with_occ,
                                     im['file_name'])).astype(np.float32)
@@ -101,7 +102,8 @@ def test_occluder_over_a_joint_is_recorded(occlusion_pair):
             assert kpts[f > 0, 2].min(
                 initial=1) > 0, 'only annotated joints are flagged'
             for (x, y, _), flag in zip(kpts, f):
-                if flag:  # the pixels there changed: something was drawn over the joint
+                # the pixels there changed: something was drawn over the joint
+                if flag:
                     n_flagged += 1
                     xi, yi = int(round(x)), int(round(y))
                     assert diff[yi, xi] > 10
@@ -114,7 +116,8 @@ def test_no_occlusion_recorded_where_none_was_drawn(occlusion_pair):
     assert all(sum(a['occluded_joints']) == 0 for a in clean['annotations'])
     assert not any(a['motion_blurred'] for a in clean['annotations'])
 
-    # occluded joints stay annotated: apart from the difficulty fields the labels are unchanged
+    # occluded joints stay annotated: apart from the difficulty fields the
+    # labels are unchanged
     def strip(anns):
         return [{k: v
                  for k, v in a.items() if k != 'occluded_joints'}

@@ -16,33 +16,9 @@ from conftest import REPO_ROOT, TINY_CONFIG
 NUM_TRAIN_SAMPLES_KEY = 'train_samples'
 
 
-@pytest.fixture(scope='module')
-def small_data(tmp_path_factory):
-    """A small synthetic PoseTrack18-layout dataset (2 train videos, 1 val
-    video)."""
-    from mgpose_mm.synthetic import generate_posetrack_dataset
-    root = tmp_path_factory.mktemp('synthetic_posetrack')
-    generate_posetrack_dataset(
-        str(root),
-        num_train_videos=2,
-        num_val_videos=1,
-        frames_per_video=6,
-        image_size=(160, 128),
-        persons_per_video=(1, 2),
-        seed=3)
-    with open(root / 'annotations' / 'posetrack18_train.json') as f:
-        train = json.load(f)
-    with open(root / 'annotations' / 'posetrack18_val.json') as f:
-        val = json.load(f)
-    return dict(
-        root=str(root) + '/',
-        train_samples=sum(1 for a in train['annotations']
-                          if a['num_keypoints'] > 0),
-        val_frames=sum(1 for im in val['images'] if im['is_labeled']))
-
-
 def small_run_options(data, work_dir, max_epochs, batch_size=4):
     root = data['root']
+    detections = f'{root}annotations/posetrack18_val_human_detections.json'
     return [
         '--work-dir',
         str(work_dir),
@@ -50,8 +26,8 @@ def small_run_options(data, work_dir, max_epochs, batch_size=4):
         f'train_dataloader.dataset.data_root={root}',
         f'val_dataloader.dataset.data_root={root}',
         f'test_dataloader.dataset.data_root={root}',
-        f'val_dataloader.dataset.bbox_file={root}annotations/posetrack18_val_human_detections.json',
-        f'test_dataloader.dataset.bbox_file={root}annotations/posetrack18_val_human_detections.json',
+        f'val_dataloader.dataset.bbox_file={detections}',
+        f'test_dataloader.dataset.bbox_file={detections}',
         f'val_evaluator.ann_file={root}annotations/posetrack18_val.json',
         f'test_evaluator.ann_file={root}annotations/posetrack18_val.json',
         f'train_dataloader.batch_size={batch_size}',
@@ -118,7 +94,8 @@ def test_two_process_gloo_training_writes_one_checkpoint(small_data, tmp_path):
     # each rank takes half of the samples per epoch
     iters = math.ceil(small_data[NUM_TRAIN_SAMPLES_KEY] / (2 * batch_size))
     assert f'Epoch(train) [1][{iters}/{iters}]' in out
-    # evaluation gathered from both ranks covers every labelled validation frame
+    # evaluation gathered from both ranks covers every labelled validation
+    # frame
     frames = re.search(r'PoseTrack AP all \((\d+) frames\)', out)
     assert frames and int(frames.group(1)) == small_data['val_frames']
 
@@ -197,12 +174,12 @@ def test_test_tool_reports_posetrack_table_and_rejects_missing_checkpoint(
                           capture_output=True,
                           text=True,
                           timeout=300)
-    assert proc.returncode == 1 and 'checkpoint file not found' in proc.stderr
+    assert proc.returncode == 2 and 'checkpoint file not found' in proc.stderr
     assert 'Traceback' not in proc.stderr
 
 
 def run_test_tool_expecting_error(args):
-    """Run tools/test.py; return its one-line error (exit 1, no traceback)."""
+    """Run tools/test.py; return its one-line error (exit 2, no traceback)."""
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
     proc = subprocess.run([sys.executable, 'tools/test.py', *args],
                           cwd=REPO_ROOT,
@@ -210,7 +187,7 @@ def run_test_tool_expecting_error(args):
                           capture_output=True,
                           text=True,
                           timeout=600)
-    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith('test.py: error: '), last
@@ -222,13 +199,16 @@ def test_test_tool_refuses_wrong_untrusted_and_inconsistent_input(
     from test_apis import SINGLE_FRAME_CONFIG, save_tiny_checkpoint
     from test_checkpoint_safety import save_malicious
     options = small_run_options(small_data, tmp_path / 'test', max_epochs=1)
-    # a checkpoint of another config: refused (MMEngine alone only logs a warning and evaluates)
+    # a checkpoint of another config: refused (MMEngine alone only logs a
+    # warning and evaluates)
     other = save_tiny_checkpoint(
         str(tmp_path / 'single_frame.pth'), SINGLE_FRAME_CONFIG)
     error = run_test_tool_expecting_error([TINY_CONFIG, other, *options])
-    assert 'single_frame.pth does not match the model' in error and 'frame_embed' in error
+    assert 'single_frame.pth does not match the model' in error
+    assert 'frame_embed' in error
     assert '--cfg-options' in error
-    # a checkpoint whose unpickling would create a file: refused, the file is not created
+    # a checkpoint whose unpickling would create a file: refused, the file is
+    # not created
     marker = tmp_path / 'created_by_unpickling'
     evil = save_malicious(tmp_path / 'evil.pth', marker)
     error = run_test_tool_expecting_error([TINY_CONFIG, evil, *options])
@@ -238,7 +218,8 @@ def test_test_tool_refuses_wrong_untrusted_and_inconsistent_input(
     tiny = save_tiny_checkpoint(str(tmp_path / 'tiny.pth'))
     error = run_test_tool_expecting_error(
         [TINY_CONFIG, tiny, *options, 'model.backbone.key_frame_index=0'])
-    assert 'key frame at index 1' in error and 'model.backbone.key_frame_index=0' in error
+    assert 'key frame at index 1' in error
+    assert 'model.backbone.key_frame_index=0' in error
 
 
 def test_test_tool_loads_http_checkpoint(small_data, tmp_path):

@@ -1,4 +1,5 @@
-"""mgpose_mm.utils: frame numbers, clamped clips, atomic files, array conversion."""
+"""mgpose_mm.utils: frame numbers, clamped clips, atomic files, array
+conversion."""
 import os
 
 import numpy as np

@@ -1,4 +1,5 @@
-# Adapted from MMPose 1.3.2 tools (Copyright (c) OpenMMLab), importing the mgpose_mm plugin.
+# Adapted from MMPose 1.3.2 tools (Copyright (c) OpenMMLab), importing the
+# mgpose_mm plugin.
 import argparse
 import os
 import os.path as osp
@@ -7,7 +8,8 @@ import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 
-import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
+# registers FTP-Pose components and safe checkpoint IO
+import mgpose_mm  # noqa: F401
 from mgpose_mm.engine import (QuietRunner, StrictCheckpointHook,
                               setup_cpu_distributed, trusted_checkpoints)
 from mgpose_mm.errors import run_cli
@@ -24,9 +26,10 @@ def parse_args():
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
-        help=
-        'allow a full unpickle of a checkpoint that holds other Python objects than '
-        'weights and MMEngine checkpoint data; this runs any code in the file, so use it only '
+        help='allow a full unpickle of a checkpoint that holds other Python '
+        'objects than '
+        'weights and MMEngine checkpoint data; this runs any code in the '
+        'file, so use it only '
         'for files from a source you trust')
     parser.add_argument(
         '--work-dir', help='the directory to save evaluation results')
@@ -162,12 +165,15 @@ def main():
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
 
-    # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only machines
+    # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only
+    # machines
     setup_cpu_distributed(cfg)
 
-    # build the runner from config (environment dump and full config go to the log file only)
+    # build the runner from config (environment dump and full config go to the
+    # log file only)
     runner = QuietRunner.from_cfg(cfg)
-    # a checkpoint of another config must not load partially (MMEngine only logs a warning)
+    # a checkpoint of another config must not load partially (MMEngine only
+    # logs a warning)
     runner.register_hook(StrictCheckpointHook(f'checkpoint {args.checkpoint}'))
 
     if args.out:

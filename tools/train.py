@@ -1,11 +1,13 @@
-# Adapted from MMPose 1.3.2 tools (Copyright (c) OpenMMLab), importing the mgpose_mm plugin.
+# Adapted from MMPose 1.3.2 tools (Copyright (c) OpenMMLab), importing the
+# mgpose_mm plugin.
 import argparse
 import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
 
-import mgpose_mm  # noqa: F401  registers FTP-Pose components and safe checkpoint IO
+# registers FTP-Pose components and safe checkpoint IO
+import mgpose_mm  # noqa: F401
 from mgpose_mm.engine import (QuietRunner, setup_cpu_distributed,
                               trusted_checkpoints)
 from mgpose_mm.errors import run_cli
@@ -26,11 +28,12 @@ def parse_args():
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
-        help=
-        'allow a full unpickle of a checkpoint (--resume, load_from, pretrained init_cfg) '
-        'that holds other Python objects than weights and MMEngine checkpoint data; this runs '
-        'any code in the file, so use it only for files from a source you trust'
-    )
+        help='allow a full unpickle of a checkpoint (--resume, load_from, '
+        'pretrained init_cfg) '
+        'that holds other Python objects than weights and MMEngine checkpoint '
+        'data; this runs '
+        'any code in the file, so use it only for files from a source you '
+        'trust')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -163,10 +166,12 @@ def main():
         cfg.model.setdefault('data_preprocessor',
                              cfg.get('preprocess_cfg', {}))
 
-    # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only machines
+    # MMEngine 0.10 assumes CUDA for distributed runs; start gloo on CPU-only
+    # machines
     setup_cpu_distributed(cfg)
 
-    # build the runner from config (environment dump and full config go to the log file only)
+    # build the runner from config (environment dump and full config go to the
+    # log file only)
     runner = QuietRunner.from_cfg(cfg)
 
     # start training

@@ -104,9 +104,12 @@ def markdown_table(stats: Dict[str, Dict[str, dict]],
             continue
         lines += [
             f'**{SUBSET_TITLES[subset]}**', '',
-            f'| Config | Seeds | AP per seed | Mean +- std | {pct} CI (videos) | '
-            f'Diff. to {reference} | {pct} CI (videos) | {pct} CI (videos + seeds) |',
-            '| :----- | :---: | :---------- | :---------: | :----------: | :---: | '
+            f'| Config | Seeds | AP per seed | Mean +- std | {pct} CI '
+            '(videos) | '
+            f'Diff. to {reference} | {pct} CI (videos) | {pct} CI (videos + '
+            'seeds) |',
+            '| :----- | :---: | :---------- | :---------: | :----------: | '
+            ':---: | '
             ':----------: | :----------: |'
         ]
         for name in order:
@@ -121,10 +124,10 @@ def markdown_table(stats: Dict[str, Dict[str, dict]],
                         _interval(r['diff_ci_seeds']))
             else:
                 diff = ('n/a', 'n/a', 'n/a')
-            lines.append(
-                f'| {name} | {len(r["seeds"])} | {per_seed} | {_fmt(r["mean"])} +- '
-                f'{_fmt(r["std"])} | {_interval(r["ci"])} | {" | ".join(diff)} |'
-            )
+            lines.append(f'| {name} | {len(r["seeds"])} | {per_seed} | '
+                         f'{_fmt(r["mean"])} +- '
+                         f'{_fmt(r["std"])} | {_interval(r["ci"])} | '
+                         f'{" | ".join(diff)} |')
         lines.append('')
     return '\n'.join(lines)
 

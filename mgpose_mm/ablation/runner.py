@@ -4,12 +4,14 @@ Layout of one run (``<work_root>/<config name>/seed<k>/``):
 
 - ``train.log``, the checkpoints and ``last_checkpoint`` of ``tools/train.py``;
 - ``train_done.json``: written after training succeeded (duration, checkpoint);
-- ``test_<eval name>/``: ``tools/test.py`` output, ``metrics.json``, ``records.pkl`` (the
-  per-frame subset records, :mod:`mgpose_mm.evaluation.metrics.posetrack_subsets`) and
-  ``result.json`` (written last: its presence marks the run finished).
+- ``test_<eval name>/``: ``tools/test.py`` output, ``metrics.json``,
+  ``records.npz`` (the per-frame subset records,
+  :mod:`mgpose_mm.evaluation.metrics.posetrack_subsets`) and ``result.json``
+  (written last: its presence marks the run finished).
 
-A finished step is never repeated, so an interrupted study continues where it stopped, and a
-trained model can be tested on another split (``eval_name``) without training it again.
+A finished step is never repeated, so an interrupted study continues where it
+stopped, and a trained model can be tested on another split (``eval_name``)
+without training it again.
 """
 import json
 import os
@@ -21,6 +23,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
+
+from mgpose_mm.errors import ConfigValueError
+from mgpose_mm.utils import AtomicFile
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -47,7 +52,7 @@ class RunSpec:
 
     @property
     def records_file(self) -> str:
-        return osp.join(self.test_dir, 'records.pkl')
+        return osp.join(self.test_dir, 'records.npz')
 
     @property
     def train_marker(self) -> str:
@@ -60,10 +65,12 @@ class StudyOptions:
 
     Attributes:
         device: 'cpu' (hides CUDA devices from the subprocesses) or 'cuda'.
-        train_options / test_options: extra ``--cfg-options`` (``key=value`` strings), for
-            training and testing (e.g. a shorter schedule; another evaluation split).
+        train_options / test_options: extra ``--cfg-options`` (``key=value``
+            strings), for training and testing (e.g. a shorter schedule;
+            another evaluation split).
         python: interpreter of the subprocesses.
-        train_script / test_script: MMPose's ``tools/train.py`` and ``tools/test.py``.
+        train_script / test_script: MMPose's ``tools/train.py`` and
+            ``tools/test.py``.
         env: extra environment variables of the subprocesses.
     """
     device: str = 'cpu'
@@ -89,10 +96,10 @@ def plan_runs(configs: Sequence[str],
     names = [config_name(c) for c in configs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ValueError(
+        raise ConfigValueError(
             f'config names must be unique, got {duplicates} more than once')
     if len(set(seeds)) != len(seeds):
-        raise ValueError(f'seeds must be unique, got {list(seeds)}')
+        raise ConfigValueError(f'seeds must be unique, got {list(seeds)}')
     for config in configs:
         if not osp.isfile(config):
             raise FileNotFoundError(f'config not found: {config}')
@@ -120,11 +127,9 @@ def read_json(path: str) -> dict:
 
 def write_json(path: str, obj: dict) -> None:
     """Write JSON atomically (a crash never leaves a half-written marker)."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
+    with AtomicFile(path) as out, open(
+            out.tmp_path, 'w', encoding='utf-8') as f:
         json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def estimate_seconds(pending: Sequence[RunSpec], finished: Sequence[RunSpec],
@@ -275,16 +280,17 @@ def execute(runs: Sequence[RunSpec],
     skipped.
 
     Args:
-        jobs: runs executed at the same time (each in its own subprocesses; on a CPU give each
-            ``jobs``-th of the cores through ``options.env``, e.g. ``OMP_NUM_THREADS=1`` with
-            ``jobs=2`` on 2 cores). Runs start in the order given (seed-major).
+        jobs: runs executed at the same time (each in its own subprocesses; on
+            a CPU give each ``jobs``-th of the cores through ``options.env``,
+            e.g. ``OMP_NUM_THREADS=1`` with ``jobs=2`` on 2 cores). Runs start
+            in the order given (seed-major).
 
     Returns:
         dict: counts of ``skipped``, ``trained`` and ``tested`` runs.
 
     Raises:
-        RuntimeError: a training or test failed. The runs in flight finish first; no other run
-            starts.
+        RuntimeError: a training or test failed. The runs in flight finish
+            first; no other run starts.
     """
     if jobs < 1:
         raise ValueError(f'jobs must be >= 1, got {jobs}')
@@ -318,12 +324,6 @@ def execute(runs: Sequence[RunSpec],
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(work, run) for run in pending]
     errors = [f.exception() for f in futures if f.exception() is not None]
-    if errors:
-        raise errors[0]
-    return counts
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(work, run) for run in pending]
-        errors = [f.exception() for f in futures if f.exception() is not None]
     if errors:
         raise errors[0]
     return counts

@@ -1,18 +1,21 @@
 """Statistics of an ablation study: seed spread, bootstrap over validation
 videos, paired differences to a reference config.
 
-Unit of resampling: a validation video (its frames are correlated, so frames are not
-independent samples). Every config is evaluated on the same videos, so one bootstrap draw
-(a multiset of videos) is applied to all configs and seeds at once: differences between
-configs are *paired* (same seed, same data, same draw).
+Unit of resampling: a validation video (its frames are correlated, so frames
+are not independent samples). Every config is evaluated on the same videos, so
+one bootstrap draw (a multiset of videos) is applied to all configs and seeds
+at once: differences between configs are *paired* (same seed, same data, same
+draw).
 
 Intervals are percentile intervals of ``n_boot`` draws:
 
-- ``ci``: of the seed-mean AP of a config, resampling videos (the seeds held fixed);
-- ``diff_ci``: of the seed-mean paired difference ``AP(config, s) - AP(reference, s)``,
-  resampling videos;
-- ``diff_ci_seeds``: the same, also resampling the seeds (paired: the same seeds for both
-  configs), which adds the training noise to the validation noise.
+- ``ci``: of the seed-mean AP of a config, resampling videos (the seeds held
+  fixed);
+- ``diff_ci``: of the seed-mean paired difference ``AP(config, s) -
+  AP(reference, s)``, resampling videos;
+- ``diff_ci_seeds``: the same, also resampling the seeds (paired: the same
+  seeds for both configs), which adds the training noise to the validation
+  noise.
 """
 from typing import Dict, Optional, Sequence
 
@@ -27,8 +30,8 @@ def bootstrap_weights(num_items: int, num_boot: int,
     replacement."""
     if num_items < 1 or num_boot < 1:
         raise ValueError(
-            f'need num_items >= 1 and num_boot >= 1, got {num_items}, {num_boot}'
-        )
+            f'need num_items >= 1 and num_boot >= 1, got {num_items}, '
+            f'{num_boot}')
     draws = rng.integers(0, num_items, size=(num_boot, num_items))
     weights = np.zeros((num_boot, num_items), dtype=np.float64)
     np.add.at(weights, (np.arange(num_boot)[:, None], draws), 1.0)
@@ -76,16 +79,17 @@ def summarize_study(detections: Dict[str, Dict[int, JointDetections]],
     subset.
 
     Args:
-        detections: config name -> {training seed -> JointDetections of that run}; all built
-            on the same video list.
-        reference: the config the differences are taken to (None: no differences). Only
-            the seeds it shares with a config are paired.
-        num_boot, level, seed: bootstrap draws, interval level, and the random seed of the
-            draws.
+        detections: config name -> {training seed -> JointDetections of that
+            run}; all built on the same video list.
+        reference: the config the differences are taken to (None: no
+            differences). Only the seeds it shares with a config are paired.
+        num_boot, level, seed: bootstrap draws, interval level, and the random
+            seed of the draws.
 
     Returns:
-        dict: config -> dict(seeds, per_seed {seed: AP}, mean, std, ci (low, high), and with a
-        reference: diff_per_seed, diff_mean, diff_ci, diff_ci_seeds, paired_seeds).
+        dict: config -> dict(seeds, per_seed {seed: AP}, mean, std, ci (low,
+        high), and with a reference: diff_per_seed, diff_mean, diff_ci,
+        diff_ci_seeds, paired_seeds).
     """
     videos = None
     for runs in detections.values():

@@ -14,6 +14,8 @@ from typing import Dict, List, Sequence, Union
 
 from mmengine.fileio import exists, isdir, list_dir_or_file, load
 
+from mgpose_mm.errors import ConfigValueError
+
 AnnFile = Union[str, Sequence[str]]
 
 
@@ -39,9 +41,11 @@ def list_annotation_files(ann_file: AnnFile) -> List[str]:
     of JSON files) into a list of existing JSON file paths."""
     if isinstance(ann_file, str):
         if not ann_file:
-            raise ValueError('ann_file is empty: give a PoseTrack JSON file, '
-                             'a directory of per-video JSON files or a list '
-                             'of JSON files')
+            raise ConfigValueError(
+                'ann_file is empty: give a PoseTrack JSON '
+                'file, '
+                'a directory of per-video JSON files or a list '
+                'of JSON files')
         if isdir(ann_file):
             files = sorted(
                 osp.join(ann_file, name) for name in list_dir_or_file(
@@ -54,7 +58,7 @@ def list_annotation_files(ann_file: AnnFile) -> List[str]:
     else:
         files = list(ann_file)
         if not files:
-            raise ValueError('ann_file is an empty list of JSON files')
+            raise ConfigValueError('ann_file is an empty list of JSON files')
     for path in files:
         if not exists(path):
             raise FileNotFoundError(

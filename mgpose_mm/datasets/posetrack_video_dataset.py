@@ -154,8 +154,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             boxes, test mode only: a COCO results list (``image_id``,
             ``bbox`` xywh, ``score``, ``category_id``) or the precomputed
             PoseTrack2017 boxes of DCPose/PoseWarper (``image_name`` instead
-            of ``image_id``, see :class:`ImageNameIndex`). Filter low-score boxes with
-            ``filter_cfg=dict(bbox_score_thr=...)`` as in MMPose.
+            of ``image_id``, see :class:`ImageNameIndex`). Filter low-score
+            boxes with ``filter_cfg=dict(bbox_score_thr=...)`` as in MMPose.
         frame_offsets (Sequence[int]): frame offsets of the clip relative to
             the key frame, strictly increasing, containing 0.
             Defaults to ``(-1, 0, 1)``.
@@ -184,8 +184,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         self.first_frame_index = int(first_frame_index)
         self.supervise_occluded_joints = bool(supervise_occluded_joints)
         if data_mode != 'topdown':
-            raise ValueError(f'{self.__class__.__name__} only supports '
-                             f'data_mode="topdown", got {data_mode!r}')
+            raise ConfigValueError(f'{self.__class__.__name__} only supports '
+                                   f'data_mode="topdown", got {data_mode!r}')
         super().__init__(
             ann_file=ann_file,
             bbox_file=bbox_file,
@@ -198,7 +198,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             raise FileNotFoundError(
                 f'{self.__class__.__name__}: annotation file '
                 f'{self.ann_file!r} does not exist')
-        # xtcocotools prints its loading steps; keep the console for progress and results
+        # xtcocotools prints its loading steps; keep the console for progress
+        # and results
         with get_local_path(
                 self.ann_file) as local_path, contextlib.redirect_stdout(
                     io.StringIO()):
@@ -221,8 +222,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
 
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
         """One instance per valid person annotation of a labelled frame."""
-        # MMPose's version reads one COCO file itself; PoseTrack21 merges per-video files
-        # (_load_coco) and unlabelled frames are skipped here.
+        # MMPose's version reads one COCO file itself; PoseTrack21 merges
+        # per-video files (_load_coco) and unlabelled frames are skipped here.
         self.coco = self._load_coco()
         if 'categories' in self.coco.dataset:
             self._metainfo['CLASSES'] = self.coco.loadCats(
@@ -266,7 +267,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
 
     def _load_detection_results(self) -> List[dict]:
         """One sample per person detection of ``bbox_file``."""
-        # MMPose's version needs image_id; DCPose's boxes give image_name (ImageNameIndex).
+        # MMPose's version needs image_id; DCPose's boxes give image_name
+        # (ImageNameIndex).
         if not exists(self.bbox_file):
             raise FileNotFoundError(
                 f'{self.__class__.__name__}: bbox_file {self.bbox_file!r} '

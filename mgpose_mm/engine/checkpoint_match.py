@@ -18,13 +18,13 @@ def checkpoint_state_dict(checkpoint: dict) -> Dict[str, object]:
     as MMEngine's loader does."""
     if not isinstance(checkpoint, dict):
         raise CheckpointMismatchError(
-            f'a checkpoint must hold a dict of weights, got {type(checkpoint).__name__}'
-        )
+            'a checkpoint must hold a dict of weights, got '
+            f'{type(checkpoint).__name__}')
     state_dict = checkpoint.get('state_dict', checkpoint)
     if not isinstance(state_dict, dict):
         raise CheckpointMismatchError(
-            f'checkpoint state_dict must be a dict, got {type(state_dict).__name__}'
-        )
+            'checkpoint state_dict must be a dict, got '
+            f'{type(state_dict).__name__}')
     return {(key[len('module.'):] if key.startswith('module.') else key): value
             for key, value in state_dict.items()}
 
@@ -54,8 +54,8 @@ def check_state_dict_matches(model: nn.Module,
     missing = [key for key in expected if key not in state_dict]
     unexpected = [key for key in state_dict if key not in expected]
     shape_mismatch = [
-        f'{key} (checkpoint {tuple(state_dict[key].shape)} vs model {tuple(value.shape)})'
-        for key, value in expected.items()
+        f'{key} (checkpoint {tuple(state_dict[key].shape)} vs model '
+        f'{tuple(value.shape)})' for key, value in expected.items()
         if key in state_dict and hasattr(state_dict[key], 'shape')
         and tuple(state_dict[key].shape) != tuple(value.shape)
     ]
@@ -68,15 +68,14 @@ def check_state_dict_matches(model: nn.Module,
         problems.append(
             f'{len(unexpected)} unexpected keys: {_listed(unexpected)}')
     if shape_mismatch:
-        problems.append(
-            f'{len(shape_mismatch)} shape mismatches: {_listed(shape_mismatch)}'
-        )
+        problems.append(f'{len(shape_mismatch)} shape mismatches: '
+                        f'{_listed(shape_mismatch)}')
     raise CheckpointMismatchError(
         f'{checkpoint_name} does not match the model of the config (' +
         '; '.join(problems) +
         '). Was it trained with another config? Use that config, or '
-        'make this one match with --cfg-options (e.g. model.backbone.num_frames=...).'
-    )
+        'make this one match with --cfg-options (e.g. '
+        'model.backbone.num_frames=...).')
 
 
 @HOOKS.register_module()

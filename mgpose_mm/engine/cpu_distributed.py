@@ -17,6 +17,8 @@ import torch.distributed as torch_dist
 from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
 
+from mgpose_mm.errors import ConfigValueError
+
 
 @MODEL_WRAPPERS.register_module()
 class CPUDistributedDataParallel(MMDistributedDataParallel):
@@ -34,16 +36,16 @@ def setup_cpu_distributed(cfg) -> None:
     if launcher == 'none' or torch.cuda.is_available():
         return
     if launcher != 'pytorch':
-        raise RuntimeError(
-            f'launcher={launcher!r} without CUDA is not supported by MMEngine 0.10; '
-            'on CPU machines launch with torchrun (tools/dist_train.sh) and --launcher pytorch'
-        )
+        raise ConfigValueError(
+            f'launcher={launcher!r} without CUDA is not supported by MMEngine '
+            '0.10; on CPU machines launch with torchrun (tools/dist_train.sh) '
+            'and --launcher pytorch')
     dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
     backend = dist_cfg.get('backend', 'nccl')
     if backend != 'gloo':
         warnings.warn(
-            f'env_cfg.dist_cfg.backend={backend!r} needs GPUs; no CUDA device found, using gloo'
-        )
+            f'env_cfg.dist_cfg.backend={backend!r} needs GPUs; no CUDA device '
+            'found, using gloo')
         dist_cfg['backend'] = 'gloo'
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(

@@ -19,25 +19,28 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     """MMEngine's :class:`DefaultOptimWrapperConstructor` plus ViTPose's layer-
     wise lr decay.
 
-    MMPose's ``LayerDecayOptimWrapperConstructor`` ignores ``paramwise_cfg.custom_keys`` (and
-    every other MMEngine paramwise option): a ``frame_embed`` ``decay_mult=0`` had no effect.
-    Here the weight decay and lr multipliers come from MMEngine's own rules (``custom_keys``,
-    ``norm_decay_mult``, ``bias_decay_mult``, ``flat_decay_mult``, ...; custom keys win), and
-    the lr of every parameter is then scaled by ViTPose's layer factor
-    ``layer_decay_rate ** (num_layers + 1 - layer_id)`` with MMPose's ``get_num_layer_for_vit``
-    (``backbone.patch_embed``/``pos_embed`` -> 0, ``backbone.layers.i`` -> i + 1, everything else,
-    e.g. ``frame_embed``, the fine stem, neck and head -> ``num_layers + 1``: full lr).
+    MMPose's ``LayerDecayOptimWrapperConstructor`` ignores
+    ``paramwise_cfg.custom_keys`` (and every other MMEngine paramwise option):
+    a ``frame_embed`` ``decay_mult=0`` had no effect. Here the weight decay and
+    lr multipliers come from MMEngine's own rules (``custom_keys``,
+    ``norm_decay_mult``, ``bias_decay_mult``, ``flat_decay_mult``, ...; custom
+    keys win), and the lr of every parameter is then scaled by ViTPose's layer
+    factor ``layer_decay_rate ** (num_layers + 1 - layer_id)`` with MMPose's
+    ``get_num_layer_for_vit`` (``backbone.patch_embed``/``pos_embed`` -> 0,
+    ``backbone.layers.i`` -> i + 1, everything else, e.g. ``frame_embed``, the
+    fine stem, neck and head -> ``num_layers + 1``: full lr).
 
     Parameters with the same settings are merged into one group named
-    ``layer_<id>_<decay|no_decay>`` that lists its ``param_names``, ``lr_scale`` and
-    ``weight_decay``.
+    ``layer_<id>_<decay|no_decay>`` that lists its ``param_names``,
+    ``lr_scale`` and ``weight_decay``.
 
     Args:
         optim_wrapper_cfg (dict): as MMEngine.
-        paramwise_cfg (dict): MMEngine's paramwise options plus ``num_layers`` (the backbone's
-            ViT layers; checked against the model) and ``layer_decay_rate`` (in (0, 1]).
-            ``custom_keys`` entries may only set ``lr_mult`` and ``decay_mult``, so a typo such
-            as ``decay_multi`` is an error instead of being ignored.
+        paramwise_cfg (dict): MMEngine's paramwise options plus ``num_layers``
+            (the backbone's ViT layers; checked against the model) and
+            ``layer_decay_rate`` (in (0, 1]). ``custom_keys`` entries may only
+            set ``lr_mult`` and ``decay_mult``, so a typo such as
+            ``decay_multi`` is an error instead of being ignored.
     """
 
     def __init__(self,
@@ -52,8 +55,9 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             raise ConfigValueError(
                 f'ViTLayerDecayOptimWrapperConstructor: paramwise_cfg needs '
                 f'{" and ".join(missing)}')
-        # kept in paramwise_cfg (MMEngine ignores them) so that it is never empty: MMEngine
-        # skips add_params, and with it the layer decay, for an empty paramwise_cfg
+        # kept in paramwise_cfg (MMEngine ignores them) so that it is never
+        # empty: MMEngine skips add_params, and with it the layer decay, for an
+        # empty paramwise_cfg
         self.num_layers = int(paramwise_cfg['num_layers'])
         self.layer_decay_rate = float(paramwise_cfg['layer_decay_rate'])
         if not 0 < self.layer_decay_rate <= 1:
@@ -64,7 +68,8 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             unknown = sorted(set(options) - set(CUSTOM_KEY_OPTIONS))
             if unknown:
                 raise ConfigValueError(
-                    f'paramwise_cfg.custom_keys[{key!r}] has unknown option(s) {unknown}; '
+                    f'paramwise_cfg.custom_keys[{key!r}] has unknown '
+                    f'option(s) {unknown}; '
                     f'allowed: {list(CUSTOM_KEY_OPTIONS)}')
         super().__init__(optim_wrapper_cfg, paramwise_cfg)
         if self.base_lr is None:
@@ -83,7 +88,8 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         }
         if layers and max(layers) + 1 != self.num_layers:
             raise ConfigValueError(
-                f'paramwise_cfg.num_layers={self.num_layers} but the backbone has '
+                f'paramwise_cfg.num_layers={self.num_layers} but the backbone '
+                'has '
                 f'{max(layers) + 1} layers (backbone.layers.0..{max(layers)})')
 
     def add_params(self,

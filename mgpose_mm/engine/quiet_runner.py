@@ -17,8 +17,9 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from mmengine.utils.dl_utils import collect_env
 
-#: messages of MMEngine that go to the log file only: the hook table, and notes a user cannot act
-#: on (MMEngine's own deprecation notes, the SyncBN note of single-process runs)
+#: messages of MMEngine that go to the log file only: the hook table, and notes
+#: a user cannot act on (MMEngine's own deprecation notes, the SyncBN note of
+#: single-process runs)
 FILE_ONLY_PREFIXES = ('Hooks will be executed in the following order',
                       '"FileClient" will be deprecated',
                       '"HardDiskBackend" is the alias',
@@ -26,8 +27,8 @@ FILE_ONLY_PREFIXES = ('Hooks will be executed in the following order',
 
 
 class ConsoleFilter(logging.Filter):
-    """Drops, on the console handler, records marked ``file_only`` or starting with one of
-    :data:`FILE_ONLY_PREFIXES`; file handlers keep them."""
+    """Drops, on the console handler, records marked ``file_only`` or starting
+    with one of :data:`FILE_ONLY_PREFIXES`; file handlers keep them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, 'file_only', False):
@@ -86,5 +87,6 @@ class QuietRunner(Runner):
             self.logger.info(f'Config:\n{self.cfg.pretty_text}', **file_only)
         config = self.cfg.filename or '(config object)'
         self.logger.info(
-            f'config: {config}; work dir: {self.work_dir}; environment, full config and '
+            f'config: {config}; work dir: {self.work_dir}; environment, full '
+            'config and '
             f'hooks: {self.logger.log_file}')

@@ -16,6 +16,7 @@ import numpy as np
 from mmengine.fileio import load
 from mmengine.logging import print_log
 
+from mgpose_mm.errors import InputDataError
 from .functional.posetrack_ap import (NUM_KEYPOINTS, FrameGroundTruth,
                                       FramePrediction, check_protocol,
                                       posetrack_ap)
@@ -28,7 +29,7 @@ POSEVAL_JOINT_TO_KEYPOINT = (16, 14, 12, 11, 13, 15, 10, 8, 6, 5, 7, 9, 1, 0,
                              2)
 
 
-class PoseTrackInputError(ValueError):
+class PoseTrackInputError(InputDataError):
     """An input file breaks a rule of the official tools."""
 
 

@@ -1,11 +1,14 @@
-"""generate_posetrack_dataset: write a synthetic PoseTrack18-style video pose dataset."""
+"""generate_posetrack_dataset: write a synthetic PoseTrack18-style video pose
+dataset."""
 import os.path as osp
 
+from mgpose_mm.errors import ConfigValueError
 from . import writer
 from .scene import GeneratorConfig, keyed_rng, plan_video, render_frame
 
 SPLIT_CODES = {'train': 0, 'val': 1}
-VAL_VID_OFFSET = 500000  # val videos are numbered 500001, 500002, ... (distinct from train)
+# val videos are numbered 500001, 500002, ... (distinct from train)
+VAL_VID_OFFSET = 500000
 
 
 def _vid_id(split, index):
@@ -92,34 +95,39 @@ def generate_posetrack_dataset(out_dir,
 
     Args:
         out_dir: data root to create (images/, annotations/ inside).
-        num_train_videos, num_val_videos: videos per split (>= 0; val needs >= 1 for the
-            detection file to be meaningful).
+        num_train_videos, num_val_videos: videos per split (>= 0; val needs >=
+            1 for the detection file to be meaningful).
         frames_per_video: frames per video; every frame is labelled.
         image_size: (width, height) in pixels.
         persons_per_video: (min, max) annotated people per video.
-        seed: everything (images and JSON) is a deterministic function of the arguments.
-        occlusion_rate / motion_blur_rate: fraction of frames with an occluder / motion blur
-            (events last 1-2 frames and always have clean neighbouring frames). Each person
-            annotation records the joints an occluder covers (``occluded_joints``) and whether
-            it is blurred (``motion_blurred``). The ablation study uses 0.25 / 0.15, which makes
-            about a third of the frames hard.
+        seed: everything (images and JSON) is a deterministic function of the
+            arguments.
+        occlusion_rate / motion_blur_rate: fraction of frames with an occluder
+            / motion blur (events last 1-2 frames and always have clean
+            neighbouring frames). Each person annotation records the joints an
+            occluder covers (``occluded_joints``) and whether it is blurred
+            (``motion_blurred``). The ablation study uses 0.25 / 0.15, which
+            makes about a third of the frames hard.
         truncation_rate: fraction of people placed across the image border.
-        ignore_region_rate: fraction of videos drawn to get a faint unannotated figure inside
-            an ignore polygon; it is only placed where it stays clear of every annotated
-            person, so crowded videos skip it (about 60% of the default-size videos have room).
-        overwrite: allow writing into a folder that already holds a generated dataset.
+        ignore_region_rate: fraction of videos drawn to get a faint unannotated
+            figure inside an ignore polygon; it is only placed where it stays
+            clear of every annotated person, so crowded videos skip it (about
+            60% of the default-size videos have room).
+        overwrite: allow writing into a folder that already holds a generated
+            dataset.
 
     Returns:
-        dict summary: data_root, det_file, num_detections and per split (under 'train' /
-        'val') ann_file, img_dir, videos, images, annotations and counts of frames flagged
-        occluded / motion_blur / truncated / with ignore regions / hard (occluded or
-        motion_blur), of occluded_joints (annotated joints under an occluder) and of
-        blurred_persons (person annotations with ``motion_blurred``).
+        dict summary: data_root, det_file, num_detections and per split (under
+        'train' / 'val') ann_file, img_dir, videos, images, annotations and
+        counts of frames flagged occluded / motion_blur / truncated / with
+        ignore regions / hard (occluded or motion_blur), of occluded_joints
+        (annotated joints under an occluder) and of blurred_persons (person
+        annotations with ``motion_blurred``).
     """
     for name, value in (('image_size', image_size), ('persons_per_video',
                                                      persons_per_video)):
         if len(value) != 2:
-            raise ValueError(f'{name} must have two values, got {value}')
+            raise ConfigValueError(f'{name} must have two values, got {value}')
     cfg = GeneratorConfig(
         image_size=(int(image_size[0]), int(image_size[1])),
         frames_per_video=int(frames_per_video),
@@ -134,7 +142,7 @@ def generate_posetrack_dataset(out_dir,
     for name, value in (('num_train_videos', num_train_videos),
                         ('num_val_videos', num_val_videos)):
         if int(value) < 0 or int(value) >= VAL_VID_OFFSET:
-            raise ValueError(
+            raise ConfigValueError(
                 f'{name} must be in [0, {VAL_VID_OFFSET}), got {value}')
     existing = osp.join(out_dir, 'annotations', 'posetrack18_train.json')
     if not overwrite and osp.exists(existing):

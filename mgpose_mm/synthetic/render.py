@@ -114,8 +114,9 @@ def draw_capsule(img,
     """Draw a shaded tapered capsule from p0 (radius r0) to p1 (radius r1) in
     place.
 
-    colour_fn(xs, ys, t, normal) -> (h, w, 3) colours, optional: t in [0, 1] along the axis,
-    normal = (nx, ny, nz) image-frame surface normal (y down, z towards the camera).
+    colour_fn(xs, ys, t, normal) -> (h, w, 3) colours, optional: t in [0, 1]
+    along the axis, normal = (nx, ny, nz) image-frame surface normal (y down, z
+    towards the camera).
     """
     p0, p1 = np.asarray(p0, np.float32), np.asarray(p1, np.float32)
     rmax = max(r0, r1) + 1
@@ -146,8 +147,9 @@ def draw_capsule(img,
 def draw_torso(img, top, bottom, widths, colour_fn, light, alpha=1.0):
     """Draw a shaded torso polygon around the axis top -> bottom in place.
 
-    widths: (M, 2) array of (t along the axis, projected half width in px); the outline runs
-    through axis(t) +- half_width * perpendicular and the surface is shaded as a cylinder.
+    widths: (M, 2) array of (t along the axis, projected half width in px); the
+    outline runs through axis(t) +- half_width * perpendicular and the surface
+    is shaded as a cylinder.
     """
     top, bottom = np.asarray(top, np.float32), np.asarray(bottom, np.float32)
     axis = bottom - top
@@ -251,10 +253,12 @@ def _person_parts(track: PersonTrack, t):
             spec=0.2)
     add('neck', 'head_bottom', 0.036, 0.034, st.skin, bias=0.025)
 
-    # torso: projected widths shrink towards the chest depth when the person is seen sideways
+    # torso: projected widths shrink towards the chest depth when the person is
+    # seen sideways
     yaw = float(track.yaw[t])
     proj = np.sqrt(np.cos(yaw)**2 + (0.62 * np.sin(yaw))**2)
-    sh, hp = st.shoulder_half + 0.028 * st.girth, st.hip_half + 0.045 * st.girth
+    sh = st.shoulder_half + 0.028 * st.girth
+    hp = st.hip_half + 0.045 * st.girth
     table = np.array([[-0.13, 0.05], [-0.07, 0.45 * sh], [0.02, 0.95 * sh],
                       [0.12, sh], [0.35, 0.93 * sh],
                       [0.62, 0.86 * min(sh, hp * 1.15)], [0.92, hp],

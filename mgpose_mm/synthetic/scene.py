@@ -10,6 +10,7 @@ from typing import Optional
 
 import numpy as np
 
+from mgpose_mm.errors import ConfigValueError
 from . import render
 from .skeleton import (JOINT_INDEX, KEYPOINT_JOINTS, PersonTrack, extent,
                        random_motion, random_style, simulate)
@@ -45,38 +46,42 @@ class GeneratorConfig:
     image_size: tuple = (192, 160)  # (width, height)
     frames_per_video: int = 16
     persons_per_video: tuple = (1, 3)
-    occlusion_rate: float = 0.15  # fraction of frames with an occluder on a person
+    # fraction of frames with an occluder on a person
+    occlusion_rate: float = 0.15
     motion_blur_rate: float = 0.1  # fraction of frames with motion blur
-    truncation_rate: float = 0.15  # fraction of persons placed across the image border
-    ignore_region_rate: float = 0.15  # fraction of videos with a faint unannotated figure
+    # fraction of persons placed across the image border
+    truncation_rate: float = 0.15
+    # fraction of videos with a faint unannotated figure
+    ignore_region_rate: float = 0.15
     jpeg_quality: int = 92
 
     def validate(self):
         w, h = self.image_size
         if int(w) < 48 or int(h) < 48:
-            raise ValueError(
-                f'image_size must be at least 48x48 (width, height), got {w}x{h}'
-            )
+            raise ConfigValueError(
+                'image_size must be at least 48x48 (width, height), got '
+                f'{w}x{h}')
         if int(self.frames_per_video) < 1:
-            raise ValueError(
+            raise ConfigValueError(
                 f'frames_per_video must be >= 1, got {self.frames_per_video}')
         lo, hi = self.persons_per_video
         if not 1 <= int(lo) <= int(hi) <= 20:
-            raise ValueError(
-                'persons_per_video must be (min, max) with 1 <= min <= max <= 20, '
-                f'got {self.persons_per_video}')
+            raise ConfigValueError(
+                'persons_per_video must be (min, max) with 1 <= min <= max '
+                f'<= 20, got {self.persons_per_video}')
         for name in ('occlusion_rate', 'motion_blur_rate', 'truncation_rate',
                      'ignore_region_rate'):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f'{name} must be in [0, 1], got {value}')
+                raise ConfigValueError(
+                    f'{name} must be in [0, 1], got {value}')
         if self.occlusion_rate + self.motion_blur_rate > 0.5:
-            raise ValueError(
-                'occlusion_rate + motion_blur_rate must be <= 0.5 so that hard '
-                'frames keep clean neighbours, got '
+            raise ConfigValueError(
+                'occlusion_rate + motion_blur_rate must be <= 0.5 so that '
+                'hard frames keep clean neighbours, got '
                 f'{self.occlusion_rate + self.motion_blur_rate}')
         if not 1 <= self.jpeg_quality <= 100:
-            raise ValueError(
+            raise ConfigValueError(
                 f'jpeg_quality must be in [1, 100], got {self.jpeg_quality}')
 
 
@@ -100,7 +105,8 @@ class VideoPlan:
     width: int
     height: int
     nframes: int
-    background: np.ndarray  # (H + 2 * PAN_MARGIN, W + 2 * PAN_MARGIN, 3) float32
+    # (H + 2 * PAN_MARGIN, W + 2 * PAN_MARGIN, 3) float32
+    background: np.ndarray
     pan: np.ndarray  # (T, 2) integer camera offsets into the background
     light: np.ndarray  # (3,) unit light direction, image frame
     noise_sigma: float
@@ -118,7 +124,8 @@ def _fit_inside(motion, style, nframes, width, height, track_id, margin=2.0):
     """Simulate and adjust speed/size/position until the whole figure stays
     inside the image."""
     for attempt in range(40):
-        if attempt == 10:  # give up on travelling: stand still and only shrink from now on
+        # give up on travelling: stand still and only shrink from now on
+        if attempt == 10:
             motion = replace(motion, velocity=(0.0, 0.0), scale_rate=0.0)
         track = simulate(motion, style, nframes, track_id)
         x0, y0, x1, y1 = extent(track)
@@ -172,7 +179,8 @@ def _place_people(cfg, seed, split_code, video_index):
         style = random_style(rng)
         size = height * rng.uniform(0.42, 0.82)
         candidates = rng.uniform(0.15 * width, 0.85 * width, 6)
-        if tracks:  # spread people out so they do not stand on top of each other
+        # spread people out so they do not stand on top of each other
+        if tracks:
             placed = np.array([
                 tr.points[:, JOINT_INDEX['pelvis'], 0].mean() for tr in tracks
             ])
@@ -299,8 +307,9 @@ def _ignore_figure(cfg, rng, tracks):
             [np.cos(ang), np.sin(ang)], 1)
         poly = np.clip(poly, 0, [width - 1, height - 1])
         lo, hi = poly.min(0) - 3, poly.max(0) + 3
-        if ((boxes[:, 0] > hi[0]) | (boxes[:, 2] < lo[0]) |
-            (boxes[:, 1] > hi[1]) | (boxes[:, 3] < lo[1])).all():
+        clear = ((boxes[:, 0] > hi[0]) | (boxes[:, 2] < lo[0]) |
+                 (boxes[:, 1] > hi[1]) | (boxes[:, 3] < lo[1]))
+        if clear.all():
             return track, np.round(poly).astype(np.int64)
     return None, None
 
@@ -369,8 +378,9 @@ def person_label(track, t, width, height):
     top = track.points[t, JOINT_INDEX['head_top']]
     bottom = track.points[t, JOINT_INDEX['head_bottom']]
     centre, dist = 0.5 * (top + bottom), float(np.linalg.norm(top - bottom))
-    # Sized like PoseTrack's head boxes (whole head with hair): on the real sample the PCKh threshold
-    # 0.5 * 0.6 * head-box diagonal is ~9% of the person's keypoint height; this gives ~8.5%.
+    # Sized like PoseTrack's head boxes (whole head with hair): on the real
+    # sample the PCKh threshold 0.5 * 0.6 * head-box diagonal is ~9% of the
+    # person's keypoint height; this gives ~8.5%.
     head = [
         centre[0] - 0.65 * dist, centre[1] - 0.75 * dist, 1.3 * dist,
         1.5 * dist
@@ -388,11 +398,14 @@ def occluded_joints(keypoints, cover, threshold=0.5):
 
     Args:
         keypoints: (K, 3) [x, y, v] label of one person (v > 0: annotated).
-        cover: (H, W) float occluder coverage in [0, 1] drawn on the frame, or None (no occluder).
-        threshold: a joint is occluded when the coverage at its (rounded) pixel exceeds this.
+        cover: (H, W) float occluder coverage in [0, 1] drawn on the frame, or
+            None (no occluder).
+        threshold: a joint is occluded when the coverage at its (rounded) pixel
+            exceeds this.
 
     Returns:
-        (K,) int array, 1 where an annotated joint lies under the occluder, else 0.
+        (K,) int array, 1 where an annotated joint lies under the occluder,
+        else 0.
     """
     keypoints = np.asarray(keypoints, np.float64)
     flags = np.zeros(len(keypoints), np.int64)
@@ -423,11 +436,13 @@ def render_frame(plan, t, seed, split_code, video_index):
     """Render frame t -> (uint8 BGR image (H, W, 3), labels list, attributes
     dict, distractors).
 
-    Each label (see :func:`person_label`) also holds ``occluded_joints`` ((K,) 0/1: annotated
-    joints under the frame's occluder) and ``motion_blurred`` (the person lies in the blurred
-    region: a whole-frame blur, or a person-local blur covering most of its joints).
+    Each label (see :func:`person_label`) also holds ``occluded_joints`` ((K,)
+    0/1: annotated joints under the frame's occluder) and ``motion_blurred``
+    (the person lies in the blurred region: a whole-frame blur, or a
+    person-local blur covering most of its joints).
 
-    distractors: boxes [x, y, w, h] of visible but unannotated figures (for the detector file).
+    distractors: boxes [x, y, w, h] of visible but unannotated figures (for the
+    detector file).
     """
     width, height = plan.width, plan.height
     ox, oy = plan.pan[t]

@@ -1,10 +1,11 @@
 """Articulated human figure for the synthetic videos: body shape, motion and
 PoseTrack keypoints.
 
-The figure is a small 3D skeleton (body frame: left, up, forward; unit = standing height) that
-is turned by a yaw angle and projected orthographically into the image. Joint angles follow
-smooth periodic motions (walking gait, arm swings, turning on the spot); the whole figure moves
-with a smooth ground-point trajectory and a smooth scale change (approaching/receding).
+The figure is a small 3D skeleton (body frame: left, up, forward; unit =
+standing height) that is turned by a yaw angle and projected orthographically
+into the image. Joint angles follow smooth periodic motions (walking gait, arm
+swings, turning on the spot); the whole figure moves with a smooth ground-point
+trajectory and a smooth scale change (approaching/receding).
 """
 from dataclasses import dataclass, replace
 
@@ -16,7 +17,8 @@ KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear',
                   'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
                   'right_hip', 'left_knee', 'right_knee', 'left_ankle',
                   'right_ankle')
-# PoseTrack18 skeleton, 1-based keypoint indices, as in the official annotation files.
+# PoseTrack18 skeleton, 1-based keypoint indices, as in the official annotation
+# files.
 POSETRACK_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13],
                       [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
                       [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
@@ -75,7 +77,8 @@ class Motion:
     elbow_amp: float
     yaw0: float
     yaw_rate: float  # radians per frame
-    ground0: tuple  # (x, y) image position of the ground point under the pelvis at t=0
+    # (x, y) image position of the ground point under the pelvis at t=0
+    ground0: tuple
     velocity: tuple  # (vx, vy) pixels per frame
     height0: float  # standing height in pixels at t=0
     scale_rate: float  # log-scale change per frame
@@ -86,10 +89,11 @@ class Motion:
 class PersonTrack:
     """A simulated person over T frames.
 
-    points: (T, J, 2) image coordinates of JOINT_NAMES; depth: (T, J) camera depth in pixels
-    (larger = farther); height: (T,) standing height in pixels; yaw: (T,) radians;
-    hair_dirs: (T, 3) unit image-frame direction (x right, y down, z towards the camera)
-    towards the hair-covered back and top of the head.
+    points: (T, J, 2) image coordinates of JOINT_NAMES; depth: (T, J) camera
+    depth in pixels (larger = farther); height: (T,) standing height in pixels;
+    yaw: (T,) radians; hair_dirs: (T, 3) unit image-frame direction (x right, y
+    down, z towards the camera) towards the hair-covered back and top of the
+    head.
     """
     track_id: int
     style: PersonStyle
@@ -99,7 +103,8 @@ class PersonTrack:
     height: np.ndarray
     yaw: np.ndarray
     hair_dirs: np.ndarray
-    truncated_by_design: bool = False  # placed across the image border on purpose
+    # placed across the image border on purpose
+    truncated_by_design: bool = False
 
     def keypoints(self, t):
         """(17, 2) PoseTrack keypoint coordinates at frame t (ears are NaN:
@@ -256,7 +261,8 @@ def _yaw_basis(yaw):
     """World vectors of the body axes for yaw angles (T,): left, up, forward,
     each (T, 3).
 
-    World: x = image right, y = up, z = away from the camera. yaw 0 faces the camera.
+    World: x = image right, y = up, z = away from the camera. yaw 0 faces the
+    camera.
     """
     c, s = np.cos(yaw), np.sin(yaw)
     zero = np.zeros_like(yaw)
@@ -284,7 +290,8 @@ def simulate(motion, style, nframes, track_id=0):
     ground_y = (motion.ground0[1] + motion.velocity[1] * t + 0.6 *
                 (height - motion.height0)
                 )  # nearer people stand lower in the image
-    # the lower ankle touches the ground: this gives the vertical bob of walking and squatting
+    # the lower ankle touches the ground: this gives the vertical bob of
+    # walking and squatting
     ankles = joints[:, [JOINT_INDEX['left_ankle'], JOINT_INDEX['right_ankle']],
                     1]
     pelvis_y = ground_y - height * (ANKLE_HEIGHT - ankles.min(axis=1))
@@ -384,7 +391,8 @@ def random_motion(rng, height, ground):
                               deg(115)) if sub_kind == 'jack' else rng.uniform(
                                   deg(35), deg(60))
         elbow_amp = rng.uniform(deg(25), deg(40))
-    # ground speed that roughly matches the stride; partly slower (people stroll)
+    # ground speed that roughly matches the stride; partly slower (people
+    # stroll)
     speed = 0.0
     if kind == 'walk':
         speed = height * 2 * THIGH * 2 * np.sin(leg_amp) * freq * rng.uniform(

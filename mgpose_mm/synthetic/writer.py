@@ -102,8 +102,8 @@ def annotation_entry(image_id, label):
         False,
         'num_keypoints':
         int((kpts[:, 2] > 0).sum()),
-        # synthetic difficulty labels, kept apart from the keypoint visibility: occluded joints
-        # stay annotated (v = 1) and must be predicted
+        # synthetic difficulty labels, kept apart from the keypoint visibility:
+        # occluded joints stay annotated (v = 1) and must be predicted
         'occluded_joints':
         [int(v) for v in label.get('occluded_joints', [0] * len(kpts))],
         'motion_blurred':

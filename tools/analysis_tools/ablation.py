@@ -2,14 +2,17 @@
 intervals.
 
 One command trains every (config, seed) with ``tools/train.py``, tests it with
-``tools/test.py`` (PoseTrack AP with the difficulty subsets and per-frame records), skips
-finished runs, and writes ``ablation.md`` (Markdown tables), ``ablation.csv`` and
-``ablation.png`` to the work dir: per config the mean and std over seeds, a 95 % bootstrap
-interval over validation videos, and the paired difference to a reference config.
+``tools/test.py`` (PoseTrack AP with the difficulty subsets and per-frame
+records), skips finished runs, and writes ``ablation.md`` (Markdown tables),
+``ablation.csv`` and ``ablation.png`` to the work dir: per config the mean and
+std over seeds, a 95 % bootstrap interval over validation videos, and the
+paired difference to a reference config.
 
-Example (the synthetic study of configs/ftp_pose/README.md):
-    python tools/analysis_tools/ablation.py configs/ftp_pose/synthetic/ablation/*.py \
-        --seeds 0 1 2 3 --reference ftp-pose-eps0_vit-tiny_ablation \
+Example (the synthetic study of configs/ftp_pose/README.md)::
+
+    python tools/analysis_tools/ablation.py \\
+        configs/ftp_pose/synthetic/ablation/*.py --seeds 0 1 2 3 \\
+        --reference ftp-pose-eps0_vit-tiny_ablation \\
         --work-dir work_dirs/ablation --device cpu
 """
 import argparse
@@ -23,6 +26,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0,
                     osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
     from mgpose_mm.ablation import report, runner
+from mgpose_mm.errors import ConfigValueError, run_cli
 
 
 def parse_args(argv=None):
@@ -131,22 +135,25 @@ def main(argv=None):
     names = [runner.config_name(c) for c in args.configs]
     reference = args.reference or names[0]
     if reference not in names:
-        raise ValueError(
+        raise ConfigValueError(
             f'--reference {reference!r} is not one of the configs {names}')
     finished = [r for r in runs if runner.is_finished(r)]
     pending = [r for r in runs if not runner.is_finished(r)]
     if args.jobs < 1:
-        raise ValueError(f'--jobs must be >= 1, got {args.jobs}')
-    # runs in parallel share the machine; the per-run durations already include that
+        raise ConfigValueError(f'--jobs must be >= 1, got {args.jobs}')
+    # runs in parallel share the machine; the per-run durations already include
+    # that
     estimate = runner.estimate_seconds(
         pending, finished, 60 * args.est_train_minutes,
         60 * args.est_test_minutes) / min(args.jobs, max(len(pending), 1))
-    print(
-        f'{len(runs)} runs ({len(names)} configs x {len(args.seeds)} seeds) on '
-        f'{args.device}, {args.jobs} at a time: {len(finished)} finished (skipped), {len(pending)} to do '
-        f'({sum(not runner.is_trained(r) for r in pending)} to train); estimated '
-        f'{estimate / 60:.0f} min (ends about '
-        f'{time.strftime("%H:%M", time.localtime(time.time() + estimate))})')
+    print(f'{len(runs)} runs ({len(names)} configs x {len(args.seeds)} seeds) '
+          'on '
+          f'{args.device}, {args.jobs} at a time: {len(finished)} finished '
+          f'(skipped), {len(pending)} to do '
+          f'({sum(not runner.is_trained(r) for r in pending)} to train); '
+          'estimated '
+          f'{estimate / 60:.0f} min (ends about '
+          f'{time.strftime("%H:%M", time.localtime(time.time() + estimate))})')
     if args.dry_run:
         return
     if pending and not args.report_only:
@@ -172,4 +179,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

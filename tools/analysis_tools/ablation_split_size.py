@@ -1,13 +1,14 @@
 """How many validation videos a study needs: bootstrap half-widths from subset
 record files.
 
-For each record file (``test_<split>/records.pkl`` of an ablation run) and subset, prints the
-95 % bootstrap half-width of AP over the file's videos, the half-width on random subsets of
-fewer videos (to check the 1/sqrt(n) law), and the number of videos for a target half-width.
+For each record file (``test_<split>/records.npz`` of an ablation run) and
+subset, prints the 95 % bootstrap half-width of AP over the file's videos, the
+half-width on random subsets of fewer videos (to check the 1/sqrt(n) law), and
+the number of videos for a target half-width.
 
 Example:
     python tools/analysis_tools/ablation_split_size.py \
-        work_dirs/ablation/*/seed0/test_dev/records.pkl --target 1.0
+        work_dirs/ablation/*/seed0/test_dev/records.npz --target 1.0
 """
 import argparse
 import os.path as osp
@@ -26,6 +27,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
                                           percentile_interval,
                                           videos_for_half_width)
 
+from mgpose_mm.errors import run_cli
 from mgpose_mm.evaluation.functional.subsets import SUBSETS, JointDetections
 from mgpose_mm.evaluation.metrics.posetrack_subsets import load_records
 
@@ -43,7 +45,7 @@ def half_width(det: JointDetections, videos: np.ndarray, num_boot: int,
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        'records', nargs='+', help='records.pkl files of finished runs')
+        'records', nargs='+', help='records.npz files of finished runs')
     parser.add_argument(
         '--target', type=float, default=1.0, help='target half-width (AP)')
     parser.add_argument('--num-boot', type=int, default=1000)
@@ -72,11 +74,10 @@ def main(argv=None):
                     smaller.append(f'{m} videos +-{np.nanmean(widths):.2f}')
             need = videos_for_half_width(full, n,
                                          args.target) if full > 0 else 0
-            print(
-                f'  {subset:9s} AP {det.total_ap():5.1f}: 95 % half-width +-{full:.2f} on {n} '
-                f'videos ({", ".join(smaller)}); +-{args.target:g} needs about {need} videos'
-            )
+            print(f'  {subset:9s} AP {det.total_ap():5.1f}: 95 % half-width '
+                  f'+-{full:.2f} on {n} videos ({", ".join(smaller)}); '
+                  f'+-{args.target:g} needs about {need} videos')
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -1,14 +1,17 @@
 """Evaluate official-format PoseTrack predictions: per-joint AP as the official
 tools.
 
-    python tools/analysis_tools/eval_posetrack.py GT_DIR PRED_DIR --protocol poseval
-    python tools/analysis_tools/eval_posetrack.py data/posetrack21/posetrack_data/val PRED_DIR \
-        --protocol posetrack21 --out metrics.json
+    python tools/analysis_tools/eval_posetrack.py GT_DIR PRED_DIR \
+        --protocol poseval
+    python tools/analysis_tools/eval_posetrack.py \
+        data/posetrack21/posetrack_data/val PRED_DIR --protocol posetrack21 \
+        --out metrics.json
 
-poseval (PoseTrack2017/2018) and the PoseTrack21 kit, rule for rule, without installing either:
-GT_DIR holds one GT file per video, PRED_DIR one prediction file of the same name (PoseTrack18
-COCO-style or PoseTrack2017 ``annolist`` format), e.g. the files ``tools/test.py`` writes with
-``--cfg-options test_evaluator.outfile_prefix=PRED_DIR``.
+poseval (PoseTrack2017/2018) and the PoseTrack21 kit, rule for rule, without
+installing either: GT_DIR holds one GT file per video, PRED_DIR one prediction
+file of the same name (PoseTrack18 COCO-style or PoseTrack2017 ``annolist``
+format), e.g. the files ``tools/test.py`` writes with ``--cfg-options
+test_evaluator.outfile_prefix=PRED_DIR``.
 """
 import argparse
 import json
@@ -65,9 +68,9 @@ def main(argv=None) -> int:
         print(f'eval_posetrack: error: {error}', file=sys.stderr)
         return 2
     summary = result['summary']
-    print(
-        f'Average Precision (AP), {args.protocol} protocol: {result["num_videos"]} videos, '
-        f'{result["num_frames"]} evaluated frames')
+    print(f'Average Precision (AP), {args.protocol} protocol: '
+          f'{result["num_videos"]} videos, '
+          f'{result["num_frames"]} evaluated frames')
     print(format_table(summary))
     per_joint = {
         POSETRACK_KEYPOINT_NAMES[k]: float(result['per_joint_ap'][k])

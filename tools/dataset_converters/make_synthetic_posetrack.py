@@ -2,7 +2,8 @@
 layout.
 
 Example (the quick-start size, ~10 s on 2 CPU cores):
-    python tools/dataset_converters/make_synthetic_posetrack.py --out-dir data/synthetic_posetrack
+    python tools/dataset_converters/make_synthetic_posetrack.py \
+        --out-dir data/synthetic_posetrack
 """
 import argparse
 import os.path as osp
@@ -15,6 +16,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0,
                     osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
     from mgpose_mm.synthetic import generate_posetrack_dataset
+from mgpose_mm.errors import run_cli
 
 
 def parse_args(argv=None):
@@ -57,8 +59,8 @@ def parse_args(argv=None):
         '--ignore-region-rate',
         type=float,
         default=0.15,
-        help='fraction of videos with an unannotated figure in an ignore region'
-    )
+        help='fraction of videos with an unannotated figure in an ignore '
+        'region')
     parser.add_argument(
         '--overwrite',
         action='store_true',
@@ -85,23 +87,27 @@ def main(argv=None):
     elapsed = time.perf_counter() - start
     width, height = summary['image_size']
     print(
-        f'synthetic PoseTrack18 dataset written to {summary["data_root"]} in {elapsed:.1f} s '
+        f'synthetic PoseTrack18 dataset written to {summary["data_root"]} in '
+        f'{elapsed:.1f} s '
         f'({width}x{height}, {summary["frames_per_video"]} frames per video, '
         f'seed {summary["seed"]})')
     for split in ('train', 'val'):
         s = summary[split]
         print(
-            f'  {split}: {s["videos"]} videos, {s["images"]} images, {s["annotations"]} '
-            f'person annotations; frames occluded {s["occluded"]}, motion_blur '
-            f'{s["motion_blur"]}, truncated {s["truncated"]}, with ignore regions '
+            f'  {split}: {s["videos"]} videos, {s["images"]} images, '
+            f'{s["annotations"]} '
+            f'person annotations; frames occluded {s["occluded"]}, '
+            'motion_blur '
+            f'{s["motion_blur"]}, truncated {s["truncated"]}, with ignore '
+            'regions '
             f'{s["ignore_regions"]}; hard (occluded or blurred) {s["hard"]} '
-            f'({100 * s["hard"] / max(s["images"], 1):.0f} %), occluded joints '
+            f'({100 * s["hard"] / max(s["images"], 1):.0f} %), occluded '
+            'joints '
             f'{s["occluded_joints"]}, blurred persons {s["blurred_persons"]}')
         print(f'    ann_file: {s["ann_file"]}')
-    print(
-        f'  detections: {summary["num_detections"]} boxes in {summary["det_file"]}'
-    )
+    print(f'  detections: {summary["num_detections"]} boxes in '
+          f'{summary["det_file"]}')
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

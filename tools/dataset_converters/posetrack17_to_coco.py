@@ -1,27 +1,35 @@
 """Convert PoseTrack2017 ('annolist' JSON, one file per video) to the COCO-
 style PoseTrack18 layout.
 
-PoseTrack2017 annotates 15 joints per person (``annorect[].annopoints[0].point[]`` with ``id`` 0-14),
-a head box (``annorect[].x1/y1/x2/y2``) and no person box; frame files are named inconsistently
-(``00000001.jpg``, ``0042_crop.jpg``, ...). This writes what ``PoseTrackVideoDataset`` and
-``PoseTrackAPMetric`` read for PoseTrack18::
+PoseTrack2017 annotates 15 joints per person
+(``annorect[].annopoints[0].point[]`` with ``id`` 0-14), a head box
+(``annorect[].x1/y1/x2/y2``) and no person box; frame files are named
+inconsistently (``00000001.jpg``, ``0042_crop.jpg``, ...). This writes what
+``PoseTrackVideoDataset`` and ``PoseTrackAPMetric`` read for PoseTrack18::
 
-    OUT_DIR/images/<split>/<video>/<index:06d>.jpg      every frame, 0-based, ordered by frame number
-                                                         (symlinks to the originals, or copies)
-    OUT_DIR/annotations/posetrack17_<split>.json        all videos, COCO style
-    OUT_DIR/annotations/<split>/<video>.json            one file per video (same content)
-    OUT_DIR/annotations/posetrack17_<split>_human_detections.json   with --det-file
+    OUT_DIR/images/<split>/<video>/<index:06d>.jpg
+        every frame, 0-based, ordered by frame number (symlinks to the
+        originals, or copies)
+    OUT_DIR/annotations/posetrack17_<split>.json
+        all videos, COCO style
+    OUT_DIR/annotations/<split>/<video>.json
+        one file per video (same content)
+    OUT_DIR/annotations/posetrack17_<split>_human_detections.json
+        with --det-file
 
-Joints go to PoseTrack18's 17-keypoint order (ears stay 0), visibility is ``is_visible`` (1 when
-absent), ``bbox_head`` is the head box, and ``bbox`` is the keypoint extent enlarged 1.3x around its
-centre, as poseval's own 2017 -> 2018 converter does. Image ids are ``frame_id =
-int(f'1{video number}{index:04d}')`` as in PoseTrack18. Persons without any joint are dropped.
+Joints go to PoseTrack18's 17-keypoint order (ears stay 0), visibility is
+``is_visible`` (1 when absent), ``bbox_head`` is the head box, and ``bbox`` is
+the keypoint extent enlarged 1.3x around its centre, as poseval's own 2017 ->
+2018 converter does. Image ids are
+``frame_id = int(f'1{video number}{index:04d}')`` as in PoseTrack18. Persons
+without any joint are dropped.
 
 Example::
 
     python tools/dataset_converters/posetrack17_to_coco.py \\
         --ann-dir PoseTrack2017/posetrack_data/annotations/val \\
-        --image-root PoseTrack2017/posetrack_data --split val --out-dir data/posetrack17
+        --image-root PoseTrack2017/posetrack_data --split val \\
+        --out-dir data/posetrack17
 """
 import argparse
 import glob
@@ -47,15 +55,18 @@ except ImportError:  # run from a checkout without `pip install -e .`
         NUM_KEYPOINTS, POSETRACK_KEYPOINT_NAMES)
     from mgpose_mm.evaluation.metrics.posetrack_results import \
         POSETRACK_SKELETON
+from mgpose_mm.errors import InputDataError, run_cli
 
-# PoseTrack2017 joint ids 0..14 (poseval's convert.py) and their PoseTrack18 (COCO-order) index.
+# PoseTrack2017 joint ids 0..14 (poseval's convert.py) and their PoseTrack18
+# (COCO-order) index.
 POSETRACK17_JOINTS = ('right_ankle', 'right_knee', 'right_hip', 'left_hip',
                       'left_knee', 'left_ankle', 'right_wrist', 'right_elbow',
                       'right_shoulder', 'left_shoulder', 'left_elbow',
                       'left_wrist', 'head_bottom', 'nose', 'head_top')
 JOINT_TO_COCO_ORDER = tuple(
     POSETRACK_KEYPOINT_NAMES.index(name) for name in POSETRACK17_JOINTS)
-BOX_ENLARGE = 1.3  # poseval: person box = keypoint extent * 1.3 around its centre
+# poseval: person box = keypoint extent * 1.3 around its centre
+BOX_ENLARGE = 1.3
 _FRAME_NUMBER = re.compile(r'^(\d+)')
 
 
@@ -66,7 +77,7 @@ def frame_number(path: str) -> int:
     """
     match = _FRAME_NUMBER.match(osp.basename(path))
     if match is None:
-        raise ValueError(
+        raise InputDataError(
             f'no frame number at the start of the file name {path!r}')
     return int(match.group(1))
 
@@ -76,7 +87,7 @@ def video_number(video: str) -> str:
     ``'000342'``)."""
     match = _FRAME_NUMBER.match(video)
     if match is None:
-        raise ValueError(
+        raise InputDataError(
             f'video folder {video!r} does not start with its video number')
     return match.group(1)
 
@@ -86,9 +97,9 @@ def first(value, field: str, where: str):
     error."""
     if isinstance(value, list):
         if len(value) != 1:
-            raise ValueError(
-                f'{where}: field {field!r} should hold one value, got {value!r}'
-            )
+            raise InputDataError(
+                f'{where}: field {field!r} should hold one value, got '
+                f'{value!r}')
         return value[0]
     return value
 
@@ -110,9 +121,9 @@ def convert_person(rect: dict, where: str) -> Optional[dict]:
     for point in as_list(annopoints[0].get('point')) if annopoints else []:
         joint = int(first(point['id'], 'id', where))
         if not 0 <= joint < len(POSETRACK17_JOINTS):
-            raise ValueError(
-                f'{where}: joint id {joint} is not a PoseTrack2017 joint (0-14)'
-            )
+            raise InputDataError(
+                f'{where}: joint id {joint} is not a PoseTrack2017 joint '
+                '(0-14)')
         x, y = float(first(point['x'], 'x',
                            where)), float(first(point['y'], 'y', where))
         visible = int(first(point.get('is_visible', 1), 'is_visible', where))
@@ -126,8 +137,8 @@ def convert_person(rect: dict, where: str) -> Optional[dict]:
     missing = [k for k in ('x1', 'y1', 'x2', 'y2') if k not in rect]
     if missing:
         raise KeyError(
-            f'{where}: a person with joints has no head box (missing {missing})'
-        )
+            f'{where}: a person with joints has no head box (missing '
+            f'{missing})')
     cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
     w, h = (max(xs) - min(xs)) * BOX_ENLARGE, (max(ys) - min(ys)) * BOX_ENLARGE
     head = [float(first(rect[k], k, where)) for k in ('x1', 'y1', 'x2', 'y2')]
@@ -161,9 +172,9 @@ def video_frames(image_root: str, folder: str) -> List[str]:
             f'no frame files in {osp.join(image_root, folder)}')
     numbers = [frame_number(f) for f in files]
     if len(set(numbers)) != len(numbers):
-        raise ValueError(
-            f'two frame files of {osp.join(image_root, folder)} have the same number'
-        )
+        raise InputDataError(
+            f'two frame files of {osp.join(image_root, folder)} have the same '
+            'number')
     return [f for _, f in sorted(zip(numbers, files))]
 
 
@@ -188,23 +199,23 @@ def convert_video(ann_path: str, image_root: str, split: str, out_dir: str,
     with open(ann_path) as f:
         content = json.load(f)
     if 'annolist' not in content:
-        raise ValueError(
-            f'{ann_path} is not a PoseTrack2017 annotation file (no "annolist")'
-        )
+        raise InputDataError(
+            f'{ann_path} is not a PoseTrack2017 annotation file (no '
+            '"annolist")')
     entries = as_list(content['annolist'])
     if not entries:
-        raise ValueError(f'{ann_path} has an empty annolist')
+        raise InputDataError(f'{ann_path} has an empty annolist')
     names = [first(e['image'], 'image', ann_path)['name'] for e in entries]
     folders = {osp.dirname(n) for n in names}
     if len(folders) != 1:
-        raise ValueError(
+        raise InputDataError(
             f'{ann_path} mixes frames of several folders: {sorted(folders)}')
     folder = folders.pop()
     video = osp.basename(folder)
     number = video_number(video)
     frames = video_frames(image_root, folder)
     if len(frames) >= 10000:
-        raise ValueError(
+        raise InputDataError(
             f'{folder} has {len(frames)} frames; frame ids allow at most 9999')
     first_frame = cv2.imread(osp.join(image_root, folder, frames[0]))
     if first_frame is None:
@@ -216,8 +227,8 @@ def convert_video(ann_path: str, image_root: str, split: str, out_dir: str,
     for name, entry in zip(names, entries):
         if frame_number(name) not in index_of:
             raise FileNotFoundError(
-                f'{ann_path} annotates {name}, which is not in {osp.join(image_root, folder)}'
-            )
+                f'{ann_path} annotates {name}, which is not in '
+                f'{osp.join(image_root, folder)}')
         entry_of[frame_number(name)] = entry
 
     images, annotations = [], []
@@ -294,13 +305,13 @@ def convert_detections(det_file: str, image_ids: Dict[Tuple[str, int],
         name = det.get('image_name', det.get('file_name'))
         if name is None:
             raise KeyError(
-                f'{det_file}: detection {i} has neither "image_name" nor "file_name"'
-            )
+                f'{det_file}: detection {i} has neither "image_name" nor '
+                '"file_name"')
         key = (osp.basename(osp.dirname(name)), frame_number(name))
         if key not in image_ids:
             raise KeyError(
-                f'{det_file}: detection {i} is for {name}, a frame of no converted video'
-            )
+                f'{det_file}: detection {i} is for {name}, a frame of no '
+                'converted video')
         results.append(
             dict(
                 image_id=image_ids[key],
@@ -343,10 +354,11 @@ def convert_split(ann_files: Sequence[str],
                               frames_mode)
         for image in video['images']:
             if image['id'] in source_of:
-                raise ValueError(
-                    f'image id {image["id"]} of {ann_path} was already given to a frame of '
-                    f'{source_of[image["id"]]}: two videos share a video number'
-                )
+                raise InputDataError(
+                    f'image id {image["id"]} of {ann_path} was already given '
+                    'to a frame of '
+                    f'{source_of[image["id"]]}: two videos share a video '
+                    'number')
             source_of[image['id']] = ann_path
         dump_json(
             dict(
@@ -383,9 +395,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--image-root',
         required=True,
-        help=
-        'folder that the annolist image names are relative to (holds images/...)'
-    )
+        help='folder that the annolist image names are relative to (holds '
+        'images/...)')
     parser.add_argument(
         '--split',
         required=True,
@@ -398,9 +409,8 @@ def parse_args(argv=None):
         '--frames',
         choices=['symlink', 'copy', 'none'],
         default='symlink',
-        help=
-        'how to place renamed frames under OUT_DIR/images (none: annotations only)'
-    )
+        help='how to place renamed frames under OUT_DIR/images (none: '
+        'annotations only)')
     parser.add_argument(
         '--det-file',
         help='person detections keyed by frame file (image_name or file_name)')
@@ -408,8 +418,8 @@ def parse_args(argv=None):
         '--det-numbering',
         choices=['original', 'renamed'],
         default='original',
-        help=
-        'frame numbers in --det-file names: original files, or 1-based positions '
+        help='frame numbers in --det-file names: original files, or 1-based '
+        'positions '
         "(DetectAndTrack's images_renamed, used by PoseWarper/DCPose)")
     return parser.parse_args(argv)
 
@@ -419,17 +429,18 @@ def main(argv=None):
     ann_files = glob.glob(osp.join(args.ann_dir, '*.json'))
     if not ann_files:
         raise FileNotFoundError(
-            f'no .json annotation files in {args.ann_dir} (convert .mat files with '
+            f'no .json annotation files in {args.ann_dir} (convert .mat files '
+            'with '
             "poseval's matlab/mat2json.m first)")
     summary = convert_split(ann_files, args.image_root, args.split,
                             args.out_dir, args.frames, args.det_file,
                             args.det_numbering)
-    print(
-        f'PoseTrack2017 {args.split}: {summary["videos"]} videos, {summary["images"]} frames, '
-        f'{summary["annotations"]} persons -> {summary["ann_file"]}')
+    print(f'PoseTrack2017 {args.split}: {summary["videos"]} videos, '
+          f'{summary["images"]} frames, '
+          f'{summary["annotations"]} persons -> {summary["ann_file"]}')
     if 'det_file' in summary:
         print(f'  {summary["detections"]} detections -> {summary["det_file"]}')
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

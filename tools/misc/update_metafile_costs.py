@@ -1,12 +1,13 @@
 """Recount the FLOPs and parameters of every model in
 configs/ftp_pose/ftp_pose.yml.
 
-Builds each config's model (randomly initialised: no checkpoint is loaded), counts its cost on one
-person clip with :func:`mgpose_mm.benchmark.flops.model_cost` (MMPose's convention, one
-multiply-add = one FLOP, attention and DPC scoring included) and rewrites the ``FLOPs:`` and
-``Parameters:`` lines of the metafile in place; everything else in the file is kept as written.
-``tests/test_model_zoo.py`` checks the result. Prints one Markdown row per model for the table
-in configs/ftp_pose/README.md.
+Builds each config's model (randomly initialised: no checkpoint is loaded),
+counts its cost on one person clip with
+:func:`mgpose_mm.benchmark.flops.model_cost` (MMPose's convention, one
+multiply-add = one FLOP, attention and DPC scoring included) and rewrites the
+``FLOPs:`` and ``Parameters:`` lines of the metafile in place; everything else
+in the file is kept as written. ``tests/test_model_zoo.py`` checks the result.
+Prints one Markdown row per model for the table in configs/ftp_pose/README.md.
 
     python tools/misc/update_metafile_costs.py [--check]
 """
@@ -22,8 +23,10 @@ REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, REPO_ROOT)
 
 from mgpose_mm.benchmark.flops import model_cost  # noqa: E402
+from mgpose_mm.benchmark.specs import ModelSpec  # noqa: E402
 from mgpose_mm.benchmark.specs import build_model  # noqa: E402
-from mgpose_mm.benchmark.specs import ModelSpec, input_hw, make_clips
+from mgpose_mm.benchmark.specs import input_hw  # noqa: E402
+from mgpose_mm.benchmark.specs import make_clips  # noqa: E402
 
 METAFILE = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'ftp_pose.yml')
 

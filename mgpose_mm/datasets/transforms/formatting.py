@@ -2,6 +2,8 @@
 from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.registry import TRANSFORMS
 
+from mgpose_mm.errors import ConfigValueError
+
 # MMPose's default top-down meta keys plus the clip keys of the contract.
 # Configs pass it as ``PackPoseInputs(meta_keys=VIDEO_META_KEYS)`` or use
 # ``PackVideoPoseInputs``, whose default it is.
@@ -33,7 +35,7 @@ class PackVideoPoseInputs(PackPoseInputs):
 
     def transform(self, results: dict) -> dict:
         if not isinstance(results.get('img'), (list, tuple)):
-            raise TypeError(
+            raise ConfigValueError(
                 'PackVideoPoseInputs expects results["img"] to be the list of '
                 f'clip frames, got {type(results.get("img")).__name__}; load '
                 'clips with LoadVideoFrames')

@@ -4,30 +4,35 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 
+from mgpose_mm.errors import ConfigValueError
+
 
 @TRANSFORMS.register_module()
 class RandomKeyFrameMask(BaseTransform):
     """With probability ``prob``, cover a square around one random visible
     joint of the key frame.
 
-    The supporting frames and the targets are unchanged, so the hidden joint can only be
-    recovered from the neighbouring frames (or from the body around it). Use it after
-    ``TopdownAffine`` (coordinates in input pixels) and before ``GenerateTarget``.
+    The supporting frames and the targets are unchanged, so the hidden joint
+    can only be recovered from the neighbouring frames (or from the body around
+    it). Use it after ``TopdownAffine`` (coordinates in input pixels) and
+    before ``GenerateTarget``.
 
     Required keys: ``img`` (list of T frames (H, W, C)), ``key_frame_index``,
-    ``transformed_keypoints`` (1, K, 2), ``keypoints_visible`` (1, K). Modified key: ``img``.
+    ``transformed_keypoints`` (1, K, 2), ``keypoints_visible`` (1, K). Modified
+    key: ``img``.
 
     Args:
         prob (float): probability to mask a sample. Defaults to 0.5.
-        size (float): side of the square as a fraction of the input height. Defaults to 0.3.
+        size (float): side of the square as a fraction of the input height.
+            Defaults to 0.3.
     """
 
     def __init__(self, prob: float = 0.5, size: float = 0.3) -> None:
         if not 0.0 <= prob <= 1.0:
-            raise ValueError(
+            raise ConfigValueError(
                 f'RandomKeyFrameMask: prob must be in [0, 1], got {prob}')
         if not 0.0 < size <= 1.0:
-            raise ValueError(
+            raise ConfigValueError(
                 f'RandomKeyFrameMask: size must be in (0, 1], got {size}')
         self.prob = prob
         self.size = size
@@ -36,13 +41,13 @@ class RandomKeyFrameMask(BaseTransform):
         for key in ('img', 'key_frame_index', 'transformed_keypoints',
                     'keypoints_visible'):
             if key not in results:
-                raise KeyError(
+                raise ConfigValueError(
                     f'RandomKeyFrameMask needs results[{key!r}]; put it after '
                     'LoadVideoFrames and TopdownAffine')
         if not isinstance(results['img'], (list, tuple)):
-            raise TypeError(
-                'RandomKeyFrameMask expects results["img"] to be the list of frames'
-            )
+            raise ConfigValueError(
+                'RandomKeyFrameMask expects results["img"] to be the list of '
+                'frames')
         if np.random.rand() >= self.prob:
             return results
         visible = np.asarray(results['keypoints_visible']).reshape(-1) > 0

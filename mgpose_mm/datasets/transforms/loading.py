@@ -8,6 +8,8 @@ from mmcv.transforms import BaseTransform
 from mmengine.fileio import get
 from mmpose.registry import TRANSFORMS
 
+from mgpose_mm.errors import ConfigValueError
+
 MISSING_SUPPORT_FRAME_MODES = ('error', 'repeat_key')
 
 
@@ -55,9 +57,9 @@ class LoadVideoFrames(BaseTransform):
                  backend_args: Optional[dict] = None,
                  missing_support_frame: str = 'error') -> None:
         if missing_support_frame not in MISSING_SUPPORT_FRAME_MODES:
-            raise ValueError('missing_support_frame must be one of '
-                             f'{MISSING_SUPPORT_FRAME_MODES}, '
-                             f'got {missing_support_frame!r}')
+            raise ConfigValueError('missing_support_frame must be one of '
+                                   f'{MISSING_SUPPORT_FRAME_MODES}, '
+                                   f'got {missing_support_frame!r}')
         self.to_float32 = to_float32
         self.color_type = color_type
         self.imdecode_backend = imdecode_backend
@@ -100,8 +102,9 @@ class LoadVideoFrames(BaseTransform):
         """Read ``results['frame_paths']`` into ``results['img']``."""
         for key in ('frame_paths', 'key_frame_index'):
             if key not in results:
-                raise KeyError(f'LoadVideoFrames needs results[{key!r}]; use '
-                               'a video dataset such as PoseTrackVideoDataset')
+                raise ConfigValueError(
+                    f'LoadVideoFrames needs results[{key!r}]; use a video '
+                    'dataset such as PoseTrackVideoDataset')
         frame_paths = list(results['frame_paths'])
         key_frame_index = int(results['key_frame_index'])
         if not 0 <= key_frame_index < len(frame_paths):

@@ -49,6 +49,8 @@ import numpy as np
 import shapely
 from scipy.optimize import linear_sum_assignment
 
+from mgpose_mm.errors import ConfigValueError
+
 POSETRACK_KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear',
                             'right_ear', 'left_shoulder', 'right_shoulder',
                             'left_elbow', 'right_elbow', 'left_wrist',
@@ -76,9 +78,10 @@ ASSIGNMENTS = ('poseval', 'hungarian')
 
 def check_protocol(protocol: str) -> str:
     if protocol not in PROTOCOLS:
-        raise ValueError(f'protocol must be one of {PROTOCOLS} (poseval for '
-                         'PoseTrack2017/2018, posetrack21 for PoseTrack21), '
-                         f'got {protocol!r}')
+        raise ConfigValueError(
+            f'protocol must be one of {PROTOCOLS} (poseval for '
+            'PoseTrack2017/2018, posetrack21 for PoseTrack21), '
+            f'got {protocol!r}')
     return protocol
 
 
@@ -199,8 +202,8 @@ def assign_predictions(pck: np.ndarray,
     num_pred, num_gt = pck.shape
     gt_of_pred = np.full(num_pred, -1, dtype=np.int64)
     if assignment not in ASSIGNMENTS:
-        raise ValueError(f'assignment must be one of {ASSIGNMENTS}, '
-                         f'got {assignment!r}')
+        raise ConfigValueError(f'assignment must be one of {ASSIGNMENTS}, '
+                               f'got {assignment!r}')
     if num_pred == 0 or num_gt == 0:
         return gt_of_pred
     if assignment == 'poseval':

@@ -1,24 +1,29 @@
 """PoseTrack AP on difficulty subsets, per-video records and bootstrap
 intervals over videos.
 
-Subsets of the synthetic benchmark (person annotations carry ``occluded_joints`` and
-``motion_blurred``, see :mod:`mgpose_mm.synthetic`):
+Subsets of the synthetic benchmark (person annotations carry
+``occluded_joints`` and ``motion_blurred``, see :mod:`mgpose_mm.synthetic`):
 
-- ``total``: every annotated joint of every evaluated frame (the usual Total AP);
+- ``total``: every annotated joint of every evaluated frame (the usual Total
+  AP);
 - ``hard``: every joint of the frames flagged ``occluded`` or ``motion_blur``;
-- ``occluded``: only the joints an occluder covers, on the frames that have one;
-- ``blurred``: only the joints of motion-blurred persons, on the frames that have one.
+- ``occluded``: only the joints an occluder covers, on the frames that have
+  one;
+- ``blurred``: only the joints of motion-blurred persons, on the frames that
+  have one.
 
-A subset is evaluated through ``FrameGroundTruth.eval_mask``: persons are matched with all
-their annotated joints, masked-out GT joints are no positives and predicted joints assigned
-to them are dropped; predicted joints assigned to no GT person stay false positives.
+A subset is evaluated through ``FrameGroundTruth.eval_mask``: persons are
+matched with all their annotated joints, masked-out GT joints are no positives
+and predicted joints assigned to them are dropped; predicted joints assigned to
+no GT person stay false positives.
 
-Each evaluated frame is reduced to a :class:`FrameRecord` (the per-frame output of
-:func:`evaluate_frame`); AP is recomputed from any list of records with :func:`records_ap`,
-so a bootstrap over videos resamples videos, concatenates their records and recomputes AP.
-Unlike :func:`posetrack_ap`, a joint without any GT positive in the records gets NaN (not 0,
-whatever the protocol), so a subset that never occludes, e.g., the head is averaged over the
-joints it does contain; joint matching follows the protocol's rules.
+Each evaluated frame is reduced to a :class:`FrameRecord` (the per-frame output
+of :func:`evaluate_frame`); AP is recomputed from any list of records with
+:func:`records_ap`, so a bootstrap over videos resamples videos, concatenates
+their records and recomputes AP. Unlike :func:`posetrack_ap`, a joint without
+any GT positive in the records gets NaN (not 0, whatever the protocol), so a
+subset that never occludes, e.g., the head is averaged over the joints it does
+contain; joint matching follows the protocol's rules.
 """
 import dataclasses
 from collections import OrderedDict
@@ -68,7 +73,8 @@ def difficulty_masks(annotations: Sequence[dict]
             flags = np.asarray(flags).reshape(-1)
             if flags.size != NUM_KEYPOINTS:
                 raise ValueError(
-                    f'annotation {ann.get("id")}: occluded_joints has {flags.size} '
+                    f'annotation {ann.get("id")}: occluded_joints has '
+                    f'{flags.size} '
                     f'values, expected {NUM_KEYPOINTS}')
             occluded[i] = flags > 0
         blurred[i] = bool(ann.get('motion_blurred', False))
@@ -81,7 +87,8 @@ def subset_masks(gt: FrameGroundTruth, annotations: Sequence[dict],
     frame is omitted.
 
     Returns:
-        dict: subset name -> (N, K) bool mask, or None for all joints (``total``, ``hard``).
+        dict: subset name -> (N, K) bool mask, or None for all joints
+        (``total``, ``hard``).
     """
     occluded, blurred = difficulty_masks(annotations)
     occluded &= joints_exist(
@@ -118,7 +125,8 @@ def frame_records(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
         videos: per frame, its video name.
 
     Returns:
-        dict: subset name -> list of :class:`FrameRecord` (every name in :data:`SUBSETS`).
+        dict: subset name -> list of :class:`FrameRecord` (every name in
+        :data:`SUBSETS`).
     """
     if not len(frames) == len(masks) == len(videos):
         raise ValueError(
@@ -142,18 +150,20 @@ def weighted_ap(labels: np.ndarray, det_video: np.ndarray, num_gt: np.ndarray,
     """VOC AP (fraction) of score-sorted detections under video weights, for
     many weightings.
 
-    A weight is how often a video is drawn (a bootstrap resample), so weight 1 for every video
-    gives poseval's AP, weight 2 counts a video twice and 0 leaves it out.
+    A weight is how often a video is drawn (a bootstrap resample), so weight 1
+    for every video gives poseval's AP, weight 2 counts a video twice and 0
+    leaves it out.
 
     Args:
-        labels (np.ndarray): (D,) bool, true positives, sorted by descending score.
+        labels (np.ndarray): (D,) bool, true positives, sorted by descending
+            score.
         det_video (np.ndarray): (D,) int, video index of each detection.
         num_gt (np.ndarray): (V,) GT positives per video.
         weights (np.ndarray): (B, V) non-negative video weights.
 
     Returns:
-        np.ndarray: (B,) AP; NaN where the weighted number of positives is 0, 0 where there
-        are positives but no weighted detection.
+        np.ndarray: (B,) AP; NaN where the weighted number of positives is 0, 0
+        where there are positives but no weighted detection.
     """
     weights = np.asarray(weights, dtype=np.float64)
     positives = weights @ np.asarray(num_gt, dtype=np.float64)
@@ -177,14 +187,16 @@ class JointDetections:
     """All detections of each joint over a set of frame records, grouped for
     video resampling.
 
-    Detections are sorted per joint by descending score exactly as poseval's ``computeRPC``
-    (``argsort()[::-1]`` of the frames' detections in order), so unit weights reproduce the
-    AP of :func:`posetrack_ap` (for joints with positives).
+    Detections are sorted per joint by descending score exactly as poseval's
+    ``computeRPC`` (``argsort()[::-1]`` of the frames' detections in order), so
+    unit weights reproduce the AP of :func:`posetrack_ap` (for joints with
+    positives).
 
     Attributes:
         videos (list[str]): video names (the resampling units).
         num_gt (np.ndarray): (V, K) GT positives per video.
-        labels / det_video (list[np.ndarray]): per joint, (D_k,) sorted TP flags and videos.
+        labels / det_video (list[np.ndarray]): per joint, (D_k,) sorted TP
+            flags and videos.
     """
 
     def __init__(self,
@@ -228,12 +240,12 @@ class JointDetections:
         """Per-joint AP in percent.
 
         Args:
-            weights (np.ndarray, optional): (B, V) video weights (bootstrap counts); None for
-                every video once.
+            weights (np.ndarray, optional): (B, V) video weights (bootstrap
+                counts); None for every video once.
 
         Returns:
-            np.ndarray: (B, K), or (K,) without weights; NaN for joints without positives
-            and for the joints poseval does not evaluate.
+            np.ndarray: (B, K), or (K,) without weights; NaN for joints without
+            positives and for the joints poseval does not evaluate.
         """
         single = weights is None
         if single:

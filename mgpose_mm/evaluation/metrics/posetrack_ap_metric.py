@@ -9,6 +9,7 @@ from mmpose.evaluation.functional import oks_nms
 from mmpose.registry import METRICS
 
 from mgpose_mm.datasets.posetrack_json import load_videos
+from mgpose_mm.errors import ConfigValueError, InputDataError
 from mgpose_mm.utils import to_numpy
 from ..functional.posetrack_ap import (ASSIGNMENTS, JOINT_GROUPS,
                                        check_protocol, posetrack_ap)
@@ -61,8 +62,8 @@ class PoseTrackAPMetric(BaseMetric):
         difficulty_subsets (bool): also report ``occluded/...`` and
             ``blurred/...`` AP. Defaults to False.
         record_file (str, optional): write the per-frame matching records of
-            every subset (total, hard, occluded, blurred) to this pickle file,
-            for bootstrap intervals over videos
+            every subset (total, hard, occluded, blurred) to this ``.npz``
+            file, for bootstrap intervals over videos
             (``tools/analysis_tools/ablation.py``). Defaults to None.
         nms_mode (str): ``'none'`` or ``'oks_nms'`` (MMPose's OKS NMS per
             frame before evaluation, for detected boxes). Defaults to
@@ -99,14 +100,20 @@ class PoseTrackAPMetric(BaseMetric):
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if assignment not in ASSIGNMENTS:
-            raise ValueError(f'assignment must be one of {ASSIGNMENTS}, got '
-                             f'{assignment!r}')
+            raise ConfigValueError(
+                f'assignment must be one of {ASSIGNMENTS}, got '
+                f'{assignment!r}')
         if nms_mode not in ('none', 'oks_nms'):
-            raise ValueError(
+            raise ConfigValueError(
                 f"nms_mode must be 'none' or 'oks_nms', got {nms_mode!r}")
         if format_only and not outfile_prefix:
-            raise ValueError('format_only=True needs outfile_prefix (the '
-                             'directory for the prediction files)')
+            raise ConfigValueError(
+                'format_only=True needs outfile_prefix (the '
+                'directory for the prediction files)')
+        if record_file is not None and not str(record_file).endswith('.npz'):
+            raise ConfigValueError(
+                f'record_file {record_file!r} must end with .npz (the subset '
+                'records are written as a NumPy archive)')
         self.ann_file = ann_file
         self.protocol = check_protocol(protocol)
         self.dist_thr = dist_thr
@@ -170,8 +177,8 @@ class PoseTrackAPMetric(BaseMetric):
         ann_file = MessageHub.get_current_instance().get_info(
             f'{dataset_name}_ann_file') if dataset_name else None
         if not ann_file:
-            raise ValueError('PoseTrackAPMetric needs ann_file (no test '
-                             'dataset recorded its annotation file)')
+            raise ConfigValueError('PoseTrackAPMetric needs ann_file (no test '
+                                   'dataset recorded its annotation file)')
         return ann_file
 
     def _instance_score(self, instance: dict) -> float:
@@ -196,8 +203,9 @@ class PoseTrackAPMetric(BaseMetric):
         if self.nms_mode == 'oks_nms':
             sigmas = (self.dataset_meta or {}).get('sigmas')
             if sigmas is None:
-                raise ValueError("nms_mode='oks_nms' needs the dataset's "
-                                 'sigmas in dataset_meta')
+                raise ConfigValueError(
+                    "nms_mode='oks_nms' needs the dataset's "
+                    'sigmas in dataset_meta')
             for img_id, instances in by_image.items():
                 kpts_db = [
                     dict(
@@ -220,7 +228,7 @@ class PoseTrackAPMetric(BaseMetric):
         known_ids = {img['id'] for video in videos for img in video.images}
         unknown = sorted(set(preds_by_image) - known_ids)
         if unknown:
-            raise ValueError(
+            raise InputDataError(
                 f'{len(unknown)} predicted img_id(s) are not in ann_file '
                 f'{self.ann_file!r}, e.g. {unknown[:3]}')
 

@@ -1,11 +1,13 @@
 """Difficulty-subset records of a PoseTrack evaluation (for the metric and the
 ablation study)."""
-import os
-import os.path as osp
-import pickle
 from typing import Dict, List, Sequence
 
+import numpy as np
+
 from mgpose_mm.datasets.posetrack_json import PoseTrackVideo
+from mgpose_mm.errors import ConfigValueError, InputFileError
+from mgpose_mm.utils import AtomicFile
+from ..functional.posetrack_ap import NUM_KEYPOINTS
 from ..functional.subsets import (SUBSETS, FrameRecord, frame_records,
                                   records_ap, subset_masks)
 from .posetrack_results import (evaluated_images, frame_ground_truth,
@@ -37,44 +39,94 @@ def build_subset_records(videos: Sequence[PoseTrackVideo],
 
 
 def dump_records(records: Dict[str, List[FrameRecord]], path: str) -> None:
-    """Pickle the records (plain arrays and strings) to ``path`` for
-    :func:`load_records` (the ablation runner's bootstrap reads them)."""
-    payload = dict(
-        version=RECORDS_VERSION,
-        subsets={
-            name: [
-                dict(
-                    video=r.video,
-                    scores=r.scores,
-                    labels=r.labels,
-                    has_pred=r.has_pred,
-                    num_gt=r.num_gt) for r in recs
+    """Write the records to ``path`` (``.npz``, plain arrays only) for
+    :func:`load_records` (the ablation runner's bootstrap reads them).
+
+    Per subset ``<name>``: ``<name>.video`` (R,) video names,
+    ``<name>.num_persons`` (R,) predicted persons P of each frame,
+    ``<name>.scores`` / ``.labels`` / ``.has_pred`` (sum P, K) stacked over
+    the frames and ``<name>.num_gt`` (R, K).
+    """
+    if not path.endswith('.npz'):
+        raise ConfigValueError(
+            f'record file {path!r} must end with .npz (a NumPy archive)')
+    arrays = dict(version=np.array(RECORDS_VERSION))
+    num_keypoints = NUM_KEYPOINTS
+    for name, recs in records.items():
+        if name not in SUBSETS:
+            raise ValueError(
+                f'unknown subset {name!r}; expected one of {SUBSETS}')
+        if recs:
+            num_keypoints = np.shape(recs[0].num_gt)[-1]
+    for name, recs in records.items():
+        arrays[f'{name}.video'] = np.array([r.video for r in recs],
+                                           dtype=np.str_)
+        arrays[f'{name}.num_persons'] = np.array([len(r.scores) for r in recs],
+                                                 dtype=np.int64)
+        for field, dtype in (('scores', np.float64), ('labels', bool),
+                             ('has_pred', bool)):
+            rows = [
+                np.asarray(getattr(r, field),
+                           dtype=dtype).reshape(-1, num_keypoints)
+                for r in recs
             ]
-            for name, recs in records.items()
-        })
-    if osp.dirname(path):
-        os.makedirs(osp.dirname(path), exist_ok=True)
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+            arrays[f'{name}.{field}'] = (
+                np.concatenate(rows) if rows else np.zeros(
+                    (0, num_keypoints), dtype=dtype))
+        arrays[f'{name}.num_gt'] = np.asarray(
+            [r.num_gt for r in recs] or np.zeros((0, num_keypoints)),
+            dtype=np.int64)
+    with AtomicFile(path) as out, open(out.tmp_path, 'wb') as f:
+        np.savez_compressed(f, **arrays)
 
 
 def load_records(path: str) -> Dict[str, List[FrameRecord]]:
-    """Records written by :func:`dump_records` (only load files you wrote:
+    """Records written by :func:`dump_records`.
 
-    pickle).
+    The file is read as plain arrays (``allow_pickle=False``): a file holding
+    Python objects (a pickle, or an ``.npz`` with object arrays) is refused,
+    so a crafted record file cannot run code.
+
+    Raises:
+        InputFileError: ``path`` is no record file of this version.
     """
-    with open(path, 'rb') as f:
-        payload = pickle.load(f)
-    if not isinstance(payload,
-                      dict) or payload.get('version') != RECORDS_VERSION:
-        raise ValueError(
-            f'{path} is not a version-{RECORDS_VERSION} subset record file')
-    return {
-        name: [FrameRecord(**r) for r in recs]
-        for name, recs in payload['subsets'].items()
-    }
+
+    def refuse(reason):
+        return InputFileError(
+            f'{path} is not a version-{RECORDS_VERSION} subset record file '
+            f'(.npz written by the PoseTrack AP metric): {reason}')
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError) as error:
+        raise refuse(error) from None
+    if arrays.get('version', np.array(-1)).tolist() != RECORDS_VERSION:
+        raise refuse('no matching version entry')
+    records: Dict[str, List[FrameRecord]] = {}
+    try:
+        for name in SUBSETS:
+            if f'{name}.video' not in arrays:
+                continue
+            videos = arrays[f'{name}.video']
+            counts = arrays[f'{name}.num_persons']
+            ends = np.cumsum(counts)
+            starts = ends - counts
+            records[name] = [
+                FrameRecord(
+                    video=str(video),
+                    scores=arrays[f'{name}.scores'][start:end],
+                    labels=arrays[f'{name}.labels'][start:end],
+                    has_pred=arrays[f'{name}.has_pred'][start:end],
+                    num_gt=arrays[f'{name}.num_gt'][i])
+                for i, (video, start,
+                        end) in enumerate(zip(videos, starts, ends))
+            ]
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        raise refuse(error) from None
+    return records
 
 
 def subset_metrics(
