@@ -40,10 +40,14 @@ model = dict(
         type='MGFEViT',
         num_frames=3,
         key_frame_index=1,
-        prune_layer=1,
+        # prune right after the patch embedding: every ViT layer runs on the
+        # kept tokens only
+        prune_layer=0,
         fine_channels=32,
         fine_stride=4,
-        fine_frames='all',
+        # the fine-grained stem on the key frame and on every supporting
+        # frame, pooled over the supporting frames (any clip length)
+        fine_frames='pooled',
         arch=dict(
             embed_dims=96, num_layers=4, num_heads=3,
             feedforward_channels=384),
@@ -52,7 +56,9 @@ model = dict(
         qkv_bias=True,
         drop_path_rate=0.0,
         patch_cfg=dict(padding=2)),
-    neck=dict(prune_ratio=0.5, k=5, selector='dpc'),
+    # DPC removes 80 % of the supporting tokens and merges them into the kept
+    # ones (configs/ftp_pose/README.md, deep pruning)
+    neck=dict(prune_ratio=0.8, k=5, selector='dpc', merge=True),
     head=dict(
         in_channels=96,
         num_heads=3,
