@@ -132,7 +132,8 @@ def test_demo_help_is_complete_with_defaults():
                               os.environ, PYTHONPATH=REPO_ROOT, COLUMNS='200'))
     assert proc.returncode == 0, proc.stderr
     text = ' '.join(proc.stdout.split())
-    assert 'own per-frame boxes, IoU tracking, clip-based pose estimation' in text  # not cut off
+    assert 'detection-results files with PoseTrack frame ids' in text
+    assert 'demo/inferencer_demo.py' in text  # names the everyday CLI
     assert f'mim download mmdet --config {RTMDET} --dest .' in text
     assert '--bboxes FILE' in text
     for option, default in (('--bbox-thr', '0.3'), ('--batch-size', '16'),
@@ -148,8 +149,8 @@ def test_demo_help_is_complete_with_defaults():
     'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'
 ])
 def test_mmdet_names_resolve_to_packaged_config_and_weights(name):
-    from mgpose_mm.apis import resolve_mmdet_config
-    config, checkpoint = resolve_mmdet_config(name)
+    from mgpose_mm.apis.boxes import mmdet_model_zoo_entry
+    config, checkpoint = mmdet_model_zoo_entry(name)
     assert config.replace(
         os.sep, '/').endswith('configs/rtmdet/rtmdet_tiny_8xb32-300e_coco.py')
     assert osp.isfile(config)
@@ -158,21 +159,21 @@ def test_mmdet_names_resolve_to_packaged_config_and_weights(name):
         f'rtmdet_tiny_8xb32-300e_coco/{RTMDET_WEIGHTS}')
 
 
-def test_mmdet_config_file_and_bad_names(tmp_path):
-    from mgpose_mm.apis import resolve_mmdet_config
-    own = write_json(tmp_path / 'my_det.py', "model = dict(type='RTMDet')\n")
-    assert resolve_mmdet_config(own) == (
-        own, None)  # a file: as given, no weights guessed
+def test_mmdet_bad_names_and_weights(tmp_path):
+    from mgpose_mm.apis import MMDetBoxes
+    from mgpose_mm.apis.boxes import mmdet_model_zoo_entry
     with pytest.raises(
             FileNotFoundError, match=f'close MMDetection names: {RTMDET}'):
-        resolve_mmdet_config('rtmdet_tiny_8xb32-300e_coc')
+        mmdet_model_zoo_entry('rtmdet_tiny_8xb32-300e_coc')
     with pytest.raises(
             FileNotFoundError, match='not a file, an MMDetection config name'):
-        resolve_mmdet_config('zzz_no_such_detector')
+        MMDetBoxes('zzz_no_such_detector')
     with pytest.raises(
             FileNotFoundError,
-            match=re.escape(f'mim download mmdet --config {RTMDET} --dest .')):
-        resolve_mmdet_config(RTMDET, str(tmp_path / RTMDET_WEIGHTS))
+            match=re.escape(f'{RTMDET_WEIGHTS} (no such file)')):
+        MMDetBoxes(RTMDET, str(tmp_path / RTMDET_WEIGHTS))
+    with pytest.raises(FileNotFoundError, match='a folder, not a file'):
+        MMDetBoxes(RTMDET, str(tmp_path))
 
 
 # --------------------------------------------------------------------------- quiet, honest output

@@ -643,14 +643,12 @@ class MMDetBoxes(BoxSource):
         from mmdet.apis import DetInferencer
         from mmengine.config import Config
         from mmengine.registry import DefaultScope
-        scope = 'mmdet'
-        if isinstance(det_model, str) and (osp.isfile(det_model)
-                                           or det_model.startswith('mmdet::')):
+        if isinstance(det_model, str) and not osp.isfile(det_model):
+            det_model, zoo_weights = mmdet_model_zoo_entry(det_model)
+            det_weights = det_weights or zoo_weights
+        if isinstance(det_model, str):
             det_model = Config.fromfile(det_model)
-        if isinstance(det_model, dict):
-            scope = det_model.get('default_scope', scope)
-        elif isinstance(det_model, str):
-            _check_mmdet_name(det_model)
+        scope = det_model.get('default_scope', 'mmdet')
         if det_weights is not None and '://' not in det_weights and \
                 not osp.isfile(det_weights):
             raise FileNotFoundError(
@@ -697,24 +695,35 @@ def _file_kind(path: str) -> str:
     return 'a folder, not a file' if osp.isdir(path) else 'no such file'
 
 
-def _check_mmdet_name(name: str) -> None:
-    """Raise one line naming close model-zoo names when ``name`` is neither a
-    file nor a name in MMDetection's metafiles."""
+def mmdet_model_zoo_entry(name: str) -> Tuple[str, Optional[str]]:
+    """``(config path, weights URL or None)`` of an MMDetection model-zoo name
+    or alias (``rtmdet_tiny_8xb32-300e_coco``, ``rtmdet-t``, with or without
+    ``.py``) or a packaged config (``mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco
+    .py``), from MMDetection's metafiles (MMEngine's ``BaseInferencer``
+    lookup)."""
     from mmengine.infer import BaseInferencer
     mim_dir = BaseInferencer._get_repo_or_mim_dir('mmdet')
-    names = set()
+    bare = osp.basename(name.split('::', 1)[-1])
+    bare = (bare[:-3] if bare.endswith('.py') else bare).lower()
+    names = []
     for model in BaseInferencer._get_models_from_metafile(mim_dir):
         aliases = model.get('Alias') or []
         aliases = [aliases] if isinstance(aliases, str) else aliases
-        names.update(n.lower() for n in [model['Name'], *aliases])
-    if name.lower() in names:
-        return
-    close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.6)
-    hint = f'; close names: {", ".join(close)}' if close else ''
+        model_names = [n.lower() for n in [model['Name'], *aliases]]
+        if bare in model_names and 'Config' in model:
+            weights = model.get('Weights')
+            weights = weights[0] if isinstance(weights, list) else weights
+            return osp.join(mim_dir, model['Config']), weights
+        names += model_names
+    packaged = osp.join(mim_dir, 'configs', name.split('::', 1)[-1])
+    if name.startswith('mmdet::') and osp.isfile(packaged):
+        return packaged, None
+    close = difflib.get_close_matches(bare, names, n=3, cutoff=0.6)
+    hint = f'; close MMDetection names: {", ".join(close)}' if close else ''
     raise FileNotFoundError(
-        f'detector {name!r} is not a config file nor an MMDetection '
-        'model-zoo name or alias (e.g. rtmdet_tiny_8xb32-300e_coco, '
-        f'rtmdet-t){hint}')
+        f'detector {name!r} is not a file, an MMDetection config name (e.g. '
+        'rtmdet_tiny_8xb32-300e_coco) or a model-zoo alias (e.g. rtmdet-t)'
+        f'{hint}')
 
 
 def boxes_from(bboxes) -> BoxSource:

@@ -7,7 +7,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch.nn as nn
 
-from .boxes import BoxSource
+from .boxes import BoxSource, mmdet_model_zoo_entry
 from .clips import ClipPoseEstimator, FramePoses
 from .frame_sources import (IMAGE_EXTENSIONS, StopOnInterrupt,
                             open_frame_source, open_stream_source)
@@ -174,22 +174,17 @@ def run_stream_pose(model: nn.Module,
 def resolve_mmdet_config(det_config: str,
                          det_checkpoint: Optional[str] = None
                          ) -> Tuple[str, Optional[str]]:
-    """Deprecated: ``(config path, checkpoint)`` of an MMDetection config
-    file or model-zoo name; ``MMDetBoxes`` / ``det_model=`` take the name."""
-    from mmengine.infer import BaseInferencer
-
-    from .boxes import _check_mmdet_name
-    _deprecated('resolve_mmdet_config', "VideoPoseInferencer(det_model=NAME)")
+    """Deprecated: ``(config path, checkpoint)`` of an MMDetection config file
+    or model-zoo name; ``det_model=`` / :class:`MMDetBoxes` take the name."""
+    _deprecated('resolve_mmdet_config', 'VideoPoseInferencer(det_model=NAME)')
     if osp.isfile(det_config):
         return det_config, det_checkpoint
-    _check_mmdet_name(det_config)
-    mim_dir = BaseInferencer._get_repo_or_mim_dir('mmdet')
-    for model in BaseInferencer._get_models_from_metafile(mim_dir):
-        aliases = model.get('Alias') or []
-        aliases = [aliases] if isinstance(aliases, str) else aliases
-        if det_config.lower() in [n.lower() for n in [model['Name'], *aliases]
-                                  ]:
-            weights = model.get('Weights')
-            return (osp.join(mim_dir, model['Config']), det_checkpoint
-                    or (weights[0] if isinstance(weights, list) else weights))
-    raise FileNotFoundError(f'detector config not found: {det_config}')
+    config, weights = mmdet_model_zoo_entry(det_config)
+    if det_checkpoint is not None and '://' not in det_checkpoint and \
+            not osp.isfile(det_checkpoint):
+        name = osp.splitext(osp.basename(config))[0]
+        raise FileNotFoundError(
+            f'detector checkpoint not found: {det_checkpoint} (to get the '
+            'weights of an MMDetection model: mim download mmdet --config '
+            f'{name} --dest .)')
+    return config, det_checkpoint or weights

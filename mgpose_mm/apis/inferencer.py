@@ -34,7 +34,7 @@ import mgpose_mm.datasets  # noqa: F401
 import mgpose_mm.models  # noqa: F401
 from mgpose_mm.engine import (check_state_dict_matches, checkpoint_state_dict,
                               trusted_checkpoints)
-from mgpose_mm.errors import CheckpointMismatchError
+from mgpose_mm.errors import CheckpointMismatchError, InputFileError
 from .boxes import Boxes, BoxSource, MMDetBoxes, _file_kind, boxes_from
 from .clips import ClipPoseEstimator, FramePoses
 from .frame_sources import (IMAGE_EXTENSIONS, FrameSource, StopOnInterrupt,
@@ -323,8 +323,7 @@ class VideoPoseInferencer(BaseInferencer):
         for key in ('vis_out_dir', 'pred_out_dir'):
             folder = vis.get(key) or post.get(key)
             if folder and osp.exists(folder) and not osp.isdir(folder):
-                raise NotADirectoryError(
-                    f'{key} {folder} is a file, not a folder')
+                raise InputFileError(f'{key} {folder} is a file, not a folder')
         self.estimator.batch_size = _check_batch_size(batch_size)
         frames, live = self._open_inputs(inputs, pre)
         box_source = self._box_source(pre)
