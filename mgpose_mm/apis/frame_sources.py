@@ -347,8 +347,8 @@ class CaptureFrames(FrameSource):
         read_retries (int): consecutive failed reads tolerated before the stream is considered
             ended (network streams drop frames). Defaults to 0.
         max_frames (int, optional): stop after this many frames.
-        capture_factory (callable): builds the capture from the parsed source; defaults to
-            ``cv2.VideoCapture`` (tests pass a fake).
+        capture_factory (callable, optional): builds the capture from the
+            parsed source; defaults to ``cv2.VideoCapture``.
 
     Attributes:
         stop_reason (str | None): why the iteration ended: ``'end of stream'``, ``'stopped'``
@@ -362,7 +362,7 @@ class CaptureFrames(FrameSource):
                  realtime: bool = False,
                  read_retries: int = 0,
                  max_frames: Optional[int] = None,
-                 capture_factory: Callable = cv2.VideoCapture):
+                 capture_factory: Optional[Callable] = None):
         if read_retries < 0:
             raise ValueError(f'read_retries must be >= 0, got {read_retries}')
         if max_frames is not None and max_frames < 1:
@@ -371,7 +371,7 @@ class CaptureFrames(FrameSource):
         self.is_camera = isinstance(self.target, int)
         self.is_file = not self.is_camera and not _URL.match(self.target)
         self.name = f'camera {self.target}' if self.is_camera else self.target
-        self.capture = capture_factory(self.target)
+        self.capture = (capture_factory or cv2.VideoCapture)(self.target)
         if not self.capture.isOpened():
             self.capture.release()
             raise IOError(f'cannot open {self.name}' + (
