@@ -223,7 +223,7 @@ class VideoPoseInferencer(BaseInferencer):
         """Config and weights of a model-zoo name of this package's metafile
         (``model-index.yml``); the weights are None (none are released)."""
         names = []
-        mim_dir = BaseInferencer._get_repo_or_mim_dir('mgpose_mm')
+        mim_dir = _metafile_dir()
         for entry in BaseInferencer._get_models_from_metafile(mim_dir):
             aliases = entry.get('Alias') or []
             aliases = [aliases] if isinstance(aliases, str) else aliases
@@ -464,6 +464,19 @@ class VideoPoseInferencer(BaseInferencer):
         visualization = [np.ascontiguousarray(drawn[..., ::-1])
                          ] if return_vis and drawn is not None else []
         return dict(predictions=[instances], visualization=visualization)
+
+
+def _metafile_dir() -> str:
+    """The folder of this package's ``model-index.yml``: the repository of
+    an editable install (the real one, through symbolic links), or the
+    installed package's ``.mim``."""
+    package = osp.dirname(osp.dirname(osp.realpath(__file__)))
+    for root in (osp.dirname(package), osp.join(package, '.mim')):
+        if osp.isfile(osp.join(root, 'model-index.yml')):
+            return root
+    raise FileNotFoundError(
+        f'model-index.yml not found next to {package} (nor in its .mim): '
+        'reinstall mgpose_mm, or give pose2d as a config file')
 
 
 def mmpose_instances(instances: List[Dict]) -> List[Dict]:
