@@ -27,8 +27,8 @@ from mgpose_mm.errors import run_cli
 
 
 def check_paths(parser, args, files=(), folders=()):
-    """``parser.error`` when a file option names a folder or a missing path,
-    or a folder option names a file."""
+    """``parser.error`` when a file option names a folder or a missing path, or
+    a folder option names a file."""
     for name in files:
         path = getattr(args, name)
         option = '--' + name.replace('_', '-')
@@ -61,10 +61,10 @@ def parse_args(argv=None):
         help='Checkpoint file or URL (none: random weights, with a warning)')
     parser.add_argument(
         '--det-model',
-        help='Detector: "whole_image" (none), an MMDetection model-zoo name or '
+        help='Detector: "whole_image" (none), an MMDetection model-zoo name '
+        'or '
         'alias, or a config file (default: MMPose\'s person detector)')
-    parser.add_argument(
-        '--det-weights', help='Detector weights file (or URL)')
+    parser.add_argument('--det-weights', help='Detector weights file (or URL)')
     parser.add_argument(
         '--det-cat-ids',
         type=int,

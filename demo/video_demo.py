@@ -10,25 +10,28 @@ output layout (``<output-root>/<input>.mp4`` and ``results_<input>.json`` with
 
 Examples::
 
-    # with a detector: an MMDetection config name (or file) and its weights, fetched once with
-    #   mim download mmdet --config rtmdet_tiny_8xb32-300e_coco --dest .
+    # a detector: an MMDetection model-zoo name (or config file) and weights,
+    # with internet fetched once by
+    # mim download mmdet --config rtmdet_tiny_8xb32-300e_coco --dest .
     python demo/video_demo.py POSE_CONFIG POSE_CKPT --input video.mp4 \\
         --det-config rtmdet_tiny_8xb32-300e_coco \\
-        --det-checkpoint rtmdet_tiny_8xb32-300e_coco_20220902_112414-78e30dcc.pth \\
+        --det-checkpoint DET_WEIGHTS.pth \\
         --output-root vis_results --save-predictions
 
-    # with your own boxes: JSON {"frame index": [[x1, y1, x2, y2, score], ...], ...}
+    # your own boxes: JSON {"frame index": [[x1, y1, x2, y2, score], ...]}
     python demo/video_demo.py POSE_CONFIG POSE_CKPT --input video.mp4 \\
         --bboxes boxes.json --output-root vis_results --save-predictions
 
-    # with COCO-style detection results (PoseTrack frame_id image ids, or --det-ann-file)
+    # COCO detection results (PoseTrack frame_id image ids, or --det-ann-file)
     python demo/video_demo.py POSE_CONFIG POSE_CKPT --input frames_folder/ \\
-        --det-results detections.json --output-root vis_results --save-predictions
+        --det-results detections.json --output-root vis_results \\
+        --save-predictions
 
-    # live: webcam (or a camera index, an rtsp:// / http:// URL, or a file with --stream);
-    # prints per-frame latency and fps; Ctrl-C stops and keeps the output written so far
-    python demo/video_demo.py ONLINE_POSE_CONFIG POSE_CKPT --input webcam --show \\
-        --det-config rtmdet_tiny_8xb32-300e_coco.py --det-checkpoint rtmdet_tiny.pth
+    # live: webcam, camera index, rtsp:// / http:// URL, or a file with
+    # --stream; prints latency and fps; Ctrl-C stops and keeps the output
+    python demo/video_demo.py ONLINE_POSE_CONFIG POSE_CKPT --input webcam \\
+        --show --det-config rtmdet_tiny_8xb32-300e_coco.py \\
+        --det-checkpoint rtmdet_tiny.pth
 """
 import argparse
 import os.path as osp
@@ -42,10 +45,9 @@ from mgpose_mm.apis.frame_sources import (IMAGE_EXTENSIONS, StopOnInterrupt,
                                           is_stream_input, open_frame_source,
                                           open_stream_source,
                                           stream_output_stem)
-from mgpose_mm.apis.writers import (AnnotatedImageWriter,
-                                    AnnotatedVideoWriter, PoseFrameDrawer,
-                                    PredictionJsonWriter, Window,
-                                    write_predictions)
+from mgpose_mm.apis.writers import (AnnotatedImageWriter, AnnotatedVideoWriter,
+                                    PoseFrameDrawer, PredictionJsonWriter,
+                                    Window, write_predictions)
 from mgpose_mm.errors import run_cli
 
 
@@ -78,15 +80,15 @@ def parse_args(argv=None):
         'pose_checkpoint',
         nargs='?',
         default=None,
-        help=
-        'Checkpoint file or http(s):// URL for pose (omit for random weights)')
+        help='Checkpoint file or http(s):// URL for pose (omit for random '
+        'weights)')
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
-        help=
-        'allow a full unpickle of pose/detector checkpoints that hold other '
-        'Python objects than weights and MMEngine checkpoint data; this runs any '
-        'code in the file, so use it only for files from a source you trust')
+        help='allow a full unpickle of pose/detector checkpoints that hold '
+        'other Python objects than weights and MMEngine checkpoint data; this '
+        'runs any code in the file, so use it only for files from a source '
+        'you trust')
     parser.add_argument(
         '--input',
         type=str,
@@ -100,13 +102,15 @@ def parse_args(argv=None):
         'rtmdet_tiny_8xb32-300e_coco) or model-zoo alias (e.g. rtmdet-t)')
     parser.add_argument(
         '--det-checkpoint',
-        help='Detector weights (file or URL); default for a model-zoo name: its '
+        help='Detector weights (file or URL); default for a model-zoo name: '
+        'its '
         'weights URL (downloaded once). Offline: mim download mmdet --config '
         'NAME --dest .')
     parser.add_argument(
         '--bboxes',
         metavar='FILE',
-        help='Your own person boxes for the input video, instead of a detector: '
+        help='Your own person boxes for the input video, instead of a '
+        'detector: '
         'JSON {"frame index": [[x1, y1, x2, y2, score], ...]} (frames from 0; '
         'frames not listed have no person; used as given, no threshold or NMS)'
     )
@@ -116,14 +120,15 @@ def parse_args(argv=None):
         'PoseTrack frame_ids, or mapped by --det-ann-file)')
     parser.add_argument(
         '--det-ann-file',
-        help='COCO-style annotation JSON mapping image ids of --det-results to '
+        help='COCO-style annotation JSON mapping image ids of --det-results '
+        'to '
         'frames (frame = number in file_name); default: PoseTrack frame_id ids'
     )
     parser.add_argument(
         '--video-id',
         help='video (vid_id or folder name) of --det-results holding several; '
-        'default: the one named like the input (PoseTrack <vid_id>_... folders)'
-    )
+        'default: the one named like the input (PoseTrack <vid_id>_... '
+        'folders)')
     parser.add_argument(
         '--det-cat-id',
         type=int,
@@ -154,8 +159,8 @@ def parse_args(argv=None):
         '--output-root',
         type=str,
         default='',
-        help=
-        'Folder for <input name>.mp4 (annotated) and, with --save-predictions, '
+        help='Folder for <input name>.mp4 (annotated) and, with '
+        '--save-predictions, '
         'results_<input name>.json')
     parser.add_argument(
         '--save-predictions',
@@ -201,7 +206,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--realtime',
         action='store_true',
-        help='With --stream: deliver the file\'s frames no faster than its fps, '
+        help='With --stream: deliver the file\'s frames no faster than its '
+        'fps, '
         'as a camera would')
     parser.add_argument(
         '--max-frames',
@@ -212,7 +218,8 @@ def parse_args(argv=None):
         '--read-retries',
         type=int,
         default=0,
-        help='Live input: consecutive failed reads tolerated before the stream '
+        help='Live input: consecutive failed reads tolerated before the '
+        'stream '
         'is considered ended')
     args = parser.parse_args(argv)
     args.stream = args.stream or is_stream_input(args.input)
@@ -234,9 +241,9 @@ def parse_args(argv=None):
         parser.error('--save-predictions needs --output-root')
     use_detector = bool(args.det_config or args.det_checkpoint)
     if use_detector + bool(args.det_results) + bool(args.bboxes) != 1:
-        parser.error(
-            'give the person boxes one way: --det-config (and --det-checkpoint), '
-            '--det-results or --bboxes')
+        parser.error('give the person boxes one way: --det-config (and '
+                     '--det-checkpoint), '
+                     '--det-results or --bboxes')
     if args.det_checkpoint and not args.det_config:
         parser.error('--det-checkpoint needs --det-config')
     return args
@@ -272,8 +279,8 @@ def build_inferencer(args):
 
 
 def output_writers(args, inferencer, frames, stem, is_image):
-    """The drawer, annotated-output and predictions writers under
-    ``--output-root`` (None when unused)."""
+    """The drawer, annotated-output and predictions writers under ``--output-
+    root`` (None when unused)."""
     drawer = video_writer = json_writer = None
     if args.output_root or args.show:
         drawer = PoseFrameDrawer(inferencer.model, args.kpt_thr, args.radius,
@@ -285,8 +292,7 @@ def output_writers(args, inferencer, frames, stem, is_image):
                 osp.join(args.output_root, osp.basename(args.input)), drawer)
         else:
             video_writer = AnnotatedVideoWriter(
-                osp.join(args.output_root, f'{stem}.mp4'), frames.fps,
-                drawer)
+                osp.join(args.output_root, f'{stem}.mp4'), frames.fps, drawer)
         if args.save_predictions:
             json_writer = PredictionJsonWriter(
                 osp.join(args.output_root, f'results_{stem}.json'),
@@ -304,8 +310,8 @@ def run(args, frames, box_source):
         stem = osp.splitext(input_name)[0]
         is_image = frames.num_frames == 1 and input_name.lower().endswith(
             IMAGE_EXTENSIONS)
-    drawer, video_writer, json_writer = output_writers(
-        args, inferencer, frames, stem, is_image)
+    drawer, video_writer, json_writer = output_writers(args, inferencer,
+                                                       frames, stem, is_image)
     predictions = inferencer.estimate(
         frames,
         batch_size=args.batch_size,

@@ -21,13 +21,15 @@ SINGLE_FRAME_CONFIG = osp.join(
     'ftp-pose-single-frame_vit-tiny_1xb16-12e_synthetic-128x96.py')
 
 
-# ----------------------------------------------------------------------------- data helpers
+# -----------------------------------------------------------------------------
+# data helpers
 def figure_frames(num_frames=8,
                   starts=((30, 18), (95, 22)),
                   step=3,
                   size=(FRAME_H, FRAME_W)):
-    """Frames (H, W, 3) BGR with bright stick figures moving right by ``step`` px per frame,
-    and per frame the (N, 4) xyxy boxes around them (N = len(starts))."""
+    """Frames (H, W, 3) BGR with bright stick figures moving right by ``step``
+    px per frame, and per frame the (N, 4) xyxy boxes around them (N =
+    len(starts))."""
     frames, boxes = [], []
     for t in range(num_frames):
         frame = np.full((*size, 3), 30, np.uint8)
@@ -90,14 +92,13 @@ def infer(model, source, box_source, batch_size=16, tracker=None):
     from mgpose_mm.apis.frame_sources import open_frame_source
     estimator = ClipPoseEstimator(model, batch_size, tracker)
     return [
-        p.to_dict()
-        for p in estimator(open_frame_source(source), box_source)
+        p.to_dict() for p in estimator(open_frame_source(source), box_source)
     ]
 
 
 def pose_inferencer(checkpoint, cfg_options=None, config=None):
-    """A :class:`VideoPoseInferencer` of the tiny config (with
-    ``cfg_options``) and ``checkpoint``, without a detector."""
+    """A :class:`VideoPoseInferencer` of the tiny config (with ``cfg_options``)
+    and ``checkpoint``, without a detector."""
     from mmengine.config import Config
 
     from mgpose_mm.apis import VideoPoseInferencer
@@ -169,15 +170,16 @@ def argmax_model(tiny_checkpoint):
 
 @pytest.fixture(scope='module')
 def argmax_inferencer(tiny_checkpoint):
-    return pose_inferencer(tiny_checkpoint, {
-        'model.head.decoder':
-        dict(
-            type='MSRAHeatmap',
-            input_size=(INPUT_W, INPUT_H),
-            heatmap_size=(24, 32),
-            sigma=2,
-            unbiased=False)
-    })
+    return pose_inferencer(
+        tiny_checkpoint, {
+            'model.head.decoder':
+            dict(
+                type='MSRAHeatmap',
+                input_size=(INPUT_W, INPUT_H),
+                heatmap_size=(24, 32),
+                sigma=2,
+                unbiased=False)
+        })
 
 
 @pytest.fixture(scope='module')
@@ -185,7 +187,8 @@ def tiny_inferencer(tiny_checkpoint):
     return pose_inferencer(tiny_checkpoint)
 
 
-# ----------------------------------------------------------------------------- end to end
+# -----------------------------------------------------------------------------
+# end to end
 def test_end_to_end_json_and_video(tmp_path, argmax_inferencer):
     frames, boxes = figure_frames()
     out = str(tmp_path / 'out')
@@ -246,8 +249,7 @@ def test_keypoints_move_with_the_person(argmax_model):
     for box in np.concatenate(shifted_boxes):  # crops stay inside the image
         x1, y1, x2, y2 = crop_region(box)
         assert x1 > 0 and y1 > 0 and x2 < size[1] and y2 < size[0]
-    before = infer(
-        argmax_model, frames, GivenBoxes(boxes), batch_size=4)
+    before = infer(argmax_model, frames, GivenBoxes(boxes), batch_size=4)
     after = infer(
         argmax_model, shifted, GivenBoxes(shifted_boxes), batch_size=4)
     for frame_before, frame_after in zip(before, after):
@@ -264,10 +266,8 @@ def test_keypoints_move_with_the_person(argmax_model):
 def test_batch_size_does_not_change_predictions(argmax_model):
     from mgpose_mm.apis import GivenBoxes
     frames, boxes = figure_frames(num_frames=2)
-    one = infer(
-        argmax_model, frames, GivenBoxes(boxes), batch_size=1)
-    many = infer(
-        argmax_model, frames, GivenBoxes(boxes), batch_size=3)
+    one = infer(argmax_model, frames, GivenBoxes(boxes), batch_size=1)
+    many = infer(argmax_model, frames, GivenBoxes(boxes), batch_size=3)
     assert [len(r['instances']) for r in many] == [2, 2]
     for a, b in zip(one, many):
         for inst_a, inst_b in zip(a['instances'], b['instances']):
@@ -347,7 +347,8 @@ def test_video_shorter_than_clip_is_clamped(tmp_path, tiny_inferencer):
         predictions[0]['predictions'][0][0]['keypoints']) == (17, 2)
 
 
-# ----------------------------------------------------------------------------- box sources
+# -----------------------------------------------------------------------------
+# box sources
 def test_tracker_keeps_ids_through_gaps():
     from mgpose_mm.apis import IoUTracker
     tracker = IoUTracker(iou_thr=0.3, max_age=2)
@@ -413,7 +414,7 @@ def test_detection_results_json_gives_its_boxes(tmp_path, tiny_model):
     assert sorted(hinted.by_frame) == [0, 1, 3]
     frames, _ = figure_frames(num_frames=4)
     results = infer(tiny_model, frames,
-                              DetectionResultsBoxes(det_file, video='000042'))
+                    DetectionResultsBoxes(det_file, video='000042'))
     got = [[inst['bbox'].tolist() for inst in r['instances']] for r in results]
     assert got == [[[30, 20, 60, 100], [100, 10, 120, 70]], [[33, 21, 63,
                                                               101]], [],
@@ -421,7 +422,8 @@ def test_detection_results_json_gives_its_boxes(tmp_path, tiny_model):
     assert [inst['bbox_score']
             for inst in results[0]['instances']] == pytest.approx([0.9, 0.4])
 
-    # the same frames through an annotation file's images (frame = number in file_name)
+    # the same frames through an annotation file's images (frame = number in
+    # file_name)
     images = [
         dict(
             id=500 + i,
@@ -465,7 +467,8 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
     from mgpose_mm.apis.boxes import clip_boxes_to_image, select_boxes
     cfg = get_config('mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py')
     cfg.model.backbone.init_cfg = None  # no ImageNet download
-    for step in cfg.test_dataloader.dataset.pipeline:  # small input keeps the test fast
+    # a small input keeps the test fast
+    for step in cfg.test_dataloader.dataset.pipeline:
         if step['type'] == 'Resize':
             step['scale'] = (160, 160)
         if step['type'] == 'Pad':
@@ -474,7 +477,8 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
     with DefaultScope.overwrite_default_scope('mmdet'):
         detector = MMDET_MODELS.build(cfg.model)
     detector.init_weights()
-    # random weights give near-constant scores and empty boxes: spread both for the test
+    # random weights give near-constant scores and empty boxes: spread both for
+    # the test
     for module in detector.bbox_head.cls_convs.modules():
         if isinstance(module, torch.nn.Conv2d):
             torch.nn.init.normal_(module.weight, std=1.0)
@@ -525,7 +529,8 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
     assert bboxes.shape == (0, 4) and scores.shape == (0, )
 
 
-# ----------------------------------------------------------------------------- frame sources
+# -----------------------------------------------------------------------------
+# frame sources
 def test_folder_frames_are_image_files_in_natural_order(tmp_path):
     from mgpose_mm.apis.frame_sources import open_frame_source
     for name in ('frame_10.jpg', 'frame_2.JPG', 'frame_1.png', '.frame_0.jpg'):
@@ -562,9 +567,10 @@ def test_video_file_frames_decode_every_frame_in_order(tmp_path):
             atol=8)  # mp4v is lossy; frames differ by 30
 
 
-# ----------------------------------------------------------------------------- bad input
+# -----------------------------------------------------------------------------
+# bad input
 def test_missing_input_empty_folder_and_corrupt_video(tmp_path,
-                                                     tiny_inferencer):
+                                                      tiny_inferencer):
     from mgpose_mm.apis import GivenBoxes
     from mgpose_mm.apis.frame_sources import open_frame_source
     missing = str(tmp_path / 'nope.mp4')
@@ -592,7 +598,7 @@ def test_missing_input_empty_folder_and_corrupt_video(tmp_path,
 
 
 def test_frames_without_detections_and_boxes_outside(tmp_path,
-                                                    tiny_inferencer):
+                                                     tiny_inferencer):
     frames, boxes = figure_frames(num_frames=4, starts=((40, 20), ))
     given = [
         boxes[0],
@@ -610,8 +616,8 @@ def test_frames_without_detections_and_boxes_outside(tmp_path,
                 pred_out_dir=str(tmp_path)))
     entries = json.load(open(tmp_path / 'frames.json'))
     assert [len(e['instances']) for e in entries] == [1, 0, 1, 0]
-    assert entries[2]['instances'][0]['bbox'] == [[0, 0, 50, 90]
-                                                  ]  # clipped to the image
+    assert entries[2]['instances'][0]['bbox'] == [[0, 0, 50,
+                                                   90]]  # clipped to the image
     assert len(read_video(str(tmp_path / 'frames.mp4'))[0]) == 4
 
 
@@ -664,7 +670,8 @@ def test_failed_run_keeps_existing_outputs(tmp_path, tiny_inferencer):
                                             ]  # no temporary files left
 
 
-# ----------------------------------------------------------------------------- demo script
+# -----------------------------------------------------------------------------
+# demo script
 def test_video_demo_with_detection_json(tmp_path, tiny_checkpoint, capsys,
                                         monkeypatch):
     frames, boxes = figure_frames(num_frames=4)

@@ -83,8 +83,9 @@ def test_video_file_gives_the_poses_of_the_previous_file_inference(
     """The same video, boxes and checkpoint give the poses that the previous
     release's ``inference_video`` gave (stored in tests/data)."""
     expected = json.load(
-        open(osp.join(REPO_ROOT, 'tests', 'data',
-                      'inferencer_file_poses.json')))['frames']
+        open(
+            osp.join(REPO_ROOT, 'tests', 'data',
+                     'inferencer_file_poses.json')))['frames']
     frames, boxes = figure_frames(num_frames=6)
     video = str(tmp_path / 'clip.mp4')
     write_video(video, frames, fps=10.0)
@@ -119,8 +120,8 @@ def test_own_boxes_as_file_arrays_and_scores(tmp_path, inferencer):
         for t, b in enumerate(boxes)
     ]
     from_arrays = list(inferencer(frames, bboxes=with_scores))
-    assert [r['predictions'] for r in from_arrays
-            ] == [r['predictions'] for r in from_file]
+    assert [r['predictions']
+            for r in from_arrays] == [r['predictions'] for r in from_file]
     first = from_file[0]['predictions'][0]
     np.testing.assert_allclose([p['bbox'][0] for p in first], boxes[0])
     assert [p['bbox_score'] for p in first] == [0.5, 0.5]
@@ -150,8 +151,9 @@ def test_camera_inputs_stream_each_frame(inferencer, monkeypatch, inputs):
     monkeypatch.delenv('DISPLAY', raising=False)
     reads = []
     # 'webcam' turns the display on, as in MMPose (none here: a warning)
-    with pytest.warns(UserWarning, match='display') if isinstance(
-            inputs, str) else contextlib.nullcontext():
+    with pytest.warns(
+            UserWarning, match='display') if isinstance(
+                inputs, str) else contextlib.nullcontext():
         for result in inferencer(inputs, bboxes=boxes):
             reads.append(opened[1].delivered)
             assert len(result['predictions'][0]) == 2
@@ -170,7 +172,7 @@ def test_first_contact_errors_name_the_problem(tmp_path, inferencer,
             VideoPoseInferencer(pose2d=pose2d, det_model='whole_image')
         message = str(error.value)
         assert message.startswith(what) and '\n' not in message
-        assert f'model-zoo names: ftp-pose_vit-base' in message
+        assert 'model-zoo names: ftp-pose_vit-base' in message
         assert TINY_NAME in message
     with pytest.raises(FileNotFoundError, match=r'\(a folder, not a file\)'):
         VideoPoseInferencer(
@@ -190,9 +192,9 @@ def test_inferencer_demo(tmp_path, synthetic_video, checkpoint, capsys):
     main = runpy.run_path(DEMO, run_name='inferencer_demo')['main']
     out = str(tmp_path / 'out')
     main([
-        synthetic_video, '--pose2d', TINY_NAME, '--pose2d-weights',
-        checkpoint, '--det-model', 'whole_image', '--vis-out-dir', out,
-        '--pred-out-dir', out, '--device', 'cpu'
+        synthetic_video, '--pose2d', TINY_NAME, '--pose2d-weights', checkpoint,
+        '--det-model', 'whole_image', '--vis-out-dir', out, '--pred-out-dir',
+        out, '--device', 'cpu'
     ])
     printed = capsys.readouterr().out
     assert '5 frames, 5 person instances' in printed

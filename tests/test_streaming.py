@@ -105,7 +105,8 @@ def assert_same_poses(streamed, expected):
                 got['keypoint_scores'], want['keypoint_scores'], atol=1e-5)
 
 
-# ----------------------------------------------------------------------------- sources
+# -----------------------------------------------------------------------------
+# sources
 def test_stream_specs_and_names():
     from mgpose_mm.apis import CaptureFrames
     from mgpose_mm.apis.frame_sources import (is_stream_input,
@@ -135,7 +136,8 @@ def test_stream_specs_and_names():
             'rtsp://127.0.0.1:1/none')  # real OpenCV capture, closed port
 
 
-# ----------------------------------------------------------------------------- equality, delay
+# -----------------------------------------------------------------------------
+# equality, delay
 @pytest.mark.parametrize('kind', ['centred', 'online'])
 def test_stream_equals_file_inference_and_delay(tmp_path, inferencers, kind):
     """A video file read as a stream and a fake camera give the poses of file
@@ -184,9 +186,9 @@ def test_stream_equals_file_inference_and_delay(tmp_path, inferencers, kind):
 def test_streamed_clips_hold_the_right_frames(inferencers, monkeypatch, kind,
                                               offsets):
     """Which frames form each clip when streaming, and when it is built: the
-    frames at the offsets around the key frame (clamped to the first frame,
-    and to the last one when the stream ends), built once the clip's last
-    frame has been read: at once online, one frame later centred."""
+    frames at the offsets around the key frame (clamped to the first frame, and
+    to the last one when the stream ends), built once the clip's last frame has
+    been read: at once online, one frame later centred."""
     inferencer = inferencers[kind]
     frames = [np.full((120, 160, 3), 10 * i, np.uint8) for i in range(5)]
     boxes = [np.array([[40, 20, 80, 100]], np.float32)] * 5
@@ -200,8 +202,8 @@ def test_streamed_clips_hold_the_right_frames(inferencers, monkeypatch, kind,
     build = inferencer.estimator.clip_builder.build
 
     def spy(clip_frames, *args):
-        seen.append(([int(frame[0, 0, 0]) for frame in clip_frames],
-                     len(read)))
+        seen.append(
+            ([int(frame[0, 0, 0]) for frame in clip_frames], len(read)))
         return build(clip_frames, *args)
 
     monkeypatch.setattr(inferencer.estimator.clip_builder, 'build', spy)
@@ -215,7 +217,8 @@ def test_streamed_clips_hold_the_right_frames(inferencers, monkeypatch, kind,
             ] == [min(k + 1 + max(offsets), 5) for k in range(5)]
 
 
-# ----------------------------------------------------------------------------- bounded state
+# -----------------------------------------------------------------------------
+# bounded state
 def walker_frame(index, period=10, visible=6):
     """Frame ``index`` of an endless stream: person ``index // period`` walks
     across for ``visible`` frames, then nobody; successive people use other
@@ -274,10 +277,12 @@ def test_state_stays_bounded_over_a_long_stream(inferencers, monkeypatch):
             for k, v in inferencer.state.sizes().items()
         }
         del prediction
-        # the consumer holds no frame: only the clip window, the waiting frame, the one read
+        # the consumer holds no frame: only the clip window, the waiting frame,
+        # the one read
         assert sum(ref() is not None
                    for ref in alive) <= inferencer.span + 1, count
-    assert count == num_frames and source.stop_reason == 'stopped' and capture.released
+    assert count == num_frames and source.stop_reason == 'stopped'
+    assert capture.released
     assert peak['frames'] <= inferencer.span and peak[
         'waiting'] <= inferencer.delay + 1
     assert peak['tracks'] <= 1 and peak['tracker_tracks'] <= 1
@@ -288,7 +293,8 @@ def test_state_stays_bounded_over_a_long_stream(inferencers, monkeypatch):
     assert inferencer.state.sizes()['frames'] == 0  # cleared at the end
 
 
-# ----------------------------------------------------------------------------- failures
+# -----------------------------------------------------------------------------
+# failures
 @pytest.mark.parametrize('error', [None, cv2.error('camera unplugged')])
 def test_source_failing_mid_stream(tmp_path, inferencers, error):
     """A camera that disappears (read returns False, or raises) ends the stream
@@ -384,18 +390,19 @@ def test_ctrl_c_finishes_frames_read_and_keeps_output(tmp_path, inferencers,
         list(
             inferencer(
                 fake_source(
-                    FakeCapture(frames, fail_at=6,
-                                error=KeyboardInterrupt())),
+                    FakeCapture(frames, fail_at=6, error=KeyboardInterrupt())),
                 bboxes=boxes,
                 vis_out_dir=out,
                 pred_out_dir=out))
     # frames 0..4 were done; frame 5 was waiting for frame 6
     assert len(read_video(osp.join(out, 'frames.mp4'))[0]) == 5
-    assert [e['frame_id'] for e in json.load(
-        open(osp.join(out, 'frames.json')))] == [0, 1, 2, 3, 4]
+    assert [
+        e['frame_id'] for e in json.load(open(osp.join(out, 'frames.json')))
+    ] == [0, 1, 2, 3, 4]
 
 
-# ----------------------------------------------------------------------------- demo
+# -----------------------------------------------------------------------------
+# demo
 def test_video_demo_stream_mode(tmp_path, checkpoint, capsys, monkeypatch):
     frames, boxes = figure_frames(num_frames=6)
     video = str(tmp_path / '000007_clip.mp4')
@@ -420,11 +427,12 @@ def test_video_demo_stream_mode(tmp_path, checkpoint, capsys, monkeypatch):
         '--stream', '--realtime', '--det-results', det_file, '--output-root',
         out_root, '--save-predictions', '--device', 'cpu'
     ])
-    summary = runpy.run_path(
+    runpy.run_path(
         osp.join(REPO_ROOT, 'demo', 'video_demo.py'),
         run_name='not_main')['main']()
     printed = capsys.readouterr().out
-    assert 'stream ended (end of stream): 6 frames, 12 person instances' in printed
+    assert 'stream ended (end of stream): 6 frames, 12 person instances' \
+        in printed
     assert 'clip delay 0 frame(s)' in printed and 'p95' in printed
     drawn, fps = read_video(osp.join(out_root, '000007_clip.mp4'))
     assert len(drawn) == 6 and fps == pytest.approx(8)

@@ -22,7 +22,8 @@ def write_json(path, data):
     return str(path)
 
 
-# ------------------------------------------------------------------------------ --bboxes FILE
+# ------------------------------------------------------------------------------
+# --bboxes FILE
 def test_boxes_file_gives_each_frame_its_boxes(tmp_path):
     from mgpose_mm.apis import FrameBoxesFile
     path = write_json(
@@ -143,7 +144,8 @@ def test_demo_help_is_complete_with_defaults():
             r'\)', text)
 
 
-# ------------------------------------------------------------------------ detectors by name
+# ------------------------------------------------------------------------
+# detectors by name
 @pytest.mark.parametrize('name', [
     RTMDET, RTMDET + '.py', 'rtmdet-t',
     'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'
@@ -176,7 +178,8 @@ def test_mmdet_bad_names_and_weights(tmp_path):
         MMDetBoxes(RTMDET, str(tmp_path))
 
 
-# --------------------------------------------------------------------------- quiet, honest output
+# ---------------------------------------------------------------------------
+# quiet, honest output
 def test_console_filter_keeps_file_only_records_off_the_screen(
         tmp_path, capsys):
     from mmengine.logging import MMLogger
@@ -193,9 +196,11 @@ def test_console_filter_keeps_file_only_records_off_the_screen(
         handler.flush()
     screen = capsys.readouterr().out
     assert 'Epoch(train)' in screen
-    assert 'environment dump' not in screen and 'Hooks will be executed' not in screen
+    assert 'environment dump' not in screen
+    assert 'Hooks will be executed' not in screen
     text = log_file.read_text()
-    assert 'environment dump' in text and 'Hooks will be executed' in text and 'Epoch(train)' in text
+    assert 'environment dump' in text and 'Hooks will be executed' in text
+    assert 'Epoch(train)' in text
 
 
 def test_dataset_metainfo_points_at_an_existing_file():
@@ -229,7 +234,8 @@ def test_checks_that_did_not_run_read_n_a():
         runners) == '3 variants + 1 pruning neck(s) alone + 1 ONNX session(s)'
 
 
-# ------------------------------------------------------------------------ docs tables match code
+# ------------------------------------------------------------------------ docs
+# tables match code
 def test_benchmark_option_table_matches_the_parser():
     proc = subprocess.run(
         [sys.executable, 'tools/analysis_tools/benchmark.py', '--help'],
@@ -277,7 +283,8 @@ def test_model_zoo_selector_column_matches_the_configs():
         assert float(cells[3]) == neck.prune_ratio, path
 
 
-# ----------------------------------------------------------------------------- reproducible runs
+# -----------------------------------------------------------------------------
+# reproducible runs
 def test_two_runs_of_the_seeded_config_give_identical_weights(tmp_path):
     """The tiny config fixes its seed: two CPU trainings (1 epoch) give the
     same checkpoint, a run with another seed does not."""

@@ -35,8 +35,8 @@ __all__ = [
 # Names of the previous release, importable from here for one more release
 # (with a DeprecationWarning): name -> (module, attribute).
 _DEPRECATED = {
-    'check_state_dict_matches': ('mgpose_mm.engine',
-                                 'check_state_dict_matches'),
+    'check_state_dict_matches':
+    ('mgpose_mm.engine', 'check_state_dict_matches'),
     'clip_frame_offsets': ('.clips', 'clip_frame_offsets'),
     'ClipBuilder': ('.clips', 'ClipBuilder'),
     'predict_clips': ('.clips', 'predict_clips'),

@@ -107,7 +107,8 @@ def clip_boxes_to_image(bboxes: np.ndarray, scores: np.ndarray,
     if not valid.all():
         dropped = bboxes[~valid].round(1).tolist()
         warnings.warn(
-            f'frame {frame_index}: dropped {len(dropped)} person box(es) with no area '
+            f'frame {frame_index}: dropped {len(dropped)} person box(es) with '
+            'no area '
             f'inside the {width}x{height} image: {dropped}')
     return clipped[valid], scores[valid]
 
@@ -131,15 +132,16 @@ class GivenBoxes(BoxSource):
     scores.
 
     Args:
-        boxes (Sequence): per frame, an array-like of shape (N, 4) (x1, y1, x2, y2).
+        boxes (Sequence): per frame, an array-like of shape (N, 4) (x1, y1, x2,
+            y2).
         scores (Sequence, optional): per frame, N scores. Defaults to ones.
     """
 
     def __init__(self, boxes: Sequence, scores: Optional[Sequence] = None):
         if scores is not None and len(scores) != len(boxes):
             raise ValueError(
-                f'{len(boxes)} frames of boxes but {len(scores)} frames of scores'
-            )
+                f'{len(boxes)} frames of boxes but {len(scores)} frames of '
+                'scores')
         self.boxes, self.scores = [], []
         for index, frame_boxes in enumerate(boxes):
             frame_boxes = np.asarray(frame_boxes, dtype=np.float32)
@@ -147,7 +149,8 @@ class GivenBoxes(BoxSource):
                 frame_boxes = frame_boxes.reshape(0, 4)
             if frame_boxes.ndim != 2 or frame_boxes.shape[1] != 4:
                 raise ValueError(
-                    f'boxes of frame {index} must have shape (N, 4) as x1, y1, x2, '
+                    f'boxes of frame {index} must have shape (N, 4) as x1, '
+                    'y1, x2, '
                     f'y2; got {frame_boxes.shape}')
             frame_scores = (
                 np.ones(len(frame_boxes), np.float32) if scores is None else
@@ -162,14 +165,16 @@ class GivenBoxes(BoxSource):
     def __call__(self, frame_index: int, frame: np.ndarray) -> Boxes:
         if frame_index >= len(self.boxes):
             raise ValueError(
-                f'boxes were given for {len(self.boxes)} frames but the input has '
+                f'boxes were given for {len(self.boxes)} frames but the input '
+                'has '
                 f'more (frame {frame_index})')
         return self.boxes[frame_index].copy(), self.scores[frame_index].copy()
 
     def finish(self, num_frames: int) -> None:
         if num_frames != len(self.boxes):
             raise ValueError(
-                f'boxes were given for {len(self.boxes)} frames but the input has '
+                f'boxes were given for {len(self.boxes)} frames but the input '
+                'has '
                 f'{num_frames} frames')
 
 
@@ -182,13 +187,18 @@ class DetectionResultsBoxes(BoxSource):
 
     Args:
         det_file (str): the results JSON.
-        ann_file (str, optional): COCO-style annotation JSON whose ``images`` map ids to frames.
-        video (str, optional): the video among several (``vid_id`` or folder name).
-        video_hint (str, optional): input name used to pick the video when ``video`` is None.
+        ann_file (str, optional): COCO-style annotation JSON whose ``images``
+            map ids to frames.
+        video (str, optional): the video among several (``vid_id`` or folder
+            name).
+        video_hint (str, optional): input name used to pick the video when
+            ``video`` is None.
         image_ids (Sequence[int], optional): image id of every frame, in order.
         category_id (int): person category. Defaults to 1.
-        bbox_thr (float, optional): keep ``score > bbox_thr``. Defaults to None (keep all).
-        nms_thr (float, optional): NMS IoU threshold. Defaults to None (no NMS).
+        bbox_thr (float, optional): keep ``score > bbox_thr``. Defaults to None
+            (keep all).
+        nms_thr (float, optional): NMS IoU threshold. Defaults to None (no
+            NMS).
     """
 
     def __init__(self,
@@ -240,16 +250,20 @@ class DetectionResultsBoxes(BoxSource):
                             self.nms_thr)
 
     def finish(self, num_frames: int) -> None:
-        if self.expected_frames is not None and num_frames != self.expected_frames:
+        expected = self.expected_frames
+        if expected is not None and num_frames != expected:
             raise InputDataError(
-                f'the annotation file lists {self.expected_frames} frames of the video but the '
-                f'input has {num_frames}: frames cannot be matched by position; give the frames '
+                f'the annotation file lists {self.expected_frames} frames of '
+                'the video but the '
+                f'input has {num_frames}: frames cannot be matched by '
+                'position; give the frames '
                 'as a folder of numbered image files')
         beyond = sorted(index for index in self.by_frame
                         if index >= num_frames)
         if beyond:
             raise InputDataError(
-                f'{self.det_file} has detections for frame {beyond[0]} but the input has only '
+                f'{self.det_file} has detections for frame {beyond[0]} but '
+                'the input has only '
                 f'{num_frames} frames: detections and input do not match')
 
 
@@ -257,7 +271,8 @@ def _parse_frame_index(key, path: str) -> int:
     text = str(key).strip()
     if not text.isdigit():
         raise InputDataError(
-            f'{path}: frame index {key!r} is not a non-negative integer (keys are frame '
+            f'{path}: frame index {key!r} is not a non-negative integer (keys '
+            'are frame '
             'numbers counted from 0)')
     return int(text)
 
@@ -276,7 +291,8 @@ def _parse_boxes(value, frame: int, path: str) -> Boxes:
                 isinstance(v, numbers.Real) and not isinstance(v, bool)
                 for v in box):
             raise InputDataError(
-                f'{where}, box {number}: expected [x1, y1, x2, y2, score] (4 or 5 '
+                f'{where}, box {number}: expected [x1, y1, x2, y2, score] (4 '
+                'or 5 '
                 f'numbers), got {box!r}')
         x1, y1, x2, y2 = box[:4]
         if not np.isfinite(box).all():
@@ -311,9 +327,9 @@ def load_boxes_file(path: str) -> Dict[int, Boxes]:
         items = data.items()
     else:
         raise InputDataError(
-            f'{path}: expected a JSON object {{"frame index": [[x1, y1, x2, y2, score], '
-            f'...]}} (or a list with one entry per frame), got {type(data).__name__}'
-        )
+            f'{path}: expected a JSON object '
+            '{"frame index": [[x1, y1, x2, y2, score], ...]} (or a list with '
+            f'one entry per frame), got {type(data).__name__}')
     boxes: Dict[int, Boxes] = {}
     for key, value in items:
         frame = _parse_frame_index(key, path)
@@ -330,8 +346,8 @@ class FrameBoxesFile(BoxSource):
     Args:
         path (str): the boxes JSON.
 
-    Raises (at the end of the video): ``ValueError`` when the file has boxes for frames the input
-    does not have.
+    Raises (at the end of the video): ``ValueError`` when the file has boxes
+    for frames the input does not have.
     """
 
     def __init__(self, path: str):
@@ -348,8 +364,10 @@ class FrameBoxesFile(BoxSource):
                         if index >= num_frames)
         if beyond:
             raise InputDataError(
-                f'{self.path} has boxes for frame {beyond[0]} but the input has only '
-                f'{num_frames} frames (0..{num_frames - 1}): boxes file and input do '
+                f'{self.path} has boxes for frame {beyond[0]} but the input '
+                'has only '
+                f'{num_frames} frames (0..{num_frames - 1}): boxes file and '
+                'input do '
                 'not match')
 
 
@@ -363,7 +381,8 @@ def _matches_hint(hint: Optional[str], *names) -> bool:
 
 def _video_frames_from_ann_file(ann_file: str, video: Optional[str],
                                 video_hint: Optional[str]) -> Dict[int, int]:
-    """``{image_id: frame_index}`` of one video of a COCO-style annotation file."""
+    """``{image_id: frame_index}`` of one video of a COCO-style annotation
+    file."""
     if not osp.isfile(ann_file):
         raise FileNotFoundError(f'annotation file not found: {ann_file} '
                                 f'({_file_kind(ann_file)})')
@@ -402,12 +421,12 @@ def _video_frames_from_ann_file(ann_file: str, video: Optional[str],
     for image in images:
         frame = frame_number(image['file_name'])
         if frame is None:
-            raise InputDataError(
-                f'{ann_file}: no frame number in file_name {image["file_name"]!r}'
-            )
+            raise InputDataError(f'{ann_file}: no frame number in file_name '
+                                 f'{image["file_name"]!r}')
         if frame in frame_to_id:
             raise InputDataError(
-                f'{ann_file}: images {frame_to_id[frame]} and {image["id"]} are both frame '
+                f'{ann_file}: images {frame_to_id[frame]} and {image["id"]} '
+                'are both frame '
                 f'{frame}; choose one video with video= (demo: --video-id)')
         frame_to_id[frame] = image['id']
         id_to_frame[image['id']] = frame
@@ -421,8 +440,8 @@ def decode_posetrack_frame_id(image_id: int) -> Tuple[str, int]:
     if len(text) < 6 or text[0] != '1':
         raise InputDataError(
             f'image_id {image_id} does not follow the PoseTrack frame_id '
-            'convention 1<vid_id><frame:04d>; pass image_ids or ann_file instead'
-        )
+            'convention 1<vid_id><frame:04d>; pass image_ids or ann_file '
+            'instead')
     return text[1:-4], int(text[-4:])
 
 
@@ -461,9 +480,10 @@ def load_detection_frames(
     for the numbers).
 
     Returns:
-        tuple: ``{frame_number: (bboxes (N, 4) float32 xyxy, scores (N,) float32)}`` (detections
-        in file order; frames without detection are absent) and, with ``ann_file``, the sorted
-        frame numbers of all images of the selected video (None otherwise).
+        tuple: ``{frame_number: (bboxes (N, 4) float32 xyxy, scores (N,)
+        float32)}`` (detections in file order; frames without detection are
+        absent) and, with ``ann_file``, the sorted frame numbers of all images
+        of the selected video (None otherwise).
     """
     if not osp.isfile(det_file):
         raise FileNotFoundError(f'detection results file not found: '
@@ -518,8 +538,8 @@ def load_detection_frames(
     if not boxes:
         raise InputDataError(
             f'none of the {len(detections)} person detections in {det_file} '
-            'belongs to the selected frames: check image_ids / ann_file / video'
-        )
+            'belongs to the selected frames: check image_ids / ann_file / '
+            'video')
     by_number = {
         frame:
         (bbox_xywh2xyxy(np.asarray(boxes[frame], np.float32).reshape(-1, 4)),
@@ -540,8 +560,9 @@ def load_detection_results(det_file: str,
     docstring).
 
     Returns:
-        dict: ``{frame_number: (bboxes (N, 4) float32 xyxy, scores (N,) float32)}``, detections
-        in file order; frames without detection are absent.
+        dict: ``{frame_number: (bboxes (N, 4) float32 xyxy, scores (N,)
+        float32)}``, detections in file order; frames without detection are
+        absent.
     """
     return load_detection_frames(det_file, ann_file, video, image_ids,
                                  category_id, video_hint)[0]
@@ -552,15 +573,17 @@ def match_frames(frame_numbers: Sequence[int],
                  video_numbers: Optional[List[int]],
                  frame_names: Sequence[str], det_file: str,
                  input_name: str) -> Dict[int, int]:
-    """``{frame_number: input frame index}`` for the frame numbers that have detections.
+    """``{frame_number: input frame index}`` for the frame numbers that have
+    detections.
 
     Args:
         frame_numbers: the detection frame numbers to place.
-        file_numbers: per input frame, the number at the end of its file name (None entries for
-            names without one); None when the input has no file names (video, arrays).
-        video_numbers: with an annotation file, the sorted frame numbers of all images of the
-            video (the numbers name files); None when the numbers are positions (``image_ids``,
-            PoseTrack ``frame_id``).
+        file_numbers: per input frame, the number at the end of its file name
+            (None entries for names without one); None when the input has no
+            file names (video, arrays).
+        video_numbers: with an annotation file, the sorted frame numbers of all
+            images of the video (the numbers name files); None when the numbers
+            are positions (``image_ids``, PoseTrack ``frame_id``).
         frame_names: per input frame, its name (for messages).
         det_file, input_name: for messages.
 
@@ -574,14 +597,19 @@ def match_frames(frame_numbers: Sequence[int],
                     if b != a + 1]
             if gaps:
                 raise InputDataError(
-                    f'{det_file} numbers frames by their position in the video (PoseTrack '
-                    f'frame_id or image_ids) but the frame files of {input_name} are numbered '
-                    f'with gaps (e.g. {gaps[0][0]} then {gaps[0][1]}), so positions in the '
-                    'folder are not positions in the video; pass the annotation file '
-                    '(ann_file, demo: --det-ann-file) to match frames by file name'
-                )
+                    f'{det_file} numbers frames by their position in the '
+                    'video (PoseTrack '
+                    'frame_id or image_ids) but the frame files of '
+                    f'{input_name} are numbered '
+                    f'with gaps (e.g. {gaps[0][0]} then {gaps[0][1]}), so '
+                    'positions in the '
+                    'folder are not positions in the video; pass the '
+                    'annotation file '
+                    '(ann_file, demo: --det-ann-file) to match frames by file '
+                    'name')
         return {number: number for number in frame_numbers}
-    if file_numbers is None:  # a video: k-th frame <-> k-th image of the annotation file
+    # a video: k-th frame <-> k-th image of the annotation file
+    if file_numbers is None:
         wanted = set(frame_numbers)
         return {
             number: rank
@@ -592,9 +620,10 @@ def match_frames(frame_numbers: Sequence[int],
     ]
     if unnumbered:
         raise InputDataError(
-            f'cannot match {det_file} to {input_name}: the annotation file names frames by '
-            f'number but the input file {unnumbered[0]} has no number at the end of its name'
-        )
+            f'cannot match {det_file} to {input_name}: the annotation file '
+            'names frames by '
+            f'number but the input file {unnumbered[0]} has no number at the '
+            'end of its name')
     index_of: Dict[int, int] = {}
     for index, number in enumerate(file_numbers):
         if number in index_of:
@@ -605,8 +634,10 @@ def match_frames(frame_numbers: Sequence[int],
     absent = sorted(set(frame_numbers) - set(index_of))
     if absent:
         raise InputDataError(
-            f'{det_file} has detections for frame number(s) {absent[:5]} but {input_name} has no '
-            f'frame file with these numbers (its files are numbered {min(index_of)} to '
+            f'{det_file} has detections for frame number(s) {absent[:5]} but '
+            f'{input_name} has no '
+            'frame file with these numbers (its files are numbered '
+            f'{min(index_of)} to '
             f'{max(index_of)}): detections and input do not match')
     return {number: index_of[number] for number in frame_numbers}
 
@@ -698,9 +729,11 @@ def _file_kind(path: str) -> str:
 def mmdet_model_zoo_entry(name: str) -> Tuple[str, Optional[str]]:
     """``(config path, weights URL or None)`` of an MMDetection model-zoo name
     or alias (``rtmdet_tiny_8xb32-300e_coco``, ``rtmdet-t``, with or without
-    ``.py``) or a packaged config (``mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco
+    ``.py``) or a packaged config (``mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.
+
     .py``), from MMDetection's metafiles (MMEngine's ``BaseInferencer``
-    lookup)."""
+    lookup).
+    """
     from mmengine.infer import BaseInferencer
     mim_dir = BaseInferencer._get_repo_or_mim_dir('mmdet')
     bare = osp.basename(name.split('::', 1)[-1])
@@ -730,9 +763,9 @@ def boxes_from(bboxes) -> BoxSource:
     """A :class:`BoxSource` from the inferencer's ``bboxes`` argument.
 
     Args:
-        bboxes: a :class:`BoxSource`; a boxes-file path (:class:`FrameBoxesFile`);
-            or per frame an array-like of (N, 4) xyxy or (N, 5) xyxy + score
-            boxes (:class:`GivenBoxes`).
+        bboxes: a :class:`BoxSource`; a boxes-file path
+            (:class:`FrameBoxesFile`); or per frame an array-like of (N, 4)
+            xyxy or (N, 5) xyxy + score boxes (:class:`GivenBoxes`).
     """
     if isinstance(bboxes, BoxSource):
         return bboxes
@@ -750,6 +783,6 @@ def boxes_from(bboxes) -> BoxSource:
                 f'bboxes of frame {index} must have shape (N, 4) or (N, 5) '
                 f'as x1, y1, x2, y2[, score]; got {array.shape}')
         boxes.append(array[:, :4])
-        scores.append(array[:, 4] if array.shape[1] == 5 else np.ones(
-            len(array), np.float32))
+        scores.append(array[:, 4] if array.shape[1] ==
+                      5 else np.ones(len(array), np.float32))
     return GivenBoxes(boxes, scores)

@@ -135,8 +135,7 @@ class ClipBuilder:
 @torch.no_grad()
 def predict_clips(model: nn.Module, clips: Sequence[dict],
                   batch_size: int) -> List[Dict]:
-    """Run ``model.test_step`` over packed clips in batches of
-    ``batch_size``.
+    """Run ``model.test_step`` over packed clips in batches of ``batch_size``.
 
     Returns:
         list[dict]: per clip, ``keypoints`` (K, 2) and ``keypoint_scores``
@@ -337,8 +336,8 @@ class ClipPoseEstimator:
 
     def _assemble(self, state: StreamState, frames: FrameSource,
                   last: int) -> Tuple[FramePoses, List[dict]]:
-        """The clips of the oldest waiting frame, its offsets clamped to
-        frames ``[0, last]``; forget the frames no later clip needs."""
+        """The clips of the oldest waiting frame, its offsets clamped to frames
+        ``[0, last]``; forget the frames no later clip needs."""
         arrival = state.waiting.popleft()
         key = arrival.index
         buffered = dict(state.frames)
@@ -354,9 +353,8 @@ class ClipPoseEstimator:
             dict(
                 track_id=int(track_id),
                 bbox=bbox.copy(),
-                bbox_score=float(score))
-            for bbox, score, track_id in zip(arrival.bboxes, arrival.scores,
-                                             arrival.track_ids)
+                bbox_score=float(score)) for bbox, score, track_id in zip(
+                    arrival.bboxes, arrival.scores, arrival.track_ids)
         ]
         prediction = FramePoses(
             key,
@@ -370,8 +368,8 @@ class ClipPoseEstimator:
             state.frames.popleft()
         return prediction, clips
 
-    def _run(self, pending: List[Tuple[FramePoses, List[dict]]]
-             ) -> Iterator[FramePoses]:
+    def _run(self, pending: List[Tuple[FramePoses,
+                                       List[dict]]]) -> Iterator[FramePoses]:
         """Run the pending clips and yield their frames (in order)."""
         clips = [clip for _, frame_clips in pending for clip in frame_clips]
         results = iter(

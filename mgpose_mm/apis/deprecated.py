@@ -1,5 +1,5 @@
-"""Entry points replaced by :class:`~mgpose_mm.apis.VideoPoseInferencer`,
-kept for one release; each warns with a ``DeprecationWarning`` naming its
+"""Entry points replaced by :class:`~mgpose_mm.apis.VideoPoseInferencer`, kept
+for one release; each warns with a ``DeprecationWarning`` naming its
 replacement."""
 import os.path as osp
 import warnings
@@ -71,8 +71,7 @@ def inference_video(model: nn.Module,
     _deprecated('inference_video')
     estimator = ClipPoseEstimator(model, batch_size, tracker)
     return [
-        p.to_dict()
-        for p in estimator(open_frame_source(source), box_source)
+        p.to_dict() for p in estimator(open_frame_source(source), box_source)
     ]
 
 

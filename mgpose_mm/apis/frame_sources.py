@@ -47,10 +47,12 @@ class FrameSource:
     """Base class: iterate to get the frames (H, W, 3) BGR uint8 in time order.
 
     Attributes:
-        name (str): the input (path or description), used in messages and outputs.
+        name (str): the input (path or description), used in messages and
+            outputs.
         fps (float): frames per second for an output video.
-        num_frames (int | None): frame count when known before reading (a video's container
-            count is only an estimate; the frames actually decoded are authoritative).
+        num_frames (int | None): frame count when known before reading (a
+            video's container count is only an estimate; the frames actually
+            decoded are authoritative).
     """
 
     name: str = ''
@@ -82,8 +84,10 @@ class FrameSource:
                 f'(got {shape})')
         if first_shape is not None and frame.shape != first_shape:
             raise InputDataError(
-                f'frame {index} of {self.name} ({self.frame_name(index)}) has shape '
-                f'{frame.shape}, the first frame has {first_shape}; all frames of a video must '
+                f'frame {index} of {self.name} ({self.frame_name(index)}) has '
+                'shape '
+                f'{frame.shape}, the first frame has {first_shape}; all '
+                'frames of a video must '
                 'share one size')
         return frame if frame.dtype == np.uint8 else np.clip(
             frame, 0, 255).astype(np.uint8)
@@ -105,8 +109,8 @@ class VideoFileFrames(FrameSource):
         with self._open() as video:
             if video.read() is None:
                 raise InputFileError(
-                    f'video file {path} has no decodable frame (empty or corrupt)'
-                )
+                    f'video file {path} has no decodable frame (empty or '
+                    'corrupt)')
             fps, count = video.fps, video.frame_cnt
         self.fps = float(
             fps) if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
@@ -117,8 +121,8 @@ class VideoFileFrames(FrameSource):
         video = mmcv.VideoReader(self.name, cache_capacity=1)
         if not video.opened:
             raise InputFileError(
-                f'cannot open video file {self.name} (unreadable or not a video)'
-            )
+                f'cannot open video file {self.name} (unreadable or not a '
+                'video)')
         return video
 
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -131,8 +135,8 @@ class VideoFileFrames(FrameSource):
                 yield frame
         if index < 0:
             raise InputFileError(
-                f'video file {self.name} has no decodable frame (empty or corrupt)'
-            )
+                f'video file {self.name} has no decodable frame (empty or '
+                'corrupt)')
 
 
 class ImageFileFrames(FrameSource):
@@ -202,11 +206,11 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
     file, a list of arrays or an existing source.
 
     Args:
-        source: path (video file, folder with image files, image file), a list of image file
-            paths (frames in the given order), a sequence of HxWx3 BGR arrays, or a
-            :class:`FrameSource`.
-        fps (float, optional): frame rate for folders, images and arrays (default 25); for a video
-            it overrides the container's rate.
+        source: path (video file, folder with image files, image file), a list
+            of image file paths (frames in the given order), a sequence of
+            HxWx3 BGR arrays, or a :class:`FrameSource`.
+        fps (float, optional): frame rate for folders, images and arrays
+            (default 25); for a video it overrides the container's rate.
 
     Raises:
         FileNotFoundError: the path does not exist.
@@ -246,7 +250,8 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
         frames = ArrayFrames(source)
     else:
         raise TypeError(
-            'input must be a video/folder/image path, a list of HxWx3 arrays or a '
+            'input must be a video/folder/image path, a list of HxWx3 arrays '
+            'or a '
             f'FrameSource, got {type(source).__name__}')
     if fps is not None:
         frames.fps = float(fps)
@@ -265,11 +270,13 @@ STOPPED = 'stopped'
 def parse_stream_spec(spec: Union[int, str]) -> Union[int, str]:
     """The ``cv2.VideoCapture`` argument of a stream input.
 
-    ``'webcam'`` -> camera 0, ``'webcam:N'`` or ``'N'`` (digits) or an int -> camera N; a URL
-    with a streaming scheme (``rtsp://``, ``http(s)://``, ...) or an existing file path -> itself.
+    ``'webcam'`` -> camera 0, ``'webcam:N'`` or ``'N'`` (digits) or an int ->
+    camera N; a URL with a streaming scheme (``rtsp://``, ``http(s)://``, ...)
+    or an existing file path -> itself.
 
     Raises:
-        ValueError: a negative camera index or a URL scheme OpenCV does not stream.
+        ValueError: a negative camera index or a URL scheme OpenCV does not
+            stream.
         FileNotFoundError: anything else that is not an existing file.
     """
     if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
@@ -286,7 +293,8 @@ def parse_stream_spec(spec: Union[int, str]) -> Union[int, str]:
             if url:
                 if url.group(1).lower() not in STREAM_URL_SCHEMES:
                     raise ValueError(
-                        f'stream URL {text}: scheme {url.group(1)!r} is not one of '
+                        f'stream URL {text}: scheme {url.group(1)!r} is not '
+                        'one of '
                         f'{", ".join(STREAM_URL_SCHEMES)}')
                 return text
             if not osp.isfile(text):
@@ -296,7 +304,8 @@ def parse_stream_spec(spec: Union[int, str]) -> Union[int, str]:
             return text
     else:
         raise TypeError(
-            f'stream input must be a camera index, "webcam", a URL or a video path, '
+            'stream input must be a camera index, "webcam", a URL or a video '
+            'path, '
             f'got {type(spec).__name__}')
     if index < 0:
         raise ValueError(f'camera index must be >= 0, got {index}')
@@ -334,25 +343,30 @@ class CaptureFrames(FrameSource):
     """Frames of a ``cv2.VideoCapture``, read one by one as they arrive (a live
     source).
 
-    The capture is opened at construction (so a wrong camera index or URL fails at once) and
-    released when the iteration ends; a live source can be iterated only once.
+    The capture is opened at construction (so a wrong camera index or URL fails
+    at once) and released when the iteration ends; a live source can be
+    iterated only once.
 
     Args:
-        source: ``'webcam'``, ``'webcam:N'``, a camera index, a stream URL or a video file
-            (see :func:`parse_stream_spec`).
-        fps (float, optional): frame rate of outputs (and of ``realtime`` pacing); default: the
-            capture's own rate, or 25 when it reports none (many webcams and streams).
-        realtime (bool): deliver the frames of a file no faster than ``fps``, as a camera would
-            (frames are not dropped when the consumer is slower). Defaults to False.
-        read_retries (int): consecutive failed reads tolerated before the stream is considered
-            ended (network streams drop frames). Defaults to 0.
+        source: ``'webcam'``, ``'webcam:N'``, a camera index, a stream URL or a
+            video file (see :func:`parse_stream_spec`).
+        fps (float, optional): frame rate of outputs (and of ``realtime``
+            pacing); default: the capture's own rate, or 25 when it reports
+            none (many webcams and streams).
+        realtime (bool): deliver the frames of a file no faster than ``fps``,
+            as a camera would (frames are not dropped when the consumer is
+            slower). Defaults to False.
+        read_retries (int): consecutive failed reads tolerated before the
+            stream is considered ended (network streams drop frames). Defaults
+            to 0.
         max_frames (int, optional): stop after this many frames.
         capture_factory (callable, optional): builds the capture from the
             parsed source; defaults to ``cv2.VideoCapture``.
 
     Attributes:
-        stop_reason (str | None): why the iteration ended: ``'end of stream'``, ``'stopped'``
-            (:meth:`stop` or ``max_frames``) or ``'source failed after N frames: ...'``.
+        stop_reason (str | None): why the iteration ended: ``'end of stream'``,
+            ``'stopped'`` (:meth:`stop` or ``max_frames``) or ``'source failed
+            after N frames: ...'``.
         frames_read (int): frames delivered so far.
     """
 
@@ -385,7 +399,8 @@ class CaptureFrames(FrameSource):
         else:
             self.fps = DEFAULT_FPS
         self.num_frames = None  # live: unknown until the stream ends
-        self.realtime, self.read_retries, self.max_frames = realtime, read_retries, max_frames
+        self.realtime, self.max_frames = realtime, max_frames
+        self.read_retries = read_retries
         self.stop_reason: Optional[str] = None
         self.frames_read = 0
         self._stop_requested = False
@@ -405,7 +420,8 @@ class CaptureFrames(FrameSource):
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._consumed:
             raise RuntimeError(
-                f'{self.name} is a live source and was already read; open a new '
+                f'{self.name} is a live source and was already read; open a '
+                'new '
                 'CaptureFrames')
         self._consumed = True
         first_shape, failures, start = None, 0, time.perf_counter()
@@ -429,8 +445,8 @@ class CaptureFrames(FrameSource):
                 frame = self._checked(frame, self.frames_read, first_shape)
                 first_shape = first_shape or frame.shape
                 if self.realtime:
-                    wait = start + self.frames_read / self.fps - time.perf_counter(
-                    )
+                    due = start + self.frames_read / self.fps
+                    wait = due - time.perf_counter()
                     if wait > 0:
                         time.sleep(wait)
                 self.frames_read += 1
@@ -443,7 +459,8 @@ class CaptureFrames(FrameSource):
             )
 
     def _fail(self, message: str) -> None:
-        self.stop_reason = f'source failed after {self.frames_read} frames: {message}'
+        self.stop_reason = (f'source failed after {self.frames_read} '
+                            f'frames: {message}')
         if self.frames_read:
             warnings.warn(
                 f'{self.name}: {self.stop_reason}; ending the stream there')
@@ -472,8 +489,8 @@ def open_stream_source(source,
         return CaptureFrames(source, fps=fps, **capture_kwargs)
     if capture_kwargs:
         raise ValueError(
-            f'{sorted(capture_kwargs)} apply to cameras, URLs and video files only'
-        )
+            f'{sorted(capture_kwargs)} apply to cameras, URLs and video files '
+            'only')
     return open_frame_source(source, fps=fps)
 
 
@@ -491,15 +508,17 @@ class StopOnInterrupt:
     def __enter__(self):
         if self.active:
             previous = signal.signal(signal.SIGINT, self._handle)
-            # None: a handler installed outside Python; Ctrl-C then falls back to Python's
-            self.previous = signal.default_int_handler if previous is None else previous
+            # None: a handler installed outside Python; Ctrl-C then falls back
+            # to Python's
+            self.previous = signal.default_int_handler \
+                if previous is None else previous
         return self
 
     def _handle(self, signum, frame):
         signal.signal(signal.SIGINT, self.previous)
         self.say(
-            'stopping: finishing the frames already read (Ctrl-C again to stop at once)'
-        )
+            'stopping: finishing the frames already read (Ctrl-C again to '
+            'stop at once)')
         self.frames.stop()
 
     def __exit__(self, *exc):

@@ -41,9 +41,8 @@ from .frame_sources import (IMAGE_EXTENSIONS, FrameSource, StopOnInterrupt,
                             is_stream_input, open_frame_source,
                             open_stream_source, stream_output_stem)
 from .tracking import IoUTracker
-from .writers import (AnnotatedImageWriter, AnnotatedVideoWriter,
-                      LatencyStats, PoseFrameDrawer, PredictionJsonWriter,
-                      Window)
+from .writers import (AnnotatedImageWriter, AnnotatedVideoWriter, LatencyStats,
+                      PoseFrameDrawer, PredictionJsonWriter, Window)
 
 RANDOM_WEIGHTS_WARNING = (
     'Checkpoint is not loaded, and the inference result is calculated by the '
@@ -119,8 +118,8 @@ class WholeImageBoxes(BoxSource):
 
     def __call__(self, frame_index: int, frame: np.ndarray) -> Boxes:
         height, width = frame.shape[:2]
-        return (np.array([[0, 0, width, height]], np.float32),
-                np.ones(1, np.float32))
+        return (np.array([[0, 0, width, height]],
+                         np.float32), np.ones(1, np.float32))
 
 
 class VideoPoseInferencer(BaseInferencer):
@@ -144,10 +143,11 @@ class VideoPoseInferencer(BaseInferencer):
             warning, as MMPose does.
         device (str, optional): Defaults to CUDA when available, else CPU.
         det_model (str | Config, optional): the person detector: a config file
-            or an MMDetection model-zoo name (``'rtmdet_tiny_8xb32-300e_coco'``,
-            ``'rtmdet-t'``); ``'whole_image'`` for none (one box per frame
-            covering the image unless ``bboxes`` are given). Defaults to
-            MMPose's default person detector.
+            or an MMDetection model-zoo name
+            (``'rtmdet_tiny_8xb32-300e_coco'``, ``'rtmdet-t'``);
+            ``'whole_image'`` for none (one box per frame covering the image
+            unless ``bboxes`` are given). Defaults to MMPose's default person
+            detector.
         det_weights (str, optional): detector weights file (or URL).
         det_cat_ids (int | Sequence[int]): person label(s) of the detector.
             Defaults to 0 (COCO).
@@ -234,8 +234,8 @@ class VideoPoseInferencer(BaseInferencer):
                                                 entry['Config'])), weights
             names.append(entry['Name'])
         what = (f'{model!r} is not a model-zoo name'
-                if not any(c in model for c in '/\\') and
-                not model.endswith('.py') else
+                if not any(c in model
+                           for c in '/\\') and not model.endswith('.py') else
                 f'pose config not found: {model} ({_file_kind(model)})')
         raise FileNotFoundError(f'{what}; model-zoo names: '
                                 f'{", ".join(names)}')
@@ -250,12 +250,14 @@ class VideoPoseInferencer(BaseInferencer):
         if not isinstance(cfg, Config):
             cfg = Config(cfg.to_dict())
         return init_video_pose_model(
-            cfg, weights, device=device,
+            cfg,
+            weights,
+            device=device,
             trust_checkpoint=self.trust_checkpoint)
 
     def _init_pipeline(self, cfg) -> ClipPoseEstimator:
-        """Clip assembly and batched model calls (replaces the image
-        pipeline of MMPose's inferencers)."""
+        """Clip assembly and batched model calls (replaces the image pipeline
+        of MMPose's inferencers)."""
         return ClipPoseEstimator(self.model, tracker=self.tracker)
 
     def _init_collate(self, cfg):
@@ -358,7 +360,9 @@ class VideoPoseInferencer(BaseInferencer):
             if window is not None:
                 window.close()
 
-    def estimate(self, inputs, batch_size: int = 16,
+    def estimate(self,
+                 inputs,
+                 batch_size: int = 16,
                  **kwargs) -> Iterator[FramePoses]:
         """The per-frame :class:`FramePoses` (arrays, frame, timing) behind
         :meth:`__call__`, with the same input and box arguments and no
@@ -378,8 +382,8 @@ class VideoPoseInferencer(BaseInferencer):
         live = bool(pre.get('stream')) or is_stream_input(inputs) or \
             getattr(inputs, 'stop', None) is not None
         if live:
-            return open_stream_source(inputs, fps=pre.get('fps'),
-                                      **source_kwargs), True
+            return open_stream_source(
+                inputs, fps=pre.get('fps'), **source_kwargs), True
         if source_kwargs:
             raise ValueError(f'{sorted(source_kwargs)} apply to live inputs '
                              '(webcam, camera index, URL, or stream=True)')
@@ -401,8 +405,8 @@ class VideoPoseInferencer(BaseInferencer):
                                                  thickness, draw_bbox)
         return self._drawers[key]
 
-    def _open_outputs(self, inputs, frames: FrameSource, live: bool,
-                      vis: dict, post: dict) -> dict:
+    def _open_outputs(self, inputs, frames: FrameSource, live: bool, vis: dict,
+                      post: dict) -> dict:
         """The writers of ``vis_out_dir`` / ``pred_out_dir``, named after the
         input."""
         if isinstance(inputs, (str, os.PathLike)):
@@ -456,8 +460,8 @@ class VideoPoseInferencer(BaseInferencer):
                     outputs: dict,
                     return_vis: bool = False,
                     **kwargs) -> Dict[str, List]:
-        """MMPose's result dict of one frame; the frame's predictions go to
-        the ``pred_out_dir`` writer."""
+        """MMPose's result dict of one frame; the frame's predictions go to the
+        ``pred_out_dir`` writer."""
         instances = mmpose_instances(frame_poses.instances)
         if 'pred' in outputs:
             outputs['pred'].write(frame_poses, instances)
@@ -467,9 +471,9 @@ class VideoPoseInferencer(BaseInferencer):
 
 
 def _metafile_dir() -> str:
-    """The folder of this package's ``model-index.yml``: the repository of
-    an editable install (the real one, through symbolic links), or the
-    installed package's ``.mim``."""
+    """The folder of this package's ``model-index.yml``: the repository of an
+    editable install (the real one, through symbolic links), or the installed
+    package's ``.mim``."""
     package = osp.dirname(osp.dirname(osp.realpath(__file__)))
     for root in (osp.dirname(package), osp.join(package, '.mim')):
         if osp.isfile(osp.join(root, 'model-index.yml')):

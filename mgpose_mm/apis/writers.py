@@ -124,8 +124,10 @@ class PoseFrameDrawer:
 
     Args:
         model (nn.Module): gives ``cfg.visualizer`` and ``dataset_meta``.
-        kpt_thr (float): keypoints with a lower score are not drawn. Defaults to 0.3.
-        radius (int): keypoint radius. Defaults to 3. thickness (int): link width. Defaults to 1.
+        kpt_thr (float): keypoints with a lower score are not drawn. Defaults
+            to 0.3.
+        radius (int): keypoint radius. Defaults to 3. thickness (int): link
+            width. Defaults to 1.
         draw_bbox (bool): draw boxes and track ids. Defaults to True.
     """
 
@@ -141,7 +143,8 @@ class PoseFrameDrawer:
                                    'mmpose.PoseLocalVisualizer',
                                    PoseLocalVisualizer):
             vis_cfg['type'] = CompatPoseLocalVisualizer
-        # One instance per drawer: MMEngine visualizers are named global instances.
+        # One instance per drawer: MMEngine visualizers are named global
+        # instances.
         vis_cfg.update(
             name=f'video_pose_visualizer_{next(_visualizer_ids)}',
             vis_backends=None,
@@ -270,7 +273,8 @@ class Window:
 
     def __init__(self, name: str = 'video pose'):
         self.name, self.enabled = name, True
-        # Qt builds of OpenCV abort the process (no exception) when there is no display
+        # Qt builds of OpenCV abort the process (no exception) when there is no
+        # display
         if sys.platform.startswith('linux') and not (
                 os.environ.get('DISPLAY')
                 or os.environ.get('WAYLAND_DISPLAY')):
@@ -340,9 +344,9 @@ class LatencyStats:
 
     def line(self) -> str:
         s = self.summary()
-        return (
-            f'{s["frames"]} frames | latency median {s["latency_median_ms"]:.1f} ms, '
-            f'p95 {s["latency_p95_ms"]:.1f} ms | {s["fps"]:.2f} fps')
+        return (f'{s["frames"]} frames | latency median '
+                f'{s["latency_median_ms"]:.1f} ms, '
+                f'p95 {s["latency_p95_ms"]:.1f} ms | {s["fps"]:.2f} fps')
 
 
 def write_predictions(predictions: Iterable[FramePoses],
@@ -384,8 +388,9 @@ def write_predictions(predictions: Iterable[FramePoses],
             if json_writer is not None:
                 json_writer.write(prediction)
             if window is not None:
-                window.show(drawn if drawn is not None else drawer.
-                            draw(prediction.frame, prediction.instances))
+                window.show(
+                    drawn if drawn is not None else drawer.
+                    draw(prediction.frame, prediction.instances))
             if status_interval > 0 and time.perf_counter() >= next_status:
                 say(stats.line())
                 next_status = time.perf_counter() + status_interval
@@ -393,8 +398,7 @@ def write_predictions(predictions: Iterable[FramePoses],
     finally:
         written = {}
         for writer in writers:
-            empty = stats.count == 0 or getattr(writer, 'writer',
-                                                True) is None
+            empty = stats.count == 0 or getattr(writer, 'writer', True) is None
             if empty or (failed and not keep_partial):
                 writer.abort()
             else:
