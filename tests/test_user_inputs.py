@@ -5,6 +5,7 @@ import json
 import os
 import os.path as osp
 import re
+import runpy
 import subprocess
 import sys
 
@@ -106,6 +107,40 @@ def test_demo_bboxes_beyond_the_video_fails_before_inference(tmp_path):
             str(tmp_path / 'out')
         ])
     assert not osp.exists(tmp_path / 'out' / 'clip.mp4')
+
+
+@pytest.mark.parametrize('value', ['NaN', 'Infinity', '"12"', 'null'])
+@pytest.mark.parametrize('demo', ['video_demo', 'inferencer_demo'])
+def test_demos_refuse_non_finite_boxes_in_one_line(tmp_path, capsys, value,
+                                                   demo):
+    """NaN, infinite or non-numeric values in a boxes file or a detections
+    file: one ``prog: error:`` line and a non-zero exit, no traceback."""
+    from mgpose_mm.errors import run_cli
+    frames = write_frames(tmp_path / 'clip')
+    boxes = write_json(tmp_path / 'boxes.json',
+                       f'{{"0": [[1, 1, {value}, 30, 0.9]]}}')
+    dets = write_json(
+        tmp_path / 'dets.json', '[{"image_id": 10000070000, "category_id": 1, '
+        f'"score": 0.9, "bbox": [1, 1, {value}, 30]}}]')
+    main = runpy.run_path(
+        osp.join(REPO_ROOT, 'demo', f'{demo}.py'), run_name=demo)['main']
+    if demo == 'video_demo':
+        runs = [[TINY_CONFIG, '--input', frames, '--show', *args]
+                for args in (['--bboxes', boxes], ['--det-results', dets])]
+    else:
+        runs = [[
+            frames, '--pose2d', TINY_CONFIG, '--bboxes', boxes, '--device',
+            'cpu'
+        ]]
+    for argv in runs:
+        with pytest.raises(SystemExit) as exit_info:
+            run_cli(lambda: main(argv), prog=f'{demo}.py')
+        assert exit_info.value.code != 0
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith(f'{demo}.py: error: ') and (
+            'finite' in err[-1] or 'non-numeric' in err[-1]
+            or 'expected [x1, y1, x2, y2, score]' in err[-1]), err[-1]
+        assert not any('Traceback' in line for line in err)
 
 
 @pytest.mark.parametrize('extra', [

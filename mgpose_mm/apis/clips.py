@@ -24,6 +24,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
 from mgpose_mm.datasets import check_frame_offsets
+from mgpose_mm.errors import ConfigValueError
 from mgpose_mm.models.utils import check_clip_layout
 from ..utils import clip_frame_numbers, to_numpy
 from .boxes import BoxSource, clip_boxes_to_image
@@ -46,10 +47,11 @@ def clip_frame_offsets(model: nn.Module) -> Tuple[Tuple[int, ...], int]:
     if offsets is None:
         offsets = cfg.get('frame_offsets')
     if offsets is None:
-        raise KeyError(
+        raise ConfigValueError(
             'the pose config has no test_dataloader.dataset.frame_offsets '
             '(nor a top-level frame_offsets): cannot tell which frames form '
-            'a clip')
+            'a clip; a single-image model runs with MMPose\'s '
+            'MMPoseInferencer')
     offsets = check_frame_offsets(offsets)
     check_clip_layout(
         getattr(model, 'backbone', None), offsets, offsets.index(0),

@@ -367,7 +367,11 @@ class VideoPoseInferencer(BaseInferencer):
         """The per-frame :class:`FramePoses` (arrays, frame, timing) behind
         :meth:`__call__`, with the same input and box arguments and no
         outputs."""
-        pre, _, _, _ = self._dispatch_kwargs(**kwargs)
+        other = set(kwargs) - self.preprocess_kwargs
+        if other:
+            raise ValueError(f'estimate() takes no {sorted(other)}: outputs '
+                             'are written by calling the inferencer')
+        pre = kwargs
         self.estimator.batch_size = _check_batch_size(batch_size)
         frames, live = self._open_inputs(inputs, pre)
         yield from self.estimator(frames, self._box_source(pre), live)
