@@ -81,10 +81,10 @@ def test_model_zoo_name_on_a_synthetic_video_folder(synthetic_video):
 def test_video_file_gives_the_poses_of_the_previous_file_inference(
         tmp_path, inferencer):
     """The same video, boxes and checkpoint give the poses that the previous
-    release's ``inference_video`` gave (stored in tests/data)."""
+    release's ``inference_video`` gave (stored in tests/golden)."""
     expected = json.load(
         open(
-            osp.join(REPO_ROOT, 'tests', 'data',
+            osp.join(REPO_ROOT, 'tests', 'golden',
                      'inferencer_file_poses.json')))['frames']
     frames, boxes = figure_frames(num_frames=6)
     video = str(tmp_path / 'clip.mp4')
