@@ -74,10 +74,11 @@ def __getattr__(name: str):
         raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
     module, attribute = _DEPRECATED[name]
     where = module if not module.startswith('.') else __name__ + module
+    instead = 'VideoPoseInferencer' if module == '.deprecated' else \
+        f'{attribute} from {where}'
     warnings.warn(
         f'mgpose_mm.apis.{name} is deprecated here and will be removed in '
-        f'the next release; use VideoPoseInferencer, or import {attribute} '
-        f'from {where}',
+        f'the next release; use {instead}',
         DeprecationWarning,
         stacklevel=2)
     return getattr(importlib.import_module(where), attribute)
