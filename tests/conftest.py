@@ -1,5 +1,9 @@
+import contextlib
+import functools
+import http.server
 import json
 import os.path as osp
+import threading
 
 import pytest
 
@@ -56,3 +60,33 @@ def small_data(tmp_path_factory):
         train_samples=sum(1 for a in train['annotations']
                           if a['num_keypoints'] > 0),
         val_frames=sum(1 for im in val['images'] if im['is_labeled']))
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def _serve_folder(folder):
+    """Serve ``folder`` over HTTP on 127.0.0.1; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f'http://127.0.0.1:{server.server_address[1]}'
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture()
+def http_server(tmp_path):
+    """``(folder, base_url)``: ``tmp_path / 'www'`` served on 127.0.0.1 (an
+    http(s):// source without a network)."""
+    folder = tmp_path / 'www'
+    folder.mkdir()
+    with _serve_folder(folder) as base_url:
+        yield folder, base_url

@@ -94,6 +94,7 @@ SKIPS = [
      'needs SLURM (the scripts are checked with a stand-in srun in '
      'test_slurm_scripts_pass_arguments_intact)'),
     (r'NNODES=2', 'needs two machines'),
+    (r'inferencer_demo\.py webcam', 'needs a camera'),
     (r'^mim download',
      'downloads from OpenMMLab (the tests use random detector weights under '
      'the '

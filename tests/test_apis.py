@@ -1,5 +1,6 @@
-"""Video inference API (mgpose_mm.apis) and demo/video_demo.py on synthetic
-clips."""
+"""Video inference on synthetic clips: the clip engine behind
+VideoPoseInferencer (clips, boxes, frame sources, tracking), file outputs and
+demo/video_demo.py."""
 import json
 import os
 import os.path as osp
@@ -20,13 +21,15 @@ SINGLE_FRAME_CONFIG = osp.join(
     'ftp-pose-single-frame_vit-tiny_1xb16-12e_synthetic-128x96.py')
 
 
-# ----------------------------------------------------------------------------- data helpers
+# -----------------------------------------------------------------------------
+# data helpers
 def figure_frames(num_frames=8,
                   starts=((30, 18), (95, 22)),
                   step=3,
                   size=(FRAME_H, FRAME_W)):
-    """Frames (H, W, 3) BGR with bright stick figures moving right by ``step`` px per frame,
-    and per frame the (N, 4) xyxy boxes around them (N = len(starts))."""
+    """Frames (H, W, 3) BGR with bright stick figures moving right by ``step``
+    px per frame, and per frame the (N, 4) xyxy boxes around them (N =
+    len(starts))."""
     frames, boxes = [], []
     for t in range(num_frames):
         frame = np.full((*size, 3), 30, np.uint8)
@@ -80,6 +83,32 @@ def read_video(path):
     fps = capture.get(cv2.CAP_PROP_FPS)
     capture.release()
     return frames, fps
+
+
+def infer(model, source, box_source, batch_size=16, tracker=None):
+    """Per frame ``{frame_index, instances}`` of file inference: the clip
+    engine behind :class:`VideoPoseInferencer`."""
+    from mgpose_mm.apis.clips import ClipPoseEstimator
+    from mgpose_mm.apis.frame_sources import open_frame_source
+    estimator = ClipPoseEstimator(model, batch_size, tracker)
+    return [
+        p.to_dict() for p in estimator(open_frame_source(source), box_source)
+    ]
+
+
+def pose_inferencer(checkpoint, cfg_options=None, config=None):
+    """A :class:`VideoPoseInferencer` of the tiny config (with ``cfg_options``)
+    and ``checkpoint``, without a detector."""
+    from mmengine.config import Config
+
+    from mgpose_mm.apis import VideoPoseInferencer
+    cfg = Config.fromfile(config or TINY_CONFIG)
+    cfg.merge_from_dict(cfg_options or {})
+    return VideoPoseInferencer(
+        pose2d=cfg,
+        pose2d_weights=checkpoint,
+        det_model='whole_image',
+        device='cpu')
 
 
 def save_tiny_checkpoint(path, config=None, seed=0):
@@ -139,40 +168,58 @@ def argmax_model(tiny_checkpoint):
         cfg_options={'model.head.decoder': decoder})
 
 
-# ----------------------------------------------------------------------------- end to end
-def test_end_to_end_json_and_video(tmp_path, argmax_model):
-    from mgpose_mm.apis import GivenBoxes, run_video_pose
-    frames, boxes = figure_frames()
-    out_video, out_json = str(tmp_path / 'out' /
-                              'vis.mp4'), str(tmp_path / 'out' / 'pred.json')
-    summary = run_video_pose(
-        argmax_model,
-        frames,
-        GivenBoxes(boxes),
-        out_video=out_video,
-        out_json=out_json,
-        batch_size=3,
-        fps=12,
-        progress=False)
-    assert summary['num_frames'] == 8 and summary[
-        'num_instances'] == 16 and summary['fps'] > 0
+@pytest.fixture(scope='module')
+def argmax_inferencer(tiny_checkpoint):
+    return pose_inferencer(
+        tiny_checkpoint, {
+            'model.head.decoder':
+            dict(
+                type='MSRAHeatmap',
+                input_size=(INPUT_W, INPUT_H),
+                heatmap_size=(24, 32),
+                sigma=2,
+                unbiased=False)
+        })
 
-    result = json.load(open(out_json))
-    assert result['meta_info']['dataset_name'] == 'posetrack18_from_ckpt'
-    assert result['video'] == dict(
-        input='frames', fps=12.0, height=FRAME_H, width=FRAME_W, num_frames=8)
-    entries = result['instance_info']
-    assert [e['frame_index'] for e in entries] == list(range(8))
+
+@pytest.fixture(scope='module')
+def tiny_inferencer(tiny_checkpoint):
+    return pose_inferencer(tiny_checkpoint)
+
+
+# -----------------------------------------------------------------------------
+# end to end
+def test_end_to_end_json_and_video(tmp_path, argmax_inferencer):
+    frames, boxes = figure_frames()
+    out = str(tmp_path / 'out')
+    results = list(
+        argmax_inferencer(
+            frames,
+            bboxes=boxes,
+            vis_out_dir=out,
+            pred_out_dir=out,
+            batch_size=3,
+            fps=12))
+    assert len(results) == 8 and all(
+        len(r['predictions'][0]) == 2 for r in results)
+    assert argmax_inferencer.model.dataset_meta[
+        'dataset_name'] == 'posetrack18_from_ckpt'
+
+    entries = json.load(open(osp.join(out, 'frames.json')))
+    assert [e['frame_id'] for e in entries] == list(range(8))
     num_scored = 0
-    for entry, frame_boxes in zip(entries, boxes):
+    for entry, result, frame_boxes in zip(entries, results, boxes):
+        # the file holds the yielded predictions (bbox tuples become lists)
+        assert entry['instances'] == json.loads(
+            json.dumps(result['predictions'][0]))
         assert [inst['track_id']
                 for inst in entry['instances']] == [0, 1]  # ids follow people
         for inst, box in zip(entry['instances'], frame_boxes):
-            np.testing.assert_allclose(inst['bbox'], box)
+            np.testing.assert_allclose(inst['bbox'], [box])  # MMPose: (bbox,)
             keypoints = np.array(inst['keypoints'])
             assert keypoints.shape == (17, 2) and len(
                 inst['keypoint_scores']) == 17
-            # keypoints with a heatmap maximum <= 0 are MMPose's "not found" marker at -1 px
+            # a heatmap maximum <= 0 is MMPose's "not found" marker at -1 px
             scored = keypoints[np.array(inst['keypoint_scores']) > 0]
             num_scored += len(scored)
             x1, y1, x2, y2 = crop_region(box)
@@ -182,19 +229,19 @@ def test_end_to_end_json_and_video(tmp_path, argmax_model):
                                                           y2 + 1e-3).all()
 
     assert num_scored > 16 * 17 // 2
-    drawn, fps = read_video(out_video)
+    drawn, fps = read_video(osp.join(out, 'frames.mp4'))
     assert len(drawn) == 8 and drawn[0].shape == (FRAME_H, FRAME_W, 3)
     assert fps == pytest.approx(12, abs=0.01)
     # the drawing changed pixels only where people are annotated
     assert np.abs(drawn[3].astype(int) - frames[3].astype(int)).max() > 100
-    assert sorted(os.listdir(tmp_path / 'out')) == ['pred.json', 'vis.mp4']
+    assert sorted(os.listdir(out)) == ['frames.json', 'frames.mp4']
 
 
 def test_keypoints_move_with_the_person(argmax_model):
     """Shifting a video (people and boxes) by whole pixels leaves every crop
     unchanged, so the keypoints in image coordinates shift by exactly as
     much."""
-    from mgpose_mm.apis import GivenBoxes, inference_video
+    from mgpose_mm.apis import GivenBoxes
     size, starts, (dx, dy) = (200, 240), ((60, 50), (140, 56)), (6, 4)
     frames, boxes = figure_frames(num_frames=3, starts=starts, size=size)
     shifted, shifted_boxes = figure_frames(
@@ -202,9 +249,8 @@ def test_keypoints_move_with_the_person(argmax_model):
     for box in np.concatenate(shifted_boxes):  # crops stay inside the image
         x1, y1, x2, y2 = crop_region(box)
         assert x1 > 0 and y1 > 0 and x2 < size[1] and y2 < size[0]
-    before = inference_video(
-        argmax_model, frames, GivenBoxes(boxes), batch_size=4)
-    after = inference_video(
+    before = infer(argmax_model, frames, GivenBoxes(boxes), batch_size=4)
+    after = infer(
         argmax_model, shifted, GivenBoxes(shifted_boxes), batch_size=4)
     for frame_before, frame_after in zip(before, after):
         assert len(frame_before['instances']) == 2
@@ -218,12 +264,10 @@ def test_keypoints_move_with_the_person(argmax_model):
 
 
 def test_batch_size_does_not_change_predictions(argmax_model):
-    from mgpose_mm.apis import GivenBoxes, inference_video
+    from mgpose_mm.apis import GivenBoxes
     frames, boxes = figure_frames(num_frames=2)
-    one = inference_video(
-        argmax_model, frames, GivenBoxes(boxes), batch_size=1)
-    many = inference_video(
-        argmax_model, frames, GivenBoxes(boxes), batch_size=3)
+    one = infer(argmax_model, frames, GivenBoxes(boxes), batch_size=1)
+    many = infer(argmax_model, frames, GivenBoxes(boxes), batch_size=3)
     assert [len(r['instances']) for r in many] == [2, 2]
     for a, b in zip(one, many):
         for inst_a, inst_b in zip(a['instances'], b['instances']):
@@ -251,8 +295,9 @@ def _spy_clip_frames(inferencer):
 
 
 def test_clips_use_config_offsets_clamped_and_stream(tiny_checkpoint):
-    from mgpose_mm.apis import (GivenBoxes, VideoPoseInferencer,
-                                init_video_pose_model)
+    from mgpose_mm.apis import GivenBoxes, init_video_pose_model
+    from mgpose_mm.apis.clips import ClipPoseEstimator
+    from mgpose_mm.apis.frame_sources import open_frame_source
     model = init_video_pose_model(
         TINY_CONFIG,
         tiny_checkpoint,
@@ -261,7 +306,7 @@ def test_clips_use_config_offsets_clamped_and_stream(tiny_checkpoint):
         np.full((FRAME_H, FRAME_W, 3), 10 * i, np.uint8) for i in range(6)
     ]
     boxes = [np.array([[40, 20, 80, 100]], np.float32)] * 6
-    inferencer = VideoPoseInferencer(model, GivenBoxes(boxes), batch_size=1)
+    inferencer = ClipPoseEstimator(model, batch_size=1)
     calls = _spy_clip_frames(inferencer)
     read = []
 
@@ -270,7 +315,8 @@ def test_clips_use_config_offsets_clamped_and_stream(tiny_checkpoint):
             read.append(i)
             yield frame
 
-    predictions = inferencer(lazy_frames())
+    predictions = inferencer(
+        open_frame_source(lazy_frames()), GivenBoxes(boxes))
     first = next(predictions)
     assert first.frame_index == 0 and len(
         read) < 6  # results come before the video is read
@@ -282,14 +328,13 @@ def test_clips_use_config_offsets_clamped_and_stream(tiny_checkpoint):
     assert calls[0][2] == ['frames#000000', 'frames#000000', 'frames#000001']
 
 
-def test_video_shorter_than_clip_is_clamped(tmp_path, tiny_model):
-    from mgpose_mm.apis import GivenBoxes, VideoPoseInferencer
+def test_video_shorter_than_clip_is_clamped(tmp_path, tiny_inferencer):
+    from mgpose_mm.apis import GivenBoxes
     frames, boxes = figure_frames(num_frames=2, starts=((40, 20), ))
     video = str(tmp_path / 'two.mp4')
     write_video(video, frames)
-    inferencer = VideoPoseInferencer(tiny_model, GivenBoxes(boxes))
-    calls = _spy_clip_frames(inferencer)
-    predictions = list(inferencer(video))
+    calls = _spy_clip_frames(tiny_inferencer.estimator)
+    predictions = list(tiny_inferencer.estimate(video, bboxes=boxes))
     assert [len(p.instances) for p in predictions] == [1, 1]
     assert [c[2] for c in calls] == [[f'{video}#{i:06d}' for i in idx]
                                      for idx in ([0, 0, 1], [0, 1, 1])]
@@ -297,12 +342,13 @@ def test_video_shorter_than_clip_is_clamped(tmp_path, tiny_model):
     os.makedirs(one_frame)
     cv2.imwrite(osp.join(one_frame, '000000.png'), frames[0])
     predictions = list(
-        VideoPoseInferencer(tiny_model, GivenBoxes(boxes[:1]))(one_frame))
-    assert len(predictions) == 1 and predictions[0].instances[0][
-        'keypoints'].shape == (17, 2)
+        tiny_inferencer(one_frame, bboxes=GivenBoxes(boxes[:1])))
+    assert len(predictions) == 1 and np.shape(
+        predictions[0]['predictions'][0][0]['keypoints']) == (17, 2)
 
 
-# ----------------------------------------------------------------------------- box sources
+# -----------------------------------------------------------------------------
+# box sources
 def test_tracker_keeps_ids_through_gaps():
     from mgpose_mm.apis import IoUTracker
     tracker = IoUTracker(iou_thr=0.3, max_age=2)
@@ -329,7 +375,7 @@ def _write_json(path, data):
 
 
 def test_detection_results_json_gives_its_boxes(tmp_path, tiny_model):
-    from mgpose_mm.apis import DetectionResultsBoxes, inference_video
+    from mgpose_mm.apis import DetectionResultsBoxes
     dets = [  # PoseTrack frame ids of vid_id 000042; frame 2 has no detection
         dict(
             image_id=10000420000,
@@ -367,8 +413,8 @@ def test_detection_results_json_gives_its_boxes(tmp_path, tiny_model):
         det_file, video_hint='000042_mpii_test')  # PoseTrack folder
     assert sorted(hinted.by_frame) == [0, 1, 3]
     frames, _ = figure_frames(num_frames=4)
-    results = inference_video(tiny_model, frames,
-                              DetectionResultsBoxes(det_file, video='000042'))
+    results = infer(tiny_model, frames,
+                    DetectionResultsBoxes(det_file, video='000042'))
     got = [[inst['bbox'].tolist() for inst in r['instances']] for r in results]
     assert got == [[[30, 20, 60, 100], [100, 10, 120, 70]], [[33, 21, 63,
                                                               101]], [],
@@ -376,7 +422,8 @@ def test_detection_results_json_gives_its_boxes(tmp_path, tiny_model):
     assert [inst['bbox_score']
             for inst in results[0]['instances']] == pytest.approx([0.9, 0.4])
 
-    # the same frames through an annotation file's images (frame = number in file_name)
+    # the same frames through an annotation file's images (frame = number in
+    # file_name)
     images = [
         dict(
             id=500 + i,
@@ -416,11 +463,12 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
     from mmengine.hub import get_config
     from mmengine.registry import DefaultScope
 
-    from mgpose_mm.apis import (MMDetBoxes, clip_boxes_to_image,
-                                inference_video, select_boxes)
+    from mgpose_mm.apis import MMDetBoxes
+    from mgpose_mm.apis.boxes import clip_boxes_to_image, select_boxes
     cfg = get_config('mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py')
     cfg.model.backbone.init_cfg = None  # no ImageNet download
-    for step in cfg.test_dataloader.dataset.pipeline:  # small input keeps the test fast
+    # a small input keeps the test fast
+    for step in cfg.test_dataloader.dataset.pipeline:
         if step['type'] == 'Resize':
             step['scale'] = (160, 160)
         if step['type'] == 'Pad':
@@ -429,7 +477,8 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
     with DefaultScope.overwrite_default_scope('mmdet'):
         detector = MMDET_MODELS.build(cfg.model)
     detector.init_weights()
-    # random weights give near-constant scores and empty boxes: spread both for the test
+    # random weights give near-constant scores and empty boxes: spread both for
+    # the test
     for module in detector.bbox_head.cls_convs.modules():
         if isinstance(module, torch.nn.Conv2d):
             torch.nn.init.normal_(module.weight, std=1.0)
@@ -449,13 +498,14 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
         det_config,
         det_checkpoint,
         device='cpu',
-        det_cat_id=0,
+        det_cat_ids=0,
         bbox_thr=0.0,
         nms_thr=0.3)
     assert DefaultScope.get_current_instance().scope_name == scope_before
     frames, _ = figure_frames(num_frames=2)
-    raw = inference_detector(source.detector,
-                             frames[0]).pred_instances.cpu().numpy()
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        raw = inference_detector(source.detector.model,
+                                 frames[0]).pred_instances.cpu().numpy()
     person = raw.labels == 0
     assert person.sum() > 4
     threshold = float(np.median(raw.scores[person]))
@@ -469,7 +519,7 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
     assert 0 < len(bboxes) < person.sum() and (scores > threshold).all()
     np.testing.assert_allclose(bboxes, expected_boxes)
 
-    results = inference_video(tiny_model, frames, source, batch_size=64)
+    results = infer(tiny_model, frames, source, batch_size=64)
     kept, _ = clip_boxes_to_image(bboxes, scores, frames[0].shape[:2], 0)
     assert len(results) == 2 and len(kept) > 0
     np.testing.assert_allclose(
@@ -479,9 +529,10 @@ def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
     assert bboxes.shape == (0, 4) and scores.shape == (0, )
 
 
-# ----------------------------------------------------------------------------- frame sources
+# -----------------------------------------------------------------------------
+# frame sources
 def test_folder_frames_are_image_files_in_natural_order(tmp_path):
-    from mgpose_mm.apis import open_frame_source
+    from mgpose_mm.apis.frame_sources import open_frame_source
     for name in ('frame_10.jpg', 'frame_2.JPG', 'frame_1.png', '.frame_0.jpg'):
         cv2.imwrite(
             str(tmp_path / name.lower()), np.zeros((8, 8, 3), np.uint8))
@@ -498,7 +549,7 @@ def test_folder_frames_are_image_files_in_natural_order(tmp_path):
 
 
 def test_video_file_frames_decode_every_frame_in_order(tmp_path):
-    from mgpose_mm.apis import open_frame_source
+    from mgpose_mm.apis.frame_sources import open_frame_source
     video = str(tmp_path / 'gray.mp4')
     write_video(
         video, [
@@ -516,12 +567,15 @@ def test_video_file_frames_decode_every_frame_in_order(tmp_path):
             atol=8)  # mp4v is lossy; frames differ by 30
 
 
-# ----------------------------------------------------------------------------- bad input
-def test_missing_input_empty_folder_and_corrupt_video(tmp_path, tiny_model):
-    from mgpose_mm.apis import GivenBoxes, open_frame_source, run_video_pose
+# -----------------------------------------------------------------------------
+# bad input
+def test_missing_input_empty_folder_and_corrupt_video(tmp_path,
+                                                      tiny_inferencer):
+    from mgpose_mm.apis import GivenBoxes
+    from mgpose_mm.apis.frame_sources import open_frame_source
     missing = str(tmp_path / 'nope.mp4')
     with pytest.raises(FileNotFoundError, match='nope.mp4'):
-        run_video_pose(tiny_model, missing, GivenBoxes([]), progress=False)
+        next(tiny_inferencer(missing, bboxes=GivenBoxes([])))
     empty = tmp_path / 'empty_folder'
     empty.mkdir()
     (empty / 'notes.txt').write_text('no frames here')
@@ -538,15 +592,13 @@ def test_missing_input_empty_folder_and_corrupt_video(tmp_path, tiny_model):
     with pytest.raises(
             ValueError,
             match='boxes were given for 1 frames but the input has more'):
-        run_video_pose(
-            tiny_model,
-            figure_frames()[0],
-            GivenBoxes([np.zeros((0, 4))]),
-            progress=False)
+        list(
+            tiny_inferencer(
+                figure_frames()[0], bboxes=GivenBoxes([np.zeros((0, 4))])))
 
 
-def test_frames_without_detections_and_boxes_outside(tmp_path, tiny_model):
-    from mgpose_mm.apis import GivenBoxes, run_video_pose
+def test_frames_without_detections_and_boxes_outside(tmp_path,
+                                                     tiny_inferencer):
     frames, boxes = figure_frames(num_frames=4, starts=((40, 20), ))
     given = [
         boxes[0],
@@ -555,20 +607,18 @@ def test_frames_without_detections_and_boxes_outside(tmp_path, tiny_model):
                                        90]]),  # partly / wholly outside
         np.array([[50, 30, 50, 90]])
     ]  # no width
-    out_json = str(tmp_path / 'pred.json')
     with pytest.warns(UserWarning, match='frame 2: dropped 1 person box'):
-        run_video_pose(
-            tiny_model,
-            frames,
-            GivenBoxes(given),
-            out_video=str(tmp_path / 'v.mp4'),
-            out_json=out_json,
-            progress=False)
-    entries = json.load(open(out_json))['instance_info']
+        list(
+            tiny_inferencer(
+                frames,
+                bboxes=given,
+                vis_out_dir=str(tmp_path),
+                pred_out_dir=str(tmp_path)))
+    entries = json.load(open(tmp_path / 'frames.json'))
     assert [len(e['instances']) for e in entries] == [1, 0, 1, 0]
-    assert entries[2]['instances'][0]['bbox'] == [0, 0, 50,
-                                                  90]  # clipped to the image
-    assert len(read_video(str(tmp_path / 'v.mp4'))[0]) == 4
+    assert entries[2]['instances'][0]['bbox'] == [[0, 0, 50,
+                                                   90]]  # clipped to the image
+    assert len(read_video(str(tmp_path / 'frames.mp4'))[0]) == 4
 
 
 def test_checkpoint_of_another_config_names_keys(tmp_path):
@@ -594,10 +644,9 @@ def test_checkpoint_of_another_config_names_keys(tmp_path):
         init_video_pose_model(TINY_CONFIG, str(tmp_path / 'absent.pth'))
 
 
-def test_failed_run_keeps_existing_outputs(tmp_path, tiny_model):
-    from mgpose_mm.apis import GivenBoxes, run_video_pose
+def test_failed_run_keeps_existing_outputs(tmp_path, tiny_inferencer):
     frames, boxes = figure_frames()
-    out_video, out_json = tmp_path / 'vis.mp4', tmp_path / 'pred.json'
+    out_video, out_json = tmp_path / 'frames.mp4', tmp_path / 'frames.json'
     out_video.write_bytes(b'previous video')
     out_json.write_text('{"previous": true}')
 
@@ -608,21 +657,21 @@ def test_failed_run_keeps_existing_outputs(tmp_path, tiny_model):
             yield frame
 
     with pytest.raises(IOError, match='frame 5'):
-        run_video_pose(
-            tiny_model,
-            frames_failing_midway(),
-            GivenBoxes(boxes),
-            batch_size=2,
-            out_video=str(out_video),
-            out_json=str(out_json),
-            progress=False)
+        list(
+            tiny_inferencer(
+                frames_failing_midway(),
+                bboxes=boxes,
+                batch_size=2,
+                vis_out_dir=str(tmp_path),
+                pred_out_dir=str(tmp_path)))
     assert out_video.read_bytes() == b'previous video'
     assert out_json.read_text() == '{"previous": true}'
-    assert sorted(os.listdir(tmp_path)) == ['pred.json', 'vis.mp4'
+    assert sorted(os.listdir(tmp_path)) == ['frames.json', 'frames.mp4'
                                             ]  # no temporary files left
 
 
-# ----------------------------------------------------------------------------- demo script
+# -----------------------------------------------------------------------------
+# demo script
 def test_video_demo_with_detection_json(tmp_path, tiny_checkpoint, capsys,
                                         monkeypatch):
     frames, boxes = figure_frames(num_frames=4)

@@ -1,15 +1,11 @@
 """Checkpoint loading never runs code unasked; MMEngine's own checkpoints load
 without opt-in."""
 import builtins
-import contextlib
-import functools
-import http.server
 import json
 import os
 import os.path as osp
 import pickle
 import runpy
-import threading
 
 import numpy as np
 import pytest
@@ -289,35 +285,7 @@ def test_runner_resumes_without_opt_in(runner_checkpoint, tmp_path):
 
 
 # ----------------------------------------------------------------------------- http(s)
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve_folder(folder):
-    """Serve ``folder`` over HTTP on 127.0.0.1; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f'http://127.0.0.1:{server.server_address[1]}'
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture()
-def http_server(tmp_path):
-    """``(folder, base_url)``: ``tmp_path / 'www'`` served on 127.0.0.1."""
-    folder = tmp_path / 'www'
-    folder.mkdir()
-    with serve_folder(folder) as base_url:
-        yield folder, base_url
-
-
+# (the http_server fixture is in conftest.py)
 def test_http_checkpoints_load_safely(http_server, tmp_path, monkeypatch,
                                       weights):
     from mgpose_mm.apis import init_video_pose_model

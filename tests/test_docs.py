@@ -19,9 +19,9 @@ import sys
 import numpy as np
 import pytest
 from conftest import REPO_ROOT
-from doc_blocks import (QUICKSTART_CKPT, QUICKSTART_ENV, RTMDET_WEIGHTS, TINY,
-                        WORKERS, code_blocks, documented_commands,
-                        runnable_command, skip_reason)
+from doc_blocks import (QUICKSTART_CKPT, QUICKSTART_ENV, RTMDET_NAME,
+                        RTMDET_WEIGHTS, TINY, WORKERS, code_blocks,
+                        documented_commands, runnable_command, skip_reason)
 
 COMMANDS = documented_commands()
 VAL_VIDEO = 'data/synthetic_posetrack/images/val/500001_synth'
@@ -36,6 +36,7 @@ EXPECTED_OUTPUT = [
     (r'video_demo\.py(?!.*--stream)',
      'the annotated output has been saved at'),
     (r'video_demo\.py.*--stream', 'stream ended'),
+    (r'inferencer_demo\.py', 'person instances'),
     (r'benchmark\.py', 'Targets (goals, not tests)'),
     (r'pytorch2onnx\.py', 'verification passed'),
     (r'make_synthetic_posetrack\.py', 'dataset written to'),
@@ -103,9 +104,10 @@ def write_video_and_boxes(workspace):
     return len(frames)
 
 
-def write_random_rtmdet(path):
+def write_random_rtmdet(path, config_path=None):
     """MMDetection's RTMDet-tiny with random weights, saved under the name `mim
-    download` gives."""
+    download` gives (and its complete config at ``config_path``, as `mim
+    download` writes it)."""
     import torch
     from mmdet.registry import MODELS as MMDET_MODELS
     from mmengine.hub import get_config
@@ -117,6 +119,8 @@ def write_random_rtmdet(path):
         detector = MMDET_MODELS.build(cfg.model)
     detector.init_weights()
     torch.save({'state_dict': detector.state_dict()}, path)
+    if config_path is not None:
+        cfg.dump(config_path)
 
 
 @pytest.fixture(scope='module')
@@ -135,6 +139,11 @@ def workspace(tmp_path_factory):
                 osp.join(root, QUICKSTART_CKPT))  # the docs' name (12 epochs)
     write_video_and_boxes(root)
     write_random_rtmdet(osp.join(root, RTMDET_WEIGHTS))
+    # the offline section's two files, copied into checkpoints/
+    os.makedirs(osp.join(root, 'checkpoints'))
+    write_random_rtmdet(
+        osp.join(root, 'checkpoints', RTMDET_WEIGHTS),
+        osp.join(root, 'checkpoints', RTMDET_NAME + '.py'))
     run1 = osp.join(root, 'work_dirs', 'run1')
     os.makedirs(run1)
     for name in ('epoch_8.pth', 'best_posetrack_Total AP_epoch_18.pth'):

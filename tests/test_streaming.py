@@ -1,6 +1,7 @@
-"""Streaming inference (mgpose_mm.apis.streaming): live sources without a
+"""Streaming inference through VideoPoseInferencer: live sources without a
 camera (a fake ``cv2.VideoCapture`` and a video file read as a stream), delay,
-bounded state, failing sources, and the demo's stream mode."""
+which frames form each clip, bounded state, failing sources, and the demo's
+stream mode."""
 import contextlib
 import json
 import os
@@ -14,8 +15,8 @@ import cv2
 import numpy as np
 import pytest
 from conftest import REPO_ROOT, TINY_CONFIG
-from test_apis import (figure_frames, read_video, save_tiny_checkpoint,
-                       write_video)
+from test_apis import (figure_frames, infer, pose_inferencer, read_video,
+                       save_tiny_checkpoint, write_video)
 
 ONLINE_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
@@ -79,14 +80,12 @@ def checkpoint(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def models(checkpoint):
-    """The centred (t-1, t, t+1) and online (t-2, t-1, t) tiny models, same
-    weights, decoding heatmaps by their maximum (random weights give flat
-    heatmaps)."""
-    from mgpose_mm.apis import init_video_pose_model
+def inferencers(checkpoint):
+    """Inferencers of the centred (t-1, t, t+1) and online (t-2, t-1, t) tiny
+    models, same weights, decoding heatmaps by their maximum (random weights
+    give flat heatmaps)."""
     return {
-        name:
-        init_video_pose_model(config, checkpoint, cfg_options=ARGMAX_DECODER)
+        name: pose_inferencer(checkpoint, ARGMAX_DECODER, config)
         for name, config in (('centred', TINY_CONFIG), ('online',
                                                         ONLINE_CONFIG))
     }
@@ -106,11 +105,13 @@ def assert_same_poses(streamed, expected):
                 got['keypoint_scores'], want['keypoint_scores'], atol=1e-5)
 
 
-# ----------------------------------------------------------------------------- sources
+# -----------------------------------------------------------------------------
+# sources
 def test_stream_specs_and_names():
-    from mgpose_mm.apis import (CaptureFrames, is_stream_input,
-                                parse_stream_spec)
-    from mgpose_mm.apis.stream_sources import stream_output_stem
+    from mgpose_mm.apis import CaptureFrames
+    from mgpose_mm.apis.frame_sources import (is_stream_input,
+                                              parse_stream_spec,
+                                              stream_output_stem)
     assert [parse_stream_spec(s)
             for s in ('webcam', 'WEBCAM:2', '3', 1)] == [0, 2, 3, 1]
     url = 'rtsp://user:secret@cam.local:554/live/1'
@@ -135,34 +136,31 @@ def test_stream_specs_and_names():
             'rtsp://127.0.0.1:1/none')  # real OpenCV capture, closed port
 
 
-# ----------------------------------------------------------------------------- equality, delay
+# -----------------------------------------------------------------------------
+# equality, delay
 @pytest.mark.parametrize('kind', ['centred', 'online'])
-def test_stream_equals_file_inference_and_delay(tmp_path, models, kind):
+def test_stream_equals_file_inference_and_delay(tmp_path, inferencers, kind):
     """A video file read as a stream and a fake camera give the poses of file
     inference, each frame as soon as its clip is complete: 1 frame later for
     centred clips, at once online."""
-    from mgpose_mm.apis import (GivenBoxes, StreamingPoseInferencer,
-                                inference_video)
-    model = models[kind]
+    from mgpose_mm.apis import GivenBoxes
+    inferencer = inferencers[kind]
     frames, boxes = figure_frames(num_frames=7)
     video = str(tmp_path / 'clip.mp4')
     write_video(video, frames)
-    expected_file = inference_video(
-        model, video, GivenBoxes(boxes), batch_size=16)
+    expected_file = infer(
+        inferencer.model, video, GivenBoxes(boxes), batch_size=16)
 
-    streamed = list(
-        StreamingPoseInferencer(model, GivenBoxes(boxes),
-                                batch_size=16)(video))
+    streamed = list(inferencer.estimate(video, bboxes=boxes, stream=True))
     assert_same_poses(streamed, expected_file)
 
     decoded, _ = read_video(video)
     capture = FakeCapture(decoded)
-    inferencer = StreamingPoseInferencer(
-        model, GivenBoxes(boxes), batch_size=2)
     delay = {'centred': 1, 'online': 0}[kind]
-    assert inferencer.delay == delay
+    assert inferencer.estimator.delay == delay
     streamed, reads_at_yield = [], []
-    for prediction in inferencer(fake_source(capture)):
+    for prediction in inferencer.estimate(
+            fake_source(capture), bboxes=boxes, batch_size=2):
         reads_at_yield.append(capture.delivered)
         streamed.append(prediction)
     assert_same_poses(streamed, expected_file)
@@ -171,26 +169,56 @@ def test_stream_equals_file_inference_and_delay(tmp_path, models, kind):
     assert [p.frames_read for p in streamed] == reads_at_yield
     assert all(p.latency >= 0 for p in streamed) and capture.released
 
+    # the MMPose-style call yields the same poses, one result per frame
+    results = list(inferencer(video, bboxes=boxes, stream=True))
+    assert len(results) == 7
+    for result, exp in zip(results, expected_file):
+        np.testing.assert_allclose(
+            [i['keypoints'] for i in result['predictions'][0]],
+            [i['keypoints'] for i in exp['instances']],
+            atol=1e-3)
+        assert [i['track_id'] for i in result['predictions'][0]
+                ] == [i['track_id'] for i in exp['instances']]
 
-def test_online_clips_use_only_past_frames(models):
-    from mgpose_mm.apis import GivenBoxes, StreamingPoseInferencer
+
+@pytest.mark.parametrize('kind, offsets', [('online', (-2, -1, 0)),
+                                           ('centred', (-1, 0, 1))])
+def test_streamed_clips_hold_the_right_frames(inferencers, monkeypatch, kind,
+                                              offsets):
+    """Which frames form each clip when streaming, and when it is built: the
+    frames at the offsets around the key frame (clamped to the first frame, and
+    to the last one when the stream ends), built once the clip's last frame has
+    been read: at once online, one frame later centred."""
+    inferencer = inferencers[kind]
     frames = [np.full((120, 160, 3), 10 * i, np.uint8) for i in range(5)]
     boxes = [np.array([[40, 20, 80, 100]], np.float32)] * 5
-    inferencer = StreamingPoseInferencer(models['online'], GivenBoxes(boxes))
-    seen = []
-    build = inferencer.clip_builder.build
+    read, seen = [], []
+
+    def camera():
+        for index, frame in enumerate(frames):
+            read.append(index)
+            yield frame
+
+    build = inferencer.estimator.clip_builder.build
 
     def spy(clip_frames, *args):
-        seen.append([int(frame[0, 0, 0]) for frame in clip_frames])
+        seen.append(
+            ([int(frame[0, 0, 0]) for frame in clip_frames], len(read)))
         return build(clip_frames, *args)
 
-    inferencer.clip_builder.build = spy
-    assert [p.frame_index for p in inferencer(frames)] == list(range(5))
-    assert seen == [[10 * max(k + o, 0) for o in (-2, -1, 0)]
-                    for k in range(5)]
+    monkeypatch.setattr(inferencer.estimator.clip_builder, 'build', spy)
+    predictions = list(
+        inferencer.estimate(camera(), bboxes=boxes, stream=True))
+    assert [p.frame_index for p in predictions] == list(range(5))
+    assert [values for values, _ in seen
+            ] == [[10 * min(max(k + o, 0), 4) for o in offsets]
+                  for k in range(5)]
+    assert [frames_read for _, frames_read in seen
+            ] == [min(k + 1 + max(offsets), 5) for k in range(5)]
 
 
-# ----------------------------------------------------------------------------- bounded state
+# -----------------------------------------------------------------------------
+# bounded state
 def walker_frame(index, period=10, visible=6):
     """Frame ``index`` of an endless stream: person ``index // period`` walks
     across for ``visible`` frames, then nobody; successive people use other
@@ -205,21 +233,26 @@ def walker_frame(index, period=10, visible=6):
     return frame, box
 
 
-class WalkerBoxes:
+def walker_boxes():
     """Box source of :func:`walker_frame` (what a detector would find)."""
+    from mgpose_mm.apis import BoxSource
 
-    def __call__(self, index, frame):
-        _, box = walker_frame(index)
-        boxes = np.array([box] if box else np.zeros((0, 4)),
-                         np.float32).reshape(-1, 4)
-        return boxes, np.ones(len(boxes), np.float32)
+    class WalkerBoxes(BoxSource):
 
-    def finish(self, num_frames):
-        raise AssertionError('a live camera has no end to check')
+        def __call__(self, index, frame):
+            _, box = walker_frame(index)
+            boxes = np.array([box] if box else np.zeros((0, 4)),
+                             np.float32).reshape(-1, 4)
+            return boxes, np.ones(len(boxes), np.float32)
+
+        def finish(self, num_frames):
+            raise AssertionError('a live camera has no end to check')
+
+    return WalkerBoxes()
 
 
-def test_state_stays_bounded_over_a_long_stream(models):
-    from mgpose_mm.apis import IoUTracker, StreamingPoseInferencer
+def test_state_stays_bounded_over_a_long_stream(inferencers, monkeypatch):
+    from mgpose_mm.apis import IoUTracker
     alive = []  # weak references to every frame the camera delivered
 
     def camera_frame(index):
@@ -229,12 +262,14 @@ def test_state_stays_bounded_over_a_long_stream(models):
 
     num_frames = 240
     capture = FakeCapture(camera_frame)
-    inferencer = StreamingPoseInferencer(
-        models['centred'], WalkerBoxes(), tracker=IoUTracker(max_age=2))
+    inferencer = inferencers['centred'].estimator
+    monkeypatch.setattr(inferencer, 'tracker', IoUTracker(max_age=2))
     source = fake_source(capture, max_frames=num_frames)
     track_ids, ended, peak = set(), [], dict(
         frames=0, waiting=0, tracks=0, tracker_tracks=0)
-    for count, prediction in enumerate(inferencer(source), start=1):
+    predictions = inferencers['centred'].estimate(
+        source, bboxes=walker_boxes())
+    for count, prediction in enumerate(predictions, start=1):
         track_ids.update(i['track_id'] for i in prediction.instances)
         ended.extend(prediction.ended_track_ids)
         peak = {
@@ -242,10 +277,12 @@ def test_state_stays_bounded_over_a_long_stream(models):
             for k, v in inferencer.state.sizes().items()
         }
         del prediction
-        # the consumer holds no frame: only the clip window, the waiting frame, the one read
+        # the consumer holds no frame: only the clip window, the waiting frame,
+        # the one read
         assert sum(ref() is not None
                    for ref in alive) <= inferencer.span + 1, count
-    assert count == num_frames and source.stop_reason == 'stopped' and capture.released
+    assert count == num_frames and source.stop_reason == 'stopped'
+    assert capture.released
     assert peak['frames'] <= inferencer.span and peak[
         'waiting'] <= inferencer.delay + 1
     assert peak['tracks'] <= 1 and peak['tracker_tracks'] <= 1
@@ -256,38 +293,35 @@ def test_state_stays_bounded_over_a_long_stream(models):
     assert inferencer.state.sizes()['frames'] == 0  # cleared at the end
 
 
-# ----------------------------------------------------------------------------- failures
+# -----------------------------------------------------------------------------
+# failures
 @pytest.mark.parametrize('error', [None, cv2.error('camera unplugged')])
-def test_source_failing_mid_stream(tmp_path, models, error):
+def test_source_failing_mid_stream(tmp_path, inferencers, error):
     """A camera that disappears (read returns False, or raises) ends the stream
     cleanly: the frames read so far get their poses (the last one with a
     clamped clip, as at the end of a video) and the written outputs are
     valid."""
-    from mgpose_mm.apis import GivenBoxes, inference_video, run_stream_pose
+    from mgpose_mm.apis import GivenBoxes
+    inferencer = inferencers['centred']
     frames, boxes = figure_frames(num_frames=8)
     capture = FakeCapture(frames, fail_at=5, error=error, fps=12.0)
-    out_video, out_json = str(tmp_path / 'live.mp4'), str(tmp_path /
-                                                          'live.json')
+    source = fake_source(capture)
+    out = str(tmp_path)
     with pytest.warns(UserWarning, match='after 5 frames') if error else \
             contextlib.nullcontext():
-        summary = run_stream_pose(
-            models['centred'],
-            fake_source(capture),
-            GivenBoxes(boxes),
-            out_video=out_video,
-            out_json=out_json,
-            status_interval=0)
-    reason = 'source failed after 5 frames: camera unplugged' if error else 'end of stream'
-    assert summary['stop_reason'] == reason and summary['num_frames'] == 5
-    assert capture.released and summary['delay'] == 1
-    drawn, fps = read_video(out_video)
+        results = list(
+            inferencer(
+                source, bboxes=boxes, vis_out_dir=out, pred_out_dir=out))
+    reason = 'source failed after 5 frames: camera unplugged' if error \
+        else 'end of stream'
+    assert source.stop_reason == reason and len(results) == 5
+    assert capture.released and inferencer.estimator.delay == 1
+    drawn, fps = read_video(osp.join(out, 'frames.mp4'))
     assert len(drawn) == 5 and fps == pytest.approx(12.0)
-    written = json.load(open(out_json))
-    assert written['video']['num_frames'] == 5 and written['video'][
-        'width'] == 160
-    expected = inference_video(models['centred'], frames[:5],
-                               GivenBoxes(boxes[:5]))
-    for entry, exp in zip(written['instance_info'], expected):
+    written = json.load(open(osp.join(out, 'frames.json')))
+    assert [entry['frame_id'] for entry in written] == list(range(5))
+    expected = infer(inferencer.model, frames[:5], GivenBoxes(boxes[:5]))
+    for entry, exp in zip(written, expected):
         np.testing.assert_allclose(
             [i['keypoints'] for i in entry['instances']],
             [i['keypoints'] for i in exp['instances']],
@@ -295,43 +329,44 @@ def test_source_failing_mid_stream(tmp_path, models, error):
 
 
 def test_no_frame_at_all_raises_and_retries_skip_dropped_frames(
-        tmp_path, models):
-    from mgpose_mm.apis import (GivenBoxes, StreamingPoseInferencer,
-                                run_stream_pose)
+        tmp_path, inferencers):
+    inferencer = inferencers['online']
     frames, boxes = figure_frames(num_frames=4)
-    inferencer = StreamingPoseInferencer(models['online'], GivenBoxes(boxes))
     with pytest.raises(IOError, match='no frame could be read from camera 0'):
-        list(inferencer(fake_source(FakeCapture(frames, fail_at=0))))
+        list(
+            inferencer.estimate(
+                fake_source(FakeCapture(frames, fail_at=0)), bboxes=boxes))
     with pytest.raises(
             IOError,
             match='no frame could be read'):  # and no empty output files
-        run_stream_pose(
-            models['online'],
-            fake_source(FakeCapture(frames, fail_at=0)),
-            GivenBoxes(boxes),
-            out_video=str(tmp_path / 'v.mp4'),
-            out_json=str(tmp_path / 'p.json'),
-            status_interval=0)
+        list(
+            inferencer(
+                fake_source(FakeCapture(frames, fail_at=0)),
+                bboxes=boxes,
+                vis_out_dir=str(tmp_path),
+                pred_out_dir=str(tmp_path)))
     assert os.listdir(tmp_path) == []
 
-    class Flaky(
-            FakeCapture
-    ):  # drops every other read, as a congested network stream does
+    class Flaky(FakeCapture):
+        """Drops every other read, as a congested network stream does."""
 
         def read(self):
             self.reads += 1
             return (False, None) if self.reads % 2 else FakeCapture.read(self)
 
-    streamed = list(inferencer(fake_source(Flaky(frames), read_retries=1)))
+    streamed = list(
+        inferencer.estimate(
+            fake_source(Flaky(frames), read_retries=1), bboxes=boxes))
     assert [p.frame_index for p in streamed] == [0, 1, 2, 3]
 
 
-def test_ctrl_c_finishes_frames_read_and_keeps_output(tmp_path, models):
+def test_ctrl_c_finishes_frames_read_and_keeps_output(tmp_path, inferencers,
+                                                      capsys):
     """First Ctrl-C: the stream stops after the frame being read, every frame
     read gets its poses and the outputs are complete; a second one
     (KeyboardInterrupt) still leaves valid outputs with the frames done so
     far."""
-    from mgpose_mm.apis import GivenBoxes, run_stream_pose
+    inferencer = inferencers['centred']
     frames, boxes = figure_frames(num_frames=8)
 
     class Interrupting(FakeCapture):
@@ -341,36 +376,33 @@ def test_ctrl_c_finishes_frames_read_and_keeps_output(tmp_path, models):
                 signal.raise_signal(signal.SIGINT)
             return FakeCapture.read(self)
 
-    messages, handler = [], signal.getsignal(signal.SIGINT)
-    out_video = str(tmp_path / 'a.mp4')
-    summary = run_stream_pose(
-        models['centred'],
-        fake_source(Interrupting(frames)),
-        GivenBoxes(boxes),
-        out_video=out_video,
-        status_interval=0,
-        say=messages.append)
-    assert summary['stop_reason'] == 'stopped' and summary['num_frames'] == 5
-    assert len(read_video(out_video)[0]) == 5 and 'stopping' in messages[0]
+    handler = signal.getsignal(signal.SIGINT)
+    source = fake_source(Interrupting(frames))
+    results = list(
+        inferencer(source, bboxes=boxes, vis_out_dir=str(tmp_path / 'a')))
+    assert source.stop_reason == 'stopped' and len(results) == 5
+    assert len(read_video(str(tmp_path / 'a' / 'frames.mp4'))[0]) == 5
+    assert 'stopping' in capsys.readouterr().out
     assert signal.getsignal(signal.SIGINT) is handler  # restored
 
-    out_json = str(tmp_path / 'b.json')
+    out = str(tmp_path / 'b')
     with pytest.raises(KeyboardInterrupt):
-        run_stream_pose(
-            models['centred'],
-            fake_source(
-                FakeCapture(frames, fail_at=6, error=KeyboardInterrupt())),
-            GivenBoxes(boxes),
-            out_video=out_video,
-            out_json=out_json,
-            status_interval=0)
+        list(
+            inferencer(
+                fake_source(
+                    FakeCapture(frames, fail_at=6, error=KeyboardInterrupt())),
+                bboxes=boxes,
+                vis_out_dir=out,
+                pred_out_dir=out))
     # frames 0..4 were done; frame 5 was waiting for frame 6
-    assert len(read_video(out_video)[0]) == 5
-    assert [e['frame_index'] for e in json.load(open(out_json))['instance_info']] == \
-        [0, 1, 2, 3, 4]
+    assert len(read_video(osp.join(out, 'frames.mp4'))[0]) == 5
+    assert [
+        e['frame_id'] for e in json.load(open(osp.join(out, 'frames.json')))
+    ] == [0, 1, 2, 3, 4]
 
 
-# ----------------------------------------------------------------------------- demo
+# -----------------------------------------------------------------------------
+# demo
 def test_video_demo_stream_mode(tmp_path, checkpoint, capsys, monkeypatch):
     frames, boxes = figure_frames(num_frames=6)
     video = str(tmp_path / '000007_clip.mp4')
@@ -395,11 +427,12 @@ def test_video_demo_stream_mode(tmp_path, checkpoint, capsys, monkeypatch):
         '--stream', '--realtime', '--det-results', det_file, '--output-root',
         out_root, '--save-predictions', '--device', 'cpu'
     ])
-    summary = runpy.run_path(
+    runpy.run_path(
         osp.join(REPO_ROOT, 'demo', 'video_demo.py'),
         run_name='not_main')['main']()
     printed = capsys.readouterr().out
-    assert 'stream ended (end of stream): 6 frames, 12 person instances' in printed
+    assert 'stream ended (end of stream): 6 frames, 12 person instances' \
+        in printed
     assert 'clip delay 0 frame(s)' in printed and 'p95' in printed
     drawn, fps = read_video(osp.join(out_root, '000007_clip.mp4'))
     assert len(drawn) == 6 and fps == pytest.approx(8)
@@ -408,39 +441,16 @@ def test_video_demo_stream_mode(tmp_path, checkpoint, capsys, monkeypatch):
     assert [len(e['instances']) for e in entries] == [2] * 6
 
 
-@pytest.fixture
-def http_server(tmp_path):
-    """A local HTTP server over ``tmp_path`` (a stream URL without a
-    network)."""
-    import functools
-    import http.server
-    import threading
-
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ('127.0.0.1', 0),
-        functools.partial(QuietHandler, directory=str(tmp_path)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f'http://127.0.0.1:{server.server_address[1]}'
-    server.shutdown()
-    thread.join()
-
-
 def test_video_demo_reads_a_stream_url(tmp_path, http_server, checkpoint,
                                        capsys, monkeypatch):
     """``--input http://...`` is live input (no --stream needed): the poses are
     those of file inference over the same video, outputs are named after the
     URL."""
-    from mgpose_mm.apis import (GivenBoxes, inference_video,
-                                init_video_pose_model)
+    from mgpose_mm.apis import GivenBoxes, init_video_pose_model
+    folder, base_url = http_server
     frames, boxes = figure_frames(num_frames=5)
-    write_video(str(tmp_path / 'clip.mp4'), frames, fps=10)
-    url = f'{http_server}/clip.mp4'
+    write_video(str(folder / 'clip.mp4'), frames, fps=10)
+    url = f'{base_url}/clip.mp4'
     det_file = str(tmp_path / 'dets.json')
     json.dump(
         [
@@ -480,8 +490,8 @@ def test_video_demo_reads_a_stream_url(tmp_path, http_server, checkpoint,
     assert written['video']['input'] == url and len(
         read_video(osp.join(out_root, f'{stem}.mp4'))[0]) == 5
     model = init_video_pose_model(ONLINE_CONFIG, checkpoint)
-    expected = inference_video(
-        model, str(tmp_path / 'clip.mp4'), GivenBoxes(boxes), batch_size=1)
+    expected = infer(
+        model, str(folder / 'clip.mp4'), GivenBoxes(boxes), batch_size=1)
     assert [e['frame_index']
             for e in written['instance_info']] == list(range(5))
     for entry, exp in zip(written['instance_info'], expected):

@@ -5,6 +5,7 @@ import json
 import os
 import os.path as osp
 import re
+import runpy
 import subprocess
 import sys
 
@@ -22,7 +23,8 @@ def write_json(path, data):
     return str(path)
 
 
-# ------------------------------------------------------------------------------ --bboxes FILE
+# ------------------------------------------------------------------------------
+# --bboxes FILE
 def test_boxes_file_gives_each_frame_its_boxes(tmp_path):
     from mgpose_mm.apis import FrameBoxesFile
     path = write_json(
@@ -107,6 +109,40 @@ def test_demo_bboxes_beyond_the_video_fails_before_inference(tmp_path):
     assert not osp.exists(tmp_path / 'out' / 'clip.mp4')
 
 
+@pytest.mark.parametrize('value', ['NaN', 'Infinity', '"12"', 'null'])
+@pytest.mark.parametrize('demo', ['video_demo', 'inferencer_demo'])
+def test_demos_refuse_non_finite_boxes_in_one_line(tmp_path, capsys, value,
+                                                   demo):
+    """NaN, infinite or non-numeric values in a boxes file or a detections
+    file: one ``prog: error:`` line and a non-zero exit, no traceback."""
+    from mgpose_mm.errors import run_cli
+    frames = write_frames(tmp_path / 'clip')
+    boxes = write_json(tmp_path / 'boxes.json',
+                       f'{{"0": [[1, 1, {value}, 30, 0.9]]}}')
+    dets = write_json(
+        tmp_path / 'dets.json', '[{"image_id": 10000070000, "category_id": 1, '
+        f'"score": 0.9, "bbox": [1, 1, {value}, 30]}}]')
+    main = runpy.run_path(
+        osp.join(REPO_ROOT, 'demo', f'{demo}.py'), run_name=demo)['main']
+    if demo == 'video_demo':
+        runs = [[TINY_CONFIG, '--input', frames, '--show', *args]
+                for args in (['--bboxes', boxes], ['--det-results', dets])]
+    else:
+        runs = [[
+            frames, '--pose2d', TINY_CONFIG, '--bboxes', boxes, '--device',
+            'cpu'
+        ]]
+    for argv in runs:
+        with pytest.raises(SystemExit) as exit_info:
+            run_cli(lambda: main(argv), prog=f'{demo}.py')
+        assert exit_info.value.code != 0
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith(f'{demo}.py: error: ') and (
+            'finite' in err[-1] or 'non-numeric' in err[-1]
+            or 'expected [x1, y1, x2, y2, score]' in err[-1]), err[-1]
+        assert not any('Traceback' in line for line in err)
+
+
 @pytest.mark.parametrize('extra', [
     ['--bboxes', 'b.json', '--det-results', 'd.json'],
     ['--bboxes', 'b.json', '--det-config', RTMDET],
@@ -132,7 +168,8 @@ def test_demo_help_is_complete_with_defaults():
                               os.environ, PYTHONPATH=REPO_ROOT, COLUMNS='200'))
     assert proc.returncode == 0, proc.stderr
     text = ' '.join(proc.stdout.split())
-    assert 'own per-frame boxes, IoU tracking, clip-based pose estimation' in text  # not cut off
+    assert 'detection-results files with PoseTrack frame ids' in text
+    assert 'demo/inferencer_demo.py' in text  # names the everyday CLI
     assert f'mim download mmdet --config {RTMDET} --dest .' in text
     assert '--bboxes FILE' in text
     for option, default in (('--bbox-thr', '0.3'), ('--batch-size', '16'),
@@ -142,14 +179,15 @@ def test_demo_help_is_complete_with_defaults():
             r'\)', text)
 
 
-# ------------------------------------------------------------------------ detectors by name
+# ------------------------------------------------------------------------
+# detectors by name
 @pytest.mark.parametrize('name', [
     RTMDET, RTMDET + '.py', 'rtmdet-t',
     'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'
 ])
 def test_mmdet_names_resolve_to_packaged_config_and_weights(name):
-    from mgpose_mm.apis import resolve_mmdet_config
-    config, checkpoint = resolve_mmdet_config(name)
+    from mgpose_mm.apis.boxes import mmdet_model_zoo_entry
+    config, checkpoint = mmdet_model_zoo_entry(name)
     assert config.replace(
         os.sep, '/').endswith('configs/rtmdet/rtmdet_tiny_8xb32-300e_coco.py')
     assert osp.isfile(config)
@@ -158,24 +196,25 @@ def test_mmdet_names_resolve_to_packaged_config_and_weights(name):
         f'rtmdet_tiny_8xb32-300e_coco/{RTMDET_WEIGHTS}')
 
 
-def test_mmdet_config_file_and_bad_names(tmp_path):
-    from mgpose_mm.apis import resolve_mmdet_config
-    own = write_json(tmp_path / 'my_det.py', "model = dict(type='RTMDet')\n")
-    assert resolve_mmdet_config(own) == (
-        own, None)  # a file: as given, no weights guessed
+def test_mmdet_bad_names_and_weights(tmp_path):
+    from mgpose_mm.apis import MMDetBoxes
+    from mgpose_mm.apis.boxes import mmdet_model_zoo_entry
     with pytest.raises(
             FileNotFoundError, match=f'close MMDetection names: {RTMDET}'):
-        resolve_mmdet_config('rtmdet_tiny_8xb32-300e_coc')
+        mmdet_model_zoo_entry('rtmdet_tiny_8xb32-300e_coc')
     with pytest.raises(
             FileNotFoundError, match='not a file, an MMDetection config name'):
-        resolve_mmdet_config('zzz_no_such_detector')
+        MMDetBoxes('zzz_no_such_detector')
     with pytest.raises(
             FileNotFoundError,
-            match=re.escape(f'mim download mmdet --config {RTMDET} --dest .')):
-        resolve_mmdet_config(RTMDET, str(tmp_path / RTMDET_WEIGHTS))
+            match=re.escape(f'{RTMDET_WEIGHTS} (no such file)')):
+        MMDetBoxes(RTMDET, str(tmp_path / RTMDET_WEIGHTS))
+    with pytest.raises(FileNotFoundError, match='a folder, not a file'):
+        MMDetBoxes(RTMDET, str(tmp_path))
 
 
-# --------------------------------------------------------------------------- quiet, honest output
+# ---------------------------------------------------------------------------
+# quiet, honest output
 def test_console_filter_keeps_file_only_records_off_the_screen(
         tmp_path, capsys):
     from mmengine.logging import MMLogger
@@ -192,9 +231,11 @@ def test_console_filter_keeps_file_only_records_off_the_screen(
         handler.flush()
     screen = capsys.readouterr().out
     assert 'Epoch(train)' in screen
-    assert 'environment dump' not in screen and 'Hooks will be executed' not in screen
+    assert 'environment dump' not in screen
+    assert 'Hooks will be executed' not in screen
     text = log_file.read_text()
-    assert 'environment dump' in text and 'Hooks will be executed' in text and 'Epoch(train)' in text
+    assert 'environment dump' in text and 'Hooks will be executed' in text
+    assert 'Epoch(train)' in text
 
 
 def test_dataset_metainfo_points_at_an_existing_file():
@@ -228,7 +269,8 @@ def test_checks_that_did_not_run_read_n_a():
         runners) == '3 variants + 1 pruning neck(s) alone + 1 ONNX session(s)'
 
 
-# ------------------------------------------------------------------------ docs tables match code
+# ------------------------------------------------------------------------ docs
+# tables match code
 def test_benchmark_option_table_matches_the_parser():
     proc = subprocess.run(
         [sys.executable, 'tools/analysis_tools/benchmark.py', '--help'],
@@ -276,7 +318,8 @@ def test_model_zoo_selector_column_matches_the_configs():
         assert float(cells[3]) == neck.prune_ratio, path
 
 
-# ----------------------------------------------------------------------------- reproducible runs
+# -----------------------------------------------------------------------------
+# reproducible runs
 def test_two_runs_of_the_seeded_config_give_identical_weights(tmp_path):
     """The tiny config fixes its seed: two CPU trainings (1 epoch) give the
     same checkpoint, a run with another seed does not."""

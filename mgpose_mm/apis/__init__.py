@@ -1,56 +1,84 @@
-"""Video inference with FTP-Pose models: frames -> person boxes (MMDetection
-detector, detection JSON, a per-frame boxes JSON or given boxes) -> IoU tracks.
-
--> person clips -> keypoints -> JSON / annotated video.
+"""Video pose inference with MMPose's inferencer conventions.
 
 Example::
 
-    from mgpose_mm.apis import GivenBoxes, init_video_pose_model, run_video_pose
-    model = init_video_pose_model(config, checkpoint, device='cpu')
-    run_video_pose(model, 'video.mp4', GivenBoxes(boxes), out_video='out.mp4', out_json='out.json')
+    from mgpose_mm.apis import VideoPoseInferencer
+    inferencer = VideoPoseInferencer(
+        pose2d='ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96',
+        pose2d_weights='epoch_12.pth', det_model='whole_image')
+    for result in inferencer('video.mp4', vis_out_dir='vis_results'):
+        print(result['predictions'][0])
+
+Modules: :mod:`.inferencer` (the inferencer, model loading), :mod:`.boxes`
+(person boxes per frame), :mod:`.frame_sources` (videos, folders, cameras,
+URLs), :mod:`.tracking` (IoU tracks), :mod:`.clips` (clip assembly and
+batched model calls), :mod:`.writers` (JSON, annotated video, display),
+:mod:`.deprecated` (the previous release's entry points).
 """
-from .box_sources import (BoxSource, DetectionResultsBoxes, GivenBoxes,
-                          MMDetBoxes, clip_boxes_to_image, select_boxes)
-from .boxes_file import FrameBoxesFile, load_boxes_file
-from .clip_inference import ClipBuilder, predict_clips
-from .detection_results import (decode_posetrack_frame_id,
-                                load_detection_results)
-from .frame_sources import (ArrayFrames, FrameSource, ImageFileFrames,
-                            VideoFileFrames, open_frame_source)
-from .mmdet_models import resolve_mmdet_config
-from .model_loading import (CheckpointMismatchError, check_state_dict_matches,
-                            clip_frame_offsets, init_video_pose_model)
-from .runner import run_video_pose
+import importlib
+import warnings
+
+from mgpose_mm.errors import CheckpointMismatchError
+from .boxes import (BoxSource, DetectionResultsBoxes, FrameBoxesFile,
+                    GivenBoxes, MMDetBoxes)
+from .clips import FramePoses
+from .frame_sources import CaptureFrames
+from .inferencer import VideoPoseInferencer, init_video_pose_model
 from .tracking import IoUTracker
-from .video_inference import FramePoses, VideoPoseInferencer, inference_video
-from .writers import (AnnotatedImageWriter, AnnotatedVideoWriter,
-                      PoseFrameDrawer, PredictionJsonWriter)
 
 __all__ = [
-    'init_video_pose_model', 'CheckpointMismatchError',
-    'check_state_dict_matches', 'clip_frame_offsets', 'open_frame_source',
-    'FrameSource', 'VideoFileFrames', 'ImageFileFrames', 'ArrayFrames',
-    'BoxSource', 'GivenBoxes', 'MMDetBoxes', 'DetectionResultsBoxes',
-    'load_detection_results', 'decode_posetrack_frame_id',
-    'clip_boxes_to_image', 'select_boxes', 'IoUTracker', 'ClipBuilder',
-    'predict_clips', 'VideoPoseInferencer', 'FramePoses', 'inference_video',
-    'run_video_pose', 'PredictionJsonWriter', 'AnnotatedVideoWriter',
-    'AnnotatedImageWriter', 'PoseFrameDrawer', 'FrameBoxesFile',
-    'load_boxes_file', 'resolve_mmdet_config'
+    'VideoPoseInferencer', 'init_video_pose_model', 'BoxSource', 'GivenBoxes',
+    'FrameBoxesFile', 'DetectionResultsBoxes', 'MMDetBoxes', 'IoUTracker',
+    'CaptureFrames', 'FramePoses', 'CheckpointMismatchError'
 ]
 
-# streaming (live) inference: webcam / URL / file read as a stream
-from .stream_runner import StreamingJsonWriter  # noqa: E402
-from .stream_runner import LatencyStats, run_stream_pose
-from .stream_sources import is_stream_input  # noqa: E402
-from .stream_sources import (CaptureFrames, open_stream_source,
-                             parse_stream_spec)
-from .streaming import StreamFramePoses  # noqa: E402
-from .streaming import StreamingPoseInferencer, stream_video_pose
+# Names of the previous release, importable from here for one more release
+# (with a DeprecationWarning): name -> (module, attribute).
+_DEPRECATED = {
+    'check_state_dict_matches':
+    ('mgpose_mm.engine', 'check_state_dict_matches'),
+    'clip_frame_offsets': ('.clips', 'clip_frame_offsets'),
+    'ClipBuilder': ('.clips', 'ClipBuilder'),
+    'predict_clips': ('.clips', 'predict_clips'),
+    'StreamFramePoses': ('.clips', 'FramePoses'),
+    'open_frame_source': ('.frame_sources', 'open_frame_source'),
+    'FrameSource': ('.frame_sources', 'FrameSource'),
+    'VideoFileFrames': ('.frame_sources', 'VideoFileFrames'),
+    'ImageFileFrames': ('.frame_sources', 'ImageFileFrames'),
+    'ArrayFrames': ('.frame_sources', 'ArrayFrames'),
+    'open_stream_source': ('.frame_sources', 'open_stream_source'),
+    'is_stream_input': ('.frame_sources', 'is_stream_input'),
+    'parse_stream_spec': ('.frame_sources', 'parse_stream_spec'),
+    'load_detection_results': ('.boxes', 'load_detection_results'),
+    'decode_posetrack_frame_id': ('.boxes', 'decode_posetrack_frame_id'),
+    'clip_boxes_to_image': ('.boxes', 'clip_boxes_to_image'),
+    'select_boxes': ('.boxes', 'select_boxes'),
+    'load_boxes_file': ('.boxes', 'load_boxes_file'),
+    'PredictionJsonWriter': ('.writers', 'PredictionJsonWriter'),
+    'StreamingJsonWriter': ('.writers', 'PredictionJsonWriter'),
+    'AnnotatedVideoWriter': ('.writers', 'AnnotatedVideoWriter'),
+    'AnnotatedImageWriter': ('.writers', 'AnnotatedImageWriter'),
+    'PoseFrameDrawer': ('.writers', 'PoseFrameDrawer'),
+    'LatencyStats': ('.writers', 'LatencyStats'),
+    'inference_video': ('.deprecated', 'inference_video'),
+    'run_video_pose': ('.deprecated', 'run_video_pose'),
+    'stream_video_pose': ('.deprecated', 'stream_video_pose'),
+    'StreamingPoseInferencer': ('.deprecated', 'StreamingPoseInferencer'),
+    'run_stream_pose': ('.deprecated', 'run_stream_pose'),
+    'resolve_mmdet_config': ('.deprecated', 'resolve_mmdet_config'),
+}
 
-__all__ += [
-    'stream_video_pose', 'StreamingPoseInferencer', 'StreamFramePoses',
-    'CaptureFrames', 'open_stream_source', 'is_stream_input',
-    'parse_stream_spec', 'run_stream_pose', 'LatencyStats',
-    'StreamingJsonWriter'
-]
+
+def __getattr__(name: str):
+    if name not in _DEPRECATED:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    module, attribute = _DEPRECATED[name]
+    where = module if not module.startswith('.') else __name__ + module
+    instead = 'VideoPoseInferencer' if module == '.deprecated' else \
+        f'{attribute} from {where}'
+    warnings.warn(
+        f'mgpose_mm.apis.{name} is deprecated here and will be removed in '
+        f'the next release; use {instead}',
+        DeprecationWarning,
+        stacklevel=2)
+    return getattr(importlib.import_module(where), attribute)

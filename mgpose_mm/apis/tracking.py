@@ -19,11 +19,13 @@ class _Track:
 class IoUTracker:
     """Assign track ids to the boxes of consecutive frames.
 
-    Each frame's boxes are matched to the live tracks by maximising the total IoU with the
-    Hungarian algorithm (``scipy.optimize.linear_sum_assignment``); a pair is accepted only when
-    its IoU is at least ``iou_thr``. Matched tracks take the new box; unmatched boxes start new
-    tracks (ids 0, 1, 2, ... in order of appearance); a track unmatched for more than ``max_age``
-    consecutive frames is dropped, so a person missed for up to ``max_age`` frames keeps its id.
+    Each frame's boxes are matched to the live tracks by maximising the total
+    IoU with the Hungarian algorithm
+    (``scipy.optimize.linear_sum_assignment``); a pair is accepted only when
+    its IoU is at least ``iou_thr``. Matched tracks take the new box; unmatched
+    boxes start new tracks (ids 0, 1, 2, ... in order of appearance); a track
+    unmatched for more than ``max_age`` consecutive frames is dropped, so a
+    person missed for up to ``max_age`` frames keeps its id.
 
     Args:
         iou_thr (float): minimum IoU of a match. Defaults to 0.3.

@@ -1,0 +1,231 @@
+"""VideoPoseInferencer with MMPose's inferencer conventions: model-zoo names,
+one result per frame, file inference equal to the previous release's, own
+boxes, live inputs, first-contact errors and demo/inferencer_demo.py."""
+import contextlib
+import glob
+import json
+import os
+import os.path as osp
+import runpy
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from conftest import REPO_ROOT
+from test_apis import (figure_frames, pose_inferencer, read_video,
+                       save_tiny_checkpoint, write_video)
+from test_streaming import FakeCapture
+
+TINY_NAME = 'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96'
+ARGMAX_DECODER = {
+    'model.head.decoder':
+    dict(
+        type='MSRAHeatmap',
+        input_size=(96, 128),
+        heatmap_size=(24, 32),
+        sigma=2,
+        unbiased=False)
+}
+DEMO = osp.join(REPO_ROOT, 'demo', 'inferencer_demo.py')
+
+
+@pytest.fixture(scope='module')
+def synthetic_video(tmp_path_factory):
+    """A folder of frames of one synthetic video (people walking)."""
+    from mgpose_mm.synthetic import generate_posetrack_dataset
+    root = str(tmp_path_factory.mktemp('synthetic'))
+    generate_posetrack_dataset(
+        root,
+        num_train_videos=0,
+        num_val_videos=1,
+        frames_per_video=5,
+        image_size=(160, 128),
+        seed=1)
+    (folder, ) = glob.glob(osp.join(root, 'images', 'val', '*'))
+    return folder
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    return save_tiny_checkpoint(
+        str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth'), seed=0)
+
+
+@pytest.fixture(scope='module')
+def inferencer(checkpoint):
+    return pose_inferencer(checkpoint, ARGMAX_DECODER)
+
+
+def test_model_zoo_name_on_a_synthetic_video_folder(synthetic_video):
+    from mgpose_mm.apis import VideoPoseInferencer
+    with pytest.warns(UserWarning, match='randomly initialized model'):
+        inferencer = VideoPoseInferencer(
+            pose2d=TINY_NAME, det_model='whole_image', device='cpu')
+    results = list(inferencer(synthetic_video))
+    height, width = cv2.imread(
+        sorted(glob.glob(osp.join(synthetic_video, '*.jpg')))[0]).shape[:2]
+    assert len(results) == 5
+    for result in results:
+        assert sorted(result) == ['predictions', 'visualization']
+        assert result['visualization'] == []
+        (instances, ) = result['predictions']  # one frame per result
+        (person, ) = instances  # whole image: one box covering the frame
+        assert np.shape(person['keypoints']) == (17, 2)
+        assert len(person['keypoint_scores']) == 17
+        assert person['bbox'] == ([0.0, 0.0, width, height], )  # as MMPose
+        assert person['bbox_score'] == 1.0 and person['track_id'] == 0
+
+
+def test_video_file_gives_the_poses_of_the_previous_file_inference(
+        tmp_path, inferencer):
+    """The same video, boxes and checkpoint give the poses that the previous
+    release's ``inference_video`` gave (stored in tests/golden)."""
+    expected = json.load(
+        open(
+            osp.join(REPO_ROOT, 'tests', 'golden',
+                     'inferencer_file_poses.json')))['frames']
+    frames, boxes = figure_frames(num_frames=6)
+    video = str(tmp_path / 'clip.mp4')
+    write_video(video, frames, fps=10.0)
+    results = list(inferencer(video, bboxes=boxes, batch_size=4))
+    assert len(results) == len(expected) == 6
+    for result, want in zip(results, expected):
+        got = result['predictions'][0]
+        assert [p['track_id'] for p in got] == [p['track_id'] for p in want]
+        np.testing.assert_allclose([p['bbox'][0] for p in got],
+                                   [p['bbox'] for p in want],
+                                   atol=1e-3)
+        np.testing.assert_allclose([p['keypoints'] for p in got],
+                                   [p['keypoints'] for p in want],
+                                   atol=1e-3)
+        np.testing.assert_allclose([p['keypoint_scores'] for p in got],
+                                   [p['keypoint_scores'] for p in want],
+                                   atol=1e-4)
+
+
+def test_own_boxes_as_file_arrays_and_scores(tmp_path, inferencer):
+    frames, boxes = figure_frames(num_frames=3)
+    boxes_file = tmp_path / 'boxes.json'
+    boxes_file.write_text(
+        json.dumps({
+            str(t): [list(map(float, b)) + [0.5] for b in frame_boxes]
+            for t, frame_boxes in enumerate(boxes) if t != 1
+        }))
+    from_file = list(inferencer(frames, bboxes=str(boxes_file)))
+    assert [len(r['predictions'][0]) for r in from_file] == [2, 0, 2]
+    with_scores = [
+        np.hstack([b, np.full((len(b), 1), 0.5)]) if t != 1 else []
+        for t, b in enumerate(boxes)
+    ]
+    from_arrays = list(inferencer(frames, bboxes=with_scores))
+    assert [r['predictions']
+            for r in from_arrays] == [r['predictions'] for r in from_file]
+    first = from_file[0]['predictions'][0]
+    np.testing.assert_allclose([p['bbox'][0] for p in first], boxes[0])
+    assert [p['bbox_score'] for p in first] == [0.5, 0.5]
+    assert [p['track_id'] for p in first] == [0, 1]
+    with pytest.raises(FileNotFoundError, match='a folder, not a file'):
+        next(inferencer(frames, bboxes=str(tmp_path)))
+    nan_file = tmp_path / 'nan.json'
+    nan_file.write_text('{"0": [[1, 2, NaN, 40]]}')
+    with pytest.raises(ValueError, match='values must be finite'):
+        next(inferencer(frames, bboxes=str(nan_file)))
+
+
+@pytest.mark.parametrize('inputs', ['webcam', 'webcam:1', 1])
+def test_camera_inputs_stream_each_frame(inferencer, monkeypatch, inputs):
+    """``'webcam'``, ``'webcam:N'`` and a camera index are live inputs: each
+    frame comes out as soon as its clip is complete (centred clip: one frame
+    later)."""
+    frames, boxes = figure_frames(num_frames=4)
+    opened = []
+
+    def fake_capture(target):
+        opened.append(target)
+        opened.append(FakeCapture(frames))
+        return opened[-1]
+
+    monkeypatch.setattr(cv2, 'VideoCapture', fake_capture)
+    monkeypatch.delenv('DISPLAY', raising=False)
+    reads = []
+    # 'webcam' turns the display on, as in MMPose (none here: a warning)
+    with pytest.warns(
+            UserWarning, match='display') if isinstance(
+                inputs, str) else contextlib.nullcontext():
+        for result in inferencer(inputs, bboxes=boxes):
+            reads.append(opened[1].delivered)
+            assert len(result['predictions'][0]) == 2
+    assert opened[0] == (0 if inputs == 'webcam' else 1)
+    assert reads == [2, 3, 4, 4] and opened[1].released
+
+
+def test_first_contact_errors_name_the_problem(tmp_path, inferencer,
+                                               checkpoint):
+    from mgpose_mm.apis import VideoPoseInferencer
+    for pose2d, what in (('ftp-pose_vit-tiny', "'ftp-pose_vit-tiny' is not "
+                          'a model-zoo name'),
+                         ('configs/none.py', 'pose config not found: '
+                          'configs/none.py (no such file)')):
+        with pytest.raises(FileNotFoundError) as error:
+            VideoPoseInferencer(pose2d=pose2d, det_model='whole_image')
+        message = str(error.value)
+        assert message.startswith(what) and '\n' not in message
+        assert 'model-zoo names: ftp-pose_vit-base' in message
+        assert TINY_NAME in message
+    with pytest.raises(FileNotFoundError, match=r'\(a folder, not a file\)'):
+        VideoPoseInferencer(
+            pose2d=TINY_NAME,
+            pose2d_weights=str(tmp_path),
+            det_model='whole_image')
+    frames, _ = figure_frames(num_frames=2)
+    not_a_folder = tmp_path / 'out.txt'
+    not_a_folder.write_text('')
+    with pytest.raises(IOError, match='out.txt is a file, not a folder'):
+        next(inferencer(frames, vis_out_dir=str(not_a_folder)))
+    with pytest.raises(ValueError, match='unknown argument'):
+        next(inferencer(frames, draw_heatmap=True))
+
+
+def test_inferencer_demo(tmp_path, synthetic_video, checkpoint, capsys):
+    main = runpy.run_path(DEMO, run_name='inferencer_demo')['main']
+    out = str(tmp_path / 'out')
+    main([
+        synthetic_video, '--pose2d', TINY_NAME, '--pose2d-weights', checkpoint,
+        '--det-model', 'whole_image', '--vis-out-dir', out, '--pred-out-dir',
+        out, '--device', 'cpu'
+    ])
+    printed = capsys.readouterr().out
+    assert '5 frames, 5 person instances' in printed
+    name = osp.basename(synthetic_video)
+    assert len(read_video(osp.join(out, f'{name}.mp4'))[0]) == 5
+    written = json.load(open(osp.join(out, f'{name}.json')))
+    assert [entry['frame_id'] for entry in written] == list(range(5))
+    for argv, message in (
+        (['--pose2d-weights', str(tmp_path)], '--pose2d-weights '
+         f'{tmp_path} is a folder, not a file'),
+        (['--vis-out-dir', checkpoint], f'--vis-out-dir {checkpoint} is a '
+         'file, not a folder'),
+        (['--bboxes', str(tmp_path / 'boxes.json')], 'boxes.json: no such '
+         'file'),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main([synthetic_video, '--pose2d', TINY_NAME, *argv])
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def test_inferencer_demo_unknown_name_is_one_line(synthetic_video):
+    proc = subprocess.run(
+        [sys.executable, DEMO, synthetic_video, '--pose2d', 'ftp-pose'],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO_ROOT,
+        env=dict(os.environ, PYTHONPATH=REPO_ROOT))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode != 0 and lines[-1].startswith(
+        "inferencer_demo.py: error: 'ftp-pose' is not a model-zoo name; "
+        'model-zoo names: ')
+    assert 'Traceback' not in proc.stderr
