@@ -9,8 +9,6 @@ from model_utils import make_batch, tiny_model_cfg
 def _build(seed=0, **backbone):
     cfg = tiny_model_cfg()
     cfg.backbone.update(backbone)
-    if backbone.get('fine_channels') == 0:
-        cfg.head.fine_channels = 0
     torch.manual_seed(seed)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -33,7 +31,7 @@ def test_without_fine_branch_the_key_frame_reaches_the_head_via_tokens():
 
 
 def test_fine_branch_over_all_frames_stacks_each_frame_in_clip_order():
-    model = _build(fine_frames='all').eval()  # the tiny config's setting
+    model = _build(fine_frames='all').eval()  # the paper config's setting
     assert model.backbone.fine_out_channels == 3 * 32
     assert model.head.fine_channels == 3 * 32
     clips, _ = make_batch(batch_size=2)
@@ -59,17 +57,33 @@ def test_fine_branch_over_all_frames_stacks_each_frame_in_clip_order():
         torch.testing.assert_close(
             key_only.backbone.forward_fine(clips),
             key_only.backbone.fine_stem(clips[:, 1]))
-        # the head must be told the width the backbone gives
-        with pytest.raises(ValueError, match='fine_out_channels'):
-            key_only.head(key_only.backbone(clips, pruner=key_only.neck))
-    with pytest.raises(ValueError, match="fine_frames must be 'key' or 'all'"):
+        # the head's width is derived from the backbone
+        assert key_only.head.fine_channels == 32
+    with pytest.raises(ValueError, match='fine_frames must be one of'):
         _build(fine_frames='neighbours')
+
+
+def test_pooled_fine_branch_is_the_key_frame_then_the_pooled_neighbours():
+    model = _build(fine_frames='pooled').eval()  # the tiny config's setting
+    assert model.backbone.fine_out_channels == model.head.fine_channels == 97
+    clips, _ = make_batch(batch_size=2)
+    with torch.no_grad():
+        fine = model.backbone.forward_fine(clips)
+        per_frame = [model.backbone.fine_stem(clips[:, t]) for t in range(3)]
+        support = torch.stack([per_frame[0], per_frame[2]])
+        torch.testing.assert_close(fine[:, :32], per_frame[1])
+        torch.testing.assert_close(fine[:, 32:64], support.mean(0))
+        torch.testing.assert_close(fine[:, 64:96], support.amax(0))
+        assert torch.equal(fine[:, 96], torch.ones_like(fine[:, 96]))
+        # the two supporting frames are interchangeable
+        swapped = model.backbone.forward_fine(clips[:, [2, 1, 0]])
+        torch.testing.assert_close(swapped, fine)
 
 
 def test_frame_embedding_initialisation():
     assert torch.count_nonzero(_build().backbone.frame_embed) == 0
     embed = _build(frame_embed_std=0.02).backbone.frame_embed
-    assert embed.shape == (1, 3, 1, 96)
+    assert embed.shape == (9, 96)  # offsets -4..4 from the key frame
     assert 0.01 < float(embed.std()) < 0.03 and float(
         embed.abs().max()) <= 0.04 + 1e-6
     with pytest.raises(ValueError, match='frame_embed_std'):

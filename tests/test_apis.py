@@ -627,7 +627,7 @@ def test_checkpoint_of_another_config_names_keys(tmp_path):
         str(tmp_path / 'single_frame.pth'), SINGLE_FRAME_CONFIG)
     with pytest.raises(
             CheckpointMismatchError,
-            match=r'backbone\.frame_embed .*\(1, 1, 1, 96\)'):
+            match=r'head\.fusion\.conv\.weight .*\(64, 96, 3, 3\)'):
         init_video_pose_model(TINY_CONFIG, other)
     state = torch.load(
         save_tiny_checkpoint(str(tmp_path / 'tiny.pth')),

@@ -87,7 +87,7 @@ def test_demo_user_errors(tmp_path):
         str(tmp_path / 'single.pth'), SINGLE_FRAME_CONFIG)
     assert_one_line_error(
         run_demo(other, '--input', video, *out), 'single.pth does not match',
-        'backbone.frame_embed')
+        'head.fusion.conv.weight')
 
 
 def run_tool(tool, *args):

@@ -245,7 +245,7 @@ def test_pruning_at_layer_zero_shrinks_every_later_layer(merge):
         for layer in list(model.backbone.layers) + list(
                 model.head.temporal_layers):
             layer.register_forward_pre_hook(
-                lambda module, args: seen.append(args[0].shape[1]))
+                lambda module, args: seen.append(int(args[0].shape[1])))
         cost = model_cost(model, _clips(batch=1))
         kept = 48 + 96 - int(eps * 96)
         assert cost.kept_tokens == kept

@@ -154,18 +154,19 @@ def test_head_rejects_other_inputs_with_a_clear_type_error(make_feats, match):
 def test_head_rejects_fine_feats_of_another_batch():
     model, (tokens, fine) = _pair()
     with pytest.raises(
-            ValueError, match=r'B=2 clips .* got \(1, 96, 32, 24\)'):
+            ValueError, match=r'B=2 clips .* got \(1, 97, 32, 24\)'):
         model.head((tokens, fine[:1]))
 
 
 def test_flip_test_mirrors_every_frame_of_the_real_fine_path():
-    """The tiny config's own backbone (fine stem on every frame): the flip test
-    feeds the stem every frame mirrored, and each frame's fine features reach
-    the heatmaps, so a flip test that mirrored only the key frame's fine
-    features would give other heatmaps."""
+    """The tiny config's own backbone (fine stem on the key frame and on the
+    supporting frames, pooled): the flip test feeds the stem every frame
+    mirrored, and each supporting frame's fine features reach the heatmaps, so
+    a flip test that mirrored only the key frame's fine features would give
+    other heatmaps."""
     model = build_tiny_model().eval()
     backbone = model.backbone
-    assert backbone.fine_frames == 'all' and backbone.fine_stem is not None
+    assert backbone.fine_frames == 'pooled' and backbone.fine_stem is not None
     num_frames = backbone.num_frames
     # Random init lets the fusion read every frame's fine channels (the
     # deconvolutions' init std 0.001 would leave the fine features alone).
@@ -186,10 +187,16 @@ def test_flip_test_mirrors_every_frame_of_the_real_fine_path():
         results = model(clips, samples, mode='predict')
         heatmaps = torch.stack([r.pred_fields.heatmaps for r in results])
 
-        # the stem saw every frame, then every frame mirrored along W
-        assert len(stem_inputs) == 2
-        assert torch.equal(stem_inputs[0], clips.flatten(0, 1))
-        assert torch.equal(stem_inputs[1], clips.flip(-1).flatten(0, 1))
+        # the stem saw the key frame and the supporting frames, then the same
+        # frames mirrored along W
+        key = backbone.key_frame_index
+        support = [t for t in range(num_frames) if t != key]
+        assert len(stem_inputs) == 4
+        assert torch.equal(stem_inputs[0], clips[:, key])
+        assert torch.equal(stem_inputs[1], clips[:, support].flatten(0, 1))
+        assert torch.equal(stem_inputs[2], clips.flip(-1)[:, key])
+        assert torch.equal(stem_inputs[3],
+                           clips.flip(-1)[:, support].flatten(0, 1))
 
         all_flipped = clips.flip(-1)
         expected = _expected_flip_heatmaps(model, clips, all_flipped,
@@ -206,8 +213,10 @@ def test_flip_test_mirrors_every_frame_of_the_real_fine_path():
             one_frame_kept = all_flipped.clone()
             one_frame_kept[:, t] = clips[:, t]
             wrong_fine = backbone.forward_fine(one_frame_kept)
-            assert torch.equal(wrong_fine[:, :t * channels],
-                               fine[:, :t * channels])
+            # the key frame's block is unchanged, the pooled blocks are not
+            assert torch.equal(wrong_fine[:, :channels], fine[:, :channels])
+            assert not torch.equal(wrong_fine[:, channels:],
+                                   fine[:, channels:])
             mirrored = model.head((tokens, wrong_fine)).flip(-1)[:,
                                                                  FLIP_INDICES]
             wrong = 0.5 * (plain + mirrored)
