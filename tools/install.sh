@@ -43,6 +43,13 @@ fi
 TORCH_PIN=$(mktemp)
 trap 'rm -f "$TORCH_PIN"' EXIT
 "$PY" -c "import torch, torchvision; print(f'torch=={torch.__version__}'); print(f'torchvision=={torchvision.__version__}')" > "$TORCH_PIN"
+# torch < 2.4 was compiled against NumPy 1.x and fails under NumPy 2 ("Failed to initialize NumPy:
+# _ARRAY_API not found"). NumPy is held below 2 from here on, so pip picks the opencv-python, onnx
+# and onnxruntime releases that still accept NumPy 1.x.
+if "$PY" -c "import sys, torch; sys.exit(tuple(map(int, torch.__version__.split('.')[:2])) >= (2, 4))"; then
+  log "torch < 2.4: keeping numpy < 2"
+  echo 'numpy<2' >> "$TORCH_PIN"
+fi
 CONSTRAINTS="$CONSTRAINTS -c $TORCH_PIN"
 CACHE="$CACHE/torch-$("$PY" -c 'import torch; print(torch.__version__)')"
 mkdir -p "$CACHE"
