@@ -15,7 +15,6 @@ place.
   :func:`onnx_export_kwargs` selects the TorchScript-based exporter on every
   release.
 """
-import _compat_pickle
 import importlib
 import inspect
 import pickle
@@ -24,6 +23,7 @@ import types
 import zipfile
 from typing import IO, Any, Dict, Iterable, List, Union
 
+import _compat_pickle
 import torch
 
 FileLike = Union[str, IO[bytes]]
