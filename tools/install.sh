@@ -49,6 +49,9 @@ trap 'rm -f "$TORCH_PIN"' EXIT
 if "$PY" -c "import sys, torch; sys.exit(tuple(map(int, torch.__version__.split('.')[:2])) >= (2, 4))"; then
   log "torch < 2.4: keeping numpy < 2"
   echo 'numpy<2' >> "$TORCH_PIN"
+  # torchvision's install, or an earlier set-up, may have brought NumPy 2 already
+  have "import numpy; assert int(numpy.__version__.split('.')[0]) < 2" \
+    || $PIP install -q $CONSTRAINTS -c "$TORCH_PIN" "numpy<2"
 fi
 CONSTRAINTS="$CONSTRAINTS -c $TORCH_PIN"
 CACHE="$CACHE/torch-$("$PY" -c 'import torch; print(torch.__version__)')"
@@ -81,10 +84,15 @@ else
   have "import mmcv.ops" || { echo "mmcv installed without its compiled ops" >&2; exit 1; }
 fi
 
-# xtcocotools' PyPI wheel is built against NumPy 1.x; build it against the installed NumPy.
+# xtcocotools' PyPI wheel is built against NumPy 1.x; under NumPy 2 build it from source.
 if ! have "import xtcocotools.coco"; then
+  if have "import numpy; assert int(numpy.__version__.split('.')[0]) < 2"; then
+    XTCOCO_BUILD=""
+  else
+    XTCOCO_BUILD="--no-binary xtcocotools"
+  fi
   ls "$CACHE"/xtcocotools-1.14.3-*.whl >/dev/null 2>&1 \
-    || $PIP wheel -q --no-binary xtcocotools --no-deps -w "$CACHE" xtcocotools==1.14.3
+    || $PIP wheel -q $XTCOCO_BUILD --no-deps -w "$CACHE" xtcocotools==1.14.3
   $PIP install -q $CONSTRAINTS "$CACHE"/xtcocotools-1.14.3-*.whl
 fi
 
@@ -100,12 +108,12 @@ fi
 have "import shapely; assert int(shapely.__version__.split('.')[0]) >= 2" \
   || $PIP install -q $CONSTRAINTS "shapely>=2.0"
 
-# The plugin itself, its test and export extras.
+# The plugin itself, its test and export extras, and the lint tools CI runs before the tests.
 # (re)install when another checkout's editable install shadows this one; checked from / because
 # `python -c` in this folder would import ./mgpose_mm whatever is installed
-(cd / && have "import os, mgpose_mm, pytest, onnx, onnxruntime, mim; \
+(cd / && have "import os, mgpose_mm, pytest, onnx, onnxruntime, mim, flake8, isort, yapf; \
 assert os.path.dirname(os.path.dirname(os.path.realpath(mgpose_mm.__file__))) == os.path.realpath('$ROOT')") \
-  || { $PIP install -q $CONSTRAINTS pytest onnx onnxruntime openmim \
+  || { $PIP install -q $CONSTRAINTS pytest onnx onnxruntime openmim -r "$ROOT/requirements/lint.txt" \
        && $PIP install -q $CONSTRAINTS --no-deps --no-build-isolation -e "$ROOT"; }
 pin_setuptools
 
