@@ -13,7 +13,8 @@ COMPAT_SUBSET=(
   tests/test_checkpoint_safety.py tests/test_vitpose_checkpoint.py
   tests/test_models.py tests/test_train_tools.py
   tests/test_metric.py tests/test_posetrack_protocols.py
-  tests/test_apis.py tests/test_onnx_export.py
+  tests/test_datasets.py tests/test_apis.py
+  tests/test_onnx_export.py tests/test_benchmark.py
 )
 TARGETS=(tests)
 if [ "${1:-}" = "--compat-subset" ]; then

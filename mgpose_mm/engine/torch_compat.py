@@ -10,6 +10,10 @@ place.
   as its ``pickle_module``. It resolves only the globals of the same allow-list
   (torch's weights-only types plus the caller's) and refuses to ``BUILD`` state
   into a class or a function. No path falls back to plain :mod:`pickle`.
+- **Seeded random numbers in a JIT trace.** The tracer of torch 2.1 cannot
+  record an op with a ``torch.Generator`` argument ("unsupported argument type
+  in the JIT tracer: at::Generator"), which the ONNX exporter and the FLOP
+  counter use: :func:`seeded_rand` draws such numbers outside the trace.
 - **ONNX export.** ``torch.onnx.export`` has the ``dynamo`` switch from torch
   2.5 and uses the dynamo-based exporter by default from torch 2.9:
   :func:`onnx_export_kwargs` selects the TorchScript-based exporter on every
@@ -21,7 +25,7 @@ import pickle
 import pickletools
 import types
 import zipfile
-from typing import IO, Any, Dict, Iterable, List, Union
+from typing import IO, Any, Dict, Iterable, List, Sequence, Union
 
 import _compat_pickle
 import torch
@@ -235,3 +239,23 @@ def onnx_export_kwargs() -> Dict[str, Any]:
     based exporter (``dynamo=False`` where the switch exists)."""
     parameters = inspect.signature(torch.onnx.export).parameters
     return {'dynamo': False} if 'dynamo' in parameters else {}
+
+
+def seeded_rand(shape: Sequence[int], device: torch.device,
+                seed: int) -> torch.Tensor:
+    """``torch.rand(shape)`` from a new generator seeded with ``seed``.
+
+    In a JIT trace the numbers are drawn with tracing suspended: they depend on
+    no input, so they become a constant of the traced graph (the same numbers),
+    and torch 2.1's tracer, which cannot record a ``torch.Generator`` argument,
+    never sees one.
+    """
+    generator = torch.Generator(device=device).manual_seed(seed)
+    tracing_state = torch._C._get_tracing_state()
+    if tracing_state is None:
+        return torch.rand(shape, device=device, generator=generator)
+    torch._C._set_tracing_state(None)
+    try:
+        return torch.rand(shape, device=device, generator=generator)
+    finally:
+        torch._C._set_tracing_state(tracing_state)
