@@ -57,6 +57,12 @@ CONSTRAINTS="$CONSTRAINTS -c $TORCH_PIN"
 CACHE="$CACHE/torch-$("$PY" -c 'import torch; print(torch.__version__)')"
 mkdir -p "$CACHE"
 pin_setuptools
+# the tested torch range is setup.py's requirement
+TORCH_RANGE=$(sed -n "s/.*'\(torch[<>=][^']*\)'.*/\1/p" "$ROOT/setup.py" | head -n 1)
+"$PY" - "$TORCH_RANGE" <<'PY' || log "warning: torch $("$PY" -c 'import torch; print(torch.__version__)') is outside the tested range $TORCH_RANGE"
+import sys, pkg_resources, torch
+sys.exit(torch.__version__.split('+')[0] not in pkg_resources.Requirement.parse(sys.argv[1]))
+PY
 have "import mmengine; assert mmengine.__version__ == '0.10.7'" || $PIP install -q $CONSTRAINTS mmengine==0.10.7
 
 build_mmcv() {
