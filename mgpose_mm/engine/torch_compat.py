@@ -15,7 +15,7 @@ place.
   in the JIT tracer: at::Generator"), which the ONNX exporter and the FLOP
   counter use: :func:`seeded_rand` draws such numbers outside the trace.
 - **ONNX export.** ``torch.onnx.export`` has the ``dynamo`` switch from torch
-  2.5 and uses the dynamo-based exporter by default from torch 2.9:
+  2.5, and newer releases default to the dynamo-based exporter:
   :func:`onnx_export_kwargs` selects the TorchScript-based exporter on every
   release.
 """
