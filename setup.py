@@ -48,21 +48,29 @@ def add_mim_extension():
                 ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
 
 
+def readme() -> str:
+    path = osp.join(here, 'README.md')
+    if not osp.exists(path):
+        return ''
+    with open(path, encoding='utf-8') as f:
+        return f.read()
+
+
 add_mim_extension()
 setup(
     name='mgpose_mm',
     version=version['__version__'],
-    description=
-    'FTP-Pose (multi-grained feature pruning for video-based human pose '
-    'estimation) as an MMPose plugin',
-    long_description=open(osp.join(here, 'README.md'),
-                          encoding='utf-8').read() if osp.exists(
-                              osp.join(here, 'README.md')) else '',
+    description=('FTP-Pose (multi-grained feature pruning for video-based '
+                 'human pose estimation) as an MMPose plugin'),
+    long_description=readme(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mgpose_mm', 'mgpose_mm.*']),
     include_package_data=True,
     python_requires='>=3.8',
+    # tested with torch 2.1.2 (OpenMMLab's prebuilt mmcv 2.1.0 environments)
+    # and 2.14.1 (tools/install.sh's default)
     install_requires=[
+        'torch>=2.1,<2.15',
         'mmengine>=0.10.0,<1.0',
         'mmcv>=2.0.1,<2.2.0',
         'mmpose>=1.3.0,<1.4',

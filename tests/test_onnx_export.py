@@ -45,18 +45,18 @@ def test_export_matches_pytorch(tmp_path, tiny_checkpoint, eps, kept):
     assert report['kept_index_equal'] is True
     assert report['max_abs_diff'] <= 1e-4 and report['passed']
     with torch.inference_mode():
-        assert model._forward(clips).abs().max(
-        ) > 0.1  # the tolerance is small relative to the output
-    # DPC selection lives in the graph only when tokens are pruned (top-k / sort -> TopK).
+        # the tolerance is small relative to the output
+        assert model._forward(clips).abs().max() > 0.1
+    # DPC selection lives in the graph only when tokens are pruned (top-k /
+    # sort -> TopK).
     assert ('TopK' in onnx_op_counts(path)) == (eps > 0)
 
 
 def test_export_rejects_random_selector(tmp_path):
     from mgpose_mm.deployment import load_pose_model
     config = tmp_path / 'random.py'
-    config.write_text(
-        f"_base_ = [{TINY_CONFIG!r}]\nmodel = dict(neck=dict(selector='random'))\n"
-    )
+    config.write_text(f'_base_ = [{TINY_CONFIG!r}]\n'
+                      "model = dict(neck=dict(selector='random'))\n")
     with pytest.raises(ValueError, match="selector='random'"):
         load_pose_model(str(config))
 
@@ -83,3 +83,16 @@ def test_pytorch2onnx_cli_verifies(tmp_path, tiny_checkpoint, capsys):
     assert 'eps=0.25' in printed and 'verification passed' in printed
     diff = float(printed.split('max abs diff ')[1].split()[0])
     assert diff <= 1e-4
+
+
+def test_seeded_random_scores_trace_as_a_constant():
+    """The random-selection ablation's eval scores (a seeded generator) trace
+    on every torch (torch 2.1's tracer cannot record a Generator argument), as
+    the FLOP counter and the exporter trace models."""
+    from mgpose_mm.models.necks.token_selectors import random_scores
+    tokens = torch.randn(2, 6, 4)
+    eager = random_scores(tokens, 3, False)
+    traced = torch.jit.trace(
+        lambda t: random_scores(t, 3, False) + 0 * t[..., 0], tokens)
+    torch.testing.assert_close(traced(tokens), eager, rtol=0, atol=0)
+    torch.testing.assert_close(traced(torch.randn(2, 6, 4)), eager)

@@ -246,9 +246,11 @@ def test_test_tool_loads_http_checkpoint(small_data, tmp_path):
 def test_atomic_checkpoint_write_keeps_previous_file(tmp_path, monkeypatch):
     from mmengine.fileio import get_file_backend
 
-    from mgpose_mm.engine import AtomicLocalBackend
+    from mgpose_mm.engine import ATOMIC_LOCAL_BACKEND, AtomicLocalBackend
     target = tmp_path / 'epoch_1.pth'
-    backend = get_file_backend(str(target))
+    # the backend the configs' CheckpointHook selects
+    backend = get_file_backend(
+        str(target), backend_args=dict(backend=ATOMIC_LOCAL_BACKEND))
     assert isinstance(backend, AtomicLocalBackend)
     backend.put(b'complete checkpoint', str(target))
 

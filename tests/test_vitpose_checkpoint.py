@@ -5,7 +5,8 @@ from mmengine.config import Config
 from mmengine.hub import get_config
 from mmpose.registry import MODELS
 
-VITPOSE_B = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_ViTPose-base_8xb64-210e_coco-256x192.py'
+VITPOSE_B = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
+             'td-hm_ViTPose-base_8xb64-210e_coco-256x192.py')
 
 
 def test_mgfe_loads_vitpose_base_checkpoint(tmp_path):

@@ -43,10 +43,26 @@ fi
 TORCH_PIN=$(mktemp)
 trap 'rm -f "$TORCH_PIN"' EXIT
 "$PY" -c "import torch, torchvision; print(f'torch=={torch.__version__}'); print(f'torchvision=={torchvision.__version__}')" > "$TORCH_PIN"
+# torch < 2.4 was compiled against NumPy 1.x and fails under NumPy 2 ("Failed to initialize NumPy:
+# _ARRAY_API not found"). NumPy is held below 2 from here on, so pip picks the opencv-python, onnx
+# and onnxruntime releases that still accept NumPy 1.x.
+if "$PY" -c "import sys, torch; sys.exit(tuple(map(int, torch.__version__.split('.')[:2])) >= (2, 4))"; then
+  log "torch < 2.4: keeping numpy < 2"
+  echo 'numpy<2' >> "$TORCH_PIN"
+  # torchvision's install, or an earlier set-up, may have brought NumPy 2 already
+  have "import numpy; assert int(numpy.__version__.split('.')[0]) < 2" \
+    || $PIP install -q $CONSTRAINTS -c "$TORCH_PIN" "numpy<2"
+fi
 CONSTRAINTS="$CONSTRAINTS -c $TORCH_PIN"
 CACHE="$CACHE/torch-$("$PY" -c 'import torch; print(torch.__version__)')"
 mkdir -p "$CACHE"
 pin_setuptools
+# the tested torch range is setup.py's requirement
+TORCH_RANGE=$(sed -n "s/.*'\(torch[<>=][^']*\)'.*/\1/p" "$ROOT/setup.py" | head -n 1)
+"$PY" - "$TORCH_RANGE" <<'PY' || log "warning: torch $("$PY" -c 'import torch; print(torch.__version__)') is outside the tested range $TORCH_RANGE"
+import sys, pkg_resources, torch
+sys.exit(torch.__version__.split('+')[0] not in pkg_resources.Requirement.parse(sys.argv[1]))
+PY
 have "import mmengine; assert mmengine.__version__ == '0.10.7'" || $PIP install -q $CONSTRAINTS mmengine==0.10.7
 
 build_mmcv() {
@@ -74,10 +90,15 @@ else
   have "import mmcv.ops" || { echo "mmcv installed without its compiled ops" >&2; exit 1; }
 fi
 
-# xtcocotools' PyPI wheel is built against NumPy 1.x; build it against the installed NumPy.
+# xtcocotools' PyPI wheel is built against NumPy 1.x; under NumPy 2 build it from source.
 if ! have "import xtcocotools.coco"; then
+  if have "import numpy; assert int(numpy.__version__.split('.')[0]) < 2"; then
+    XTCOCO_BUILD=""
+  else
+    XTCOCO_BUILD="--no-binary xtcocotools"
+  fi
   ls "$CACHE"/xtcocotools-1.14.3-*.whl >/dev/null 2>&1 \
-    || $PIP wheel -q --no-binary xtcocotools --no-deps -w "$CACHE" xtcocotools==1.14.3
+    || $PIP wheel -q $XTCOCO_BUILD --no-deps -w "$CACHE" xtcocotools==1.14.3
   $PIP install -q $CONSTRAINTS "$CACHE"/xtcocotools-1.14.3-*.whl
 fi
 
@@ -93,12 +114,12 @@ fi
 have "import shapely; assert int(shapely.__version__.split('.')[0]) >= 2" \
   || $PIP install -q $CONSTRAINTS "shapely>=2.0"
 
-# The plugin itself, its test and export extras.
+# The plugin itself, its test and export extras, and the lint tools CI runs before the tests.
 # (re)install when another checkout's editable install shadows this one; checked from / because
 # `python -c` in this folder would import ./mgpose_mm whatever is installed
-(cd / && have "import os, mgpose_mm, pytest, onnx, onnxruntime, mim; \
+(cd / && have "import os, mgpose_mm, pytest, onnx, onnxruntime, mim, flake8, isort, yapf; \
 assert os.path.dirname(os.path.dirname(os.path.realpath(mgpose_mm.__file__))) == os.path.realpath('$ROOT')") \
-  || { $PIP install -q $CONSTRAINTS pytest onnx onnxruntime openmim \
+  || { $PIP install -q $CONSTRAINTS pytest onnx onnxruntime openmim -r "$ROOT/requirements/lint.txt" \
        && $PIP install -q $CONSTRAINTS --no-deps --no-build-isolation -e "$ROOT"; }
 pin_setuptools
 

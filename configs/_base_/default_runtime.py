@@ -8,3 +8,7 @@ default_scope = 'mmpose'
 # MMPose 1.3.2's PoseLocalVisualizer fails to draw keypoints under
 # NumPy >= 2.4; same drawing, fixed.
 visualizer = dict(type='CompatPoseLocalVisualizer')
+
+# checkpoints are written to a temporary file and renamed into place
+default_hooks = dict(
+    checkpoint=dict(backend_args=dict(backend='mgpose_atomic_local')))

@@ -2,13 +2,13 @@
 (B, K, H/4, W/4).
 
 The graph is traced with torch's TorchScript-based exporter
-(``torch.onnx.export(..., dynamo=False)``, opset 17) at a fixed epsilon: the
-number of kept tokens M is a constant of the graph, while the batch axis stays
-dynamic. DPC scoring exports as it is written in :mod:`mgpose_mm.models`
-(``cdist`` becomes MatMul/Sqrt arithmetic, ``topk`` and ``sort`` become
-``TopK``, ``gather`` becomes ``GatherElements``); no replacement op is needed.
-The random-selection ablation is not exportable as a deterministic graph and is
-rejected.
+(``torch.onnx.export(..., dynamo=False)`` where torch has the switch, opset 17)
+at a fixed epsilon: the number of kept tokens M is a constant of the graph,
+while the batch axis stays dynamic. DPC scoring exports as it is written in
+:mod:`mgpose_mm.models` (``cdist`` becomes MatMul/Sqrt arithmetic, ``topk`` and
+``sort`` become ``TopK``, ``gather`` becomes ``GatherElements``); no
+replacement op is needed. The random-selection ablation is not exportable as a
+deterministic graph and is rejected.
 """
 import os
 import os.path as osp
@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 
 from ..benchmark.specs import ModelSpec, model_config
+from ..engine.torch_compat import onnx_export_kwargs
 
 INPUT_NAME = 'clips'
 OUTPUT_NAMES = ('heatmaps', 'kept_token_index')
@@ -31,8 +32,9 @@ class HeatmapExportWrapper(nn.Module):
 
     Args:
         model (nn.Module): A :class:`VideoTopdownPoseEstimator` in eval mode.
-        output_kept_index (bool): Also return the source position of every kept token (B, M),
-            int64, to check that the exported graph keeps the same tokens as PyTorch.
+        output_kept_index (bool): Also return the source position of every
+            kept token (B, M), int64, to check that the exported graph keeps
+            the same tokens as PyTorch.
     """
 
     def __init__(self, model: nn.Module, output_kept_index: bool = False):
@@ -73,15 +75,15 @@ def load_pose_model(config: str,
     selector = model_cfg.get('neck', {}).get('selector', 'none')
     if selector == 'random':
         raise ValueError(
-            f"{config}: model.neck.selector='random' draws random numbers at run time and "
-            "cannot be exported as a deterministic graph; export a 'dpc' model"
-        )
+            f"{config}: model.neck.selector='random' draws random numbers at "
+            'run time and cannot be exported as a deterministic graph; export '
+            "a 'dpc' model")
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     model = MODELS.build(model_cfg)
     if not hasattr(getattr(model, 'backbone', None), 'forward_frames'):
         raise TypeError(
-            f'{config}: ONNX export expects a video (clip) model such as FTP-Pose, got '
-            f'backbone {type(model.backbone).__name__}')
+            f'{config}: ONNX export expects a video (clip) model such as '
+            f'FTP-Pose, got backbone {type(model.backbone).__name__}')
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
@@ -107,8 +109,10 @@ def export_onnx(model: nn.Module,
     """Export ``model`` to ``output_file`` and check it with ``onnx.checker``.
 
     Args:
-        model (nn.Module): FTP-Pose estimator in eval mode (epsilon fixed in its neck).
-        output_file (str): Destination ``.onnx`` path (parent folders are created).
+        model (nn.Module): FTP-Pose estimator in eval mode (epsilon fixed in
+            its neck).
+        output_file (str): Destination ``.onnx`` path (parent folders are
+            created).
         batch_size (int): Batch of the example input used for tracing.
         opset (int): ONNX opset. Defaults to 17.
         dynamic_batch (bool): Keep the batch axis dynamic. Defaults to True.
@@ -131,7 +135,8 @@ def export_onnx(model: nn.Module,
     out_dir = osp.dirname(osp.abspath(output_file))
     os.makedirs(out_dir, exist_ok=True)
     with warnings.catch_warnings():
-        # Python-int shape arithmetic (token counts) is meant to be constant in the graph.
+        # Python-int shape arithmetic (token counts) is meant to be constant
+        # in the graph.
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         warnings.simplefilter('ignore', DeprecationWarning)
         warnings.simplefilter('ignore', FutureWarning)
@@ -139,12 +144,12 @@ def export_onnx(model: nn.Module,
             torch.onnx.export(
                 wrapper, (example, ),
                 output_file,
-                dynamo=False,
                 opset_version=opset,
                 input_names=[INPUT_NAME],
                 output_names=output_names,
                 dynamic_axes=dynamic_axes,
-                do_constant_folding=True)
+                do_constant_folding=True,
+                **onnx_export_kwargs())
     onnx.checker.check_model(output_file)
     return output_file
 
@@ -161,10 +166,8 @@ def create_session(onnx_file: str,
     """
     import onnxruntime as ort
     providers = ['CPUExecutionProvider']
-    if torch.device(
-            device
-    ).type == 'cuda' and 'CUDAExecutionProvider' in ort.get_available_providers(
-    ):
+    on_cuda = torch.device(device).type == 'cuda'
+    if on_cuda and 'CUDAExecutionProvider' in ort.get_available_providers():
         providers.insert(0, 'CUDAExecutionProvider')
     options = ort.SessionOptions()
     options.add_session_config_entry('session.intra_op.allow_spinning', '0')
@@ -181,9 +184,9 @@ def verify_onnx(model: nn.Module,
     """Run ``clips`` through PyTorch and onnxruntime (CPU) and compare.
 
     Returns:
-        dict: ``max_abs_diff`` of the heatmaps, ``kept_index_equal`` (None when the graph has no
-        ``kept_token_index`` output), ``output_shapes`` and ``passed`` (diff <= atol and same
-        kept tokens).
+        dict: ``max_abs_diff`` of the heatmaps, ``kept_index_equal`` (None
+        when the graph has no ``kept_token_index`` output), ``output_shapes``
+        and ``passed`` (diff <= atol and same kept tokens).
     """
     session = create_session(onnx_file)
     names = [out.name for out in session.get_outputs()]

@@ -1,28 +1,43 @@
 """Checkpoint I/O for MMEngine 0.10.x, installed when ``mgpose_mm`` is
 imported.
 
-1. **Loading never runs code from a checkpoint unless asked.** A checkpoint is a pickle; a full
-   unpickle can run any code the file names. MMEngine 0.10.7 loads local files with
-   ``torch.load`` and torch's default ``weights_only=True`` (torch >= 2.6), which rejects
-   MMEngine's own checkpoints (mmengine issue #1655), and URLs with ``weights_only=False``
-   (``torch.hub``), a full unpickle. Through MMEngine's ``CheckpointLoader.register_scheme``
-   extension point we load local paths and ``http(s)://`` URLs (and ``torchvision://``,
-   ``open-mmlab://``, ``mmcls://``, which resolve to URLs) with ``weights_only=True`` and
-   torch's safe-globals allow-list extended by exactly the types an MMEngine checkpoint
-   (saved by the Runner's ``CheckpointHook``: model, optimizer, parameter schedulers, message
-   hub) carries: :func:`mmengine_checkpoint_globals`. So resume, ``load_from``, ``Pretrained``
-   initialisation, ``tools/test.py`` and the demo need no full unpickle.
+1. **Loading never runs code from a checkpoint unless asked.** A checkpoint is
+   a pickle; a full unpickle can run any code the file names. MMEngine 0.10.7
+   loads local files with ``torch.load`` and torch's default ``weights_only``
+   (``True`` from torch 2.6), which rejects MMEngine's own checkpoints
+   (mmengine issue #1655), and URLs, ``pavi://``, ``s3://``, ``petrel://``
+   and local ``open-mmlab://`` files with a full unpickle. Through MMEngine's
+   public extension point, ``CheckpointLoader.register_scheme``, every one of
+   its schemes (:data:`CHECKPOINT_SCHEMES`: local paths, ``http(s)://``,
+   ``pavi://``, ``s3://``, ``petrel://``, ``torchvision://``, ``modelzoo://``,
+   ``open-mmlab://``, ``openmmlab://``, ``mmcls://``) is replaced by a loader
+   that fetches the file as MMEngine does and loads it with torch's
+   weights-only types plus exactly the types an MMEngine checkpoint (saved by
+   the Runner's ``CheckpointHook``: model, optimizer, parameter schedulers,
+   message hub) carries: :func:`mmengine_checkpoint_globals`. So resume,
+   ``load_from``, ``Pretrained`` initialisation, ``tools/test.py``, the demo
+   and the ONNX exporter need no full unpickle. On torch < 2.5 the same
+   allow-list is enforced by a restricted unpickler
+   (:mod:`mgpose_mm.engine.torch_compat`).
 
-   Any other type raises :class:`~mgpose_mm.errors.UntrustedCheckpointError`: one line with the
-   file, the type and the opt-in. The opt-in is explicit: ``--trust-checkpoint`` on the tools and
-   the demo, ``trust_checkpoint=True`` in the API, or the :func:`trusted_checkpoints` context;
-   under it such a file is fully unpickled and a warning is logged.
-2. **No half-written checkpoints.** MMEngine writes checkpoints with the local file backend's
-   ``put``, straight into the final file; a job killed mid-write leaves a truncated ``.pth`` that
-   ``--resume`` then picks up. :class:`AtomicLocalBackend` writes to a temporary file in the same
-   directory and renames it into place (atomic on POSIX), so a checkpoint file is either complete
-   or absent.
+   Any other type raises :class:`~mgpose_mm.errors.UntrustedCheckpointError`:
+   one line with the file, the type and the opt-in. The opt-in is explicit:
+   ``--trust-checkpoint`` on the tools and the demo, ``trust_checkpoint=True``
+   in the API, or the :func:`trusted_checkpoints` context; under it such a
+   file is fully unpickled and a warning is logged.
+   :func:`restore_mmengine_checkpoint_loaders` puts MMEngine's own loaders
+   back for the whole process.
+2. **No half-written checkpoints.** MMEngine writes checkpoints with the local
+   file backend's ``put``, straight into the final file; a job killed
+   mid-write leaves a truncated ``.pth`` that ``--resume`` then picks up.
+   :class:`AtomicLocalBackend` writes to a temporary file in the same
+   directory and renames it into place (atomic on POSIX), so a checkpoint file
+   is either complete or absent. It is registered under its own name,
+   :data:`ATOMIC_LOCAL_BACKEND`, and used where a config selects it (this
+   package's configs do, in the ``CheckpointHook``'s ``backend_args``); other
+   codebases keep MMEngine's local backend.
 """
+import io
 import logging
 import os
 import os.path as osp
@@ -31,21 +46,23 @@ import re
 import urllib.error
 import zipfile
 from contextlib import contextmanager
-from typing import Iterator, List, Optional, Union
+from tempfile import TemporaryDirectory
+from typing import IO, Iterator, List, Optional, Union
 from urllib.parse import urlparse
 
 import numpy as np
 import torch
 import torch.distributed as torch_dist
 from mmengine.dist import get_dist_info
-from mmengine.fileio import LocalBackend, register_backend
-from mmengine.fileio.io import backend_instances
+from mmengine.fileio import LocalBackend, get_file_backend, register_backend
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mgpose_mm.errors import InputFileError, UntrustedCheckpointError
 from mgpose_mm.utils import AtomicFile
+from .torch_compat import (allowed_global_names, unsafe_globals_in_checkpoint,
+                           weights_only_load)
 
 try:  # NumPy >= 2
     from numpy._core import multiarray as _np_multiarray
@@ -65,8 +82,11 @@ _trust = {'enabled': False}
 
 
 def _history_buffer_getattr(obj, name: str):
-    """``getattr`` restricted to what an MMEngine checkpoint needs: the statistics methods of
-    :class:`HistoryBuffer`. Registered under the name ``builtins.getattr``."""
+    """``getattr`` restricted to what an MMEngine checkpoint needs: the
+    statistics methods of :class:`HistoryBuffer`.
+
+    Registered under the name ``builtins.getattr``.
+    """
     if obj is HistoryBuffer and name in _HISTORY_BUFFER_METHODS:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
@@ -81,22 +101,25 @@ def mmengine_checkpoint_globals() -> List:
     with model, optimizer, parameter schedulers and message hub, see the
     tests):
 
-    - the message hub's :class:`HistoryBuffer` and its statistics methods (through a restricted
-      ``getattr``);
-    - NumPy arrays, scalars and dtypes (``dataset_meta``, the message hub's ``eta`` and
-      histories), also under NumPy 1.x's ``numpy.core`` names of files saved with NumPy 1.x.
-      A ``tools/train.py`` checkpoint of the tiny config needs the dtype classes of uint8,
-      int64, float32 and float64; all numeric and boolean dtype classes are allowed (they only
-      describe data), no object or string dtype.
+    - the message hub's :class:`HistoryBuffer` and its statistics methods
+      (through a restricted ``getattr``);
+    - NumPy arrays, scalars and dtypes (``dataset_meta``, the message hub's
+      ``eta`` and histories), under NumPy 2's ``numpy._core`` names and under
+      NumPy 1.x's ``numpy.core`` names, so that a file saved under either
+      loads under both. Under NumPy 2 an array's dtype is pickled as its dtype
+      class: a ``tools/train.py`` checkpoint of the tiny config needs those of
+      uint8, int64, float32 and float64; all numeric and boolean dtype classes
+      are allowed (they only describe data), no object or string dtype.
 
-    Optimizer and scheduler states are tensors, numbers, lists and ``Counter``, which torch allows.
+    Optimizer and scheduler states are tensors, numbers, lists and
+    ``Counter``, which torch allows.
     """
     globals_ = [
         HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
         np.ndarray, np.dtype, _np_multiarray._reconstruct,
         _np_multiarray.scalar
     ]
-    # an array's dtype is rebuilt with its dtype class (e.g. numpy.dtypes.Float32DType)
+    # NumPy 2 rebuilds an array's dtype with its class (numpy.dtypes.*DType)
     globals_ += [type(np.dtype(name)) for name in _NUMPY_DTYPES]
     for name in ('_reconstruct', 'scalar'):
         for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
@@ -126,9 +149,9 @@ def trusted_checkpoints(enabled: bool = True) -> Iterator[None]:
     _trust['enabled'] = previous or bool(enabled)
     if enabled and not previous:
         print_log(
-            f'{TRUST_OPTION}: checkpoints that hold other Python objects than weights will '
-            'be fully unpickled, which runs any code they contain. Use it only for files '
-            'from a source you trust.',
+            f'{TRUST_OPTION}: checkpoints that hold other Python objects '
+            'than weights will be fully unpickled, which runs any code they '
+            'contain. Use it only for files from a source you trust.',
             logger='current',
             level=logging.WARNING)
     try:
@@ -137,20 +160,16 @@ def trusted_checkpoints(enabled: bool = True) -> Iterator[None]:
         _trust['enabled'] = previous
 
 
-def _blocked_globals(path: str, error: Exception) -> List[str]:
-    """Names of the globals of ``path`` outside the allow-list (at least the
+def _blocked_globals(source: Union[str, IO[bytes]],
+                     error: Exception) -> List[str]:
+    """Names of the globals of ``source`` outside the allow-list (at least the
     one in ``error``)."""
-    allowed = set()
-    for item in mmengine_checkpoint_globals():
-        obj, name = item if isinstance(item, tuple) else (item, None)
-        allowed.add(name or f'{obj.__module__}.{obj.__name__}')
+    allowed = set(allowed_global_names(mmengine_checkpoint_globals()))
     try:
         names = [
-            n
-            for n in torch.serialization.get_unsafe_globals_in_checkpoint(path)
-            if n not in allowed
+            n for n in unsafe_globals_in_checkpoint(source) if n not in allowed
         ]
-    except Exception:  # not a zip checkpoint: only the error message names the type
+    except Exception:  # not a zip checkpoint: only the error names the type
         names = []
     if not names:
         names = (_BLOCKED_GLOBAL.findall(str(error))
@@ -164,49 +183,65 @@ def _blocked_globals(path: str, error: Exception) -> List[str]:
     return names
 
 
-def _is_torch_file(path: str) -> bool:
+def _is_torch_file(source: Union[str, IO[bytes]]) -> bool:
     """A zip archive (torch.save's format) or a pickle (the legacy format)."""
-    if zipfile.is_zipfile(path):
+    if not isinstance(source, str):
+        source.seek(0)
+        is_zip = zipfile.is_zipfile(source)
+        source.seek(0)
+        first = source.read(1)
+        source.seek(0)
+        return is_zip or first == b'\x80'
+    if zipfile.is_zipfile(source):
         return True
-    with open(path, 'rb') as f:
+    with open(source, 'rb') as f:
         return f.read(1) == b'\x80'  # pickle protocol >= 2 starts with PROTO
 
 
-def safe_torch_load(path: str, map_location=None, name: Optional[str] = None):
-    """``torch.load(path, weights_only=True)`` with
-    :func:`mmengine_checkpoint_globals` allowed.
+def safe_torch_load(source: Union[str, IO[bytes]],
+                    map_location=None,
+                    name: Optional[str] = None):
+    """``torch.load(source, weights_only=True)`` with
+    :func:`mmengine_checkpoint_globals` allowed (on every supported torch, see
+    :mod:`mgpose_mm.engine.torch_compat`).
 
     Args:
-        path (str): local checkpoint file.
+        source (str | file object): local checkpoint file, or a seekable
+            binary file object holding one.
         map_location: as :func:`torch.load`.
-        name (str, optional): how to name the checkpoint in messages (e.g. its URL).
+        name (str, optional): how to name the checkpoint in messages (e.g.
+            its URL). Defaults to ``source`` when it is a path.
 
     Raises:
-        UntrustedCheckpointError: the file holds another type and no opt-in is active.
+        UntrustedCheckpointError: the file holds another type and no opt-in is
+            active.
         InputFileError: the file is not a readable torch checkpoint.
     """
-    name = name or path
+    name = name or str(source)
     try:
-        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
-            return torch.load(
-                path, map_location=map_location, weights_only=True)
+        return weights_only_load(source, map_location,
+                                 mmengine_checkpoint_globals())
     except pickle.UnpicklingError as error:
-        if not _is_torch_file(path):
+        if not _is_torch_file(source):
             raise InputFileError(
                 f'checkpoint {name} is not a torch checkpoint (neither a zip '
                 'archive nor a pickle)') from None
-        blocked = ', '.join(_blocked_globals(path, error))
+        blocked = ', '.join(_blocked_globals(source, error))
         if not checkpoints_trusted():
             raise UntrustedCheckpointError(
-                f'checkpoint {name} holds {blocked}, which is not among the types of weights '
-                'and MMEngine checkpoints; unpickling it could run code from the file. If you '
-                f'trust the file, pass {TRUST_OPTION} (Python API: trust_checkpoint=True).'
+                f'checkpoint {name} holds {blocked}, which is not among the '
+                'types of weights and MMEngine checkpoints; unpickling it '
+                'could run code from the file. If you trust the file, pass '
+                f'{TRUST_OPTION} (Python API: trust_checkpoint=True).'
             ) from None
         print_log(
             f'{TRUST_OPTION}: fully unpickling {name}, which holds {blocked}',
             logger='current',
             level=logging.WARNING)
-        return torch.load(path, map_location=map_location, weights_only=False)
+        if not isinstance(source, str):
+            source.seek(0)
+        return torch.load(
+            source, map_location=map_location, weights_only=False)
     except RuntimeError as error:
         if 'PytorchStreamReader' in str(error) or 'zip archive' in str(error):
             raise InputFileError(
@@ -233,7 +268,8 @@ def download_checkpoint(url: str, model_dir: Optional[str] = None) -> str:
     if not osp.isfile(cached):
         print_log(f'Downloading {url} to {cached}', logger='current')
         try:
-            # writes a temporary file and moves it into place: no partial file is left
+            # writes a temporary file and moves it into place: no partial
+            # file is left
             torch.hub.download_url_to_file(url, cached, progress=False)
         except (urllib.error.URLError, OSError) as error:
             raise InputFileError(
@@ -257,8 +293,103 @@ def load_from_safe_http(filename: str,
     return safe_torch_load(path, map_location, name=filename)
 
 
+def load_from_safe_pavi(filename: str, map_location=None):
+    """CheckpointLoader scheme for ``pavi://`` (MMEngine's download through
+    ``pavi.modelcloud``, then a safe load)."""
+    try:
+        from pavi import modelcloud
+    except ImportError:
+        raise ImportError(
+            'Please install pavi to load checkpoint from modelcloud.'
+        ) from None
+    model = modelcloud.get(filename[len('pavi://'):])
+    with TemporaryDirectory() as tmp_dir:
+        downloaded_file = osp.join(tmp_dir, model.name)
+        model.download(downloaded_file)
+        return safe_torch_load(downloaded_file, map_location, name=filename)
+
+
+def load_from_safe_ceph(filename: str, map_location=None, backend='petrel'):
+    """CheckpointLoader scheme for ``s3://`` and ``petrel://`` (read through
+    MMEngine's file backend, as MMEngine, then a safe load)."""
+    file_backend = get_file_backend(
+        filename, backend_args={'backend': backend})
+    with io.BytesIO(file_backend.get(filename)) as buffer:
+        return safe_torch_load(buffer, map_location, name=filename)
+
+
+def load_from_safe_torchvision(filename: str, map_location=None):
+    """CheckpointLoader scheme for ``torchvision://`` (and the deprecated
+    ``modelzoo://``): the model's URL, loaded as ``http(s)://``."""
+    model_urls = mmengine_checkpoint.get_torchvision_models()
+    if filename.startswith('modelzoo://'):
+        print_log(
+            'The URL scheme of "modelzoo://" is deprecated, please '
+            'use "torchvision://" instead',
+            logger='current',
+            level=logging.WARNING)
+        model_name = filename[len('modelzoo://'):]
+    else:
+        model_name = filename[len('torchvision://'):]
+    return load_from_safe_http(model_urls[model_name], map_location)
+
+
+def load_from_safe_openmmlab(filename: str, map_location=None):
+    """CheckpointLoader scheme for ``open-mmlab://`` / ``openmmlab://``: the
+    URL or the file under ``$MMENGINE_HOME`` that MMEngine's model list names,
+    loaded safely."""
+    prefix = 'open-mmlab://' if filename.startswith(
+        'open-mmlab://') else 'openmmlab://'
+    model_name = filename[len(prefix):]
+    deprecated = mmengine_checkpoint.get_deprecated_model_names()
+    if model_name in deprecated:
+        print_log(
+            f'{prefix}{model_name} is deprecated in favor '
+            f'of {prefix}{deprecated[model_name]}',
+            logger='current',
+            level=logging.WARNING)
+        model_name = deprecated[model_name]
+    model_url = mmengine_checkpoint.get_external_models()[model_name]
+    if model_url.startswith(('http://', 'https://')):
+        return load_from_safe_http(model_url, map_location)
+    local = osp.join(mmengine_checkpoint._get_mmengine_home(), model_url)
+    if not osp.isfile(local):
+        raise FileNotFoundError(f'{local} can not be found.')
+    return safe_torch_load(local, map_location, name=f'{filename} ({local})')
+
+
+def load_from_safe_mmcls(filename: str, map_location=None):
+    """CheckpointLoader scheme for ``mmcls://``: the model's URL, loaded as
+    ``http(s)://``, backbone weights renamed as MMEngine does."""
+    model_urls = mmengine_checkpoint.get_mmcls_models()
+    checkpoint = load_from_safe_http(model_urls[filename[len('mmcls://'):]],
+                                     map_location)
+    return mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)
+
+
+#: every checkpoint scheme of MMEngine 0.10: (prefixes, safe loader, the
+#: name of MMEngine's own loader in ``mmengine.runner.checkpoint``)
+CHECKPOINT_SCHEMES = (
+    ('', load_from_safe_local, 'load_from_local'),
+    (('http://', 'https://'), load_from_safe_http, 'load_from_http'),
+    ('pavi://', load_from_safe_pavi, 'load_from_pavi'),
+    ((r'(\S+\:)?s3://', r'(\S+\:)?petrel://'), load_from_safe_ceph,
+     'load_from_ceph'),
+    (('modelzoo://', 'torchvision://'), load_from_safe_torchvision,
+     'load_from_torchvision'),
+    (('open-mmlab://', 'openmmlab://'), load_from_safe_openmmlab,
+     'load_from_openmmlab'),
+    ('mmcls://', load_from_safe_mmcls, 'load_from_mmcls'),
+)
+#: name of :class:`AtomicLocalBackend` in MMEngine's file backends; select it
+#: with ``backend_args=dict(backend=ATOMIC_LOCAL_BACKEND)`` (e.g. in the
+#: CheckpointHook)
+ATOMIC_LOCAL_BACKEND = 'mgpose_atomic_local'
+
+
 class AtomicLocalBackend(LocalBackend):
-    """:class:`LocalBackend` whose ``put`` is atomic (:class:`~mgpose_mm.utils.AtomicFile`)."""
+    """:class:`LocalBackend` whose ``put`` is atomic
+    (:class:`~mgpose_mm.utils.AtomicFile`)."""
 
     def put(self, obj: bytes, filepath: Union[str, 'os.PathLike']) -> None:
         with AtomicFile(filepath) as target, open(target.tmp_path, 'wb') as f:
@@ -268,22 +399,26 @@ class AtomicLocalBackend(LocalBackend):
 
 
 def install_safe_checkpoint_io() -> None:
-    """Register the loaders and the atomic backend with MMEngine
-    (idempotent)."""
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_safe_local, force=True)
-    CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'),
-        loader=load_from_safe_http,
-        force=True)
-    # torchvision://, open-mmlab:// and mmcls:// call this module function for their URLs
-    mmengine_checkpoint.load_from_http = load_from_safe_http
-    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
-    # get_file_backend caches instances; drop plain local ones made before this registration.
-    for key in [
-            k for k, v in backend_instances.items() if type(v) is LocalBackend
-    ]:
-        backend_instances.pop(key)
+    """Register the safe loaders for every MMEngine checkpoint scheme and the
+    atomic local backend under its own name (idempotent)."""
+    for prefixes, loader, _ in CHECKPOINT_SCHEMES:
+        CheckpointLoader.register_scheme(
+            prefixes=prefixes, loader=loader, force=True)
+    register_backend(ATOMIC_LOCAL_BACKEND, AtomicLocalBackend, force=True)
+
+
+def restore_mmengine_checkpoint_loaders() -> None:
+    """Opt out: register MMEngine's own loaders again for every scheme (which
+    fully unpickle checkpoints).
+
+    :func:`install_safe_checkpoint_io` undoes
+    it.
+    """
+    for prefixes, _, mmengine_loader in CHECKPOINT_SCHEMES:
+        CheckpointLoader.register_scheme(
+            prefixes=prefixes,
+            loader=getattr(mmengine_checkpoint, mmengine_loader),
+            force=True)
 
 
 install_safe_checkpoint_io()

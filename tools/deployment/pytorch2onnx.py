@@ -3,26 +3,21 @@ heatmaps (B, K, H/4, W/4).
 
 Example::
 
-    python tools/deployment/pytorch2onnx.py \
-        configs/ftp_pose/posetrack18/ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py \
-        work_dirs/ftp-pose/best.pth --output-file ftp-pose.onnx --eps 0.5 --verify
+    python tools/deployment/pytorch2onnx.py CONFIG work_dirs/ftp/best.pth \
+        --output-file ftp-pose.onnx --eps 0.5 --verify
 
-The input is the *normalised* clip (the output of ``VideoPoseDataPreprocessor``: RGB, mean/std
-applied); decoding heatmaps to keypoints stays outside the graph, as in MMPose's deployments.
+The input is the *normalised* clip (the output of
+``VideoPoseDataPreprocessor``: RGB, mean/std applied); decoding heatmaps to
+keypoints stays outside the graph, as in MMPose's deployments.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import torch
 
-import torch  # noqa: E402
-
-from mgpose_mm.deployment import export_onnx  # noqa: E402
-from mgpose_mm.deployment import (clip_shape, load_pose_model, onnx_op_counts,
-                                  verify_onnx)
-from mgpose_mm.errors import run_cli  # noqa: E402
+from mgpose_mm.deployment import (clip_shape, export_onnx, load_pose_model,
+                                  onnx_op_counts, verify_onnx)
+from mgpose_mm.errors import run_cli
 
 
 def parse_args(argv=None):
@@ -37,8 +32,8 @@ def parse_args(argv=None):
         '--trust-checkpoint',
         action='store_true',
         help='allow a full unpickle of a checkpoint that holds other Python '
-        'objects than weights and MMEngine checkpoint data (runs any code in it)'
-    )
+        'objects than weights and MMEngine checkpoint data (runs any code in '
+        'it)')
     parser.add_argument(
         '--eps',
         type=float,
@@ -77,9 +72,9 @@ def main(argv=None):
         eps=args.eps,
         trust_checkpoint=args.trust_checkpoint)
     shape = clip_shape(model, args.batch_size)
-    print(
-        f'exporting {args.config} (eps={model.neck.prune_ratio if model.with_neck else 0:g}, '
-        f'input {shape}) to {args.output_file}')
+    eps = model.neck.prune_ratio if model.with_neck else 0
+    print(f'exporting {args.config} (eps={eps:g}, '
+          f'input {shape}) to {args.output_file}')
     export_onnx(
         model,
         args.output_file,
@@ -94,10 +89,11 @@ def main(argv=None):
         clips = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
         report = verify_onnx(model, args.output_file, clips, atol=args.atol)
         kept = report['kept_index_equal']
-        kept = 'n/a (export with --output-kept-index to compare)' if kept is None else kept
-        print(
-            f"onnxruntime vs PyTorch: max abs diff {report['max_abs_diff']:.3e} (tolerance {args.atol:g}), "
-            f"kept tokens equal: {kept}, outputs {report['output_shapes']}")
+        if kept is None:
+            kept = 'n/a (export with --output-kept-index to compare)'
+        print('onnxruntime vs PyTorch: max abs diff '
+              f"{report['max_abs_diff']:.3e} (tolerance {args.atol:g}), "
+              f"kept tokens equal: {kept}, outputs {report['output_shapes']}")
         if not report['passed']:
             sys.exit('verification FAILED')
         print('verification passed')

@@ -8,6 +8,7 @@ from typing import Callable, Dict
 import torch
 from torch import Tensor
 
+from mgpose_mm.engine.torch_compat import seeded_rand
 from ..utils import dpc_knn_scores
 
 TokenScorer = Callable[[Tensor, int, bool], Tensor]
@@ -25,11 +26,9 @@ def dpc_scores(tokens: Tensor, k: int, training: bool) -> Tensor:
 def random_scores(tokens: Tensor, k: int, training: bool) -> Tensor:
     """Uniform random scores (the random-pruning ablation); seeded in eval to
     be reproducible."""
-    generator = None
-    if not training:
-        generator = torch.Generator(device=tokens.device).manual_seed(0)
-    return torch.rand(
-        tokens.shape[:2], device=tokens.device, generator=generator)
+    if training:
+        return torch.rand(tokens.shape[:2], device=tokens.device)
+    return seeded_rand(tokens.shape[:2], tokens.device, seed=0)
 
 
 TOKEN_SCORERS: Dict[str, TokenScorer] = {
