@@ -69,7 +69,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def _serve_folder(folder):
+def serve_folder(folder):
     """Serve ``folder`` over HTTP on 127.0.0.1; yields the base URL."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
@@ -88,5 +88,5 @@ def http_server(tmp_path):
     http(s):// source without a network)."""
     folder = tmp_path / 'www'
     folder.mkdir()
-    with _serve_folder(folder) as base_url:
+    with serve_folder(folder) as base_url:
         yield folder, base_url

@@ -3,6 +3,6 @@
 # dev split over `ftp-pose-fast` (1x1 fusion), which lost accuracy once the fine-grained stem saw
 # every frame (model zoo README, ablation study); its PoseTrack accuracy is not measured by this
 # project.
-_base_ = ['./ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py']
+_base_ = ['./ftp-pose-paper_vit-base_8xb32-20e_posetrack18-256x192.py']
 
 model = dict(backbone=dict(prune_layer=0), neck=dict(prune_ratio=0.75))

@@ -1,4 +1,7 @@
-# FTP-Pose, paper setting: ViT-B MGFE, T = 3 (t-1, t, t+1), DPC pruning epsilon = 0.5, 256x192.
+# FTP-Pose, ViT-B MGFE, T = 3 (t-1, t, t+1), 256x192: DPC removes 80 % of
+# the supporting-frame tokens right after the patch embedding and merges them
+# into the kept ones; the fine-grained stem sees every frame. The paper's own
+# setting (pruning after layer 2, epsilon 0.5) is ftp-pose-paper_*.py.
 _base_ = ['../../_base_/default_runtime.py']
 
 # runtime
@@ -69,13 +72,15 @@ model = dict(
         type='MGFEViT',
         num_frames=3,
         key_frame_index=key_frame_index,
-        prune_layer=2,
+        # every ViT layer runs on the kept tokens only
+        prune_layer=0,
         fine_channels=64,
         fine_stride=4,
-        # the high-resolution stem runs on every frame: the head then fetches an occluded or
-        # blurred key-frame joint from the neighbours at 1/4 resolution (configs/ftp_pose/README.md,
-        # ablation study); 'key' is the key-frame-only variant
-        fine_frames='all',
+        # the high-resolution stem on the key frame and on every supporting
+        # frame, pooled over the supporting frames: the head fetches an
+        # occluded or blurred key-frame joint from the neighbours at 1/4
+        # resolution, with weights that fit any clip length
+        fine_frames='pooled',
         arch='base',
         img_size=(256, 192),
         patch_size=16,
@@ -85,12 +90,16 @@ model = dict(
         init_cfg=dict(
             type='Pretrained',
             prefix='backbone.',
-            checkpoint=
-            'https://download.openmmlab.com/mmpose/v1/body_2d_keypoint/'
-            'topdown_heatmap/coco/td-hm_ViTPose-base_8xb64-210e_coco-256x192-216eae50_20230314.pth'
-        ),
+            checkpoint='https://download.openmmlab.com/mmpose/v1/'
+            'body_2d_keypoint/topdown_heatmap/coco/'
+            'td-hm_ViTPose-base_8xb64-210e_coco-256x192-216eae50_20230314.pth'),
     ),
-    neck=dict(type='DPCTokenPruning', prune_ratio=0.5, k=5, selector='dpc'),
+    neck=dict(
+        type='DPCTokenPruning',
+        prune_ratio=0.8,
+        k=5,
+        selector='dpc',
+        merge=True),
     head=dict(
         type='TemporalTransformerHead',
         in_channels=768,
