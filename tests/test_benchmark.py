@@ -6,13 +6,17 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import TINY_CONFIG
+from conftest import TINY_CONFIG as DEFAULT_TINY_CONFIG
 from mmengine.analysis import FlopAnalyzer
 
 # The tiny config: 128x96 input, patch 16 with padding 2 -> 8x6 = 48 tokens per
 # frame, T = 3, C = 96, 4 ViT layers with prune_layer = 1 (1 per-frame, 3
 # joint), 1 temporal head layer.
 TOKENS_PER_FRAME, FRAMES, CHANNELS = 48, 3, 96
+# The paper setting at tiny scale (pruning after layer 1 of 4, eps 0.5,
+# stacked fine stem): the hand counts below follow its stages.
+TINY_CONFIG = DEFAULT_TINY_CONFIG.replace('ftp-pose_vit-tiny',
+                                          'ftp-pose-paper_vit-tiny')
 
 
 def tiny_spec(eps=0.5, selector='dpc'):
@@ -133,6 +137,38 @@ def test_variant_specs_always_include_baseline_and_default_eps():
     ]
     with pytest.raises(ValueError, match='epsilon'):
         variant_specs(TINY_CONFIG, [1.0], peers=False)
+    specs = variant_specs(
+        TINY_CONFIG, [], peers=['vitpose_b'], compare=[DEFAULT_TINY_CONFIG])
+    assert [s.key for s in specs] == [
+        'ftp_eps0', 'ftp_dpc_eps0.5', 'ftp_random_eps0.5',
+        'cfg:ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96', 'vitpose_b'
+    ]
+    assert specs[3].prune_ratio is None and specs[3].family == 'ftp-pose'
+    with pytest.raises(ValueError, match="unknown peer 'vitpose'"):
+        variant_specs(TINY_CONFIG, [], peers=['vitpose'])
+
+
+def test_rows_give_clips_per_second_as_a_ratio_to_vitpose_b():
+    from mgpose_mm.benchmark.report import _add_ratios
+    rows = [
+        dict(
+            variant=key,
+            batch=batch,
+            backend='pytorch',
+            clips_per_s=cps,
+            flops_speedup=1.0,
+            train_mem_mb=None)
+        for key, batch, cps in [('ftp_eps0', 1, 2.0), (
+            'vitpose_b', 1, 8.0), ('ftp_dpc_eps0.8', 1,
+                                   4.0), ('ftp_eps0', 8,
+                                          1.0), ('ftp_dpc_eps0.8', 8, 3.0)]
+    ]
+    _add_ratios(rows)
+    ratio = {(r['variant'], r['batch']): r.get('vs_vitpose_b') for r in rows}
+    assert ratio[('ftp_eps0', 1)] == 0.25 and ratio[('vitpose_b', 1)] == 1.0
+    assert ratio[('ftp_dpc_eps0.8', 1)] == 0.5
+    assert ratio[('ftp_dpc_eps0.8', 8)] is None  # no ViTPose-B at batch 8
+    assert rows[2]['speedup'] == 2.0
 
 
 def test_strip_pretrained_removes_checkpoints_only():

@@ -85,7 +85,8 @@ def _tiny_models():
     return centred.eval(), online.eval()
 
 
-# clip (t-2, t-1, t) in the centred layout (key frame in the middle): (t-2, t, t-1)
+# clip (t-2, t-1, t) in the centred layout (key frame in the middle):
+# (t-2, t, t-1)
 ORDER = [0, 2, 1]
 
 

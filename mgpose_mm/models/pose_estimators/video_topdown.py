@@ -21,26 +21,30 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     the neck prunes tokens *inside* the backbone, between its per-frame and joint stages, so that
     the joint layers and the head only pay for the kept tokens.
 
-    Cost per stage and person clip, paper setting (ViT-B, 256x192, T=3, prune_layer=2, one head
-    transformer layer, fine stem on every frame), in GFLOPs (MACs, as MMPose reports, attention and
-    DPC distances included: ``mgpose_mm.benchmark.flops.model_cost``; ``tests/test_flops.py`` checks
-    this table against it), at epsilon 0 / 0.5 / 0.75:
+    Cost per stage and person clip of the default config (ViT-B, 256x192,
+    T=3, pruning right after the patch embedding, one head transformer layer,
+    fine stem on every frame), in GFLOPs (MACs, as MMPose reports, attention,
+    DPC and merging distances included:
+    ``mgpose_mm.benchmark.flops.model_cost``; ``tests/test_flops.py`` checks
+    this table against it), at epsilon 0 / 0.5 / 0.8:
 
     ======================================  =====  =====  =====
-    stage                                     0     0.5   0.75
+    stage                                     0     0.5   0.8
     ======================================  =====  =====  =====
-    backbone per-frame (patch embed + 2 L)   8.84   8.84   8.84
+    backbone per-frame (patch embedding)     0.34   0.34   0.34
     backbone fine stem (3 frames)            0.55   0.55   0.55
-    neck: DPC scoring (576 tokens)           0      0.25   0.25
-    backbone joint layers (10, kept tokens) 45.91  29.47  21.68
-    head (1 layer on kept tokens + decoder)  9.19   7.54   6.77
-    total                                   64.49  46.66  38.09
+    neck: DPC scoring + merging              0      0.28   0.27
+    backbone joint layers (12, kept tokens) 55.09  35.37  24.21
+    head (1 layer on kept tokens + decoder)  9.20   7.55   6.62
+    total                                   65.17  44.09  31.99
     ======================================  =====  =====  =====
 
-    Pruning reaches the joint layers and the head's transformer (~75 % of the cost at epsilon 0);
-    the per-frame layers, the fine stem and the key-frame decoder are not reduced, and the key
-    frame's third of the tokens is always kept, so even epsilon -> 1 stays below ~2.2x.
-    ``prune_layer=0`` (``ftp-pose-fast`` config) moves all ViT layers after the pruning point.
+    Pruning reaches every ViT layer and the head's transformer (~95 % of the
+    cost at epsilon 0); the patch embedding, the fine stem and the key-frame
+    decoder are not reduced, and the key frame's third of the tokens is always
+    kept. The paper's setting (``ftp-pose-paper`` config, pruning after layer
+    2 at epsilon 0.5) leaves the first two layers unpruned: 64.49 / 46.66
+    GFLOPs at epsilon 0 / 0.5.
     """
 
     def __init__(self,
