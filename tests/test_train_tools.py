@@ -223,8 +223,8 @@ def test_test_tool_refuses_wrong_untrusted_and_inconsistent_input(
 
 
 def test_test_tool_loads_http_checkpoint(small_data, tmp_path):
-    from test_apis import save_tiny_checkpoint
     from conftest import serve_folder
+    from test_apis import save_tiny_checkpoint
     www = tmp_path / 'www'
     www.mkdir()
     save_tiny_checkpoint(str(www / 'tiny_http.pth'))

@@ -193,7 +193,9 @@ def variant_specs(config: str,
                   eps_values: Sequence[float],
                   peers,
                   compare: Sequence[str] = ()) -> List[ModelSpec]:
-    """FTP-Pose at every epsilon with DPC and with random selection, other
+    """Every model a benchmark run times.
+
+    FTP-Pose at every epsilon with DPC and with random selection, other
     FTP-Pose configs as they are, plus the optional peers.
 
     Epsilon 0 (one baseline, nothing pruned) and the config's default epsilon
@@ -253,8 +255,7 @@ def model_inputs(model: torch.nn.Module, clips: torch.Tensor,
     """What ``model`` consumes from a clip batch (B, T, 3, H, W).
 
     Video models get their ``num_frames`` frames around the key frame (the
-    whole clip when they match), single-frame peers the key frame
-    (B, 3, H, W).
+    whole clip when they match), single-frame peers the key frame (B, 3, H, W).
     """
     if not is_video_model(model):
         return clips[:, key_frame_index].contiguous()

@@ -1,4 +1,5 @@
-# FTP-Pose on PoseTrack2017, converted to the COCO-style layout of PoseTrack18 (docs/data_preparation.md).
+# FTP-Pose on PoseTrack2017, converted to the COCO-style layout of PoseTrack18
+# (docs/data_preparation.md).
 _base_ = ['../posetrack18/ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py']
 
 data_root = 'data/posetrack17/'

@@ -7,9 +7,10 @@ _base_ = ['../../_base_/default_runtime.py']
 # runtime
 train_cfg = dict(max_epochs=20, val_interval=1)
 
-# optimizer: AdamW with layer-wise lr decay over the 12 ViT layers (new modules at the full lr);
-# no weight decay on the position and frame embeddings, norms and biases (as ViTPose intends).
-# MMPose's LayerDecayOptimWrapperConstructor ignores these paramwise options; ours applies both.
+# optimizer: AdamW with layer-wise lr decay over the 12 ViT layers (new modules
+# at the full lr); no weight decay on the position and frame embeddings, norms
+# and biases (as ViTPose intends). MMPose's LayerDecayOptimWrapperConstructor
+# ignores these paramwise options; ours applies both.
 optim_wrapper = dict(
     optimizer=dict(
         type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.1),
@@ -52,7 +53,8 @@ default_hooks = dict(
         interval=1,
         max_keep_ckpts=3))
 
-# clip layout: frame offsets around the key frame (0); the model's num_frames must match
+# clip layout: frame offsets around the key frame (0); the model's num_frames
+# must match
 frame_offsets = (-1, 0, 1)
 key_frame_index = 1
 
@@ -92,7 +94,8 @@ model = dict(
             prefix='backbone.',
             checkpoint='https://download.openmmlab.com/mmpose/v1/'
             'body_2d_keypoint/topdown_heatmap/coco/'
-            'td-hm_ViTPose-base_8xb64-210e_coco-256x192-216eae50_20230314.pth'),
+            'td-hm_ViTPose-base_8xb64-210e_coco-256x192-'
+            '216eae50_20230314.pth'),
     ),
     neck=dict(
         type='DPCTokenPruning',
@@ -117,7 +120,8 @@ dataset_type = 'PoseTrackVideoDataset'
 data_mode = 'topdown'
 data_root = 'data/posetrack18/'
 
-# pipelines: every transform applies the same crop/flip/rotation/scale to all frames of a clip
+# pipelines: every transform applies the same crop/flip/rotation/scale to all
+# frames of a clip
 train_pipeline = [
     dict(type='LoadVideoFrames'),
     dict(type='GetBBoxCenterScale', padding=1.25),
@@ -164,7 +168,8 @@ val_dataloader = dict(
         data_root=data_root,
         data_mode=data_mode,
         ann_file='annotations/posetrack18_val.json',
-        # person boxes from a detector, as in the PoseTrack video-pose literature
+        # person boxes from a detector, as in the PoseTrack video-pose
+        # literature
         bbox_file=data_root +
         'annotations/posetrack18_val_human_detections.json',
         filter_cfg=dict(bbox_score_thr=0.4),
@@ -175,7 +180,8 @@ val_dataloader = dict(
     ))
 test_dataloader = val_dataloader
 
-# evaluators: PoseTrack per-joint AP with poseval's rules (the official PoseTrack2017/2018 tool)
+# evaluators: PoseTrack per-joint AP with poseval's rules (the official
+# PoseTrack2017/2018 tool)
 val_evaluator = dict(
     type='PoseTrackAPMetric',
     protocol='poseval',

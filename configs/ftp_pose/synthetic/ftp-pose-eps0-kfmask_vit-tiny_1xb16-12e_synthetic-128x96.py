@@ -1,6 +1,7 @@
-# Investigation of the temporal path (configs/ftp_pose/README.md, ablation study): the unpruned tiny
-# model trained with RandomKeyFrameMask, which hides a random joint in the key frame only (half of the
-# samples), so that the supporting frames are the direct source for that joint.
+# Investigation of the temporal path (configs/ftp_pose/README.md, ablation
+# study): the unpruned tiny model trained with RandomKeyFrameMask, which hides
+# a random joint in the key frame only (half of the samples), so that the
+# supporting frames are the direct source for that joint.
 _base_ = ['./ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
 codec = dict(

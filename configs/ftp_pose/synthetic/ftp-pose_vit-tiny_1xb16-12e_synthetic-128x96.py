@@ -1,14 +1,18 @@
-# Tiny FTP-Pose for CPU: trains in minutes on the synthetic PoseTrack-format videos made by
-# `python tools/dataset_converters/make_synthetic_posetrack.py --out-dir data/synthetic_posetrack --num-train-videos 24`.
-# Same components and pipeline as the paper config; small ViT (4 layers, 96 channels), 128x96 input.
+# Tiny FTP-Pose for CPU: trains in minutes on the synthetic PoseTrack-format
+# videos made by `python tools/dataset_converters/make_synthetic_posetrack.py
+# --out-dir data/synthetic_posetrack --num-train-videos 24`. Same components
+# and pipeline as the paper config; small ViT (4 layers, 96 channels), 128x96
+# input.
 _base_ = ['../posetrack18/ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py']
 
-# Reproducible runs: a fixed seed (MMEngine also seeds the dataloader workers from it). On CPU this
-# makes repeated runs identical; on CUDA add `--cfg-options randomness.deterministic=True` (with
+# Reproducible runs: a fixed seed (MMEngine also seeds the dataloader workers
+# from it). On CPU this makes repeated runs identical; on CUDA add
+# `--cfg-options randomness.deterministic=True` (with
 # CUBLAS_WORKSPACE_CONFIG=:4096:8) for bit-identical repeats.
 randomness = dict(seed=0)
 
-# 12 epochs: on this data, longer training overfits (validation AP peaks around epochs 8-12)
+# 12 epochs: on this data, longer training overfits (validation AP peaks around
+# epochs 8-12)
 train_cfg = dict(max_epochs=12, val_interval=4)
 
 # trained from scratch: no layer-wise decay

@@ -124,8 +124,8 @@ def pool_support_features(patch_feats: Tensor, token_index: Tensor,
 
 def check_patch_grid(image_size: Tuple[int, int], patch_size: int,
                      fine_stride: int) -> None:
-    """Raise :class:`ConfigValueError` unless supporting patches tile the
-    input and the fine grid."""
+    """Raise :class:`ConfigValueError` unless supporting patches tile the input
+    and the fine grid."""
     height, width = image_size
     if height % patch_size or width % patch_size:
         raise ConfigValueError(

@@ -198,8 +198,7 @@ class MGFEViT(VisionTransformer):
                 'frame_offsets and the model num_frames agree')
 
     def forward_frames(self, clips: Tensor) -> VideoTokens:
-        """Embed every frame and run the per-frame layers
-        ``0..prune_layer-1``.
+        """Embed every frame and run the per-frame layers ``0..prune_layer-1``.
 
         Args:
             clips (Tensor): Normalised clips, shape (B, T, 3, H, W).
@@ -299,8 +298,11 @@ class MGFEViT(VisionTransformer):
         return torch.cat([key, support], dim=1)
 
     def _pooled_support(self, clips: Tensor) -> Tensor:
-        """Stem features of every supporting frame, pooled over frames:
-        [mean, max, coverage = 1], shape (B, 2 * C_f + 1, H/s, W/s)."""
+        """Stem features of every supporting frame, pooled over frames.
+
+        Returns:
+            Tensor: [mean, max, coverage = 1], (B, 2 * C_f + 1, H/s, W/s).
+        """
         batch, num_frames = clips.shape[:2]
         support = [t for t in range(num_frames) if t != self.key_frame_index]
         if not support:

@@ -158,9 +158,9 @@ class TemporalTransformerHead(HeatmapHead):
             self.set_fine_channels(fine_channels)
 
     def set_fine_channels(self, fine_channels: int) -> None:
-        """Build the fusion conv for fine-grained features of
-        ``fine_channels`` channels (``VideoTopdownPoseEstimator`` calls this
-        with the backbone's ``fine_out_channels``).
+        """Build the fusion conv for fine-grained features of ``fine_channels``
+        channels (``VideoTopdownPoseEstimator`` calls this with the backbone's
+        ``fine_out_channels``).
 
         Raises:
             ConfigValueError: The head was configured with another width.

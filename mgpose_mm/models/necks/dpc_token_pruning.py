@@ -142,8 +142,8 @@ class DPCTokenPruning(BaseModule):
             return tokens
         batch, _, channels = tokens.shape
         frames = tokens.view(batch, video_tokens.num_frames, -1, channels)
-        key = frames[:, video_tokens.key_frame_index:
-                     video_tokens.key_frame_index + 1]
+        key = frames[:, video_tokens.
+                     key_frame_index:video_tokens.key_frame_index + 1]
         return (frames - key).flatten(1, 2)
 
     def _scores(self, tokens: Tensor, num_frames: int) -> Tensor:

@@ -1,10 +1,10 @@
 """Merge pruned tokens into the kept ones instead of dropping them.
 
-As in token merging (ToMe) and TCFormer's DPC clustering: every pruned token
-is assigned to its nearest kept target token (Euclidean distance of the
-features) and each target becomes the mean of itself and the tokens assigned
-to it. The later layers still only see the kept tokens, but what the pruned
-tokens held is averaged into them instead of being lost.
+As in token merging (ToMe) and TCFormer's DPC clustering: every pruned token is
+assigned to its nearest kept target token (Euclidean distance of the features)
+and each target becomes the mean of itself and the tokens assigned to it. The
+later layers still only see the kept tokens, but what the pruned tokens held is
+averaged into them instead of being lost.
 """
 import torch
 from torch import Tensor

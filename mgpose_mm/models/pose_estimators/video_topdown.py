@@ -11,15 +11,19 @@ from ..utils import VideoTokens, check_clip_layout
 
 @MODELS.register_module()
 class VideoTopdownPoseEstimator(TopdownPoseEstimator):
-    """:class:`TopdownPoseEstimator` whose inputs are person clips around a key frame.
+    """:class:`TopdownPoseEstimator` whose inputs are person clips around a
+    key frame.
 
-    Inputs are (B, T, 3, H, W); data samples describe the key frame (its box, codec targets and
-    affine meta), so ``loss``, ``predict`` (flip test flips every frame along W) and
-    ``add_pred_to_datasample`` (keypoints back to image coordinates) are MMPose's own.
+    Inputs are (B, T, 3, H, W); data samples describe the key frame (its box,
+    codec targets and affine meta), so ``loss``, ``predict`` (flip test flips
+    every frame along W) and ``add_pred_to_datasample`` (keypoints back to
+    image coordinates) are MMPose's own.
 
-    The backbone must accept ``backbone(clips, pruner=neck)`` and return ``(video_tokens, fine)``:
-    the neck prunes tokens *inside* the backbone, between its per-frame and joint stages, so that
-    the joint layers and the head only pay for the kept tokens.
+    The backbone must accept ``backbone(clips, pruner=neck)`` and return
+    ``(video_tokens, fine)``: the neck prunes tokens *inside* the backbone,
+    between its per-frame and joint stages, so that the joint layers and the
+    head only pay for the kept tokens. The head's fine-grained input width is
+    set from ``backbone.fine_out_channels``.
 
     Cost per stage and person clip of the default config (ViT-B, 256x192,
     T=3, pruning right after the patch embedding, one head transformer layer,
