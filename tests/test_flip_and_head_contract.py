@@ -215,8 +215,8 @@ def test_flip_test_mirrors_every_frame_of_the_real_fine_path():
             wrong_fine = backbone.forward_fine(one_frame_kept)
             # the key frame's block is unchanged, the pooled blocks are not
             assert torch.equal(wrong_fine[:, :channels], fine[:, :channels])
-            assert not torch.equal(wrong_fine[:, channels:],
-                                   fine[:, channels:])
+            assert not torch.equal(wrong_fine[:, channels:], fine[:,
+                                                                  channels:])
             mirrored = model.head((tokens, wrong_fine)).flip(-1)[:,
                                                                  FLIP_INDICES]
             wrong = 0.5 * (plain + mirrored)

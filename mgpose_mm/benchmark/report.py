@@ -11,10 +11,9 @@ from .timing import median
 
 COLUMNS = ('variant', 'model', 'selector', 'eps', 'backend', 'batch', 'frames',
            'kept_tokens', 'latency_ms', 'clips_per_s', 'speedup',
-           'vs_vitpose_b', 'gflops',
-           'flops_speedup', 'speedup_efficiency', 'params_m', 'infer_mem_mb',
-           'train_mem_mb', 'train_mem_ratio', 'scoring_ms', 'scoring_share',
-           'ap')
+           'vs_vitpose_b', 'gflops', 'flops_speedup', 'speedup_efficiency',
+           'params_m', 'infer_mem_mb', 'train_mem_mb', 'train_mem_ratio',
+           'scoring_ms', 'scoring_share', 'ap')
 COLUMN_NOTES = {
     'clips_per_s': ('person-clips per second = batch / latency '
                     '(median over the timed repeats)'),
@@ -230,8 +229,7 @@ def _fmt(value, column: str) -> str:
         if column in ('scoring_share', ):
             return f'{value:.1%}'
         if column in ('speedup', 'vs_vitpose_b', 'flops_speedup',
-                      'speedup_efficiency',
-                      'train_mem_ratio'):
+                      'speedup_efficiency', 'train_mem_ratio'):
             return f'{value:.3f}'
         if column == 'eps':
             return f'{value:g}'
