@@ -16,16 +16,18 @@ THREADS=${THREADS:-1}                   # per run; 1 avoids thread oversubscript
 JOBS=${JOBS:-2}                         # runs at the same time (2 x 1 thread on 2 cores)
 SEEDS=${SEEDS:-0 1 2 3}
 EVAL=${EVAL:-val}                       # 'val' (reported) or 'dev' (for every choice)
-WORK_DIR=${WORK_DIR:-work_dirs/ablation}
+# the committed per-run results (metrics, records): finished runs are skipped,
+# so new seeds or configs extend them without retraining
+WORK_DIR=${WORK_DIR:-results/synthetic_study}
 DATA=data/synthetic_ablation            # train (24 videos) + val (the reported split)
 DEV=data/synthetic_ablation_dev         # another generator seed: the split for choices
 NUM_VAL=${NUM_VAL:-100}                 # fixed from the half-width measurement (README)
 RATES="--occlusion-rate 0.25 --motion-blur-rate 0.15"   # about a third of the frames hard
 # core comparisons first: a study stopped early still has them for the finished seeds
-ALL="eps0 single-frame dpc-eps05 fast-conv3 eps075 random-eps075 no-fine fast random online eps0-fine-key"
+ALL="default eps0 paper random single-frame eps075 random-eps075 fast-conv3 no-fine fast online eps0-fine-key"
 CONFIGS=${CONFIGS:-$ALL}
 declare -A FILE=(
-  [eps0]=ftp-pose-eps0 [single-frame]=ftp-pose-single-frame [dpc-eps05]=ftp-pose
+  [default]=ftp-pose [eps0]=ftp-pose-eps0 [paper]=ftp-pose-paper [single-frame]=ftp-pose-single-frame
   [random]=ftp-pose-random [eps075]=ftp-pose-eps075 [random-eps075]=ftp-pose-random-eps075
   [fast]=ftp-pose-fast [no-fine]=ftp-pose-no-fine [online]=ftp-pose-online
   [eps0-fine-key]=ftp-pose-eps0-fine-key [fast-conv3]=ftp-pose-fast-conv3)

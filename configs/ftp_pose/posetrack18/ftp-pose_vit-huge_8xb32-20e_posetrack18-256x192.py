@@ -5,7 +5,6 @@ optim_wrapper = dict(paramwise_cfg=dict(num_layers=32, layer_decay_rate=0.85))
 model = dict(
     backbone=dict(
         arch='huge',
-        prune_layer=4,
         drop_path_rate=0.55,
         init_cfg=dict(
             checkpoint=('https://download.openmmlab.com/mmpose/v1/'

@@ -5,7 +5,6 @@ optim_wrapper = dict(paramwise_cfg=dict(num_layers=24, layer_decay_rate=0.8))
 model = dict(
     backbone=dict(
         arch='large',
-        prune_layer=4,
         drop_path_rate=0.5,
         init_cfg=dict(
             checkpoint=('https://download.openmmlab.com/mmpose/v1/'
