@@ -496,7 +496,7 @@ def test_onnx_export_cli_refuses_code_in_one_line(tmp_path):
                           capture_output=True,
                           text=True,
                           timeout=600)
-    assert proc.returncode == 1 and 'Traceback' not in proc.stderr, \
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr, \
         proc.stderr[-3000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith('pytorch2onnx.py: error: checkpoint '), last
