@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 COMPAT_SUBSET=(
   tests/test_checkpoint_safety.py tests/test_vitpose_checkpoint.py
-  tests/test_models.py tests/test_train_tools.py
+  tests/test_models.py tests/test_deep_pruning.py tests/test_train_tools.py
   tests/test_metric.py tests/test_posetrack_protocols.py
   tests/test_datasets.py tests/test_apis.py
   tests/test_onnx_export.py tests/test_benchmark.py
