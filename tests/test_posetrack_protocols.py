@@ -305,6 +305,12 @@ def test_cli_prints_table_and_one_line_errors(tmp_path, capsys, repo_root):
     assert cli.main([str(gt_dir), str(tmp_path / 'none')]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count('\n') == 0 and 'does not exist' in err
+    # a GT file where the GT folder is expected is named as such
+    gt_file = sorted(gt_dir.glob('*.json'))[0]
+    assert cli.main([str(gt_file), str(pred_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count('\n') == 0
+    assert f'GT folder {gt_file} is a file, not a folder' in err
 
 
 def test_annolist_format_gives_the_same_numbers(tmp_path):

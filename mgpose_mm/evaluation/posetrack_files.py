@@ -171,11 +171,21 @@ def video_frames(gt_path: str, pred_path: str, protocol: str
     return frames
 
 
+def check_folder(path: str, what: str) -> None:
+    """Raise :class:`PoseTrackInputError` unless ``path`` is a folder; a file
+    where the folder is expected is named as such."""
+    if osp.isfile(path):
+        raise PoseTrackInputError(
+            f'{what} {path} is a file, not a folder (pass the folder that '
+            'holds one JSON file per video)')
+    if not osp.isdir(path):
+        raise PoseTrackInputError(f'{what} {path} does not exist')
+
+
 def gt_files(gt_dir: str) -> List[str]:
     """The GT files of a folder, sorted (the tools take the folder's listing
     order, which only matters for score ties across videos)."""
-    if not osp.isdir(gt_dir):
-        raise PoseTrackInputError(f'GT folder {gt_dir} does not exist')
+    check_folder(gt_dir, 'GT folder')
     files = sorted(glob.glob(osp.join(gt_dir, '*.json')))
     if not files:
         raise PoseTrackInputError(f'GT folder {gt_dir} holds no .json file')
@@ -201,9 +211,7 @@ def evaluate_folders(gt_dir: str,
         ``num_frames``.
     """
     check_protocol(protocol)
-    if not osp.isdir(pred_dir):
-        raise PoseTrackInputError(f'prediction folder {pred_dir} does not '
-                                  'exist')
+    check_folder(pred_dir, 'prediction folder')
     files = gt_files(gt_dir)
     if videos is not None:
         files = [
