@@ -1,4 +1,0 @@
-_base_ = ['../ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py']
-model = dict(
-    backbone=dict(fine_frames='kept', prune_layer=0),
-    neck=dict(prune_ratio=0.0, selector='none'))
