@@ -50,6 +50,23 @@ def figure_frames(num_frames=8,
     return frames, boxes
 
 
+def figure_detections(boxes, video_number=7, score=0.95):
+    """Detection-results entries (COCO xywh boxes, PoseTrack image ids of
+    video ``video_number``) of the per-frame boxes of :func:`figure_frames`."""
+    return [
+        dict(
+            image_id=int(f'1{video_number:06d}{t:04d}'),
+            category_id=1,
+            score=score,
+            bbox=[
+                float(b[0]),
+                float(b[1]),
+                float(b[2] - b[0]),
+                float(b[3] - b[1])
+            ]) for t, frame_boxes in enumerate(boxes) for b in frame_boxes
+    ]
+
+
 def crop_region(bbox):
     """Image region (x1, y1, x2, y2) that the test pipeline crops for a box:
 
@@ -677,18 +694,7 @@ def test_video_demo_with_detection_json(tmp_path, tiny_checkpoint, capsys,
     frames, boxes = figure_frames(num_frames=4)
     video = str(tmp_path / '000007_clip.mp4')
     write_video(video, frames, fps=8)
-    dets = [
-        dict(
-            image_id=int(f'1000007{t:04d}'),
-            category_id=1,
-            score=0.95,
-            bbox=[
-                float(b[0]),
-                float(b[1]),
-                float(b[2] - b[0]),
-                float(b[3] - b[1])
-            ]) for t, frame_boxes in enumerate(boxes) for b in frame_boxes
-    ]
+    dets = figure_detections(boxes)
     # a merged file: the demo picks video 000007 from the input's name
     dets.append(
         dict(

@@ -532,25 +532,14 @@ def test_http_checkpoints_load_safely(http_server, tmp_path, monkeypatch,
 
 def test_demo_with_http_checkpoint(http_server, tmp_path, monkeypatch,
                                    weights):
-    from test_apis import figure_frames, write_video
+    from test_apis import figure_detections, figure_frames, write_video
     folder, base_url = http_server
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
     os.link(weights[0] / 'tiny.pth', folder / 'tiny_demo.pth')
     frames, boxes = figure_frames(num_frames=3)
     video = str(tmp_path / '000007_clip.mp4')
     write_video(video, frames)
-    dets = [
-        dict(
-            image_id=int(f'1000007{t:04d}'),
-            category_id=1,
-            score=0.95,
-            bbox=[
-                float(b[0]),
-                float(b[1]),
-                float(b[2] - b[0]),
-                float(b[3] - b[1])
-            ]) for t, frame_boxes in enumerate(boxes) for b in frame_boxes
-    ]
+    dets = figure_detections(boxes)
     det_file = tmp_path / 'dets.json'
     det_file.write_text(json.dumps(dets))
     demo = runpy.run_path(

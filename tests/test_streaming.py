@@ -15,8 +15,9 @@ import cv2
 import numpy as np
 import pytest
 from conftest import REPO_ROOT, TINY_CONFIG
-from test_apis import (figure_frames, infer, pose_inferencer, read_video,
-                       save_tiny_checkpoint, write_video)
+from test_apis import (figure_detections, figure_frames, infer,
+                       pose_inferencer, read_video, save_tiny_checkpoint,
+                       write_video)
 
 ONLINE_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
@@ -407,18 +408,7 @@ def test_video_demo_stream_mode(tmp_path, checkpoint, capsys, monkeypatch):
     frames, boxes = figure_frames(num_frames=6)
     video = str(tmp_path / '000007_clip.mp4')
     write_video(video, frames, fps=8)
-    dets = [
-        dict(
-            image_id=int(f'1000007{t:04d}'),
-            category_id=1,
-            score=0.95,
-            bbox=[
-                float(b[0]),
-                float(b[1]),
-                float(b[2] - b[0]),
-                float(b[3] - b[1])
-            ]) for t, frame_boxes in enumerate(boxes) for b in frame_boxes
-    ]
+    dets = figure_detections(boxes)
     det_file = str(tmp_path / 'dets.json')
     json.dump(dets, open(det_file, 'w'))
     out_root = str(tmp_path / 'vis')
