@@ -51,8 +51,8 @@ def figure_frames(num_frames=8,
 
 
 def figure_detections(boxes, video_number=7, score=0.95):
-    """Detection-results entries (COCO xywh boxes, PoseTrack image ids of
-    video ``video_number``) of the per-frame boxes of :func:`figure_frames`."""
+    """Detection-results entries (COCO xywh boxes, PoseTrack image ids of video
+    ``video_number``) of the per-frame boxes of :func:`figure_frames`."""
     return [
         dict(
             image_id=int(f'1{video_number:06d}{t:04d}'),
