@@ -290,27 +290,28 @@ class MGFEViT(VisionTransformer):
         if self.fine_frames == 'key':
             return key
         if self.fine_frames == 'pooled':
-            return torch.cat([key, self._pooled_support(clips)], dim=1)
+            return torch.cat([key, self._pooled_support(clips, key)], dim=1)
         if video_tokens is None:
             video_tokens = self.forward_frames(clips)
         support = support_fine_features(self.fine_stem, clips, video_tokens,
                                         self.patch_embed.projection.stride[0])
         return torch.cat([key, support], dim=1)
 
-    def _pooled_support(self, clips: Tensor) -> Tensor:
+    def _pooled_support(self, clips: Tensor, key: Tensor) -> Tensor:
         """Stem features of every supporting frame, pooled over frames.
 
+        Args:
+            clips (Tensor): Normalised clips, shape (B, T, 3, H, W).
+            key (Tensor): The key frame's stem features (B, C_f, H/s, W/s).
+
         Returns:
-            Tensor: [mean, max, coverage = 1], (B, 2 * C_f + 1, H/s, W/s).
+            Tensor: [mean, max, coverage = 1], (B, 2 * C_f + 1, H/s, W/s);
+            zeros (coverage 0) for a clip without supporting frames.
         """
         batch, num_frames = clips.shape[:2]
         support = [t for t in range(num_frames) if t != self.key_frame_index]
         if not support:
-            out = self.fine_stem(clips[:, 0])
-            return torch.cat(
-                [torch.zeros_like(out),
-                 torch.zeros_like(out), out[:, :1] * 0],
-                dim=1)
+            return key.new_zeros(batch, 2 * key.shape[1] + 1, *key.shape[-2:])
         feats = self.fine_stem(clips[:, support].flatten(0, 1))
         feats = feats.view(batch, len(support), *feats.shape[1:])
         return torch.cat([
