@@ -173,6 +173,7 @@ def test_runner_skips_finished_runs(fake_study):
     assert calls.read_text().splitlines() == lines
     # a run whose test was lost is tested again, without training again
     os.remove(runs[3].result_file)
+    os.remove(runs[3].records_file)
     assert runner.execute(
         runs, options, log=lambda m: None) == dict(
             skipped=3, trained=0, tested=1)
@@ -186,6 +187,29 @@ def test_runner_skips_finished_runs(fake_study):
     estimate = runner.estimate_seconds([runs[1]], finished[:1], 100, 10)
     assert estimate == pytest.approx(
         json.load(open(runs[0].result_file))['test_s'])
+
+
+def test_committed_runs_count_as_finished_without_checkpoint(fake_study):
+    """The committed per-run results (metrics, records, training summary; no
+    checkpoint, no result.json) are finished runs: nothing is retrained or
+    retested, the report loads them, a new seed runs alone."""
+    configs, options, calls, work = fake_study
+    runs = runner.plan_runs(configs, [0], work)
+    runner.execute(runs, options, log=lambda m: None)
+    for run in runs:  # what a fresh clone of the repository has
+        os.remove(run.result_file)
+        os.remove(json.load(open(run.train_marker))['checkpoint'])
+    before = calls.read_text().splitlines()
+    more = runner.plan_runs(configs, [0, 1], work)
+    assert runner.execute(
+        more, options, log=lambda m: None) == dict(
+            skipped=2, trained=2, tested=2)
+    new = calls.read_text().splitlines()[len(before):]
+    assert sorted(new) == sorted([f'train {r.work_dir}' for r in more[2:]] +
+                                 [f'test {r.test_dir}' for r in more[2:]])
+    study = report.load_study(more)
+    assert sorted(study['total']['a_cfg']) == [0, 1]
+    assert runner.estimate_seconds([], more[:2], 100, 10) == 0
 
 
 def test_runner_runs_two_at_a_time_and_still_skips_finished_runs(fake_study):

@@ -148,6 +148,20 @@ def test_variant_specs_always_include_baseline_and_default_eps():
         variant_specs(TINY_CONFIG, [], peers=['vitpose'])
 
 
+def test_variant_specs_time_the_configs_own_selector():
+    """A config whose selector is not plain DPC is swept with its own
+    selector (its default row must exist for the targets), and random."""
+    from mgpose_mm.benchmark import variant_specs
+    anchored = DEFAULT_TINY_CONFIG.replace('ftp-pose_vit-tiny',
+                                           'ftp-pose-anchored_vit-tiny')
+    specs = variant_specs(anchored, [0.5], peers=False)
+    assert [s.key for s in specs] == [
+        'ftp_eps0', 'ftp_dpc-anchored_eps0.5', 'ftp_dpc-anchored_eps0.9',
+        'ftp_random_eps0.5', 'ftp_random_eps0.9'
+    ]
+    assert specs[2].selector == 'dpc-anchored'
+
+
 def test_rows_give_clips_per_second_as_a_ratio_to_vitpose_b():
     from mgpose_mm.benchmark.report import _add_ratios
     rows = [

@@ -8,9 +8,9 @@ from mmpose.registry import MODELS
 from model_utils import build_tiny_model, make_batch, tiny_model_cfg
 
 
-def reference_dpc_scores(tokens, k):
+def reference_dpc_scores(tokens, k, anchors=None):
     """Straightforward per-sample DPC-kNN, loops, float64; equal densities go
-    by position."""
+    by position; an anchor is denser than every non-anchor."""
     tokens = tokens.double().numpy()
     batch, num, channels = tokens.shape
     out = np.zeros((batch, num))
@@ -23,10 +23,13 @@ def reference_dpc_scores(tokens, k):
         rho = np.array(
             [math.exp(-np.mean(np.sort(dist[i])[:k]**2)) for i in range(num)])
         dmax = dist.max()
+        anchor = [False] * num if anchors is None else list(anchors)
         for i in range(num):
             denser = [
-                dist[i, j] for j in range(num) if rho[j] > rho[i] + 1e-12 or (
-                    abs(rho[j] - rho[i]) <= 1e-12 and j < i)
+                dist[i, j] for j in range(num)
+                if (anchor[j] and not anchor[i]) or (
+                    anchor[j] == anchor[i] and (rho[j] > rho[i] + 1e-12 or (
+                        abs(rho[j] - rho[i]) <= 1e-12 and j < i)))
             ]
             out[b, i] = rho[i] * (min(denser) if denser else dmax)
     return out
@@ -60,6 +63,51 @@ def test_dpc_scores_match_reference(k):
     # large delta.
     assert (scores[:, 3] > 10 * scores[:, 5]).all() and (
         scores[:, 3] > 10 * scores[:, 17]).all()
+
+
+@pytest.mark.parametrize('k', [1, 3])
+def test_anchored_dpc_scores_match_reference(k):
+    from mgpose_mm.models.utils import dpc_knn_scores
+    tokens = tokens_with_ties_and_duplicates(seed=2)
+    anchors = torch.zeros(24, dtype=torch.bool)
+    anchors[8:16] = True
+    scores = dpc_knn_scores(tokens, k=k, anchors=anchors)
+    expected = reference_dpc_scores(tokens, k, anchors.tolist())
+    np.testing.assert_allclose(scores.numpy(), expected, rtol=1e-4, atol=2e-3)
+    # the anchors change the scores (else the test would not test them)
+    assert not np.allclose(expected, reference_dpc_scores(tokens, k))
+
+
+def test_anchored_dpc_prunes_what_repeats_the_key_frame():
+    """A supporting token that repeats a key-frame token is removed first by
+    'dpc-anchored'; plain DPC keeps whichever copy is denser, so the
+    supporting copy survives when it is the denser one."""
+    from mgpose_mm.models import VideoTokens
+    gen = torch.Generator().manual_seed(3)
+    per_frame = 6
+    key = torch.randn(1, per_frame, 4, generator=gen) * 3
+    before = torch.randn(1, per_frame, 4, generator=gen) * 3
+    after = torch.randn(1, per_frame, 4, generator=gen) * 3
+    # supporting token 0 of each supporting frame repeats key token 0, and a
+    # cloud around it makes the supporting copies the denser ones
+    before[0, 0] = key[0, 0]
+    after[0, 0] = key[0, 0] + 1e-3
+    before[0, 1] = key[0, 0] + 0.05
+    after[0, 1] = key[0, 0] - 0.05
+    tokens = torch.cat([before, key, after], 1)
+    vt = VideoTokens(tokens, torch.arange(3 * per_frame)[None], 3, 1, (2, 3))
+    kept = {}
+    for selector in ('dpc', 'dpc-anchored'):
+        neck = MODELS.build(
+            dict(
+                type='DPCTokenPruning',
+                prune_ratio=0.25,
+                k=3,
+                selector=selector)).eval()
+        kept[selector] = set(neck(vt).index[0].tolist())
+    repeats = {0, 2 * per_frame}
+    assert not repeats & kept['dpc-anchored']
+    assert repeats & kept['dpc']
 
 
 def test_dpc_rejects_bad_k():

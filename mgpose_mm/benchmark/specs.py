@@ -195,8 +195,9 @@ def variant_specs(config: str,
                   compare: Sequence[str] = ()) -> List[ModelSpec]:
     """Every model a benchmark run times.
 
-    FTP-Pose at every epsilon with DPC and with random selection, other
-    FTP-Pose configs as they are, plus the optional peers.
+    FTP-Pose at every epsilon with the config's own selector (DPC in the
+    shipped configs) and with random selection, other FTP-Pose configs as they
+    are, plus the optional peers.
 
     Epsilon 0 (one baseline, nothing pruned) and the config's default epsilon
     are always included.
@@ -207,7 +208,7 @@ def variant_specs(config: str,
         compare (Sequence[str]): More FTP-Pose configs, each one row at its
             own settings (key ``'cfg:<file name>'``).
     """
-    default_eps, _ = ftp_defaults(config)
+    default_eps, default_selector = ftp_defaults(config)
     values = sorted({float(e) for e in eps_values} | {0.0, default_eps})
     for eps in values:
         if not 0.0 <= eps < 1.0:
@@ -217,7 +218,7 @@ def variant_specs(config: str,
         ModelSpec(BASELINE_KEY, 'FTP-Pose eps=0 (baseline)', config,
                   'ftp-pose', 0.0, 'dpc')
     ]
-    for selector in ('dpc', 'random'):
+    for selector in dict.fromkeys((default_selector, 'random')):
         for eps in values[1:]:
             specs.append(
                 ModelSpec(

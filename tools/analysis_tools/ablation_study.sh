@@ -24,12 +24,14 @@ DEV=data/synthetic_ablation_dev         # another generator seed: the split for 
 NUM_VAL=${NUM_VAL:-100}                 # fixed from the half-width measurement (README)
 RATES="--occlusion-rate 0.25 --motion-blur-rate 0.15"   # about a third of the frames hard
 # core comparisons first: a study stopped early still has them for the finished seeds
-ALL="default eps0 paper random single-frame eps09 eps075 random-eps075 fast-conv3 no-fine fast online eps0-fine-key"
+ALL="default eps0 paper random single-frame eps08 random-eps08 eps05 random-eps05 eps025 random-eps025 eps075 random-eps075 fast-conv3 no-fine fast online eps0-fine-key"
 CONFIGS=${CONFIGS:-$ALL}
 declare -A FILE=(
-  [default]=ftp-pose [eps0]=ftp-pose-eps0 [paper]=ftp-pose-paper [single-frame]=ftp-pose-single-frame [eps09]=ftp-pose-eps09
+  [default]=ftp-pose [eps0]=ftp-pose-eps0 [paper]=ftp-pose-paper [single-frame]=ftp-pose-single-frame
+  [eps08]=ftp-pose-eps08 [random-eps08]=ftp-pose-random-eps08 [eps05]=ftp-pose-eps05 [random-eps05]=ftp-pose-random-eps05
+  [eps025]=ftp-pose-eps025 [random-eps025]=ftp-pose-random-eps025
   [random]=ftp-pose-random [eps075]=ftp-pose-eps075 [random-eps075]=ftp-pose-random-eps075
-  [fast]=ftp-pose-fast [no-fine]=ftp-pose-no-fine [online]=ftp-pose-online
+  [anchored]=ftp-pose-anchored [fast]=ftp-pose-fast [no-fine]=ftp-pose-no-fine [online]=ftp-pose-online
   [eps0-fine-key]=ftp-pose-eps0-fine-key [fast-conv3]=ftp-pose-fast-conv3)
 CFG_FILES=()
 for c in $CONFIGS; do

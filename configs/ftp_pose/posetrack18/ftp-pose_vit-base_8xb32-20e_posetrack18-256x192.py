@@ -1,4 +1,4 @@
-# FTP-Pose, ViT-B MGFE, T = 3 (t-1, t, t+1), 256x192: DPC removes 80 % of
+# FTP-Pose, ViT-B MGFE, T = 3 (t-1, t, t+1), 256x192: DPC removes 90 % of
 # the supporting-frame tokens right after the patch embedding and merges them
 # into the kept ones; the fine-grained stem sees every frame. The paper's own
 # setting (pruning after layer 2, epsilon 0.5) is ftp-pose-paper_*.py.
@@ -99,7 +99,7 @@ model = dict(
     ),
     neck=dict(
         type='DPCTokenPruning',
-        prune_ratio=0.8,
+        prune_ratio=0.9,
         k=5,
         selector='dpc',
         merge=True),

@@ -60,9 +60,9 @@ model = dict(
         qkv_bias=True,
         drop_path_rate=0.0,
         patch_cfg=dict(padding=2)),
-    # DPC removes 80 % of the supporting tokens and merges them into the kept
+    # DPC removes 90 % of the supporting tokens and merges them into the kept
     # ones (configs/ftp_pose/README.md, deep pruning)
-    neck=dict(prune_ratio=0.8, k=5, selector='dpc', merge=True),
+    neck=dict(prune_ratio=0.9, k=5, selector='dpc', merge=True),
     head=dict(
         in_channels=96,
         num_heads=3,

@@ -34,7 +34,11 @@ class DPCTokenPruning(BaseModule):
         prune_ratio (float): Fraction epsilon of supporting-frame tokens to
             remove, in [0, 1).
         k (int): Nearest neighbours for the DPC density. Must be >= 1.
-        selector (str): ``'dpc'`` (density peaks, the method), ``'random'``
+        selector (str): ``'dpc'`` (density peaks, the method),
+            ``'dpc-anchored'`` (density peaks with the key frame's tokens
+            counted as the densest: a supporting token's distance term is at
+            most its distance to the nearest key-frame token, so supporting
+            tokens that repeat the key frame go first), ``'random'``
             (ablation) or ``'none'`` (keep everything; requires
             ``prune_ratio == 0``).
         score_scope (str): ``'clip'`` scores each token against all tokens of
@@ -121,10 +125,11 @@ class DPCTokenPruning(BaseModule):
 
         tokens = video_tokens.tokens
         with torch.no_grad():
-            scores = self._scores(
-                self._score_features(video_tokens), video_tokens.num_frames)
             is_key = (
                 video_tokens.frame_of_token == video_tokens.key_frame_index)
+            scores = self._scores(
+                self._score_features(video_tokens), video_tokens.num_frames,
+                is_key)
             # Key-frame tokens outrank every supporting token, so the first
             # n of the ranking are the key frame and top-M contains it.
             scores = scores.masked_fill(is_key, float('inf'))
@@ -146,13 +151,20 @@ class DPCTokenPruning(BaseModule):
                      key_frame_index:video_tokens.key_frame_index + 1]
         return (frames - key).flatten(1, 2)
 
-    def _scores(self, tokens: Tensor, num_frames: int) -> Tensor:
+    def _scores(self,
+                tokens: Tensor,
+                num_frames: int,
+                is_key: Optional[Tensor] = None) -> Tensor:
         """Scores (B, T*n) of tokens (B, T*n, C), over the whole clip or frame
-        by frame."""
+        by frame; ``is_key`` (B, T*n) marks the key frame's tokens (the
+        anchors of ``'dpc-anchored'``)."""
         scorer = TOKEN_SCORERS[self.selector]
         if self.score_scope == 'clip':
-            return scorer(tokens, self.k, self.training)
+            return scorer(tokens, self.k, self.training, is_key)
         batch, total, channels = tokens.shape
         per_frame = tokens.reshape(batch * num_frames, total // num_frames,
                                    channels)
-        return scorer(per_frame, self.k, self.training).reshape(batch, total)
+        if is_key is not None:
+            is_key = is_key.reshape(batch * num_frames, -1)
+        return scorer(per_frame, self.k, self.training,
+                      is_key).reshape(batch, total)

@@ -1,9 +1,10 @@
 """Pluggable token scoring rules for :class:`DPCTokenPruning`.
 
 Each rule maps the tokens of a clip (B, N, C) to scores (B, N); higher scores
-are kept first.
+are kept first. ``anchors`` (B, N) marks the tokens that are kept whatever
+their score (the key frame's); a rule may use it or ignore it.
 """
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import torch
 from torch import Tensor
@@ -11,19 +12,40 @@ from torch import Tensor
 from mgpose_mm.engine.torch_compat import seeded_rand
 from ..utils import dpc_knn_scores
 
-TokenScorer = Callable[[Tensor, int, bool], Tensor]
+TokenScorer = Callable[[Tensor, int, bool, Optional[Tensor]], Tensor]
 
 
-def dpc_scores(tokens: Tensor, k: int, training: bool) -> Tensor:
-    """Density-peaks scores; in training a U(0, 1e-6) jitter on rho breaks ties
-    (as TCFormer), in eval ties go by position so that selection is
-    deterministic."""
-    jitter = torch.rand(
-        tokens.shape[:2], device=tokens.device) * 1e-6 if training else None
-    return dpc_knn_scores(tokens, k=k, jitter=jitter)
+def _jitter(tokens: Tensor, training: bool) -> Optional[Tensor]:
+    """U(0, 1e-6) on rho in training to break ties (as TCFormer); none in
+    eval, where ties go by position so that selection is deterministic."""
+    if not training:
+        return None
+    return torch.rand(tokens.shape[:2], device=tokens.device) * 1e-6
 
 
-def random_scores(tokens: Tensor, k: int, training: bool) -> Tensor:
+def dpc_scores(tokens: Tensor,
+               k: int,
+               training: bool,
+               anchors: Optional[Tensor] = None) -> Tensor:
+    """Reference density-peaks (DPC-kNN) scores; ``anchors`` is ignored."""
+    return dpc_knn_scores(tokens, k=k, jitter=_jitter(tokens, training))
+
+
+def dpc_anchored_scores(tokens: Tensor,
+                        k: int,
+                        training: bool,
+                        anchors: Optional[Tensor] = None) -> Tensor:
+    """DPC-kNN scores with the anchors (the key frame's tokens) counted as the
+    densest tokens, so supporting tokens that repeat the key frame score low
+    (see :func:`dpc_knn_scores`)."""
+    return dpc_knn_scores(
+        tokens, k=k, jitter=_jitter(tokens, training), anchors=anchors)
+
+
+def random_scores(tokens: Tensor,
+                  k: int,
+                  training: bool,
+                  anchors: Optional[Tensor] = None) -> Tensor:
     """Uniform random scores (the random-pruning ablation); seeded in eval to
     be reproducible."""
     if training:
@@ -33,5 +55,6 @@ def random_scores(tokens: Tensor, k: int, training: bool) -> Tensor:
 
 TOKEN_SCORERS: Dict[str, TokenScorer] = {
     'dpc': dpc_scores,
+    'dpc-anchored': dpc_anchored_scores,
     'random': random_scores
 }

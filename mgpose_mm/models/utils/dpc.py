@@ -10,7 +10,8 @@ from torch import Tensor
 @torch.no_grad()
 def dpc_knn_scores(tokens: Tensor,
                    k: int = 5,
-                   jitter: Optional[Tensor] = None) -> Tensor:
+                   jitter: Optional[Tensor] = None,
+                   anchors: Optional[Tensor] = None) -> Tensor:
     """Score every token by ``rho * delta``.
 
     That is density times distance to any denser token. For the tokens
@@ -29,12 +30,21 @@ def dpc_knn_scores(tokens: Tensor,
     sample is the densest and the result is deterministic without jitter. All
     samples are scored at once, vectorised; no gradient flows.
 
+    With ``anchors``, the anchor tokens (those kept whatever their score, e.g.
+    the key frame's) count as denser than every other token: a non-anchor
+    token's delta is then at most its distance to the nearest anchor, so a
+    token that repeats anchor content scores low and one that shows what no
+    anchor shows (a joint hidden in the key frame) scores high. Without
+    ``anchors`` the scores are the reference DPC-kNN scores.
+
     Args:
         tokens (Tensor): Token features, shape (B, N, C).
         k (int): Number of nearest neighbours (the token itself included)
             that define density.
         jitter (Tensor, optional): Tiny noise added to rho (TCFormer uses
             U(0, 1e-6) in training), shape (B, N). None adds nothing.
+        anchors (Tensor, optional): Boolean mask of anchor tokens, shape
+            (B, N) or (N,). None: no anchors (reference DPC-kNN).
 
     Returns:
         Tensor: Scores, shape (B, N), float32. Higher means more
@@ -62,6 +72,11 @@ def dpc_knn_scores(tokens: Tensor,
     # (1, i, j): j < i
     earlier = position.view(1, 1, -1) < position.view(1, -1, 1)
     denser = (rho_j > rho_i) | ((rho_j == rho_i) & earlier)
+    if anchors is not None:
+        anchors = anchors.to(torch.bool).expand(batch, num_tokens)
+        anchor_i, anchor_j = anchors.unsqueeze(2), anchors.unsqueeze(1)
+        # between an anchor and a non-anchor, the anchor is the denser one
+        denser = torch.where(anchor_i == anchor_j, denser, anchor_j)
     dist_max = dist.flatten(1).max(dim=-1).values.view(batch, 1, 1)
     delta = torch.where(denser, dist, dist_max).min(dim=-1).values
     return rho * delta
