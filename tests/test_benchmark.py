@@ -149,8 +149,8 @@ def test_variant_specs_always_include_baseline_and_default_eps():
 
 
 def test_variant_specs_time_the_configs_own_selector():
-    """A config whose selector is not plain DPC is swept with its own
-    selector (its default row must exist for the targets), and random."""
+    """A config whose selector is not plain DPC is swept with its own selector
+    (its default row must exist for the targets), and random."""
     from mgpose_mm.benchmark import variant_specs
     anchored = DEFAULT_TINY_CONFIG.replace('ftp-pose_vit-tiny',
                                            'ftp-pose-anchored_vit-tiny')

@@ -80,8 +80,8 @@ def test_anchored_dpc_scores_match_reference(k):
 
 def test_anchored_dpc_prunes_what_repeats_the_key_frame():
     """A supporting token that repeats a key-frame token is removed first by
-    'dpc-anchored'; plain DPC keeps whichever copy is denser, so the
-    supporting copy survives when it is the denser one."""
+    'dpc-anchored'; plain DPC keeps whichever copy is denser, so the supporting
+    copy survives when it is the denser one."""
     from mgpose_mm.models import VideoTokens
     gen = torch.Generator().manual_seed(3)
     per_frame = 6

@@ -156,8 +156,8 @@ class DPCTokenPruning(BaseModule):
                 num_frames: int,
                 is_key: Optional[Tensor] = None) -> Tensor:
         """Scores (B, T*n) of tokens (B, T*n, C), over the whole clip or frame
-        by frame; ``is_key`` (B, T*n) marks the key frame's tokens (the
-        anchors of ``'dpc-anchored'``)."""
+        by frame; ``is_key`` (B, T*n) marks the key frame's tokens (the anchors
+        of ``'dpc-anchored'``)."""
         scorer = TOKEN_SCORERS[self.selector]
         if self.score_scope == 'clip':
             return scorer(tokens, self.k, self.training, is_key)

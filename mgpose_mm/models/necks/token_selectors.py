@@ -16,8 +16,8 @@ TokenScorer = Callable[[Tensor, int, bool, Optional[Tensor]], Tensor]
 
 
 def _jitter(tokens: Tensor, training: bool) -> Optional[Tensor]:
-    """U(0, 1e-6) on rho in training to break ties (as TCFormer); none in
-    eval, where ties go by position so that selection is deterministic."""
+    """U(0, 1e-6) on rho in training to break ties (as TCFormer); none in eval,
+    where ties go by position so that selection is deterministic."""
     if not training:
         return None
     return torch.rand(tokens.shape[:2], device=tokens.device) * 1e-6
