@@ -7,7 +7,8 @@ import cv2
 import pytest
 from conftest import TINY_CONFIG
 from model_utils import build_tiny_model, make_batch, tiny_model_cfg
-from test_apis import figure_frames, save_tiny_checkpoint, write_video
+from test_apis import (figure_frames, infer, pose_inferencer,
+                       save_tiny_checkpoint, write_video)
 
 
 # -----------------------------------------------------------------------------
@@ -44,14 +45,11 @@ def test_model_refuses_data_offsets_of_another_length():
 
 
 def test_key_frame_mismatch_fails_at_build_in_the_api(tmp_path):
-    from mgpose_mm.apis import (GivenBoxes, VideoPoseInferencer,
-                                init_video_pose_model)
     from mgpose_mm.errors import ConfigValueError
-    model = init_video_pose_model(
-        TINY_CONFIG, cfg_options={'model.backbone.key_frame_index': 0})
+    checkpoint = save_tiny_checkpoint(str(tmp_path / 'tiny.pth'))
     with pytest.raises(
             ConfigValueError, match='model.backbone.key_frame_index=0'):
-        VideoPoseInferencer(model, GivenBoxes([]))
+        pose_inferencer(checkpoint, {'model.backbone.key_frame_index': 0})
 
 
 def test_bad_key_frame_config_fails_at_build():
@@ -75,8 +73,9 @@ def tiny_model(tmp_path_factory):
 
 
 def test_tracker_state_is_per_video(tiny_model):
-    from mgpose_mm.apis import (GivenBoxes, IoUTracker, VideoPoseInferencer,
-                                inference_video)
+    from mgpose_mm.apis import GivenBoxes, IoUTracker
+    from mgpose_mm.apis.clips import ClipPoseEstimator
+    from mgpose_mm.apis.frame_sources import open_frame_source
     tracker = IoUTracker(iou_thr=0.3, max_age=5)
     first, first_boxes = figure_frames(
         num_frames=2)  # two people: tracks 0 and 1
@@ -86,24 +85,17 @@ def test_tracker_state_is_per_video(tiny_model):
     def ids(results):
         return [[inst['track_id'] for inst in r['instances']] for r in results]
 
-    assert ids(
-        inference_video(
-            tiny_model, first, GivenBoxes(first_boxes),
-            tracker=tracker)) == \
-        [[0, 1], [0, 1]]
-    # a new video starts with no track: ids from 0 (before: 2, or 1 matched to
+    assert ids(infer(tiny_model, first, GivenBoxes(first_boxes),
+                     tracker=tracker)) == [[0, 1], [0, 1]]
+    # a new video starts with no track: ids from 0 (not 2, nor 1 matched to
     # the old video)
-    assert ids(
-        inference_video(
-            tiny_model, second, GivenBoxes(second_boxes),
-            tracker=tracker)) \
-        == [[0], [0]]
+    assert ids(infer(tiny_model, second, GivenBoxes(second_boxes),
+                     tracker=tracker)) == [[0], [0]]
     # the given tracker is left unchanged
     assert tracker.tracks == [] and tracker.next_id == 0
-    inferencer = VideoPoseInferencer(
-        tiny_model, GivenBoxes(second_boxes), tracker=tracker)
-    one, two = inferencer(second), inferencer(
-        second)  # two videos streamed side by side
+    estimator = ClipPoseEstimator(tiny_model, tracker=tracker)
+    one, two = (estimator(open_frame_source(second), GivenBoxes(second_boxes))
+                for _ in range(2))  # two videos streamed side by side
     assert [[i['track_id'] for i in next(one).instances],
             [i['track_id'] for i in next(two).instances]] == [[0], [0]]
 
@@ -124,8 +116,7 @@ def _frames_with_distinct_boxes(num_frames):
 
 
 def _boxes_per_frame(model, source, box_source):
-    from mgpose_mm.apis import inference_video
-    results = inference_video(model, source, box_source, batch_size=8)
+    results = infer(model, source, box_source, batch_size=8)
     return [[float(inst['bbox'][0]) for inst in r['instances']]
             for r in results]
 

@@ -51,7 +51,7 @@ def test_boxes_file_gives_each_frame_its_boxes(tmp_path):
 
 
 def test_boxes_file_as_list_is_indexed_by_position(tmp_path):
-    from mgpose_mm.apis import load_boxes_file
+    from mgpose_mm.apis.boxes import load_boxes_file
     boxes = load_boxes_file(
         write_json(tmp_path / 'b.json', [[], [[0, 0, 5, 5, 0.5]]]))
     assert sorted(boxes) == [0, 1] and boxes[0][0].shape == (0, 4)
@@ -73,7 +73,7 @@ def test_boxes_file_as_list_is_indexed_by_position(tmp_path):
     ('{"2": [[0, 0, NaN, 4]]}', 'must be finite'),
 ])
 def test_boxes_file_errors_name_the_problem(tmp_path, content, message):
-    from mgpose_mm.apis import load_boxes_file
+    from mgpose_mm.apis.boxes import load_boxes_file
     path = write_json(tmp_path / 'bad.json', content)
     with pytest.raises(ValueError, match=message):
         load_boxes_file(path)

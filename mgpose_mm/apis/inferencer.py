@@ -171,17 +171,6 @@ class VideoPoseInferencer(BaseInferencer):
     }
     postprocess_kwargs: set = {'pred_out_dir'}
 
-    def __new__(cls, *args, **kwargs):
-        if args and isinstance(args[0], nn.Module):
-            from .deprecated import LegacyVideoPoseInferencer
-            warnings.warn(
-                'VideoPoseInferencer(model, box_source) is deprecated and '
-                'will be removed in the next release: use '
-                'VideoPoseInferencer(pose2d=CONFIG, pose2d_weights=CKPT) and '
-                'call it with bboxes=', DeprecationWarning)
-            return LegacyVideoPoseInferencer(*args, **kwargs)
-        return super().__new__(cls)
-
     def __init__(self,
                  pose2d: Union[str, Config],
                  pose2d_weights: Optional[str] = None,
