@@ -82,7 +82,7 @@ setup(
         'shapely>=2.0',
     ],
     extras_require={
-        'tests': ['pytest', 'onnx', 'onnxruntime', 'openmim'],
+        'tests': ['pytest', 'pytest-xdist', 'onnx', 'onnxruntime', 'openmim'],
     },
     zip_safe=False,
 )

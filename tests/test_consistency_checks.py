@@ -85,12 +85,14 @@ def test_tracker_state_is_per_video(tiny_model):
     def ids(results):
         return [[inst['track_id'] for inst in r['instances']] for r in results]
 
-    assert ids(infer(tiny_model, first, GivenBoxes(first_boxes),
-                     tracker=tracker)) == [[0, 1], [0, 1]]
+    assert ids(
+        infer(tiny_model, first, GivenBoxes(first_boxes),
+              tracker=tracker)) == [[0, 1], [0, 1]]
     # a new video starts with no track: ids from 0 (not 2, nor 1 matched to
     # the old video)
-    assert ids(infer(tiny_model, second, GivenBoxes(second_boxes),
-                     tracker=tracker)) == [[0], [0]]
+    assert ids(
+        infer(tiny_model, second, GivenBoxes(second_boxes),
+              tracker=tracker)) == [[0], [0]]
     # the given tracker is left unchanged
     assert tracker.tracks == [] and tracker.next_id == 0
     estimator = ClipPoseEstimator(tiny_model, tracker=tracker)

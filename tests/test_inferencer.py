@@ -1,6 +1,6 @@
 """VideoPoseInferencer with MMPose's inferencer conventions: model-zoo names,
-one result per frame, file inference equal to array inference, own
-boxes, live inputs, first-contact errors and demo/inferencer_demo.py."""
+one result per frame, file inference equal to array inference, own boxes, live
+inputs, first-contact errors and demo/inferencer_demo.py."""
 import contextlib
 import glob
 import json

@@ -117,9 +117,9 @@ have "import shapely; assert int(shapely.__version__.split('.')[0]) >= 2" \
 # The plugin itself, its test and export extras, and the lint tools CI runs before the tests.
 # (re)install when another checkout's editable install shadows this one; checked from / because
 # `python -c` in this folder would import ./mgpose_mm whatever is installed
-(cd / && have "import os, mgpose_mm, pytest, onnx, onnxruntime, mim, flake8, isort, yapf; \
+(cd / && have "import os, mgpose_mm, pytest, xdist, onnx, onnxruntime, mim, flake8, isort, yapf; \
 assert os.path.dirname(os.path.dirname(os.path.realpath(mgpose_mm.__file__))) == os.path.realpath('$ROOT')") \
-  || { $PIP install -q $CONSTRAINTS pytest onnx onnxruntime openmim -r "$ROOT/requirements/lint.txt" \
+  || { $PIP install -q $CONSTRAINTS pytest pytest-xdist onnx onnxruntime openmim -r "$ROOT/requirements/lint.txt" \
        && $PIP install -q $CONSTRAINTS --no-deps --no-build-isolation -e "$ROOT"; }
 pin_setuptools
 

@@ -25,8 +25,6 @@ import ctypes
 import functools
 import gc
 import json
-import os
-import os.path as osp
 import resource
 import subprocess
 import sys
@@ -189,17 +187,14 @@ def measure_memory(spec: ModelSpec,
     if isolation != 'subprocess':
         raise ValueError("memory isolation must be 'subprocess' or 'inline', "
                          f'got {isolation!r}')
-    repo_root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        p for p in (repo_root, env.get('PYTHONPATH')) if p)
-    proc = subprocess.run([
-        sys.executable, '-m', 'mgpose_mm.benchmark.memory_worker',
-        json.dumps(args)
-    ],
-                          capture_output=True,
-                          text=True,
-                          env=env)
+    proc = subprocess.run(
+        [
+            sys.executable, '-m', 'mgpose_mm.benchmark.memory_worker',
+            json.dumps(args)
+        ],
+        capture_output=True,
+        text=True,
+    )
     lines = [
         line for line in proc.stdout.splitlines()
         if line.startswith(RESULT_MARKER)

@@ -17,15 +17,9 @@ Example (the synthetic study of configs/ftp_pose/README.md)::
 """
 import argparse
 import os.path as osp
-import sys
 import time
 
-try:
-    from mgpose_mm.ablation import report, runner
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0,
-                    osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-    from mgpose_mm.ablation import report, runner
+from mgpose_mm.ablation import report, runner
 from mgpose_mm.errors import ConfigValueError, run_cli
 
 

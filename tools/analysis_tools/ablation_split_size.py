@@ -11,22 +11,11 @@ Example:
         work_dirs/ablation/*/seed0/test_dev/records.npz --target 1.0
 """
 import argparse
-import os.path as osp
-import sys
 
 import numpy as np
 
-try:
-    from mgpose_mm.ablation.stats import (bootstrap_weights,
-                                          percentile_interval,
-                                          videos_for_half_width)
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0,
-                    osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-    from mgpose_mm.ablation.stats import (bootstrap_weights,
-                                          percentile_interval,
-                                          videos_for_half_width)
-
+from mgpose_mm.ablation.stats import (bootstrap_weights, percentile_interval,
+                                      videos_for_half_width)
 from mgpose_mm.errors import run_cli
 from mgpose_mm.evaluation.functional.subsets import SUBSETS, JointDetections
 from mgpose_mm.evaluation.metrics.posetrack_subsets import load_records

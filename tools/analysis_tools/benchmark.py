@@ -19,18 +19,11 @@ FLOPs do not depend on the weights. Writes benchmark.md/.csv/.json/.png to
 --work-dir and prints the table.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mgpose_mm.benchmark import BenchmarkSettings  # noqa: E402
-from mgpose_mm.benchmark import markdown_table  # noqa: E402
-from mgpose_mm.benchmark import run_benchmark  # noqa: E402
-from mgpose_mm.benchmark.report import STAGE_COLUMNS  # noqa: E402
-from mgpose_mm.benchmark.report import targets_text  # noqa: E402
-from mgpose_mm.benchmark.specs import PEER_CONFIGS  # noqa: E402
+from mgpose_mm.benchmark import (BenchmarkSettings, markdown_table,
+                                 run_benchmark)
+from mgpose_mm.benchmark.report import STAGE_COLUMNS, targets_text
+from mgpose_mm.benchmark.specs import PEER_CONFIGS
 
 
 def parse_args(argv=None):

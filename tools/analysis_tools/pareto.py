@@ -20,14 +20,8 @@ import csv
 import json
 import os
 import os.path as osp
-import sys
 
-try:
-    from mgpose_mm.errors import ConfigValueError, run_cli
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0,
-                    osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-    from mgpose_mm.errors import ConfigValueError, run_cli
+from mgpose_mm.errors import ConfigValueError, run_cli
 
 
 def parse_args(argv=None):

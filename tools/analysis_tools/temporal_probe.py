@@ -15,18 +15,12 @@ Example:
 """
 import argparse
 import os.path as osp
-import sys
 
 import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-try:
-    import mgpose_mm  # noqa: F401
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0,
-                    osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-    import mgpose_mm  # noqa: F401
+import mgpose_mm  # noqa: F401
 from mgpose_mm.errors import ConfigValueError, run_cli
 
 

@@ -6,17 +6,10 @@ Example (the quick-start size, ~10 s on 2 CPU cores):
         --out-dir data/synthetic_posetrack
 """
 import argparse
-import os.path as osp
-import sys
 import time
 
-try:
-    from mgpose_mm.synthetic import generate_posetrack_dataset
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0,
-                    osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-    from mgpose_mm.synthetic import generate_posetrack_dataset
 from mgpose_mm.errors import run_cli
+from mgpose_mm.synthetic import generate_posetrack_dataset
 
 
 def parse_args(argv=None):

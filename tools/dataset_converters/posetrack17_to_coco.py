@@ -38,24 +38,14 @@ import os
 import os.path as osp
 import re
 import shutil
-import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 
-try:
-    from mgpose_mm.evaluation.functional.posetrack_ap import (
-        NUM_KEYPOINTS, POSETRACK_KEYPOINT_NAMES)
-    from mgpose_mm.evaluation.metrics.posetrack_results import \
-        POSETRACK_SKELETON
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0,
-                    osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-    from mgpose_mm.evaluation.functional.posetrack_ap import (
-        NUM_KEYPOINTS, POSETRACK_KEYPOINT_NAMES)
-    from mgpose_mm.evaluation.metrics.posetrack_results import \
-        POSETRACK_SKELETON
 from mgpose_mm.errors import InputDataError, run_cli
+from mgpose_mm.evaluation.functional.posetrack_ap import (
+    NUM_KEYPOINTS, POSETRACK_KEYPOINT_NAMES)
+from mgpose_mm.evaluation.metrics.posetrack_results import POSETRACK_SKELETON
 
 # PoseTrack2017 joint ids 0..14 (poseval's convert.py) and their PoseTrack18
 # (COCO-order) index.

@@ -19,15 +19,11 @@ import sys
 import torch
 import yaml
 
+from mgpose_mm.benchmark.flops import model_cost
+from mgpose_mm.benchmark.specs import (ModelSpec, build_model, input_hw,
+                                       make_clips)
+
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-sys.path.insert(0, REPO_ROOT)
-
-from mgpose_mm.benchmark.flops import model_cost  # noqa: E402
-from mgpose_mm.benchmark.specs import ModelSpec  # noqa: E402
-from mgpose_mm.benchmark.specs import build_model  # noqa: E402
-from mgpose_mm.benchmark.specs import input_hw  # noqa: E402
-from mgpose_mm.benchmark.specs import make_clips  # noqa: E402
-
 METAFILE = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'ftp_pose.yml')
 
 
