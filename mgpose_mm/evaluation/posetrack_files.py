@@ -17,6 +17,8 @@ from mmengine.fileio import load
 from mmengine.logging import print_log
 
 from mgpose_mm.errors import InputDataError
+from .functional.jitter import (TrackedFrame, acceleration_errors,
+                                summarize_jitter)
 from .functional.posetrack_ap import (NUM_KEYPOINTS, FrameGroundTruth,
                                       FramePrediction, check_protocol,
                                       posetrack_ap)
@@ -131,9 +133,30 @@ def _check_track_ids(path: str, image: dict, annotations: Sequence[dict],
             f'{image.get("file_name", image["id"])}')
 
 
-def video_frames(gt_path: str, pred_path: str, protocol: str
-                 ) -> List[Tuple[FrameGroundTruth, FramePrediction]]:
-    """Evaluated (GT, prediction) frames of one video, paired by position."""
+def _person_sizes(persons: Sequence[dict]) -> np.ndarray:
+    """(N,) sqrt of the GT box areas; the extent of the annotated joints for a
+    person without ``bbox``."""
+    sizes = np.zeros(len(persons))
+    for i, person in enumerate(persons):
+        if person.get('bbox'):
+            w, h = np.asarray(person['bbox'], np.float64)[2:4]
+        else:
+            kpts = np.asarray(
+                person.get('keypoints') or [0, 0, 0],
+                np.float64).reshape(-1, 3)
+            kpts = kpts[np.any(kpts != 0, axis=1), :2]
+            w, h = np.ptp(kpts, axis=0) if len(kpts) else (0., 0.)
+        sizes[i] = np.sqrt(max(w, 0.) * max(h, 0.))
+    return sizes
+
+
+def video_frames(
+    gt_path: str, pred_path: str, protocol: str
+) -> Tuple[List[Tuple[FrameGroundTruth, FramePrediction]],
+           List[Optional[TrackedFrame]]]:
+    """Evaluated (GT, prediction) frames of one video, paired by position, and
+    every frame as :class:`TrackedFrame` (None where nothing is evaluated) for
+    the acceleration error."""
     if not osp.isfile(pred_path):
         raise PoseTrackInputError(
             f'prediction file {pred_path} does not exist (GT and prediction '
@@ -144,7 +167,7 @@ def video_frames(gt_path: str, pred_path: str, protocol: str
         raise PoseTrackInputError(
             f'{pred_path}: {len(pred_images)} prediction frames <> '
             f'{len(gt_images)} GT frames (the frames are paired by position)')
-    frames, reordered = [], 0
+    frames, tracked, reordered = [], [], 0
     for gt_image, pred_image in zip(gt_images, pred_images):
         gt_persons = gt_anns[gt_image['id']]
         predictions = pred_anns[pred_image['id']]
@@ -158,17 +181,23 @@ def video_frames(gt_path: str, pred_path: str, protocol: str
                     f'{pred_image["id"]}, the GT has {gt_image["id"]} there '
                     '(the PoseTrack21 kit asserts equal image ids)')
             reordered += 1
+        tracked.append(None)
         if evaluated:
             frames.append((frame_ground_truth(gt_image, gt_persons),
                            prediction_from_annotations(pred_image, predictions,
                                                        protocol)))
+            track_ids = [p.get('track_id', -1) for p in gt_persons]
+            tracked[-1] = TrackedFrame(frames[-1][0],
+                                       np.asarray(track_ids, np.int64),
+                                       _person_sizes(gt_persons),
+                                       frames[-1][1])
     if reordered:
         print_log(
             f'{pred_path}: {reordered} frames have other image ids than the '
             'GT frame at the same position; poseval pairs them by position '
             'anyway',
             logger='current')
-    return frames
+    return frames, tracked
 
 
 def check_folder(path: str, what: str) -> None:
@@ -207,8 +236,9 @@ def evaluate_folders(gt_dir: str,
             (without ``.json``).
 
     Returns:
-        dict: :func:`posetrack_ap`'s result plus ``num_videos`` and
-        ``num_frames``.
+        dict: :func:`posetrack_ap`'s result plus ``num_videos``,
+        ``num_frames`` and ``jitter`` (:func:`summarize_jitter` of the
+        acceleration errors of every video).
     """
     check_protocol(protocol)
     check_folder(pred_dir, 'prediction folder')
@@ -217,10 +247,15 @@ def evaluate_folders(gt_dir: str,
         files = [
             f for f in files if osp.splitext(osp.basename(f))[0] in set(videos)
         ]
-    frames = []
+    frames, errors = [], []
     for path in files:
-        frames += video_frames(path, osp.join(pred_dir, osp.basename(path)),
-                               protocol)
+        evaluated, tracked = video_frames(
+            path, osp.join(pred_dir, osp.basename(path)), protocol)
+        frames += evaluated
+        errors.append(acceleration_errors(tracked, protocol))
     result = posetrack_ap(frames, protocol)
-    result.update(num_videos=len(files), num_frames=len(frames))
+    result.update(
+        num_videos=len(files),
+        num_frames=len(frames),
+        jitter=summarize_jitter(np.concatenate(errors)))
     return result

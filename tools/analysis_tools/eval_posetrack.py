@@ -1,5 +1,5 @@
 """Evaluate official-format PoseTrack predictions: per-joint AP as the official
-tools.
+tools, and the jitter (acceleration error) of the predicted tracks.
 
     python tools/analysis_tools/eval_posetrack.py GT_DIR PRED_DIR \
         --protocol poseval
@@ -68,6 +68,10 @@ def main(argv=None) -> int:
         print(f'eval_posetrack: error: {error}', file=sys.stderr)
         return 2
     summary = result['summary']
+    jitter = result['jitter']
+    print(f'Jitter (acceleration error): {jitter["jitter"]:.2f} % of the '
+          f'person size over {jitter["num_joints"]} joints (GT tracks '
+          'matched in three consecutive frames)')
     print(f'Average Precision (AP), {args.protocol} protocol: '
           f'{result["num_videos"]} videos, '
           f'{result["num_frames"]} evaluated frames')
@@ -89,7 +93,10 @@ def main(argv=None) -> int:
                     num_frames=result['num_frames'],
                     **{f'{name} AP': value
                        for name, value in summary.items()},
-                    per_joint_ap=per_joint),
+                    per_joint_ap=per_joint,
+                    jitter=jitter['jitter'],
+                    jitter_num_joints=jitter['num_joints'],
+                    per_joint_jitter=jitter['per_joint']),
                 f,
                 indent=2)
     return 0

@@ -225,22 +225,31 @@ def assign_predictions(pck: np.ndarray,
     return gt_of_pred
 
 
-def evaluate_frame(
-    gt: FrameGroundTruth,
-    pred: FramePrediction,
-    protocol: str = 'poseval',
-    dist_thr: float = 0.5,
-    assignment: str = 'poseval'
-) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Match the predictions of one frame to its ground truth.
+@dataclass
+class FrameMatch:
+    """Predictions of one frame matched to its ground truth (PCKh, greedy as
+    the official tools).
 
-    Returns:
-        tuple:
-        - scores (np.ndarray): (P, K) joint scores of the predictions.
-        - labels (np.ndarray): (P, K) bool, True for true-positive joints.
-        - has_pred (np.ndarray): (P, K) bool, joints that count as detections.
-        - num_gt (np.ndarray): (K,) number of GT joints (positives).
+    Attributes:
+        has_gt (np.ndarray): (N, K) bool, GT joints the protocol evaluates
+            (annotated, not an ear, outside the ignore regions).
+        has_pred (np.ndarray): (P, K) bool, predicted joints that count.
+        match (np.ndarray): (P, N, K) bool, prediction joint within
+            ``dist_thr`` head sizes of the GT joint.
+        gt_of_pred (np.ndarray): (P,) matched GT person, -1 if none.
     """
+    has_gt: np.ndarray
+    has_pred: np.ndarray
+    match: np.ndarray
+    gt_of_pred: np.ndarray
+
+
+def match_frame(gt: FrameGroundTruth,
+                pred: FramePrediction,
+                protocol: str = 'poseval',
+                dist_thr: float = 0.5,
+                assignment: str = 'poseval') -> FrameMatch:
+    """Match the predicted poses of one frame to its GT poses."""
     gt_kpts = np.asarray(
         gt.keypoints, dtype=np.float64).reshape(-1, NUM_KEYPOINTS, 2)
     gt_vis = np.asarray(
@@ -258,16 +267,8 @@ def evaluate_frame(
     has_gt &= _outside_ignore(gt_kpts, gt.ignore_regions)
     has_pred = joints_exist(pr_kpts, flags, protocol) & evaluated
     has_pred &= _outside_ignore(pr_kpts, gt.ignore_regions)
-    eval_mask = None
-    if gt.eval_mask is not None:
-        eval_mask = np.asarray(gt.eval_mask, dtype=bool)
-        if eval_mask.shape != has_gt.shape:
-            raise ValueError(
-                f'eval_mask has shape {eval_mask.shape}, expected '
-                f'{has_gt.shape} (persons, keypoints)')
-    counted = has_gt if eval_mask is None else has_gt & eval_mask
-
-    labels = np.zeros(has_pred.shape, dtype=bool)
+    match = np.zeros((len(pr_kpts), len(gt_kpts), NUM_KEYPOINTS), dtype=bool)
+    gt_of_pred = np.full(len(pr_kpts), -1, dtype=np.int64)
     if len(pr_kpts) and len(gt_kpts):
         sizes = head_sizes(gt.head_boxes)
         with np.errstate(divide='ignore', invalid='ignore'):
@@ -281,11 +282,43 @@ def evaluate_frame(
         pck = np.where(num_gt_joints[None] > 0,
                        pck / np.maximum(num_gt_joints[None], 1), pck)
         gt_of_pred = assign_predictions(pck, assignment)
-        for pred_idx, gt_idx in enumerate(gt_of_pred):
-            if gt_idx >= 0:
-                labels[pred_idx] = match[pred_idx, gt_idx]
-                if eval_mask is not None:
-                    has_pred[pred_idx] &= eval_mask[gt_idx]
+    return FrameMatch(has_gt, has_pred, match, gt_of_pred)
+
+
+def evaluate_frame(
+    gt: FrameGroundTruth,
+    pred: FramePrediction,
+    protocol: str = 'poseval',
+    dist_thr: float = 0.5,
+    assignment: str = 'poseval'
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Match the predictions of one frame to its ground truth.
+
+    Returns:
+        tuple:
+        - scores (np.ndarray): (P, K) joint scores of the predictions.
+        - labels (np.ndarray): (P, K) bool, True for true-positive joints.
+        - has_pred (np.ndarray): (P, K) bool, joints that count as detections.
+        - num_gt (np.ndarray): (K,) number of GT joints (positives).
+    """
+    scores = np.asarray(
+        pred.scores, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
+    m = match_frame(gt, pred, protocol, dist_thr, assignment)
+    has_gt, has_pred = m.has_gt, m.has_pred
+    eval_mask = None
+    if gt.eval_mask is not None:
+        eval_mask = np.asarray(gt.eval_mask, dtype=bool)
+        if eval_mask.shape != has_gt.shape:
+            raise ValueError(
+                f'eval_mask has shape {eval_mask.shape}, expected '
+                f'{has_gt.shape} (persons, keypoints)')
+    counted = has_gt if eval_mask is None else has_gt & eval_mask
+    labels = np.zeros(has_pred.shape, dtype=bool)
+    for pred_idx, gt_idx in enumerate(m.gt_of_pred):
+        if gt_idx >= 0:
+            labels[pred_idx] = m.match[pred_idx, gt_idx]
+            if eval_mask is not None:
+                has_pred[pred_idx] &= eval_mask[gt_idx]
     return scores, labels & has_pred, has_pred, counted.sum(axis=0)
 
 
