@@ -85,6 +85,9 @@ RTMDET_WEIGHTS = 'rtmdet_tiny_8xb32-300e_coco_20220902_112414-78e30dcc.pth'
 SKIPS = [
     (r'^bash tools/run_tests\.sh', 'runs this test suite'),
     (r'^python3 -m venv', 'creates a virtual environment (set-up)'),
+    (r'^bash tools/gpu/',
+     'builds a wheelhouse for, or runs on, a GPU machine (rehearsed by '
+     'hand on CPU, see the README)'),
     (r'^bash tools/dist_test\.sh configs/ftp_pose/posetrack18/.* 8$',
      'needs 8 GPUs and PoseTrack18; the same line runs with 2 CPU processes '
      'in '

@@ -28,11 +28,12 @@ step() { echo "[gpu_check $(date +%H:%M:%S)] $*"; }
 step "installing $(ls "$WH"/*.whl | wc -l) wheels from $WH into $SITE (offline)"
 "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" "$WH"/*.whl
 export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-"$PY" - <<'PY' | tee "$OUT/versions.txt"
+# from / so that the installed mgpose_mm is imported, not the checkout's
+(cd / && "$PY" - <<'PY') | tee "$OUT/versions.txt"
 import torch, mmcv, mmengine, mmpose, mgpose_mm
 gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'
 print(f'torch {torch.__version__}, mmengine {mmengine.__version__}, mmcv {mmcv.__version__}, '
-      f'mmpose {mmpose.__version__}, mgpose_mm {mgpose_mm.__version__}; {gpu}')
+      f'mmpose {mmpose.__version__}, mgpose_mm {mgpose_mm.__version__} ({mgpose_mm.__file__}); {gpu}')
 PY
 
 step "benchmark: $CONFIG, batches $BATCHES, $DEVICE ${AMP:-fp32}"
