@@ -47,9 +47,11 @@ def same(value, reference):
 def printed_row(stdout):
     """The values row of the CLI's table (``n/a`` -> None)."""
     lines = stdout.strip().split('\n')
-    assert [c.strip() for c in lines[-2].split('|')] == list(GROUPS)
+    header = next(i for i, line in enumerate(lines) if line.startswith('Head'))
+    assert [c.strip() for c in lines[header].split('|')] == list(GROUPS)
     return [
-        None if c.strip() == 'n/a' else float(c) for c in lines[-1].split('|')
+        None if c.strip() == 'n/a' else float(c)
+        for c in lines[header + 1].split('|')
     ]
 
 

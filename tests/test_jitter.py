@@ -168,6 +168,28 @@ def test_folder_evaluation_reports_jitter(tmp_path, protocol):
     assert result['summary']['Total'] == pytest.approx(100.)
 
 
+def test_metric_jitter_equals_the_folder_evaluation(tmp_path):
+    from mgpose_mm.datasets.posetrack_json import load_videos
+    from mgpose_mm.evaluation.metrics.posetrack_results import \
+        video_jitter_errors
+    gt_dir, pred_dir = write_folders(tmp_path, lambda t: (0., 0.5 * t * t))
+    folder = evaluate_folders(str(gt_dir), str(pred_dir))['jitter']
+    predicted = json.loads((pred_dir / '000001.json').read_text())
+    preds_by_image = {
+        p['image_id']: [
+            dict(
+                keypoints=np.reshape(p['keypoints'], (17, 3))[:, :2],
+                keypoint_scores=np.asarray(p['scores']))
+        ]
+        for p in predicted['annotations']
+    }
+    (video, ) = load_videos(str(gt_dir))
+    in_run = summarize_jitter(video_jitter_errors(video, preds_by_image))
+    # constant acceleration 1 px / frame^2 in y -> 1 % everywhere
+    assert in_run['jitter'] == folder['jitter'] == pytest.approx(1.)
+    assert in_run['num_joints'] == folder['num_joints'] == 3 * COUNTED
+
+
 def test_eval_posetrack_prints_and_writes_jitter(tmp_path):
     gt_dir, pred_dir = write_folders(tmp_path, lambda t: (3. * (-1)**t, 0.))
     out = tmp_path / 'metrics.json'

@@ -24,7 +24,8 @@ from .functional.posetrack_ap import (NUM_KEYPOINTS, FrameGroundTruth,
                                       posetrack_ap)
 from .metrics.posetrack_results import (MAX_TRACK_ID, frame_ground_truth,
                                         is_evaluated,
-                                        prediction_from_annotations)
+                                        prediction_from_annotations,
+                                        tracked_frame)
 
 # poseval's 15 joint ids (POSETRACK18_LM_NAMES order) -> PoseTrack18 index.
 POSEVAL_JOINT_TO_KEYPOINT = (16, 14, 12, 11, 13, 15, 10, 8, 6, 5, 7, 9, 1, 0,
@@ -133,23 +134,6 @@ def _check_track_ids(path: str, image: dict, annotations: Sequence[dict],
             f'{image.get("file_name", image["id"])}')
 
 
-def _person_sizes(persons: Sequence[dict]) -> np.ndarray:
-    """(N,) sqrt of the GT box areas; the extent of the annotated joints for a
-    person without ``bbox``."""
-    sizes = np.zeros(len(persons))
-    for i, person in enumerate(persons):
-        if person.get('bbox'):
-            w, h = np.asarray(person['bbox'], np.float64)[2:4]
-        else:
-            kpts = np.asarray(
-                person.get('keypoints') or [0, 0, 0],
-                np.float64).reshape(-1, 3)
-            kpts = kpts[np.any(kpts != 0, axis=1), :2]
-            w, h = np.ptp(kpts, axis=0) if len(kpts) else (0., 0.)
-        sizes[i] = np.sqrt(max(w, 0.) * max(h, 0.))
-    return sizes
-
-
 def video_frames(
     gt_path: str, pred_path: str, protocol: str
 ) -> Tuple[List[Tuple[FrameGroundTruth, FramePrediction]],
@@ -186,11 +170,7 @@ def video_frames(
             frames.append((frame_ground_truth(gt_image, gt_persons),
                            prediction_from_annotations(pred_image, predictions,
                                                        protocol)))
-            track_ids = [p.get('track_id', -1) for p in gt_persons]
-            tracked[-1] = TrackedFrame(frames[-1][0],
-                                       np.asarray(track_ids, np.int64),
-                                       _person_sizes(gt_persons),
-                                       frames[-1][1])
+            tracked[-1] = tracked_frame(*frames[-1], gt_persons)
     if reordered:
         print_log(
             f'{pred_path}: {reordered} frames have other image ids than the '

@@ -68,14 +68,14 @@ def main(argv=None) -> int:
         print(f'eval_posetrack: error: {error}', file=sys.stderr)
         return 2
     summary = result['summary']
-    jitter = result['jitter']
-    print(f'Jitter (acceleration error): {jitter["jitter"]:.2f} % of the '
-          f'person size over {jitter["num_joints"]} joints (GT tracks '
-          'matched in three consecutive frames)')
     print(f'Average Precision (AP), {args.protocol} protocol: '
           f'{result["num_videos"]} videos, '
           f'{result["num_frames"]} evaluated frames')
     print(format_table(summary))
+    jitter = result['jitter']
+    print(f'Jitter (acceleration error): {jitter["jitter"]:.2f} % of the '
+          f'person size over {jitter["num_joints"]} joints (GT tracks '
+          'matched in three consecutive frames)')
     per_joint = {
         POSETRACK_KEYPOINT_NAMES[k]: float(result['per_joint_ap'][k])
         for k in EVALUATED_KEYPOINTS

@@ -11,9 +11,11 @@ from mmpose.registry import METRICS
 from mgpose_mm.datasets.posetrack_json import load_videos
 from mgpose_mm.errors import ConfigValueError, InputDataError
 from mgpose_mm.utils import to_numpy
+from ..functional.jitter import summarize_jitter
 from ..functional.posetrack_ap import (ASSIGNMENTS, JOINT_GROUPS,
                                        check_protocol, posetrack_ap)
-from .posetrack_results import build_frames, dump_video_predictions
+from .posetrack_results import (build_frames, dump_video_predictions,
+                                video_jitter_errors)
 from .posetrack_subsets import (build_subset_records, dump_records,
                                 subset_metrics)
 
@@ -44,7 +46,10 @@ class PoseTrackAPMetric(BaseMetric):
     ``difficulty_subsets`` also under ``occluded/`` (only the joints an
     occluder covers, from the annotations' ``occluded_joints``) and
     ``blurred/`` (only the persons marked ``motion_blurred``), see
-    :mod:`mgpose_mm.evaluation.functional.subsets`.
+    :mod:`mgpose_mm.evaluation.functional.subsets`; and ``jitter``, the mean
+    acceleration error of the predictions in % of the person size (GT tracks
+    matched in three consecutive frames, see
+    :mod:`mgpose_mm.evaluation.functional.jitter`).
 
     Args:
         ann_file (str | Sequence[str], optional): the COCO-style annotation
@@ -263,6 +268,15 @@ class PoseTrackAPMetric(BaseMetric):
                             f'{g} ' +
                             ('n/a' if v != v else f'{v:.1f}')  # NaN: no frames
                             for g, v in summary.items()))
+        jitter = summarize_jitter(
+            np.concatenate([
+                video_jitter_errors(video, preds_by_image, self.protocol)
+                for video in videos
+            ]))
+        metrics['jitter'] = jitter['jitter']
+        logger.info(f'PoseTrack jitter (acceleration error, % of the person '
+                    f'size) {jitter["jitter"]:.2f} over '
+                    f'{jitter["num_joints"]} joints')
         if self.difficulty_subsets or self.record_file:
             records = build_subset_records(videos, preds_by_image,
                                            self.dist_thr, self.assignment,

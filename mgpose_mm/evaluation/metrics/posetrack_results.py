@@ -1,12 +1,13 @@
 """PoseTrack ground truth frames and per-video prediction files."""
 import os
 import os.path as osp
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.fileio import dump
 
 from mgpose_mm.datasets.posetrack_json import PoseTrackVideo
+from ..functional.jitter import TrackedFrame, acceleration_errors
 from ..functional.posetrack_ap import (NUM_KEYPOINTS, POSETRACK_KEYPOINT_NAMES,
                                        FrameGroundTruth, FramePrediction,
                                        check_protocol)
@@ -134,6 +135,44 @@ def prediction_from_annotations(image: dict, annotations: Sequence[dict],
         scores = np.trunc(scores)
     return FramePrediction(
         keypoints=keypoints[..., :2], scores=scores, flags=keypoints[..., 2])
+
+
+def tracked_frame(gt: FrameGroundTruth, pred: FramePrediction,
+                  annotations: Sequence[dict]) -> TrackedFrame:
+    """A frame for the acceleration error: its GT and predictions with the GT
+    persons' ``track_id`` (-1 when absent) and sizes (sqrt of the ``bbox``
+    area; the extent of the annotated joints without a box)."""
+    sizes = np.zeros(len(annotations))
+    for i, ann in enumerate(annotations):
+        if ann.get('bbox'):
+            w, h = np.asarray(ann['bbox'], np.float64)[2:4]
+        else:
+            kpts = np.asarray(ann.get('keypoints') or [0, 0, 0],
+                              np.float64).reshape(-1, 3)
+            kpts = kpts[np.any(kpts != 0, axis=1), :2]
+            w, h = np.ptp(kpts, axis=0) if len(kpts) else (0., 0.)
+        sizes[i] = np.sqrt(max(w, 0.) * max(h, 0.))
+    track_ids = np.array([ann.get('track_id', -1) for ann in annotations],
+                         dtype=np.int64)
+    return TrackedFrame(gt, track_ids, sizes, pred)
+
+
+def video_jitter_errors(video: PoseTrackVideo,
+                        preds_by_image: Dict[int, List[dict]],
+                        protocol: str = 'poseval') -> np.ndarray:
+    """(M, K) :func:`acceleration_errors` of one video's predictions."""
+    anns_by_image: Dict[int, List[dict]] = {}
+    for ann in video.annotations:
+        anns_by_image.setdefault(ann['image_id'], []).append(ann)
+    frames: List[Optional[TrackedFrame]] = []
+    for image in video.images:
+        anns = anns_by_image.get(image['id'], [])
+        frames.append(
+            tracked_frame(
+                frame_ground_truth(image, anns),
+                frame_prediction(preds_by_image.get(image['id'], [])), anns
+            ) if is_evaluated(image, anns, protocol) else None)
+    return acceleration_errors(frames, protocol)
 
 
 def build_frames(
