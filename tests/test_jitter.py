@@ -208,3 +208,18 @@ def test_eval_posetrack_prints_and_writes_jitter(tmp_path):
     assert written['jitter'] == pytest.approx(12.)
     assert written['jitter_num_joints'] == 45
     assert written['per_joint_jitter']['nose'] == pytest.approx(12.)
+
+
+def test_record_files_keep_the_jitter_per_video(tmp_path):
+    from mgpose_mm.evaluation.metrics.posetrack_subsets import (dump_records,
+                                                                load_jitter)
+    errors = acceleration_errors(
+        track(5, shift=lambda t: (6., 0.) if t == 2 else (0., 0.)))
+    path = str(tmp_path / 'records.npz')
+    dump_records({}, path, jitter={'000002': errors, '000001': errors[:1]})
+    loaded = load_jitter(path)
+    assert list(loaded) == ['000002', '000001']
+    np.testing.assert_array_equal(loaded['000002'], errors)
+    np.testing.assert_array_equal(loaded['000001'], errors[:1])
+    dump_records({}, path)
+    assert load_jitter(path) is None

@@ -268,11 +268,12 @@ class PoseTrackAPMetric(BaseMetric):
                             f'{g} ' +
                             ('n/a' if v != v else f'{v:.1f}')  # NaN: no frames
                             for g, v in summary.items()))
-        jitter = summarize_jitter(
-            np.concatenate([
-                video_jitter_errors(video, preds_by_image, self.protocol)
-                for video in videos
-            ]))
+        jitter_errors = {
+            video.name: video_jitter_errors(video, preds_by_image,
+                                            self.protocol)
+            for video in videos
+        }
+        jitter = summarize_jitter(np.concatenate(list(jitter_errors.values())))
         metrics['jitter'] = jitter['jitter']
         logger.info(f'PoseTrack jitter (acceleration error, % of the person '
                     f'size) {jitter["jitter"]:.2f} over '
@@ -290,6 +291,6 @@ class PoseTrackAPMetric(BaseMetric):
                                 len(records['blurred']),
                                 metrics['blurred/Total AP']))
             if self.record_file:
-                dump_records(records, self.record_file)
+                dump_records(records, self.record_file, jitter_errors)
                 logger.info(f'wrote subset records to {self.record_file}')
         return metrics

@@ -1,6 +1,6 @@
 """Difficulty-subset records of a PoseTrack evaluation (for the metric and the
 ablation study)."""
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -38,9 +38,15 @@ def build_subset_records(videos: Sequence[PoseTrackVideo],
     return frame_records(frames, masks, names, dist_thr, assignment, protocol)
 
 
-def dump_records(records: Dict[str, List[FrameRecord]], path: str) -> None:
+def dump_records(records: Dict[str, List[FrameRecord]],
+                 path: str,
+                 jitter: Optional[Dict[str, np.ndarray]] = None) -> None:
     """Write the records to ``path`` (``.npz``, plain arrays only) for
     :func:`load_records` (the ablation runner's bootstrap reads them).
+
+    ``jitter`` (video name -> (M, K) acceleration errors) is stored as
+    ``jitter.video`` (sum M,) and ``jitter.errors`` (sum M, K), read by
+    :func:`load_jitter`.
 
     Per subset ``<name>``: ``<name>.video`` (R,) video names,
     ``<name>.num_persons`` (R,) predicted persons P of each frame,
@@ -76,8 +82,28 @@ def dump_records(records: Dict[str, List[FrameRecord]], path: str) -> None:
         arrays[f'{name}.num_gt'] = np.asarray(
             [r.num_gt for r in recs] or np.zeros((0, num_keypoints)),
             dtype=np.int64)
+    if jitter is not None:
+        arrays['jitter.video'] = np.array(
+            [v for v, e in jitter.items() for _ in range(len(e))],
+            dtype=np.str_)
+        arrays['jitter.errors'] = np.concatenate(
+            [np.zeros((0, num_keypoints))] +
+            [np.reshape(e, (-1, num_keypoints)) for e in jitter.values()])
     with AtomicFile(path) as out, open(out.tmp_path, 'wb') as f:
         np.savez_compressed(f, **arrays)
+
+
+def load_jitter(path: str) -> Optional[Dict[str, np.ndarray]]:
+    """Video name -> (M, K) acceleration errors of a record file, None when the
+    file has none (written before jitter was recorded)."""
+    with np.load(path, allow_pickle=False) as archive:
+        if 'jitter.video' not in archive.files:
+            return None
+        videos, errors = archive['jitter.video'], archive['jitter.errors']
+    return {
+        str(v): errors[videos == v]
+        for v in dict.fromkeys(videos.tolist())
+    }
 
 
 def load_records(path: str) -> Dict[str, List[FrameRecord]]:
