@@ -76,6 +76,14 @@ class MGFEViT(VisionTransformer):
               weights as ``'kept'``.
 
             Defaults to ``'key'``.
+        key_prune_layer (int, optional): ViT layer, in
+            (``prune_layer``, num_layers), before which the pruner also
+            removes part of the key frame's own tokens (its
+            ``key_prune_ratio``; mostly background, which is most of a person
+            crop). The removed key-frame tokens skip the remaining layers and
+            are put back, with the features they had there, before the final
+            norm, so the head still reads the whole key-frame grid. None
+            (default): the key frame is never reduced.
         max_frame_offset (int): Largest ``|t - key_frame_index|`` the frame
             embedding covers (it has ``2 * max_frame_offset + 1`` rows).
             Defaults to 4.
@@ -96,6 +104,7 @@ class MGFEViT(VisionTransformer):
                  fine_channels: int = 64,
                  fine_stride: int = 4,
                  fine_frames: str = 'key',
+                 key_prune_layer: Optional[int] = None,
                  max_frame_offset: int = 4,
                  frame_embed_std: float = 0.0,
                  **kwargs):
@@ -104,6 +113,11 @@ class MGFEViT(VisionTransformer):
         self._check_args(num_frames, key_frame_index, prune_layer,
                          self.num_layers, fine_channels, fine_stride,
                          fine_frames, max_frame_offset, frame_embed_std)
+        if key_prune_layer is not None and not (prune_layer < key_prune_layer <
+                                                self.num_layers):
+            raise ConfigValueError(
+                f'MGFEViT: key_prune_layer must be in (prune_layer='
+                f'{prune_layer}, {self.num_layers}), got {key_prune_layer}')
         if fine_frames == 'kept':
             check_patch_grid(
                 to_2tuple(kwargs.get('img_size', 224)),
@@ -111,6 +125,7 @@ class MGFEViT(VisionTransformer):
         self.num_frames = num_frames
         self.key_frame_index = key_frame_index
         self.prune_layer = prune_layer
+        self.key_prune_layer = key_prune_layer
         self.fine_channels = fine_channels
         self.fine_stride = fine_stride
         self.fine_frames = fine_frames
@@ -230,27 +245,47 @@ class MGFEViT(VisionTransformer):
         offset = video_tokens.frame_of_token - video_tokens.key_frame_index
         return self.frame_embed[offset + self.max_frame_offset]
 
-    def forward_joint(self, video_tokens: VideoTokens) -> VideoTokens:
+    def forward_joint(self,
+                      video_tokens: VideoTokens,
+                      pruner: Optional[nn.Module] = None) -> VideoTokens:
         """Add the frame embedding, then run layers ``prune_layer..L-1``
         jointly over all (kept) tokens of each clip.
 
         The embedding is added after pruning, so token scores compare frame
-        content only; adding it commutes with the gather.
+        content only; adding it commutes with the gather. With
+        ``key_prune_layer`` and a pruner whose ``key_prune_ratio`` is above 0,
+        layers from ``key_prune_layer`` on run on the tokens
+        ``pruner.select_key_tokens`` keeps; the others are put back after
+        them.
 
         Args:
             video_tokens (VideoTokens): ``tokens`` of shape (B, M, C),
                 M <= T*h*w.
+            pruner (nn.Module, optional): The neck.
 
         Returns:
             VideoTokens: Same tokens after the joint layers and the final
             norm, (B, M, C).
         """
+        split = self.num_layers
+        if (self.key_prune_layer is not None and pruner is not None
+                and getattr(pruner, 'key_prune_ratio', 0) > 0):
+            split = self.key_prune_layer
         x = video_tokens.tokens + self.frame_embedding(video_tokens)
-        for layer in self.layers[self.prune_layer:]:
+        for layer in self.layers[self.prune_layer:split]:
             x = layer(x)
+        video_tokens = video_tokens._replace(tokens=x)
+        if split < self.num_layers:
+            keep = pruner.select_key_tokens(video_tokens)
+            kept = video_tokens.select(keep)
+            x = kept.tokens
+            for layer in self.layers[split:]:
+                x = layer(x)
+            video_tokens = video_tokens.put_back(kept._replace(tokens=x), keep)
         if self.final_norm:
-            x = self.ln1(x)
-        return video_tokens._replace(tokens=x)
+            video_tokens = video_tokens._replace(
+                tokens=self.ln1(video_tokens.tokens))
+        return video_tokens
 
     @property
     def fine_out_channels(self) -> int:
@@ -341,5 +376,5 @@ class MGFEViT(VisionTransformer):
         video_tokens = self.forward_frames(clips)
         if pruner is not None:
             video_tokens = pruner(video_tokens)
-        return self.forward_joint(video_tokens), self.forward_fine(
+        return self.forward_joint(video_tokens, pruner), self.forward_fine(
             clips, video_tokens)

@@ -53,6 +53,11 @@ class DPCTokenPruning(BaseModule):
             that repeats the key frame at its place falls into one dense
             cluster, and the places where the clip changes (motion, an
             occluder in the key frame) stand out. Defaults to ``'tokens'``.
+        key_prune_ratio (float): Fraction of the key frame's own tokens that
+            :meth:`select_key_tokens` removes in the middle of the backbone
+            (``MGFEViT.key_prune_layer``), in [0, 1); scored by ``selector``
+            among the key frame's tokens. Defaults to 0 (the key frame is
+            never reduced).
         init_cfg (dict, optional): Unused; the module has no parameters.
     """
 
@@ -63,12 +68,17 @@ class DPCTokenPruning(BaseModule):
                  score_scope: str = 'clip',
                  merge: bool = False,
                  score_features: str = 'tokens',
+                 key_prune_ratio: float = 0.0,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if not 0.0 <= prune_ratio < 1.0:
             raise ConfigValueError(
                 'DPCTokenPruning: prune_ratio (epsilon) must be in [0, 1), '
                 f'got {prune_ratio}')
+        if not 0.0 <= key_prune_ratio < 1.0:
+            raise ConfigValueError(
+                'DPCTokenPruning: key_prune_ratio must be in [0, 1), '
+                f'got {key_prune_ratio}')
         if int(k) != k or k < 1:
             raise ConfigValueError(
                 f'DPCTokenPruning: k must be an integer >= 1, got {k}')
@@ -80,10 +90,11 @@ class DPCTokenPruning(BaseModule):
             raise ConfigValueError(
                 "DPCTokenPruning: score_scope must be 'clip' or 'frame', "
                 f'got {score_scope!r}')
-        if selector == 'none' and prune_ratio > 0:
+        if selector == 'none' and (prune_ratio > 0 or key_prune_ratio > 0):
             raise ConfigValueError(
                 "DPCTokenPruning: selector='none' keeps every token, so "
-                f'prune_ratio must be 0, got {prune_ratio}')
+                'prune_ratio and key_prune_ratio must be 0, got '
+                f'{prune_ratio} and {key_prune_ratio}')
         if score_features not in ('tokens', 'change'):
             raise ConfigValueError(
                 "DPCTokenPruning: score_features must be 'tokens' or "
@@ -94,6 +105,7 @@ class DPCTokenPruning(BaseModule):
         self.selector = selector
         self.score_scope = score_scope
         self.merge = bool(merge)
+        self.key_prune_ratio = float(key_prune_ratio)
 
     def num_kept(self, num_frames: int, tokens_per_frame: int) -> int:
         """Tokens per clip after pruning (key frame + surviving supporting
@@ -139,6 +151,40 @@ class DPCTokenPruning(BaseModule):
             tokens = merge_into_targets(tokens, ranking[:, n:num_keep],
                                         ranking[:, num_keep:])
         return video_tokens._replace(tokens=tokens).select(keep)
+
+    def select_key_tokens(self, video_tokens: VideoTokens) -> Tensor:
+        """Positions of the tokens to keep when the key frame's own tokens are.
+
+        reduced: every supporting token, and the ``n - floor(key_prune_ratio
+        * n)`` best-scored of the key frame's ``n`` tokens (scored among
+        themselves).
+
+        Args:
+            video_tokens (VideoTokens): Tokens (B, M, C) with the key frame's
+                ``n`` tokens complete.
+
+        Returns:
+            Tensor: Ascending positions into M, shape (B, M - removed).
+        """
+        n = video_tokens.tokens_per_frame
+        num_keep = n - int(self.key_prune_ratio * n)
+        tokens = video_tokens.tokens.detach()
+        with torch.no_grad():
+            start = (video_tokens.index <
+                     video_tokens.key_frame_index * n).sum(
+                         dim=1, keepdim=True)  # (B, 1)
+            positions = start + torch.arange(n, device=tokens.device)
+            key = tokens.gather(
+                1,
+                positions.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]))
+            key_scores = TOKEN_SCORERS[self.selector](key, min(self.k, n),
+                                                      self.training, None)
+            scores = torch.full(
+                tokens.shape[:2], float('inf'),
+                device=tokens.device).scatter(1, positions, key_scores.float())
+            num_total = tokens.shape[1] - n + num_keep
+            keep = scores.topk(num_total, dim=1).indices.sort(dim=1).values
+        return keep
 
     def _score_features(self, video_tokens: VideoTokens) -> Tensor:
         """Features (B, T*n, C) the scores are computed on."""

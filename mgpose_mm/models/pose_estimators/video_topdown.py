@@ -6,6 +6,7 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor
 
+from mgpose_mm.errors import ConfigValueError
 from ..utils import VideoTokens, check_clip_layout
 
 
@@ -61,6 +62,12 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
             raise TypeError(
                 'VideoTopdownPoseEstimator needs a video backbone such as '
                 f'MGFEViT (got {type(self.backbone).__name__})')
+        if (getattr(self.neck, 'key_prune_ratio', 0) > 0
+                and getattr(self.backbone, 'key_prune_layer', None) is None):
+            raise ConfigValueError(
+                'model.neck.key_prune_ratio > 0 needs '
+                'model.backbone.key_prune_layer (the ViT layer where the key '
+                "frame's tokens are reduced)")
         width = getattr(self.backbone, 'fine_out_channels', None)
         if self.with_head and width is not None and hasattr(
                 self.head, 'set_fine_channels'):

@@ -68,3 +68,13 @@ class VideoTokens(NamedTuple):
                 1,
                 keep.unsqueeze(-1).expand(-1, -1, channels)),
             index=self.index.gather(1, keep))
+
+    def put_back(self, kept: 'VideoTokens', keep: Tensor) -> 'VideoTokens':
+        """This token set with the tokens at positions ``keep`` (B, M')
+        replaced by ``kept.tokens`` (B, M', C), e.g. after later layers ran on
+        the subset ``self.select(keep)`` only."""
+        channels = kept.tokens.shape[-1]
+        return self._replace(
+            tokens=self.tokens.to(kept.tokens.dtype).scatter(
+                1,
+                keep.unsqueeze(-1).expand(-1, -1, channels), kept.tokens))
