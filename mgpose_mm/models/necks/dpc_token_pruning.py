@@ -153,10 +153,10 @@ class DPCTokenPruning(BaseModule):
         return video_tokens._replace(tokens=tokens).select(keep)
 
     def select_key_tokens(self, video_tokens: VideoTokens) -> Tensor:
-        """Positions of the tokens to keep when the key frame's own tokens are.
+        """Positions of the tokens to keep when the key frame is reduced.
 
-        reduced: every supporting token, and the ``n - floor(key_prune_ratio
-        * n)`` best-scored of the key frame's ``n`` tokens (scored among
+        Every supporting token is kept, and the ``n - floor(key_prune_ratio *
+        n)`` best-scored of the key frame's ``n`` tokens (scored among
         themselves).
 
         Args:
@@ -168,12 +168,9 @@ class DPCTokenPruning(BaseModule):
         """
         n = video_tokens.tokens_per_frame
         num_keep = n - int(self.key_prune_ratio * n)
-        tokens = video_tokens.tokens.detach()
+        tokens = video_tokens.tokens
         with torch.no_grad():
-            start = (video_tokens.index <
-                     video_tokens.key_frame_index * n).sum(
-                         dim=1, keepdim=True)  # (B, 1)
-            positions = start + torch.arange(n, device=tokens.device)
+            positions = video_tokens.key_frame_positions()  # (B, n)
             key = tokens.gather(
                 1,
                 positions.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]))

@@ -62,7 +62,7 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
             raise TypeError(
                 'VideoTopdownPoseEstimator needs a video backbone such as '
                 f'MGFEViT (got {type(self.backbone).__name__})')
-        if (getattr(getattr(self, 'neck', None), 'key_prune_ratio', 0) > 0
+        if (self.with_neck and getattr(self.neck, 'key_prune_ratio', 0) > 0
                 and getattr(self.backbone, 'key_prune_layer', None) is None):
             raise ConfigValueError(
                 'model.neck.key_prune_ratio > 0 needs '

@@ -39,21 +39,27 @@ class VideoTokens(NamedTuple):
         return torch.div(
             self.index, self.tokens_per_frame, rounding_mode='floor')
 
-    def key_frame_map(self) -> Tensor:
-        """Gather the key frame's tokens back onto its grid.
+    def key_frame_positions(self) -> Tensor:
+        """Positions of the key frame's ``h * w`` tokens along M, (B, h*w).
 
-        The key frame is never pruned and tokens keep their order, so its
-        ``h * w`` tokens form one contiguous run that starts after the kept
-        tokens of the earlier frames.
+        The key frame is complete and tokens keep their order, so its tokens
+        form one contiguous run that starts after the kept tokens of the
+        earlier frames.
+        """
+        n = self.tokens_per_frame
+        start = (self.index < self.key_frame_index * n).sum(
+            dim=1, keepdim=True)  # (B, 1)
+        return start + torch.arange(n, device=self.index.device)
+
+    def key_frame_map(self) -> Tensor:
+        """Gather the key frame's tokens (:meth:`key_frame_positions`) back
+        onto its grid.
 
         Returns:
             Tensor: Key-frame feature map, shape (B, C, h, w).
         """
-        n = self.tokens_per_frame
         batch, _, channels = self.tokens.shape
-        start = (self.index < self.key_frame_index * n).sum(
-            dim=1, keepdim=True)  # (B, 1)
-        positions = start + torch.arange(n, device=self.index.device)  # (B, n)
+        positions = self.key_frame_positions()
         key_tokens = self.tokens.gather(
             1,
             positions.unsqueeze(-1).expand(-1, -1, channels))
