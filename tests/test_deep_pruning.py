@@ -1,5 +1,5 @@
-"""Deep, early pruning: merged tokens, the pruned fine-grained path of the
-supporting frames, clip-length-agnostic weights and the derived fine width."""
+"""Deep, early pruning: merged tokens, clip-length-agnostic weights and the
+derived fine width."""
 import copy
 
 import pytest
@@ -9,9 +9,6 @@ from mmengine.config import Config
 from mmpose.registry import MODELS
 
 from mgpose_mm.errors import ConfigValueError
-from mgpose_mm.models.backbones.fine_grained import (gather_patches,
-                                                     pool_support_features,
-                                                     support_token_index)
 from mgpose_mm.models.necks.token_merging import merge_into_targets
 from mgpose_mm.models.utils import VideoTokens
 
@@ -84,106 +81,14 @@ def test_merging_neck_keeps_key_frame_tokens_unchanged():
     assert kept.tokens.shape[1] == n + 2 * n - int(0.75 * 2 * n)
 
 
-# ------------------------------------------------ pruned fine-grained path
-def _kept_tokens(batch=2,
-                 frames=3,
-                 key=1,
-                 grid=(8, 6),
-                 keep_support=10,
-                 seed=0):
-    n = grid[0] * grid[1]
-    gen = torch.Generator().manual_seed(seed)
-    rows = []
-    for _ in range(batch):
-        support = torch.tensor([i for i in range(frames * n) if i // n != key])
-        chosen = support[torch.randperm(len(support),
-                                        generator=gen)[:keep_support]]
-        key_index = torch.arange(key * n, (key + 1) * n)
-        rows.append(torch.cat([chosen, key_index]).sort().values)
-    index = torch.stack(rows)
-    return VideoTokens(
-        torch.zeros(batch, index.shape[1], 4), index, frames, key, grid)
-
-
-def test_support_token_index_lists_the_kept_supporting_tokens():
-    tokens = _kept_tokens()
-    index = support_token_index(tokens)
-    n = tokens.tokens_per_frame
-    for b in range(2):
-        expected = tokens.index[b][tokens.index[b] // n != 1]
-        assert torch.equal(index[b], expected)
-
-
-def test_pooled_support_features_match_a_per_position_loop():
-    tokens = _kept_tokens(frames=4, key=2, keep_support=30)
-    index = support_token_index(tokens)
-    batch, num_support = index.shape
-    channels, block = 3, 2
-    feats = torch.rand(batch * num_support, channels, block, block)
-    pooled = pool_support_features(feats, index, tokens)
-    grid_h, grid_w = tokens.grid
-    n = grid_h * grid_w
-    assert pooled.shape == (batch, 2 * channels + 1, grid_h * block,
-                            grid_w * block)
-    feats = feats.view(batch, num_support, channels, block, block)
-    for b in range(batch):
-        for pos in range(n):
-            y, x = divmod(pos, grid_w)
-            here = [
-                feats[b, s] for s in range(num_support)
-                if index[b, s] % n == pos
-            ]
-            cell = pooled[b, :, y * block:(y + 1) * block,
-                          x * block:(x + 1) * block]
-            if here:
-                stack = torch.stack(here)
-                torch.testing.assert_close(cell[:channels], stack.mean(0))
-                torch.testing.assert_close(cell[channels:2 * channels],
-                                           stack.max(0).values)
-            else:
-                assert cell[:2 * channels].abs().sum() == 0
-            assert torch.allclose(cell[-1], torch.tensor(len(here) / 3.))
-
-
-def test_gathered_patches_are_the_tokens_pixels():
-    clips = _clips(batch=2)
-    tokens = _kept_tokens(batch=2)
-    index = support_token_index(tokens)
-    patches = gather_patches(clips, index, 16).view(2, -1, 3, 16, 16)
-    n, grid_w = tokens.tokens_per_frame, tokens.grid[1]
-    for b in range(2):
-        for s in range(index.shape[1]):
-            frame, pos = divmod(int(index[b, s]), n)
-            y, x = divmod(pos, grid_w)
-            assert torch.equal(
-                patches[b, s], clips[b, frame, :, 16 * y:16 * (y + 1),
-                                     16 * x:16 * (x + 1)])
-
-
-@pytest.mark.parametrize('eps', [0.0, 0.5, 0.8])
-def test_supporting_fine_features_are_computed_for_kept_tokens_only(eps):
-    cfg = _tiny_cfg(fine_frames='kept', prune_layer=0)
-    cfg.neck.update(prune_ratio=eps)
-    model = _build(cfg)
-    seen = []
-    model.backbone.fine_stem.register_forward_hook(
-        lambda module, args, out: seen.append(tuple(args[0].shape)))
-    with torch.no_grad():
-        model._forward(_clips(batch=2))
-    n = 8 * 6
-    kept_support = 2 * n - int(eps * 2 * n)
-    # the key frames whole, then one 16x16 patch per kept supporting token
-    assert seen == [(2, 3, 128, 96), (2 * kept_support, 3, 16, 16)]
-
-
 # ------------------------------------- clip-length-agnostic weights and width
 def test_head_fine_width_is_derived_from_the_backbone():
-    for fine_frames, width in (('key', 32), ('all', 96), ('kept', 97)):
+    for fine_frames, width in (('key', 32), ('all', 96), ('pooled', 97)):
         model = _build(_tiny_cfg(fine_frames=fine_frames))
         assert model.backbone.fine_out_channels == width
         assert model.head.fine_channels == width
         assert model.head.fusion.conv.in_channels == 64 + width
-    bad = _tiny_cfg(fine_frames='kept')
+    bad = _tiny_cfg(fine_frames='pooled')
     bad.head.fine_channels = 96
     with pytest.raises(
             ConfigValueError,
@@ -204,8 +109,6 @@ def test_one_state_dict_loads_strictly_into_other_clip_lengths_and_online():
     five = copy.deepcopy(default)
     five.backbone.update(num_frames=5, key_frame_index=2)
     online = Config.fromfile(ONLINE_TINY).model
-    for cfg in (default, five, online):
-        cfg.backbone.update(fine_frames='kept')
     source = _build(default)
     with torch.no_grad():  # trained embeddings are not zero
         source.backbone.frame_embed.normal_(std=0.5)
@@ -238,7 +141,7 @@ def test_pruning_at_layer_zero_shrinks_every_later_layer(merge):
     from mgpose_mm.benchmark.flops import STAGE_JOINT, model_cost
     costs = {}
     for eps in (0.0, 0.5, 0.9):
-        cfg = _tiny_cfg(fine_frames='kept', prune_layer=0)
+        cfg = _tiny_cfg(prune_layer=0)
         cfg.neck.update(prune_ratio=eps, merge=merge)
         model = _build(cfg)
         seen = []

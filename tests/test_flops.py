@@ -29,21 +29,18 @@ def test_handles_count_attention_and_cdist_products():
     assert ops['cdist'] == 2 * 6 * 9 * 10
 
 
-@pytest.mark.parametrize('scope, divisor', [('clip', 1), ('frame', 3)])
-def test_dpc_scoring_cost_follows_the_score_scope(scope, divisor):
+def test_dpc_scoring_cost_counts_the_distances_of_the_clip():
     from test_benchmark import (CHANNELS, FRAMES, TOKENS_PER_FRAME, tiny_clips,
                                 tiny_spec)
 
     from mgpose_mm.benchmark import build_model, model_cost
     from mgpose_mm.benchmark.flops import STAGE_NECK
     model = build_model(tiny_spec(0.5))
-    model.neck.score_scope = scope
     model.neck.merge = False
     cost = model_cost(model, tiny_clips(2))
-    # clip scope: distances among all T*n tokens; frame scope: among the n
-    # tokens of each frame
+    # distances among all T*n tokens of the clip
     full = FRAMES * TOKENS_PER_FRAME
-    scoring = 2 * full**2 * CHANNELS // divisor
+    scoring = 2 * full**2 * CHANNELS
     assert cost.stage(STAGE_NECK).scoring_macs == scoring
     # merging adds the distances of the removed to the kept supporting tokens
     model.neck.merge = True

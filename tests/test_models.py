@@ -130,19 +130,14 @@ def make_video_tokens(batch=3,
     return VideoTokens(tokens, index, num_frames, key, grid)
 
 
-@pytest.mark.parametrize('selector,scope', [('dpc', 'clip'), ('dpc', 'frame'),
-                                            ('random', 'clip')])
+@pytest.mark.parametrize('selector', ['dpc', 'dpc-anchored', 'random'])
 @pytest.mark.parametrize('eps', [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99])
 @pytest.mark.parametrize('num_frames,key', [(3, 1), (5, 2), (3, 0)])
 def test_pruning_keeps_formula_count_key_frame_and_order(
-        selector, scope, eps, num_frames, key):
+        selector, eps, num_frames, key):
     neck = MODELS.build(
-        dict(
-            type='DPCTokenPruning',
-            prune_ratio=eps,
-            k=3,
-            selector=selector,
-            score_scope=scope)).eval()
+        dict(type='DPCTokenPruning', prune_ratio=eps, k=3,
+             selector=selector)).eval()
     vt = make_video_tokens(num_frames=num_frames, key=key)
     per_frame = 12
     support = (num_frames - 1) * per_frame
@@ -164,19 +159,6 @@ def test_pruning_keeps_formula_count_key_frame_and_order(
     # deterministic in eval
     again = neck(vt)
     assert torch.equal(again.index, out.index)
-
-
-def test_frame_scope_scores_each_frame_alone():
-    from mgpose_mm.models.utils import dpc_knn_scores
-    vt = make_video_tokens(batch=2, num_frames=3, grid=(4, 3))
-    neck = MODELS.build(
-        dict(
-            type='DPCTokenPruning', prune_ratio=0.5, k=3, score_scope='frame'))
-    scores = neck._scores(vt.tokens, 3)
-    for t in range(3):
-        frame = vt.tokens[:, t * 12:(t + 1) * 12]
-        torch.testing.assert_close(scores[:, t * 12:(t + 1) * 12],
-                                   dpc_knn_scores(frame, k=3))
 
 
 def test_dpc_pruning_drops_duplicate_supporting_tokens_first():
@@ -207,9 +189,6 @@ def test_dpc_pruning_drops_duplicate_supporting_tokens_first():
     ('prune_ratio', dict(prune_ratio=-0.1), 'prune_ratio'),
     ('k', dict(k=0), 'k must be'),
     ('selector', dict(selector='topk'), 'selector'),
-    ('selector', dict(selector='none',
-                      prune_ratio=0.5), 'prune_ratio must be 0'),
-    ('score_scope', dict(score_scope='video'), 'score_scope'),
 ])
 def test_bad_neck_config_fails_at_build(field, kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -345,3 +324,35 @@ def test_complexity_analysis_runs_and_pruning_reduces_flops():
     expected_saving = 48 * 5 * 12 * 96**2
     assert abs((flops[0.0] - flops[0.5]) -
                expected_saving) < 0.05 * expected_saving
+
+
+@pytest.mark.parametrize('head,reach', [
+    (dict(fusion_kernel_size=1), 0),
+    (dict(separable_fusion=True), 1),
+    (dict(), 1),
+])
+def test_fusion_kernel_sets_the_reach_of_a_fine_feature(head, reach):
+    """A change of the fine-grained features at one pixel moves the heatmaps
+    within the fusion kernel's reach only (1x1: that pixel; 3x3 and
+    separable 3x3: its 3x3 neighbourhood)."""
+    cfg = tiny_model_cfg()
+    cfg.head.update(head)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg).eval()
+    feats = model.extract_feat(make_batch(batch_size=1)[0])
+    fine = feats[1].clone()
+    fine[:, :, 10, 8] += 5.0
+    with torch.no_grad():
+        diff = (model.head(
+            (feats[0], fine)) - model.head(feats)).abs().amax(dim=(0, 1))
+    ys, xs = torch.nonzero(diff > 1e-6, as_tuple=True)
+    assert ys.numel() > 0
+    assert ys.min() == 10 - reach and ys.max() == 10 + reach
+    assert xs.min() == 8 - reach and xs.max() == 8 + reach
+
+
+def test_separable_fusion_needs_a_3x3_kernel():
+    cfg = tiny_model_cfg()
+    cfg.head.update(separable_fusion=True, fusion_kernel_size=1)
+    with pytest.raises(ValueError, match='separable_fusion needs'):
+        MODELS.build(cfg)

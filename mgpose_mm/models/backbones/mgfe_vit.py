@@ -5,7 +5,6 @@ from typing import Optional, Tuple
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
-from mmengine.utils import to_2tuple
 from mmpose.registry import MODELS
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
@@ -13,9 +12,8 @@ from torch import Tensor
 
 from mgpose_mm.errors import ConfigValueError
 from ..utils import VideoTokens
-from .fine_grained import check_patch_grid, support_fine_features
 
-FINE_FRAMES = ('key', 'all', 'kept', 'pooled')
+FINE_FRAMES = ('key', 'all', 'pooled')
 
 
 @MODELS.register_module()
@@ -38,7 +36,7 @@ class MGFEViT(VisionTransformer):
 
     No weight depends on the clip length: the frame embedding is indexed by
     the offset from the key frame (``|offset| <= max_frame_offset``) and the
-    ``'key'`` and ``'kept'`` fine paths give maps whose width does not depend
+    ``'key'`` and ``'pooled'`` fine paths give maps whose width does not depend
     on T. So one checkpoint loads into centred and online clips of any length
     (only ``fine_frames='all'`` stacks frames along channels).
 
@@ -65,15 +63,9 @@ class MGFEViT(VisionTransformer):
             - ``'key'``: the key frame only (C_f channels).
             - ``'all'``: every frame through the same stem, stacked along
               channels in clip order (T * C_f channels; ties the head to T).
-            - ``'kept'``: the key frame, plus each supporting frame where
-              its token survived pruning: the stem runs on the pixel patch of
-              each kept supporting token only, so this part costs
-              ``1 - epsilon`` of its unpruned cost; the patch features are
-              pooled over the supporting frames (mean, max, coverage:
-              3 * C_f + 1 channels, for any T).
-            - ``'pooled'``: as ``'kept'``, but the stem runs on the whole
-              supporting frames, whatever was pruned (coverage 1). Same
-              weights as ``'kept'``.
+            - ``'pooled'``: the key frame, plus the stem features of the
+              supporting frames pooled over frames (mean, max and a coverage
+              map of ones: 3 * C_f + 1 channels, for any T).
 
             Defaults to ``'key'``.
         key_prune_layer (int, optional): ViT layer, in
@@ -118,10 +110,6 @@ class MGFEViT(VisionTransformer):
             raise ConfigValueError(
                 f'MGFEViT: key_prune_layer must be in (prune_layer='
                 f'{prune_layer}, {self.num_layers}), got {key_prune_layer}')
-        if fine_frames == 'kept':
-            check_patch_grid(
-                to_2tuple(kwargs.get('img_size', 224)),
-                self.patch_embed.projection.kernel_size[0], fine_stride)
         self.num_frames = num_frames
         self.key_frame_index = key_frame_index
         self.prune_layer = prune_layer
@@ -295,23 +283,19 @@ class MGFEViT(VisionTransformer):
             return self.fine_channels
         if self.fine_frames == 'all':
             return self.num_frames * self.fine_channels
-        return 3 * self.fine_channels + 1  # 'kept' and 'pooled'
+        return 3 * self.fine_channels + 1  # 'pooled'
 
-    def forward_fine(self,
-                     clips: Tensor,
-                     video_tokens: Optional[VideoTokens] = None) -> Tensor:
+    def forward_fine(self, clips: Tensor) -> Tensor:
         """Fine-grained features, shape (B, fine_out_channels, H/s, W/s).
 
         Args:
             clips (Tensor): Normalised clips, shape (B, T, 3, H, W).
-            video_tokens (VideoTokens, optional): The kept tokens; needed by
-                ``fine_frames='kept'`` (None: every token kept).
 
         Returns:
             Tensor: ``'key'``: the key frame's stem features. ``'all'``: the
             stem features of the T frames, concatenated along channels in
-            clip order. ``'kept'``: the key frame's stem features followed by
-            the supporting patches' mean, max and coverage maps.
+            clip order. ``'pooled'``: the key frame's stem features followed
+            by the supporting frames' mean, max and coverage maps.
         """
         batch, num_frames, _, height, width = clips.shape
         out_size = (height // self.fine_stride, width // self.fine_stride)
@@ -324,13 +308,7 @@ class MGFEViT(VisionTransformer):
         key = self.fine_stem(clips[:, self.key_frame_index])
         if self.fine_frames == 'key':
             return key
-        if self.fine_frames == 'pooled':
-            return torch.cat([key, self._pooled_support(clips, key)], dim=1)
-        if video_tokens is None:
-            video_tokens = self.forward_frames(clips)
-        support = support_fine_features(self.fine_stem, clips, video_tokens,
-                                        self.patch_embed.projection.stride[0])
-        return torch.cat([key, support], dim=1)
+        return torch.cat([key, self._pooled_support(clips, key)], dim=1)
 
     def _pooled_support(self, clips: Tensor, key: Tensor) -> Tensor:
         """Stem features of every supporting frame, pooled over frames.
@@ -376,5 +354,5 @@ class MGFEViT(VisionTransformer):
         video_tokens = self.forward_frames(clips)
         if pruner is not None:
             video_tokens = pruner(video_tokens)
-        return self.forward_joint(video_tokens, pruner), self.forward_fine(
-            clips, video_tokens)
+        return self.forward_joint(video_tokens,
+                                  pruner), self.forward_fine(clips)

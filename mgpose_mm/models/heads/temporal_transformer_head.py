@@ -5,7 +5,7 @@ from typing import Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import ConvModule
+from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from mmpose.models.heads import HeatmapHead
 from mmpose.registry import MODELS
 from mmpretrain.models.backbones.vision_transformer import \
@@ -104,6 +104,9 @@ class TemporalTransformerHead(HeatmapHead):
         fusion_kernel_size (int): Kernel of the fusion conv, 3 or 1. A 1x1
             fusion cuts the cost of this full-resolution layer by 9x.
             Defaults to 3.
+        separable_fusion (bool): A 3x3 fusion as MMCV's depthwise-separable
+            conv (3x3 per channel, then 1x1): the 3x3 context at about the
+            cost of a 1x1 fusion. Defaults to False.
         **kwargs: :class:`HeatmapHead` arguments (``deconv_out_channels``,
             ``deconv_kernel_sizes``, ``conv_out_channels``,
             ``conv_kernel_sizes``, ``final_layer``, ``loss``, ``decoder``,
@@ -120,6 +123,7 @@ class TemporalTransformerHead(HeatmapHead):
                  deconv_out_channels: Sequence[int] = (256, 256),
                  deconv_kernel_sizes: Sequence[int] = (4, 4),
                  fusion_kernel_size: int = 3,
+                 separable_fusion: bool = False,
                  **kwargs):
         if not deconv_out_channels:
             raise ConfigValueError(
@@ -134,6 +138,10 @@ class TemporalTransformerHead(HeatmapHead):
             raise ConfigValueError(
                 'TemporalTransformerHead: fusion_kernel_size must be 1 or 3, '
                 f'got {fusion_kernel_size}')
+        if separable_fusion and fusion_kernel_size != 3:
+            raise ConfigValueError(
+                'TemporalTransformerHead: separable_fusion needs '
+                f'fusion_kernel_size=3, got {fusion_kernel_size}')
         # HeatmapHead builds conv/final layers after its deconvs; they
         # receive the fused features.
         super().__init__(
@@ -151,6 +159,7 @@ class TemporalTransformerHead(HeatmapHead):
                 norm_cfg=dict(type='LN', eps=1e-6))
             for _ in range(num_temporal_layers))
         self.fusion_kernel_size = fusion_kernel_size
+        self.separable_fusion = separable_fusion
         self.fusion_width = deconv_out_channels[-1]
         self.fine_channels = None
         self.fusion = None
@@ -178,7 +187,10 @@ class TemporalTransformerHead(HeatmapHead):
                                    f'must be >= 0, got {fine_channels}')
         width = self.fusion_width
         self.fine_channels = fine_channels
-        self.fusion = ConvModule(
+        conv = (
+            DepthwiseSeparableConvModule
+            if self.separable_fusion else ConvModule)
+        self.fusion = conv(
             width + fine_channels,
             width,
             self.fusion_kernel_size,

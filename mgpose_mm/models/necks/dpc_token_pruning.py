@@ -38,21 +38,10 @@ class DPCTokenPruning(BaseModule):
             ``'dpc-anchored'`` (density peaks with the key frame's tokens
             counted as the densest: a supporting token's distance term is at
             most its distance to the nearest key-frame token, so supporting
-            tokens that repeat the key frame go first), ``'random'``
-            (ablation) or ``'none'`` (keep everything; requires
-            ``prune_ratio == 0``).
-        score_scope (str): ``'clip'`` scores each token against all tokens of
-            its clip (a supporting token that repeats key-frame content is
-            redundant); ``'frame'`` scores it against the tokens of its own
-            frame only (each frame keeps its own cluster centres).
+            tokens that repeat the key frame go first) or ``'random'``
+            (ablation).
         merge (bool): Average removed tokens into their nearest kept
             supporting token instead of dropping them. Defaults to False.
-        score_features (str): What the scores are computed on. ``'tokens'``:
-            the tokens themselves. ``'change'``: each token minus the key
-            frame's token at the same grid position, so a supporting token
-            that repeats the key frame at its place falls into one dense
-            cluster, and the places where the clip changes (motion, an
-            occluder in the key frame) stand out. Defaults to ``'tokens'``.
         key_prune_ratio (float): Fraction of the key frame's own tokens that
             :meth:`select_key_tokens` removes in the middle of the backbone
             (``MGFEViT.key_prune_layer``), in [0, 1); scored by ``selector``
@@ -65,9 +54,7 @@ class DPCTokenPruning(BaseModule):
                  prune_ratio: float = 0.5,
                  k: int = 5,
                  selector: str = 'dpc',
-                 score_scope: str = 'clip',
                  merge: bool = False,
-                 score_features: str = 'tokens',
                  key_prune_ratio: float = 0.0,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
@@ -82,28 +69,13 @@ class DPCTokenPruning(BaseModule):
         if int(k) != k or k < 1:
             raise ConfigValueError(
                 f'DPCTokenPruning: k must be an integer >= 1, got {k}')
-        if selector not in (*TOKEN_SCORERS, 'none'):
+        if selector not in TOKEN_SCORERS:
             raise ConfigValueError(
                 'DPCTokenPruning: selector must be one of '
-                f"{sorted(TOKEN_SCORERS) + ['none']}, got {selector!r}")
-        if score_scope not in ('clip', 'frame'):
-            raise ConfigValueError(
-                "DPCTokenPruning: score_scope must be 'clip' or 'frame', "
-                f'got {score_scope!r}')
-        if selector == 'none' and (prune_ratio > 0 or key_prune_ratio > 0):
-            raise ConfigValueError(
-                "DPCTokenPruning: selector='none' keeps every token, so "
-                'prune_ratio and key_prune_ratio must be 0, got '
-                f'{prune_ratio} and {key_prune_ratio}')
-        if score_features not in ('tokens', 'change'):
-            raise ConfigValueError(
-                "DPCTokenPruning: score_features must be 'tokens' or "
-                f"'change', got {score_features!r}")
+                f'{sorted(TOKEN_SCORERS)}, got {selector!r}')
         self.prune_ratio = float(prune_ratio)
-        self.score_features = score_features
         self.k = int(k)
         self.selector = selector
-        self.score_scope = score_scope
         self.merge = bool(merge)
         self.key_prune_ratio = float(key_prune_ratio)
 
@@ -132,16 +104,15 @@ class DPCTokenPruning(BaseModule):
                 f'DPCTokenPruning expects the full clip of {total} tokens, '
                 f'got {video_tokens.tokens.shape[1]}')
         num_keep = self.num_kept(video_tokens.num_frames, n)
-        if self.selector == 'none' or num_keep == total:
+        if num_keep == total:
             return video_tokens
 
         tokens = video_tokens.tokens
         with torch.no_grad():
             is_key = (
                 video_tokens.frame_of_token == video_tokens.key_frame_index)
-            scores = self._scores(
-                self._score_features(video_tokens), video_tokens.num_frames,
-                is_key)
+            scores = TOKEN_SCORERS[self.selector](tokens.detach(), self.k,
+                                                  self.training, is_key)
             # Key-frame tokens outrank every supporting token, so the first
             # n of the ranking are the key frame and top-M contains it.
             scores = scores.masked_fill(is_key, float('inf'))
@@ -182,32 +153,3 @@ class DPCTokenPruning(BaseModule):
             num_total = tokens.shape[1] - n + num_keep
             keep = scores.topk(num_total, dim=1).indices.sort(dim=1).values
         return keep
-
-    def _score_features(self, video_tokens: VideoTokens) -> Tensor:
-        """Features (B, T*n, C) the scores are computed on."""
-        tokens = video_tokens.tokens.detach()
-        if self.score_features == 'tokens':
-            return tokens
-        batch, _, channels = tokens.shape
-        frames = tokens.view(batch, video_tokens.num_frames, -1, channels)
-        key = frames[:, video_tokens.
-                     key_frame_index:video_tokens.key_frame_index + 1]
-        return (frames - key).flatten(1, 2)
-
-    def _scores(self,
-                tokens: Tensor,
-                num_frames: int,
-                is_key: Optional[Tensor] = None) -> Tensor:
-        """Scores (B, T*n) of tokens (B, T*n, C), over the whole clip or frame
-        by frame; ``is_key`` (B, T*n) marks the key frame's tokens (the anchors
-        of ``'dpc-anchored'``)."""
-        scorer = TOKEN_SCORERS[self.selector]
-        if self.score_scope == 'clip':
-            return scorer(tokens, self.k, self.training, is_key)
-        batch, total, channels = tokens.shape
-        per_frame = tokens.reshape(batch * num_frames, total // num_frames,
-                                   channels)
-        if is_key is not None:
-            is_key = is_key.reshape(batch * num_frames, -1)
-        return scorer(per_frame, self.k, self.training,
-                      is_key).reshape(batch, total)
