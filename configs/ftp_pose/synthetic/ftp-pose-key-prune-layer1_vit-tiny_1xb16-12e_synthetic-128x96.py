@@ -3,7 +3,7 @@
 # head), no transformer layer in the head and a 1x1 fine-grained fusion:
 # the cost of a single-frame model. On the dev split (2 seeds) it loses
 # 1.5-2 AP Total against the default (configs/ftp_pose/README.md).
-_base_ = ['./ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py']
+_base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
 model = dict(
     backbone=dict(key_prune_layer=1),

@@ -1,5 +1,5 @@
 # Random-selection control of the eps 0.8 sweep point: the same number of
 # supporting-frame tokens removed, chosen at random.
-_base_ = ['./ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py']
+_base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
 model = dict(neck=dict(prune_ratio=0.8, selector='random'))

@@ -1,6 +1,6 @@
 # Single-frame control of the tiny config (T = 1, key frame only): same size,
 # no temporal evidence.
-_base_ = ['./ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py']
+_base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
 frame_offsets = (0, )
 model = dict(

@@ -47,6 +47,8 @@ model = dict(
         # prune right after the patch embedding: every ViT layer runs on the
         # kept tokens only
         prune_layer=0,
+        # half of the key frame's tokens skip layers 1-3
+        key_prune_layer=1,
         fine_channels=32,
         fine_stride=4,
         # the fine-grained stem on the key frame and on every supporting
@@ -62,7 +64,8 @@ model = dict(
         patch_cfg=dict(padding=2)),
     # DPC removes 90 % of the supporting tokens and merges them into the kept
     # ones (configs/ftp_pose/README.md, deep pruning)
-    neck=dict(prune_ratio=0.9, k=5, selector='dpc', merge=True),
+    neck=dict(
+        prune_ratio=0.9, k=5, selector='dpc', merge=True, key_prune_ratio=0.5),
     head=dict(
         in_channels=96,
         num_heads=3,

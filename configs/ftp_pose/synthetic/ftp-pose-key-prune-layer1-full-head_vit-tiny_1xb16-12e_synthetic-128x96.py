@@ -1,0 +1,6 @@
+# The default with half of the key frame's own tokens removed before ViT
+# layer 1 (DPC among the key frame's tokens; they come back before the head);
+# the head is the default's.
+_base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
+
+model = dict(backbone=dict(key_prune_layer=1), neck=dict(key_prune_ratio=0.5))
