@@ -11,6 +11,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED_DATA = osp.join(REPO_ROOT, '..', 'shared', 'data')
 TINY_CONFIG = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
                        'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py')
+FULL_KEY_FRAME_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
+    'ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py')
 PAPER_CONFIG = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'posetrack18',
                         'ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py')
 

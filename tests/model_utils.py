@@ -4,7 +4,7 @@ import copy
 
 import numpy as np
 import torch
-from conftest import TINY_CONFIG
+from conftest import FULL_KEY_FRAME_CONFIG, TINY_CONFIG
 from mmengine.config import Config
 from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
@@ -14,17 +14,20 @@ NUM_KEYPOINTS = 17
 FLIP_INDICES = [0, 1, 2, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 
-def tiny_model_cfg(**neck):
-    """The tiny synthetic config's model dict, with neck overrides."""
+def tiny_model_cfg(full_key_frame=False, **neck):
+    """The tiny synthetic config's model dict (or, with ``full_key_frame``,
+    that of the design without key-frame reduction and with a head
+    transformer layer), with neck overrides."""
     import mgpose_mm  # noqa: F401
-    cfg = copy.deepcopy(Config.fromfile(TINY_CONFIG).model)
+    config = FULL_KEY_FRAME_CONFIG if full_key_frame else TINY_CONFIG
+    cfg = copy.deepcopy(Config.fromfile(config).model)
     cfg.neck.update(neck)
     return cfg
 
 
-def build_tiny_model(seed=0, **neck):
+def build_tiny_model(seed=0, full_key_frame=False, **neck):
     torch.manual_seed(seed)
-    model = MODELS.build(tiny_model_cfg(**neck))
+    model = MODELS.build(tiny_model_cfg(full_key_frame, **neck))
     model.init_weights()
     return model
 

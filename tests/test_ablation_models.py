@@ -23,7 +23,8 @@ def test_without_fine_branch_the_key_frame_reaches_the_head_via_tokens():
     assert fine.shape == (2, 0, 32, 24)
     heatmaps = model.head(model.backbone(clips, pruner=model.neck))
     assert heatmaps.shape == (2, 17, 32, 24)
-    assert model.head.fusion.conv.in_channels == 64  # the deconv output alone
+    # the deconv output alone
+    assert model.head.fusion.depthwise_conv.conv.in_channels == 64
     losses = _build(fine_channels=0).train().loss(clips, samples)
     assert torch.isfinite(losses['loss_kpt'])
     with pytest.raises(ValueError, match='fine_channels must be >= 0'):

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 import torch
-from conftest import PAPER_CONFIG, TINY_CONFIG
+from conftest import FULL_KEY_FRAME_CONFIG, PAPER_CONFIG, TINY_CONFIG
 from mmengine.config import Config
 from mmpose.registry import MODELS
 
@@ -24,8 +24,8 @@ def _build(model_cfg, seed=0):
     return model.eval()
 
 
-def _tiny_cfg(**backbone):
-    cfg = Config.fromfile(TINY_CONFIG).model
+def _tiny_cfg(config=TINY_CONFIG, **backbone):
+    cfg = Config.fromfile(config).model
     cfg.backbone.update(backbone)
     return cfg
 
@@ -87,7 +87,7 @@ def test_head_fine_width_is_derived_from_the_backbone():
         model = _build(_tiny_cfg(fine_frames=fine_frames))
         assert model.backbone.fine_out_channels == width
         assert model.head.fine_channels == width
-        assert model.head.fusion.conv.in_channels == 64 + width
+        assert model.head.fusion.depthwise_conv.conv.in_channels == 64 + width
     bad = _tiny_cfg(fine_frames='pooled')
     bad.head.fine_channels = 96
     with pytest.raises(
@@ -141,7 +141,7 @@ def test_pruning_at_layer_zero_shrinks_every_later_layer(merge):
     from mgpose_mm.benchmark.flops import STAGE_JOINT, model_cost
     costs = {}
     for eps in (0.0, 0.5, 0.9):
-        cfg = _tiny_cfg(prune_layer=0)
+        cfg = _tiny_cfg(FULL_KEY_FRAME_CONFIG, prune_layer=0)
         cfg.neck.update(prune_ratio=eps, merge=merge)
         model = _build(cfg)
         seen = []

@@ -27,29 +27,26 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     set from ``backbone.fine_out_channels``.
 
     Cost per stage and person clip of the default config (ViT-B, 256x192,
-    T=3, pruning right after the patch embedding, one head transformer layer,
-    fine stem on every frame), in GFLOPs (MACs, as MMPose reports, attention,
-    DPC and merging distances included:
+    T=3, supporting tokens pruned right after the patch embedding, half of
+    the key frame's tokens from layer 4, no head transformer layer,
+    depthwise-separable fusion, fine stem on every frame), in GFLOPs (MACs,
+    as MMPose reports, attention, DPC and merging distances included:
     ``mgpose_mm.benchmark.flops.model_cost``; ``tests/test_flops.py`` checks
-    this table against it), at epsilon 0 / 0.5 / 0.8:
+    this table against it), at epsilon 0 / 0.5 / 0.9 (the default):
 
     ======================================  =====  =====  =====
-    stage                                     0     0.5   0.8
+    stage                                     0     0.5   0.9
     ======================================  =====  =====  =====
-    backbone per-frame (patch embedding)     0.34   0.34   0.34
+    backbone per-frame (patch embedding)     0.37   0.37   0.37
     backbone fine stem (3 frames)            0.55   0.55   0.55
     neck: DPC scoring + merging              0      0.28   0.27
-    backbone joint layers (12, kept tokens) 55.09  35.37  24.21
-    head (1 layer on kept tokens + decoder)  9.20   7.55   6.62
-    total                                   65.17  44.09  31.99
+    backbone joint layers (12, kept tokens) 48.41  29.14  14.75
+    head (decoder and fusion)                1.79   1.79   1.79
+    total                                   51.11  32.13  17.73
     ======================================  =====  =====  =====
 
-    Pruning reaches every ViT layer and the head's transformer (~95 % of the
-    cost at epsilon 0); the patch embedding, the fine stem and the key-frame
-    decoder are not reduced, and the key frame's third of the tokens is always
-    kept. The paper's setting (``ftp-pose-paper`` config, pruning after layer
-    2 at epsilon 0.5) leaves the first two layers unpruned: 64.49 / 46.66
-    GFLOPs at epsilon 0 / 0.5.
+    MMPose's ViTPose-B costs 18.54 GFLOPs on one frame. The key frame's
+    DPC scoring (at layer 4) is counted in the per-frame row.
     """
 
     def __init__(self,
