@@ -1,7 +1,7 @@
 # FTP-Pose, ViT-B MGFE, T = 3 (t-1, t, t+1), 256x192: DPC removes 90 % of
 # the supporting-frame tokens right after the patch embedding and merges them
 # into the kept ones, and half of the key frame's own tokens before ViT layer
-# 4 (they come back before the head); the fine-grained stem sees every frame.
+# 3 (they come back before the head); the fine-grained stem sees every frame.
 # The paper's own setting (pruning after layer 2, epsilon 0.5) is
 # ftp-pose-paper_*.py.
 _base_ = ['../../_base_/default_runtime.py']
@@ -79,8 +79,8 @@ model = dict(
         # every ViT layer runs on the kept tokens only
         prune_layer=0,
         # half of the key frame's tokens (DPC among themselves, mostly
-        # background) skip layers 4-11
-        key_prune_layer=4,
+        # background) skip layers 3-11
+        key_prune_layer=3,
         fine_channels=64,
         fine_stride=4,
         # the high-resolution stem on the key frame and on every supporting

@@ -1,13 +1,13 @@
 # FTP-Pose with a ViT-H MGFE (ViTPose-H checkpoint): the default's pruning
 # (epsilon 0.9 on the supporting frames, half of the key frame's tokens from
-# layer 11 of 32, a third of the depth as in ViT-B).
+# layer 8 of 32, a quarter of the depth as in ViT-B).
 _base_ = ['./ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py']
 
 optim_wrapper = dict(paramwise_cfg=dict(num_layers=32, layer_decay_rate=0.85))
 model = dict(
     backbone=dict(
         arch='huge',
-        key_prune_layer=11,
+        key_prune_layer=8,
         drop_path_rate=0.55,
         init_cfg=dict(
             checkpoint=('https://download.openmmlab.com/mmpose/v1/'
