@@ -21,7 +21,7 @@ TEST_WITH_INSTALLED_PACKAGE = textwrap.dedent(f'''
     import os.path as osp
 
     import torch
-    from mmengine.hub import get_config
+    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
 
@@ -37,7 +37,10 @@ TEST_WITH_INSTALLED_PACKAGE = textwrap.dedent(f'''
         image_size=(160, 128),
         persons_per_video=(1, 2),
         seed=3)
-    cfg = get_config('mgpose_mm::{CONFIG}')
+    # where MIM finds it (``mim test mgpose_mm``)
+    cfg = Config.fromfile(
+        osp.join(osp.dirname(mgpose_mm.__file__), '.mim', 'configs',
+                 '{CONFIG}'))
     init_default_scope('mmpose')
     from mmpose.registry import MODELS
     torch.manual_seed(0)
@@ -73,6 +76,7 @@ def run(cmd, cwd, env, timeout=300):
 
 def test_wheel_installs_and_tests_a_checkpoint(tmp_path):
     src = tmp_path / 'src'
+    src.mkdir()
     for name in SOURCES:  # a copy: building writes build/ and .mim into it
         path = os.path.join(REPO_ROOT, name)
         if os.path.isdir(path):
@@ -115,7 +119,8 @@ def test_wheel_installs_and_tests_a_checkpoint(tmp_path):
     for path in (result['package'], result['config']):
         assert path.startswith(os.path.join(site, 'mgpose_mm', ''))
     metrics = result['metrics']
-    joints = ('Head', 'Shou', 'Elb', 'Wri', 'Hip', 'Knee', 'Ankl', 'Total')
+    joints = ('Head', 'Shoulder', 'Elbow', 'Wrist', 'Hip', 'Knee', 'Ankle',
+              'Total')
     for joint in joints:
         value = metrics[f'posetrack/{joint} AP']
         assert math.isfinite(value) and 0 <= value <= 100
