@@ -28,7 +28,8 @@ def test_bootstrap_interval_of_a_normal_mean():
     covered, widths = 0, []
     for rep in range(200):
         values = rng.normal(3.0, 2.0, 100)
-        low, high = stats_mod.bootstrap_mean_interval(values, num_boot=1000, seed=rep)
+        low, high = stats_mod.bootstrap_mean_interval(
+            values, num_boot=1000, seed=rep)
         covered += low <= 3.0 <= high
         widths.append((high - low) / 2)
     assert np.mean(widths) == pytest.approx(1.96 * 2.0 / 10, rel=0.1)
@@ -271,11 +272,10 @@ def test_report_only_cli_tabulates_finished_runs(fake_study):
     configs, options, calls, work = fake_study
     runs = runner.plan_runs(configs, [0, 1], work)
     runner.execute(runs, options, log=lambda m: None)
+    tool = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'ablation.py')
     proc = subprocess.run([
-        sys.executable,
-        osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'ablation.py'),
-        *configs, '--seeds', '0', '1', '--work-dir', work, '--report-only',
-        '--num-boot', '50'
+        sys.executable, tool, *configs, '--seeds', '0', '1', '--work-dir',
+        work, '--report-only', '--num-boot', '50'
     ],
                           capture_output=True,
                           text=True,

@@ -14,6 +14,7 @@ from conftest import REPO_ROOT
 
 SOURCES = ('setup.py', 'setup.cfg', 'MANIFEST.in', 'README.md',
            'model-index.yml', 'mgpose_mm', 'tools', 'configs', 'demo')
+SITE_PACKAGES = 'import sysconfig; print(sysconfig.get_path("purelib"))'
 CONFIG = 'ftp_pose/synthetic/ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py'
 
 TEST_WITH_INSTALLED_PACKAGE = textwrap.dedent(f'''
@@ -64,12 +65,7 @@ TEST_WITH_INSTALLED_PACKAGE = textwrap.dedent(f'''
 
 def run(cmd, cwd, env, timeout=300):
     proc = subprocess.run(
-        cmd,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout)
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     return proc.stdout
 
@@ -114,8 +110,7 @@ def test_wheel_installs_and_tests_a_checkpoint(tmp_path):
     work.mkdir()
     out = run([python, '-c', TEST_WITH_INSTALLED_PACKAGE], work, env)
     result = json.loads(out.split('RESULT ', 1)[1])
-    site = run([python, '-c', 'import sysconfig; print(sysconfig.get_path('
-                '"purelib"))'], work, env).strip()
+    site = run([python, '-c', SITE_PACKAGES], work, env).strip()
     for path in (result['package'], result['config']):
         assert path.startswith(os.path.join(site, 'mgpose_mm', ''))
     metrics = result['metrics']

@@ -13,7 +13,6 @@ Example:
 import argparse
 
 import numpy as np
-
 from ablation_stats import (bootstrap_weights, percentile_interval,
                             videos_for_half_width)
 

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
-
 from benchmark_plot import plot_benchmark
 from benchmark_report import build_rows, stage_rows, write_reports
 
