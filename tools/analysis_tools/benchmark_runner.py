@@ -189,9 +189,10 @@ def run_benchmark(settings: BenchmarkSettings,
 
     Returns:
         dict: ``settings``, ``environment``, ``input_shape``, ``default_eps``,
-        ``rows`` (the main table, columns :data:`report.COLUMNS`), ``stages``
-        (per-stage cost table), ``memory_method``, ``onnx``
-        (exported files) and, with a work_dir, ``files``.
+        ``rows`` (the main table, columns
+        :data:`benchmark_report.COLUMNS`), ``stages`` (per-stage cost table),
+        ``memory_method``, ``onnx`` (exported files) and, with a work_dir,
+        ``files``.
     """
     s = settings
     _check_settings(s)
