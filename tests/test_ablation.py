@@ -159,6 +159,10 @@ def test_runner_skips_finished_runs(fake_study):
     runs = runner.plan_runs(configs, [0, 1], work)
     assert [(r.name, r.seed) for r in runs] == [('a_cfg', 0), ('b_cfg', 0),
                                                 ('a_cfg', 1), ('b_cfg', 1)]
+    with pytest.raises(ValueError, match='unique'):
+        runner.plan_runs([configs[0], configs[0]], [0], work)
+    with pytest.raises(FileNotFoundError, match='config not found'):
+        runner.plan_runs([configs[0] + '.missing'], [0], work)
     ticks = []
     counts = runner.execute(
         runs, options, log=lambda m: None, progress=lambda: ticks.append(1))
@@ -288,7 +292,16 @@ def test_report_only_cli_tabulates_finished_runs(fake_study):
     assert total['paired_seeds'] == [0, 1]
     assert total['diff_mean'] == pytest.approx(
         total['mean'] - stats['total']['a_cfg']['mean']) != 0
-    stats = report.rename(stats, dict(a_cfg='a', b_cfg='b'))
+    short = report.short_names(['a_cfg', 'b_cfg'])
+    assert short == dict(a_cfg='a', b_cfg='b')
+    assert report.short_names(['a_x', 'b_y']) == {'a_x': 'a_x', 'b_y': 'b_y'}
+    names = [
+        'ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96',
+        'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96'
+    ]
+    assert report.short_names(names) == dict(
+        zip(names, ['ftp-pose-eps0', 'ftp-pose']))
+    stats = report.rename(stats, short)
     table = report.markdown_table(stats, ['a', 'b'], 'a')
     assert f"| b | 2 | {total['per_seed'][0]:.1f} / " in table
     assert f"| {total['diff_mean']:+.1f} |" in table
@@ -299,27 +312,6 @@ def test_report_only_cli_tabulates_finished_runs(fake_study):
         rows = f.read().splitlines()
     assert rows[0].startswith('subset,config,num_seeds') and len(rows) == 9
     assert osp.getsize(osp.join(work, 'ablation_val.png')) > 1000
-
-
-def test_short_names_drop_the_shared_suffix():
-    names = [
-        'ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96',
-        'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96'
-    ]
-    assert report.short_names(names) == {
-        names[0]: 'ftp-pose-eps0',
-        names[1]: 'ftp-pose'
-    }
-    assert report.short_names(['a_x', 'b_y']) == {'a_x': 'a_x', 'b_y': 'b_y'}
-
-
-def test_plan_rejects_bad_input(tmp_path):
-    cfg = tmp_path / 'c.py'
-    cfg.write_text('x = 1\n')
-    with pytest.raises(ValueError, match='unique'):
-        runner.plan_runs([str(cfg), str(cfg)], [0], str(tmp_path))
-    with pytest.raises(FileNotFoundError, match='config not found'):
-        runner.plan_runs([str(tmp_path / 'missing.py')], [0], str(tmp_path))
 
 
 # ------------------------------------------------------ record files
