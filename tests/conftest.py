@@ -1,8 +1,10 @@
 import contextlib
 import functools
 import http.server
+import importlib
 import json
 import os.path as osp
+import sys
 import threading
 
 import pytest
@@ -16,6 +18,16 @@ FULL_KEY_FRAME_CONFIG = osp.join(
     'ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py')
 PAPER_CONFIG = osp.join(REPO_ROOT, 'configs', 'ftp_pose', 'posetrack18',
                         'ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py')
+
+
+def load_tool(name: str, folder: str = 'analysis_tools'):
+    """Import ``tools/<folder>/<name>.py`` as a module; its own folder goes on
+    ``sys.path`` so that its sibling modules import as they do when the tool
+    runs as a script."""
+    path = osp.join(REPO_ROOT, 'tools', folder)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    return importlib.import_module(name)
 
 
 @pytest.fixture(scope='session')

@@ -9,23 +9,15 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import REPO_ROOT, load_tool
 
-from mgpose_mm.ablation import report, runner
-from mgpose_mm.ablation.stats import (bootstrap_mean_interval,
-                                      bootstrap_weights, percentile_interval,
-                                      summarize_study, videos_for_half_width)
 from mgpose_mm.evaluation.functional.subsets import (FrameRecord,
                                                      JointDetections)
 
+report = load_tool('ablation_report')
+runner = load_tool('ablation_runner')
+stats_mod = load_tool('ablation_stats')
 K = 17
-
-
-def test_bootstrap_weights_are_resamples():
-    w = bootstrap_weights(5, 300, np.random.default_rng(0))
-    assert w.shape == (300, 5) and (w.sum(1) == 5).all() and (w >= 0).all()
-    assert abs(w.mean() - 1) < 0.05
-    with pytest.raises(ValueError):
-        bootstrap_weights(0, 10, np.random.default_rng(0))
 
 
 def test_bootstrap_interval_of_a_normal_mean():
@@ -36,19 +28,24 @@ def test_bootstrap_interval_of_a_normal_mean():
     covered, widths = 0, []
     for rep in range(200):
         values = rng.normal(3.0, 2.0, 100)
-        low, high = bootstrap_mean_interval(values, num_boot=1000, seed=rep)
+        low, high = stats_mod.bootstrap_mean_interval(
+            values, num_boot=1000, seed=rep)
         covered += low <= 3.0 <= high
         widths.append((high - low) / 2)
     assert np.mean(widths) == pytest.approx(1.96 * 2.0 / 10, rel=0.1)
     assert 0.88 <= covered / 200 <= 0.99
 
 
-def test_percentile_interval_and_sample_size():
-    assert percentile_interval(np.arange(101.0), 0.9) == pytest.approx(
-        (5.0, 95.0))
-    assert all(np.isnan(percentile_interval(np.array([np.nan]))))
-    assert videos_for_half_width(2.0, 16, 1.0) == 64
-    assert videos_for_half_width(1.0, 50, 1.0) == 50
+def test_bootstrap_weights_intervals_and_sample_size():
+    w = stats_mod.bootstrap_weights(5, 300, np.random.default_rng(0))
+    assert w.shape == (300, 5) and (w.sum(1) == 5).all() and (w >= 0).all()
+    with pytest.raises(ValueError):
+        stats_mod.bootstrap_weights(0, 10, np.random.default_rng(0))
+    assert stats_mod.percentile_interval(np.arange(101.0),
+                                         0.9) == pytest.approx((5.0, 95.0))
+    assert all(np.isnan(stats_mod.percentile_interval(np.array([np.nan]))))
+    assert stats_mod.videos_for_half_width(2.0, 16, 1.0) == 64
+    assert stats_mod.videos_for_half_width(1.0, 50, 1.0) == 50
 
 
 def _records(rng, num_videos, quality):
@@ -73,13 +70,21 @@ def test_summarize_study_pairs_seeds_and_videos():
         {s: JointDetections(_records(rng, 30, 0.8))
          for s in (0, 1, 2)}
     }
-    stats = summarize_study(study, 'ref', num_boot=300)
+    stats = stats_mod.summarize_study(study, 'ref', num_boot=300)
     ref, better = stats['ref'], stats['better']
     assert ref['diff_per_seed'] == {
         0: 0.0,
         1: 0.0
     } and ref['diff_ci'] == (0.0, 0.0)
     assert better['paired_seeds'] == [0, 1]
+    assert better['per_seed'] == {
+        s: study['better'][s].total_ap()
+        for s in (0, 1, 2)
+    }
+    assert better['diff_per_seed'] == {
+        s: better['per_seed'][s] - ref['per_seed'][s]
+        for s in (0, 1)
+    }
     assert better['mean'] == pytest.approx(
         np.mean(list(better['per_seed'].values())))
     assert better['ci'][0] < better['mean'] < better['ci'][1]
@@ -88,7 +93,7 @@ def test_summarize_study_pairs_seeds_and_videos():
     assert low <= better['diff_mean'] <= high
     study['other'] = {0: JointDetections(_records(rng, 12, 0.5))}
     with pytest.raises(ValueError, match='same validation videos'):
-        summarize_study(study, 'ref', num_boot=10)
+        stats_mod.summarize_study(study, 'ref', num_boot=10)
 
 
 FAKE_TRAIN = textwrap.dedent('''
@@ -114,7 +119,7 @@ FAKE_TEST = textwrap.dedent('''
         f.write('test ' + args[args.index('--work-dir') + 1] + '\\n')
     options = dict(
         o.split('=', 1) for o in args[args.index('--cfg-options') + 1:])
-    rng = np.random.default_rng(len(args[0]))
+    rng = np.random.default_rng(sum(map(ord, os.path.basename(args[0]))))
     recs = [
         FrameRecord(video='v%d' % (i // 2), scores=rng.random((1, 17)),
                     labels=rng.random((1, 17)) < 0.6,
@@ -154,6 +159,10 @@ def test_runner_skips_finished_runs(fake_study):
     runs = runner.plan_runs(configs, [0, 1], work)
     assert [(r.name, r.seed) for r in runs] == [('a_cfg', 0), ('b_cfg', 0),
                                                 ('a_cfg', 1), ('b_cfg', 1)]
+    with pytest.raises(ValueError, match='unique'):
+        runner.plan_runs([configs[0], configs[0]], [0], work)
+    with pytest.raises(FileNotFoundError, match='config not found'):
+        runner.plan_runs([configs[0] + '.missing'], [0], work)
     ticks = []
     counts = runner.execute(
         runs, options, log=lambda m: None, progress=lambda: ticks.append(1))
@@ -260,43 +269,49 @@ def test_runner_starts_no_run_after_a_failure(fake_study, jobs):
     assert not any(runner.is_trained(r) for r in [runs[0], *runs[2:]])
 
 
-def test_reports_from_finished_runs(fake_study, tmp_path):
-    configs, options, _, work = fake_study
+def test_report_only_cli_tabulates_finished_runs(fake_study):
+    """``ablation.py --report-only`` run as a script (from another folder)
+    writes the tables of the finished runs: the statistics of their records,
+    short names, the paired differences to the reference."""
+    configs, options, calls, work = fake_study
     runs = runner.plan_runs(configs, [0, 1], work)
     runner.execute(runs, options, log=lambda m: None)
-    study = report.load_study(runs)
-    stats = report.summarize(study, 'a_cfg', num_boot=50)
+    tool = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'ablation.py')
+    proc = subprocess.run([
+        sys.executable, tool, *configs, '--seeds', '0', '1', '--work-dir',
+        work, '--report-only', '--num-boot', '50'
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=osp.dirname(work),
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stats = report.summarize(report.load_study(runs), 'a_cfg', num_boot=50)
     assert set(stats) == {'total', 'hard', 'occluded', 'blurred'}
-    assert stats['total']['b_cfg']['paired_seeds'] == [0, 1]
-    table = report.markdown_table(stats, ['a_cfg', 'b_cfg'], 'a_cfg')
-    assert '| a_cfg | 2 |' in table and 'reference' in table
-    rows = report.csv_rows(stats, ['a_cfg', 'b_cfg'])
-    report.write_csv(str(tmp_path / 'out.csv'), rows)
-    assert open(tmp_path /
-                'out.csv').readline().startswith('subset,config,num_seeds')
-    report.plot(stats, ['a_cfg', 'b_cfg'], 'a_cfg', str(tmp_path / 'out.png'))
-    assert osp.getsize(tmp_path / 'out.png') > 1000
-
-
-def test_short_names_drop_the_shared_suffix():
+    total = stats['total']['b_cfg']
+    assert total['paired_seeds'] == [0, 1]
+    assert total['diff_mean'] == pytest.approx(
+        total['mean'] - stats['total']['a_cfg']['mean']) != 0
+    short = report.short_names(['a_cfg', 'b_cfg'])
+    assert short == dict(a_cfg='a', b_cfg='b')
+    assert report.short_names(['a_x', 'b_y']) == {'a_x': 'a_x', 'b_y': 'b_y'}
     names = [
         'ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96',
         'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96'
     ]
-    assert report.short_names(names) == {
-        names[0]: 'ftp-pose-eps0',
-        names[1]: 'ftp-pose'
-    }
-    assert report.short_names(['a_x', 'b_y']) == {'a_x': 'a_x', 'b_y': 'b_y'}
-
-
-def test_plan_rejects_bad_input(tmp_path):
-    cfg = tmp_path / 'c.py'
-    cfg.write_text('x = 1\n')
-    with pytest.raises(ValueError, match='unique'):
-        runner.plan_runs([str(cfg), str(cfg)], [0], str(tmp_path))
-    with pytest.raises(FileNotFoundError, match='config not found'):
-        runner.plan_runs([str(tmp_path / 'missing.py')], [0], str(tmp_path))
+    assert report.short_names(names) == dict(
+        zip(names, ['ftp-pose-eps0', 'ftp-pose']))
+    stats = report.rename(stats, short)
+    table = report.markdown_table(stats, ['a', 'b'], 'a')
+    assert f"| b | 2 | {total['per_seed'][0]:.1f} / " in table
+    assert f"| {total['diff_mean']:+.1f} |" in table
+    with open(osp.join(work, 'ablation_val.md')) as f:
+        assert f.read() == table
+    assert table in proc.stdout
+    with open(osp.join(work, 'ablation_val.csv')) as f:
+        rows = f.read().splitlines()
+    assert rows[0].startswith('subset,config,num_seeds') and len(rows) == 9
+    assert osp.getsize(osp.join(work, 'ablation_val.png')) > 1000
 
 
 # ------------------------------------------------------ record files

@@ -37,7 +37,7 @@ EXPECTED_OUTPUT = [
      'the annotated output has been saved at'),
     (r'video_demo\.py.*--stream', 'stream ended'),
     (r'inferencer_demo\.py', 'person instances'),
-    (r'benchmark\.py', 'Targets (goals, not tests)'),
+    (r'benchmark\.py', 'Cost per stage'),
     (r'pytorch2onnx\.py', 'verification passed'),
     (r'make_synthetic_posetrack\.py', 'dataset written to'),
     (r'^mim search', 'ftp-pose'),

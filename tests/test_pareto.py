@@ -4,9 +4,9 @@ import os.path as osp
 import subprocess
 import sys
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, load_tool
 
-from mgpose_mm.ablation import report
+report = load_tool('ablation_report')
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'pareto.py')
 

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, TINY_CONFIG
+from conftest import REPO_ROOT, TINY_CONFIG, load_tool
 
 RTMDET = 'rtmdet_tiny_8xb32-300e_coco'
 RTMDET_WEIGHTS = 'rtmdet_tiny_8xb32-300e_coco_20220902_112414-78e30dcc.pth'
@@ -246,8 +246,8 @@ def test_dataset_metainfo_points_at_an_existing_file():
 
 
 def test_checks_that_did_not_run_read_n_a():
-    from mgpose_mm.benchmark.report import markdown_table
-    from mgpose_mm.benchmark.runner import runner_counts
+    markdown_table = load_tool('benchmark_report').markdown_table
+    runner_counts = load_tool('benchmark_runner').runner_counts
     sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'misc'))
     from print_posetrack_table import posetrack_table
     table = posetrack_table({

@@ -19,7 +19,9 @@ import argparse
 import os.path as osp
 import time
 
-from mgpose_mm.ablation import report, runner
+import ablation_report as report
+import ablation_runner as runner
+
 from mgpose_mm.errors import ConfigValueError, run_cli
 
 

@@ -13,9 +13,9 @@ Example:
 import argparse
 
 import numpy as np
+from ablation_stats import (bootstrap_weights, percentile_interval,
+                            videos_for_half_width)
 
-from mgpose_mm.ablation.stats import (bootstrap_weights, percentile_interval,
-                                      videos_for_half_width)
 from mgpose_mm.errors import run_cli
 from mgpose_mm.evaluation.functional.subsets import SUBSETS, JointDetections
 from mgpose_mm.evaluation.metrics.posetrack_subsets import load_records

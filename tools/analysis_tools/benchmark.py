@@ -20,9 +20,9 @@ FLOPs do not depend on the weights. Writes benchmark.md/.csv/.json/.png to
 """
 import argparse
 
-from mgpose_mm.benchmark import (BenchmarkSettings, markdown_table,
-                                 run_benchmark)
-from mgpose_mm.benchmark.report import STAGE_COLUMNS, targets_text
+from benchmark_report import STAGE_COLUMNS, markdown_table
+from benchmark_runner import BenchmarkSettings, run_benchmark
+
 from mgpose_mm.benchmark.specs import PEER_CONFIGS
 
 
@@ -135,7 +135,6 @@ def main(argv=None):
     print('\n' + markdown_table(results['rows']))
     print('\nCost per stage (batch 1, GFLOPs = GMACs):\n' +
           markdown_table(results['stages'], STAGE_COLUMNS))
-    print('\nTargets (goals, not tests):\n' + targets_text(results['targets']))
 
 
 if __name__ == '__main__':

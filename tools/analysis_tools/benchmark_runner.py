@@ -10,14 +10,16 @@ from dataclasses import asdict, dataclass
 from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
+from benchmark_plot import plot_benchmark
+from benchmark_report import build_rows, stage_rows, write_reports
 
-from .flops import model_cost
-from .memory import measure_memory
-from .report import build_rows, evaluate_targets, stage_rows, write_reports
-from .specs import (BASELINE_KEY, build_model, ftp_defaults, ftp_key, input_hw,
-                    make_clips, model_inputs, variant_specs)
-from .timing import (autocast_context, forward_runner, synchronizer,
-                     time_round_robin)
+from mgpose_mm.benchmark.flops import model_cost
+from mgpose_mm.benchmark.memory import measure_memory
+from mgpose_mm.benchmark.specs import (BASELINE_KEY, build_model, ftp_defaults,
+                                       ftp_key, input_hw, make_clips,
+                                       model_inputs, variant_specs)
+from mgpose_mm.benchmark.timing import (autocast_context, forward_runner,
+                                        synchronizer, time_round_robin)
 
 MEMORY_METHOD = {
     'cpu': ('peak-RSS increase over the RSS before the call '
@@ -187,9 +189,10 @@ def run_benchmark(settings: BenchmarkSettings,
 
     Returns:
         dict: ``settings``, ``environment``, ``input_shape``, ``default_eps``,
-        ``rows`` (the main table, columns :data:`report.COLUMNS`), ``stages``
-        (per-stage cost table), ``targets``, ``memory_method``, ``onnx``
-        (exported files) and, with a work_dir, ``files``.
+        ``rows`` (the main table, columns
+        :data:`benchmark_report.COLUMNS`), ``stages`` (per-stage cost table),
+        ``memory_method``, ``onnx`` (exported files) and, with a work_dir,
+        ``files``.
     """
     s = settings
     _check_settings(s)
@@ -292,14 +295,12 @@ def run_benchmark(settings: BenchmarkSettings,
         stages=stage_rows(specs, costs),
         costs={key: cost.to_dict()
                for key, cost in costs.items()},
-        targets=evaluate_targets(rows, default_key, max_batch, backend),
         memory_method=(f"{MEMORY_METHOD['cuda' if cuda else 'cpu']}, "
                        f'{ISOLATION[s.memory]}'
                        if s.memory != 'none' else 'not measured'),
         onnx=onnx_files)
     if s.work_dir:
         os.makedirs(s.work_dir, exist_ok=True)
-        from .plot import plot_benchmark
         files = write_reports(results, s.work_dir)
         files['png'] = plot_benchmark(rows, max_batch,
                                       osp.join(s.work_dir, 'benchmark.png'),

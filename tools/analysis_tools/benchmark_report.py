@@ -1,13 +1,12 @@
-"""Benchmark table rows, speed-up ratios, the issue's targets, and
-Markdown/CSV/JSON output."""
+"""Benchmark table rows, speed-up ratios and Markdown/CSV/JSON output."""
 import csv
 import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-from .flops import ModelCost
-from .specs import BASELINE_KEY, VITPOSE_KEY, ModelSpec
-from .timing import median
+from mgpose_mm.benchmark.flops import ModelCost
+from mgpose_mm.benchmark.specs import BASELINE_KEY, VITPOSE_KEY, ModelSpec
+from mgpose_mm.benchmark.timing import median
 
 COLUMNS = ('variant', 'model', 'selector', 'eps', 'backend', 'batch', 'frames',
            'kept_tokens', 'latency_ms', 'clips_per_s', 'speedup',
@@ -44,11 +43,6 @@ COLUMN_NOTES = {
 }
 STAGE_COLUMNS = ('variant', 'stage', 'counted_gflops', 'attention_gflops',
                  'scoring_gflops', 'total_gflops', 'share', 'params_m')
-TARGET_SPEEDUP = 1.94
-TARGET_FLOPS_EFFICIENCY = 0.9
-TARGET_SCORING_SHARE = 0.05
-TARGET_TRAIN_MEMORY = 0.7
-TARGET_AP_DROP = 0.5
 
 
 def _memory_value(peaks: Optional[dict], cuda: bool) -> Optional[float]:
@@ -137,91 +131,6 @@ def _add_ratios(rows: List[dict]) -> None:
             row['train_mem_ratio'] = row['train_mem_mb'] / base['train_mem_mb']
 
 
-def find_row(rows: List[dict],
-             variant: str,
-             batch: int,
-             backend: str = 'pytorch') -> Optional[dict]:
-    for row in rows:
-        if (row['variant'], row['batch'], row['backend']) == (variant, batch,
-                                                              backend):
-            return row
-    return None
-
-
-def evaluate_targets(rows: List[dict],
-                     default_key: str,
-                     batch: int,
-                     backend: str = 'pytorch') -> List[dict]:
-    """The issue's goals for the default epsilon at ``batch``.
-
-    ``batch`` is the largest measured batch, ``backend`` the PyTorch backend
-    (``'pytorch'`` or ``'pytorch-amp'``).
-
-    Returns:
-        list: dicts with ``name``, ``goal``, ``value`` (text with the numbers)
-        and ``status`` (``'PASS'``, ``'FAIL'`` or ``'N/A'`` when the numbers
-        are missing).
-    """
-    row = find_row(rows, default_key, batch, backend)
-    base = find_row(rows, BASELINE_KEY, batch, backend)
-
-    def target(name, goal, ok, value):
-        status = 'N/A' if ok is None else ('PASS' if ok else 'FAIL')
-        return dict(name=name, goal=goal, value=value, status=status)
-
-    if row is None or base is None or default_key == BASELINE_KEY:
-        why = ('default epsilon is 0 (nothing pruned)'
-               if default_key == BASELINE_KEY else 'not measured')
-        goals = (('throughput', f'>= {TARGET_SPEEDUP}x'),
-                 ('FLOPs efficiency', f'>= {TARGET_FLOPS_EFFICIENCY:.0%}'),
-                 ('DPC scoring share', f'<= {TARGET_SCORING_SHARE:.0%}'),
-                 ('training memory', f'<= {TARGET_TRAIN_MEMORY}x'),
-                 ('accuracy', f'>= AP(eps=0) - {TARGET_AP_DROP}'))
-        return [target(name, goal, None, why) for name, goal in goals]
-    efficiency_goal = (f'speed-up >= {TARGET_FLOPS_EFFICIENCY:.0%} '
-                       'of the FLOPs-predicted speed-up')
-    out = [
-        target(
-            'throughput', f'speed-up >= {TARGET_SPEEDUP}x at batch {batch}',
-            row['speedup'] >= TARGET_SPEEDUP,
-            f"{row['clips_per_s']:.2f} vs {base['clips_per_s']:.2f} clips/s "
-            f"= {row['speedup']:.3f}x"),
-        target(
-            'FLOPs efficiency', efficiency_goal,
-            row['speedup'] >= TARGET_FLOPS_EFFICIENCY * row['flops_speedup'],
-            f"{row['speedup']:.3f}x measured / "
-            f"{row['flops_speedup']:.3f}x predicted "
-            f"({row['gflops']:.2f} vs {base['gflops']:.2f} GFLOPs) "
-            f"= {row['speedup_efficiency']:.1%}"),
-    ]
-    share = row['scoring_share']
-    out.append(
-        target(
-            'DPC scoring share',
-            f'neck time <= {TARGET_SCORING_SHARE:.0%} of the forward',
-            None if share is None else share <= TARGET_SCORING_SHARE,
-            'not measured' if share is None else
-            (f"{row['scoring_ms']:.2f} ms of {row['latency_ms']:.2f} ms "
-             f'= {share:.1%}')))
-    ratio = row['train_mem_ratio']
-    out.append(
-        target(
-            'training memory',
-            f'peak <= {TARGET_TRAIN_MEMORY}x the baseline at batch {batch}',
-            None if ratio is None else ratio <= TARGET_TRAIN_MEMORY,
-            'not measured' if ratio is None else
-            (f"{row['train_mem_mb']:.0f} MiB vs "
-             f"{base['train_mem_mb']:.0f} MiB = {ratio:.3f}x")))
-    have_ap = row['ap'] is not None and base['ap'] is not None
-    out.append(
-        target(
-            'accuracy', f'AP >= AP(eps=0) - {TARGET_AP_DROP}',
-            (row['ap'] >= base['ap'] - TARGET_AP_DROP) if have_ap else None,
-            f"{row['ap']:.2f} vs {base['ap']:.2f} AP"
-            if have_ap else 'no --ap-json for both'))
-    return out
-
-
 def _fmt(value, column: str) -> str:
     if value is None:
         return 'n/a'
@@ -272,11 +181,6 @@ def stage_rows(specs: Sequence[ModelSpec],
     return out
 
 
-def targets_text(targets: List[dict]) -> str:
-    return '\n'.join(f"[{t['status']}] {t['name']}: {t['goal']}: {t['value']}"
-                     for t in targets)
-
-
 def write_reports(results: dict, work_dir: str) -> Dict[str, str]:
     """Write ``benchmark.md``, ``benchmark.csv`` and ``benchmark.json`` to
     ``work_dir``."""
@@ -315,12 +219,6 @@ def markdown_report(results: dict) -> str:
         '\n'.join(f'- `{k}`: {v}' for k, v in COLUMN_NOTES.items()),
         '',
         f"- memory method: {results['memory_method']}",
-        '',
-        '## Targets (goals, not tests)',
-        '',
-        '```',
-        targets_text(results['targets']),
-        '```',
         '',
         '## Cost per stage (batch 1, GFLOPs = GMACs)',
         '',

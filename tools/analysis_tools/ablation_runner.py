@@ -27,7 +27,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from mgpose_mm.errors import ConfigValueError
 from mgpose_mm.utils import AtomicFile
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOLS_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 @dataclass
@@ -73,16 +73,16 @@ class StudyOptions:
             strings), for training and testing (e.g. a shorter schedule;
             another evaluation split).
         python: interpreter of the subprocesses.
-        train_script / test_script: MMPose's ``tools/train.py`` and
-            ``tools/test.py``.
+        train_script / test_script: ``tools/train.py`` and ``tools/test.py``
+            beside this tool.
         env: extra environment variables of the subprocesses.
     """
     device: str = 'cpu'
     train_options: Sequence[str] = ()
     test_options: Sequence[str] = ()
     python: str = sys.executable
-    train_script: str = osp.join(REPO_ROOT, 'tools', 'train.py')
-    test_script: str = osp.join(REPO_ROOT, 'tools', 'test.py')
+    train_script: str = osp.join(TOOLS_DIR, 'train.py')
+    test_script: str = osp.join(TOOLS_DIR, 'test.py')
     env: Dict[str, str] = field(default_factory=dict)
 
 
@@ -175,9 +175,6 @@ def estimate_seconds(pending: Sequence[RunSpec], finished: Sequence[RunSpec],
 
 def _subprocess_env(options: StudyOptions) -> Dict[str, str]:
     env = dict(os.environ)
-    pythonpath = env.get('PYTHONPATH', '')
-    env['PYTHONPATH'] = REPO_ROOT + (
-        os.pathsep + pythonpath if pythonpath else '')
     if options.device == 'cpu':
         env['CUDA_VISIBLE_DEVICES'] = ''
     elif not options.device.startswith('cuda'):
@@ -196,8 +193,7 @@ def _run_logged(cmd: List[str],
     os.makedirs(osp.dirname(log_file), exist_ok=True)
     start = time.perf_counter()
     with open(log_file, 'w', encoding='utf-8') as log:
-        proc = launcher(
-            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
+        proc = launcher(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
         raise RuntimeError(
             f'command failed (exit {proc.returncode}), see {log_file}: ' +
@@ -222,9 +218,7 @@ def train(run: RunSpec,
         raise RuntimeError(
             f'training of {run.name} seed {run.seed} wrote no {last}')
     with open(last, encoding='utf-8') as f:
-        checkpoint = f.read().strip()
-    if not osp.isabs(checkpoint):
-        checkpoint = osp.join(REPO_ROOT, checkpoint)
+        checkpoint = osp.abspath(f.read().strip())
     marker = dict(
         config=run.config,
         seed=run.seed,

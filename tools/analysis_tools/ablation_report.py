@@ -5,10 +5,11 @@ import os
 import os.path as osp
 from typing import Dict, List, Sequence
 
+from ablation_runner import RunSpec, is_finished
+from ablation_stats import summarize_study
+
 from mgpose_mm.evaluation.functional.subsets import SUBSETS, JointDetections
 from mgpose_mm.evaluation.metrics.posetrack_subsets import load_records
-from .runner import RunSpec, is_finished
-from .stats import summarize_study
 
 SUBSET_TITLES = dict(
     total='Total AP (all joints)',

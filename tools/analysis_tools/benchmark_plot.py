@@ -2,7 +2,7 @@
 Agg backend)."""
 from typing import List
 
-from .specs import BASELINE_KEY
+from mgpose_mm.benchmark.specs import BASELINE_KEY
 
 
 def plot_benchmark(rows: List[dict],
