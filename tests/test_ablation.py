@@ -403,3 +403,19 @@ def test_crafted_record_file_runs_no_code(tmp_path, repo_root):
     assert proc.stderr.strip().splitlines()[-1].startswith(
         'ablation_split_size.py: error: ')
     assert not marker.exists()
+
+
+def test_video_jitter_is_the_mean_error_and_resamples_by_video():
+    """The jitter table's value is the metric's mean acceleration error over
+    the counted joints; a bootstrap draw weights each video's errors by how
+    often the video was drawn."""
+    errors = {
+        'a': np.array([[1.0, np.nan], [3.0, 5.0]]),  # 3 counted, sum 9
+        'b': np.array([[10.0, 20.0]]),  # 2 counted, sum 30
+    }
+    jitter = report.VideoJitter(errors, ['a', 'b', 'c'])  # 'c': no triple
+    assert jitter.total_ap() == pytest.approx(39 / 5)
+    draws = np.array([[1., 1., 1.], [2., 0., 0.], [0., 1., 5.], [0., 0., 1.]])
+    means = jitter.total_ap(draws)
+    assert means[:3] == pytest.approx([39 / 5, 3.0, 15.0])
+    assert np.isnan(means[3])  # a draw without any counted joint

@@ -5,18 +5,55 @@ import os
 import os.path as osp
 from typing import Dict, List, Sequence
 
+import numpy as np
 from ablation_runner import RunSpec, is_finished
 from ablation_stats import summarize_study
 
 from mgpose_mm.evaluation.functional.subsets import SUBSETS, JointDetections
-from mgpose_mm.evaluation.metrics.posetrack_subsets import load_records
+from mgpose_mm.evaluation.metrics.posetrack_subsets import (load_jitter,
+                                                            load_records)
 
 SUBSET_TITLES = dict(
     total='Total AP (all joints)',
     hard='AP on hard key frames (occluded or '
     'blurred frames, all joints)',
     occluded='AP on occluded key-frame joints',
-    blurred='AP on motion-blurred persons')
+    blurred='AP on motion-blurred persons',
+    jitter='Jitter (acceleration error, % of the person size; lower is '
+    'steadier)')
+# the AP subsets, then the jitter (runs recorded before jitter have none)
+TABLES = (*SUBSETS, 'jitter')
+
+
+class VideoJitter:
+    """A run's acceleration errors summed per video, for the same paired
+    video bootstrap as AP (:func:`summarize_study` reads ``videos`` and
+    ``total_ap``).
+
+    Args:
+        errors (dict): video -> (M, K) errors (NaN: joint not counted), as
+            :func:`load_jitter` returns.
+        videos (list[str]): the study's videos.
+    """
+
+    def __init__(self, errors: Dict[str, np.ndarray], videos: Sequence[str]):
+        self.videos = list(videos)
+        finite = [
+            np.asarray(errors.get(v, np.zeros(0)), np.float64).ravel()
+            for v in self.videos
+        ]
+        finite = [e[np.isfinite(e)] for e in finite]
+        self.sums = np.array([e.sum() for e in finite])
+        self.counts = np.array([e.size for e in finite], np.float64)
+
+    def total_ap(self, weights: np.ndarray = None):
+        """Mean error over the counted joints; with ``weights`` (B, V) video
+        counts, one mean per bootstrap draw (B,)."""
+        if weights is None:
+            count = self.counts.sum()
+            return float(self.sums.sum() / count) if count else float('nan')
+        with np.errstate(invalid='ignore', divide='ignore'):
+            return (weights @ self.sums) / (weights @ self.counts)
 
 
 def load_study(runs: Sequence[RunSpec]
@@ -24,14 +61,15 @@ def load_study(runs: Sequence[RunSpec]
     """subset -> config name -> seed -> JointDetections, from the finished
     runs' records; the video list is the union over runs in sorted order (the
     same for every run)."""
-    records = {}
+    records, jitter = {}, {}
     for run in runs:
         if is_finished(run):
             records[(run.name, run.seed)] = load_records(run.records_file)
-    study: Dict[str, Dict[str,
-                          Dict[int,
-                               JointDetections]]] = {s: {}
-                                                     for s in SUBSETS}
+            jitter[(run.name, run.seed)] = load_jitter(run.records_file)
+    study: Dict[str, Dict[str, Dict[int, JointDetections]]] = {
+        s: {}
+        for s in TABLES
+    }
     if not records:
         return study
     videos = sorted(
@@ -41,6 +79,15 @@ def load_study(runs: Sequence[RunSpec]
         for subset in SUBSETS:
             study[subset].setdefault(name, {})[seed] = JointDetections(
                 recs.get(subset, []), videos)
+    complete = {
+        name
+        for name, _ in records
+        if all(j is not None for (n, _), j in jitter.items() if n == name)
+    }
+    for (name, seed), errors in jitter.items():
+        if name in complete:
+            study['jitter'].setdefault(name, {})[seed] = VideoJitter(
+                errors, videos)
     return study
 
 
@@ -49,10 +96,12 @@ def summarize(study,
               num_boot=1000,
               level=0.95,
               seed=0) -> Dict[str, Dict[str, dict]]:
-    """subset -> config -> statistics (see :func:`summarize_study`)."""
-    ref = reference if reference in study.get('total', {}) else None
+    """subset -> config -> statistics (see :func:`summarize_study`); no
+    differences in a table the reference has no runs in."""
     return {
-        subset: summarize_study(per_config, ref, num_boot, level, seed)
+        subset: summarize_study(
+            per_config, reference if reference in per_config else None,
+            num_boot, level, seed)
         for subset, per_config in study.items() if per_config
     }
 
@@ -99,13 +148,14 @@ def markdown_table(stats: Dict[str, Dict[str, dict]],
     intervals."""
     pct = f'{100 * level:.0f} %'
     lines = []
-    for subset in SUBSETS:
+    for subset in TABLES:
         rows = stats.get(subset)
         if not rows:
             continue
+        value = 'Jitter' if subset == 'jitter' else 'AP'
         lines += [
             f'**{SUBSET_TITLES[subset]}**', '',
-            f'| Config | Seeds | AP per seed | Mean +- std | {pct} CI '
+            f'| Config | Seeds | {value} per seed | Mean +- std | {pct} CI '
             '(videos) | '
             f'Diff. to {reference} | {pct} CI (videos) | {pct} CI (videos + '
             'seeds) |',
@@ -143,7 +193,7 @@ CSV_FIELDS = [
 def csv_rows(stats: Dict[str, Dict[str, dict]],
              order: Sequence[str]) -> List[dict]:
     rows = []
-    for subset in SUBSETS:
+    for subset in TABLES:
         for name in order:
             r = stats.get(subset, {}).get(name)
             if r is None:

@@ -1,9 +1,0 @@
-# The default with half of the key frame's own tokens removed before ViT
-# layer 1, no transformer layer in the head and a depthwise-separable 3x3
-# fine-grained fusion.
-_base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
-
-model = dict(
-    backbone=dict(key_prune_layer=1),
-    neck=dict(key_prune_ratio=0.5),
-    head=dict(num_temporal_layers=0, separable_fusion=True))
