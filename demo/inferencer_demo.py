@@ -135,8 +135,9 @@ def parse_args(argv=None):
         parser.error(f'inputs {args.inputs}: no such file or folder')
     if args.pose2d.endswith('.py') and osp.isdir(args.pose2d):
         parser.error(f'--pose2d {args.pose2d} is a folder, not a file')
-    if sum(map(bool, (args.bboxes, args.det_results,
-                      args.det_model not in (None, 'whole_image')))) > 1:
+    if sum(
+            map(bool, (args.bboxes, args.det_results, args.det_model
+                       not in (None, 'whole_image')))) > 1:
         parser.error('give the person boxes one way: --det-model, --bboxes '
                      'or --det-results')
     if (args.det_ann_file or args.video_id) and not args.det_results:
@@ -147,8 +148,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    """Run the inferencer over ``inputs``; print latency lines (live input)
-    and a summary line.
+    """Run the inferencer over ``inputs``; print latency lines (live input) and
+    a summary line.
 
     Returns:
         LatencyStats: the latency of the frames.

@@ -1,5 +1,5 @@
-"""Person boxes per frame: boxes passed in, a boxes file or a COCO
-detection-results file (the detector is in :mod:`.inferencer`).
+"""Person boxes per frame: boxes passed in, a boxes file or a COCO detection-
+results file (the detector is in :mod:`.inferencer`).
 
 A box source is called once per frame, in order, as ``source(frame_index,
 frame)`` and returns ``(bboxes, scores)``, float32 arrays of shape (N, 4) (x1,
@@ -41,7 +41,7 @@ import numbers
 import os.path as osp
 import warnings
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.fileio import load
@@ -103,8 +103,8 @@ def select_boxes(bboxes: np.ndarray, scores: np.ndarray,
 
 
 def clip_boxes_to_image(bboxes: np.ndarray, scores: np.ndarray,
-                        image_shape: Tuple[int, int],
-                        frame_index: int) -> Boxes:
+                        image_shape: Tuple[int,
+                                           int], frame_index: int) -> Boxes:
     """Clip (N, 4) xyxy boxes to the image ``[0, W] x [0, H]``.
 
     A box partly outside is cut at the border (the crop covers its visible
@@ -229,11 +229,12 @@ class FrameBoxesFile(BoxSource):
                     f'{path}: frame {frame}: expected a list of boxes [x1, '
                     f'y1, x2, y2, score], got {type(rows).__name__}')
             bboxes, scores = to_boxes(rows, f'{path}: frame {frame}')
-            bad = (bboxes[:, 2] <= bboxes[:, 0]) | (bboxes[:, 3] <= bboxes[:, 1])
+            bad = (bboxes[:, 2] <= bboxes[:, 0]) | (
+                bboxes[:, 3] <= bboxes[:, 1])
             if bad.any():
                 raise InputDataError(
-                    f'{path}: frame {frame}, box {bad.argmax()}: needs x2 > x1 '
-                    'and y2 > y1 (corners [x1, y1, x2, y2], not [x, y, w, '
+                    f'{path}: frame {frame}, box {bad.argmax()}: needs x2 > '
+                    'x1 and y2 > y1 (corners [x1, y1, x2, y2], not [x, y, w, '
                     f'h]?), got {rows[bad.argmax()]!r}')
             self.by_frame[frame] = (bboxes, scores)
 
@@ -277,8 +278,8 @@ def _ann_file_numbers(ann_file: str, video: Optional[str],
         if number is None:
             raise InputDataError(f'{ann_file}: no frame number in file_name '
                                  f'{image["file_name"]!r}')
-        entries[image['id']] = ((folder if vid is None else str(vid),
-                                 folder), number)
+        entries[image['id']] = ((folder if vid is None else str(vid), folder),
+                                number)
     chosen = _one_video(entries, video, hint, f'annotation file {ann_file}')
     if len(set(chosen.values())) < len(chosen):
         raise InputDataError(f'{ann_file}: several images are the same frame '
@@ -332,8 +333,8 @@ class DetectionResultsBoxes(BoxSource):
                  video_hint: Optional[str] = None):
         detections = load_json(det_file, 'detection results file')
         if not isinstance(detections, list) or not all(
-                isinstance(d, dict) and 'image_id' in d and isinstance(
-                    d.get('bbox'), list) for d in detections):
+                isinstance(d, dict) and 'image_id' in d
+                and isinstance(d.get('bbox'), list) for d in detections):
             raise InputDataError(
                 f'{det_file} must hold a list of detections {{"image_id", '
                 '"bbox": [x, y, w, h], "score", "category_id"}')

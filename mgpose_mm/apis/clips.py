@@ -34,9 +34,9 @@ from .tracking import IoUTracker
 
 class ClipBuilder:
     """Packs T frames and one person box into a model input with the config's
-    ``test_dataloader.dataset.pipeline`` without its loading steps (by
-    MMPose convention, the ``Load*`` ones): ``GetBBoxCenterScale`` on the key
-    frame's box, ``TopdownAffine`` applying that crop to every frame, and
+    ``test_dataloader.dataset.pipeline`` without its loading steps (by MMPose
+    convention, the ``Load*`` ones): ``GetBBoxCenterScale`` on the key frame's
+    box, ``TopdownAffine`` applying that crop to every frame, and
     ``PackVideoPoseInputs`` stacking them to (T, 3, h, w).
 
     Args:

@@ -1,17 +1,13 @@
 """Frame sources: a video file, a folder of frames, images or arrays, and live
 sources (a camera, a stream URL, a video file read as a stream).
 
-Every source yields (H, W, 3) BGR uint8 frames in time order, one at a time (a
-video is decoded while it is consumed, never held in memory), and knows its
-``fps`` and a ``frame_name`` per index (the clip's ``frame_paths`` meta). All
-frames of a source must share one size.
-
-A live source (:class:`CaptureFrames`) is read once, in arrival order; it ends
-cleanly when the capture stops delivering frames (end of a file, a closed
-stream, a camera unplugged), when reading raises (the reason is kept in
-``stop_reason`` and warned) or when :meth:`CaptureFrames.stop` is called (e.g.
-by Ctrl-C, :class:`StopOnInterrupt`). Only a source that delivers no frame at
-all raises.
+Every source yields (H, W, 3) BGR uint8 frames of one size in time order, one
+at a time (a video is decoded while it is consumed), and knows its ``fps`` and
+a ``frame_name`` per index (the clip's ``frame_paths`` meta). A live source
+(:class:`CaptureFrames`) ends cleanly when the capture stops delivering frames,
+when reading raises (warned, reason in ``stop_reason``) or on
+:meth:`CaptureFrames.stop` (Ctrl-C, :class:`StopOnInterrupt`); only a source
+that delivers no frame at all raises.
 """
 import os
 import os.path as osp
@@ -32,20 +28,17 @@ from mgpose_mm.utils import frame_number
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 DEFAULT_FPS = 25.0
-STREAM_URL_SCHEMES = ('rtsp', 'rtsps', 'rtmp', 'http', 'https', 'udp', 'tcp',
-                      'srt')
 _WEBCAM = re.compile(r'^webcam(?::(\d+))?$')
 _URL = re.compile(r'^([a-zA-Z][a-zA-Z0-9+.-]*)://')
 
 
 class FrameSource:
-    """Base class: iterate to get the frames (H, W, 3) BGR uint8 in order.
+    """Base class: iterating checks and yields the frames of :meth:`read`.
 
     Attributes:
-        name (str): the input (path or description), for messages and outputs.
+        name (str): the input, for messages and output names.
         fps (float): frames per second of an output video.
-        num_frames (int | None): frame count when known before reading (a
-            video's container count is an estimate).
+        num_frames (int | None): frame count when known before reading.
     """
 
     name: str = ''
@@ -75,7 +68,8 @@ class FrameSource:
         raise NotImplementedError
 
     def frame_name(self, index: int) -> str:
-        """An identifier of frame ``index`` (its file path where it has one)."""
+        """An identifier of frame ``index`` (its file path where it has
+        one)."""
         return f'{self.name}#{index:06d}'
 
     def frame_numbers(self) -> Optional[List[Optional[int]]]:
@@ -170,9 +164,8 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
         if osp.isdir(path):
             names = sorted(
                 scandir(path, IMAGE_EXTENSIONS, case_sensitive=False),
-                key=lambda n: [
-                    int(p) if p.isdigit() else p for p in re.split(r'(\d+)', n)
-                ])
+                key=lambda n:
+                [int(p) if p.isdigit() else p for p in re.split(r'(\d+)', n)])
             if not names:
                 raise InputDataError(f'input folder {path} holds no image '
                                      f'file ({", ".join(IMAGE_EXTENSIONS)})')
@@ -192,7 +185,8 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
         ] if isinstance(source, (list, tuple)) else []
         if missing:
             raise FileNotFoundError(
-                f'input image(s) not found: {", ".join(map(str, missing[:3]))}')
+                f'input image(s) not found: {", ".join(map(str, missing[:3]))}'
+            )
         frames = ImageFrames(source, 'frames')
     else:
         raise TypeError('input must be a video/folder/image path, a list of '
@@ -204,9 +198,8 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
 
 
 def parse_stream_spec(spec: Union[int, str]) -> Union[int, str]:
-    """The ``cv2.VideoCapture`` argument of a stream input: ``'webcam'`` ->
-    camera 0; ``'webcam:N'``, ``'N'`` or an int -> camera N; a stream URL
-    (``rtsp://``, ``http(s)://``, ...) or a video file -> itself."""
+    """The ``cv2.VideoCapture`` argument: ``'webcam'`` -> 0; ``'webcam:N'``,
+    ``'N'`` or N -> N; a stream URL or a video file -> itself."""
     text = str(spec).strip()
     match = _WEBCAM.match(text.lower())
     if isinstance(spec, (int, np.integer)) or text.isdigit() or match:
@@ -214,11 +207,7 @@ def parse_stream_spec(spec: Union[int, str]) -> Union[int, str]:
         if index < 0:
             raise ValueError(f'camera index must be >= 0, got {index}')
         return index
-    url = _URL.match(text)
-    if url and url.group(1).lower() not in STREAM_URL_SCHEMES:
-        raise ValueError(f'stream URL {text}: scheme {url.group(1)!r} is not '
-                         f'one of {", ".join(STREAM_URL_SCHEMES)}')
-    if not url and not osp.isfile(text):
+    if not _URL.match(text) and not osp.isfile(text):
         raise FileNotFoundError(
             f'stream input not found: {text} (give "webcam", a camera index, '
             'a stream URL or a video file)')
@@ -247,14 +236,11 @@ def stream_output_stem(spec) -> str:
 
 
 class CaptureFrames(FrameSource):
-    """Frames of a ``cv2.VideoCapture``, read one by one as they arrive.
-
-    The capture is opened at construction (a wrong camera index or URL fails
-    at once) and released when the iteration ends.
+    """Frames of a ``cv2.VideoCapture`` (opened at once, released at the end),
+    read one by one as they arrive.
 
     Args:
-        source: ``'webcam'``, ``'webcam:N'``, a camera index, a stream URL or
-            a video file (:func:`parse_stream_spec`).
+        source: see :func:`parse_stream_spec`.
         fps (float, optional): frame rate of outputs and of ``realtime``
             pacing. Defaults to the capture's rate, or 25 if it has none.
         realtime (bool): deliver a file's frames no faster than ``fps``, as a
@@ -262,8 +248,8 @@ class CaptureFrames(FrameSource):
         read_retries (int): consecutive failed reads tolerated before the
             stream ends (network streams drop frames). Defaults to 0.
         max_frames (int, optional): stop after this many frames.
-        capture_factory (callable, optional): builds the capture from the
-            parsed source. Defaults to ``cv2.VideoCapture``.
+        capture_factory (callable, optional): Defaults to
+            ``cv2.VideoCapture``.
 
     Attributes:
         stop_reason (str | None): ``'end of stream'``, ``'stopped'``
@@ -288,13 +274,14 @@ class CaptureFrames(FrameSource):
         self.capture = (capture_factory or cv2.VideoCapture)(target)
         if not self.capture.isOpened():
             self.capture.release()
-            raise IOError(f'cannot open {self.name}' + (
-                ' (no camera with this index, or it is in use)' if isinstance(
-                    target, int) else
-                ' (unreachable, unsupported or not a video)'))
+            raise IOError(f'cannot open {self.name}' +
+                          (' (no camera with this index, or it is in use)'
+                           if isinstance(target, int) else
+                           ' (unreachable, unsupported or not a video)'))
         reported = self.capture.get(cv2.CAP_PROP_FPS)
-        self.fps = float(fps or (reported if reported and 0 < reported < 1000
-                                 else DEFAULT_FPS))
+        self.fps = float(
+            fps
+            or (reported if reported and 0 < reported < 1000 else DEFAULT_FPS))
         self.realtime, self.max_frames = realtime, max_frames
         self.read_retries = read_retries
         self.stop_reason: Optional[str] = None
@@ -338,7 +325,8 @@ class CaptureFrames(FrameSource):
                 failures = 0
                 if self.realtime:
                     time.sleep(
-                        max(0, start + self.frames_read / self.fps -
+                        max(
+                            0, start + self.frames_read / self.fps -
                             time.perf_counter()))
                 self.frames_read += 1
                 yield frame
@@ -349,13 +337,14 @@ class CaptureFrames(FrameSource):
                           f'({self.stop_reason})')
 
 
-def open_stream_source(source, fps: Optional[float] = None,
+def open_stream_source(source,
+                       fps: Optional[float] = None,
                        **capture_kwargs) -> FrameSource:
     """A frame source read as a live stream: ``'webcam'``, a camera index, a
     stream URL or a video file becomes a :class:`CaptureFrames` (with
     ``capture_kwargs``); a folder, arrays or any iterable of frames (e.g. a
-    generator fed by your camera code) are read by :func:`open_frame_source`.
-    """
+    generator fed by your camera code) are read by
+    :func:`open_frame_source`."""
     is_video_file = isinstance(source, (str, os.PathLike)) and osp.isfile(
         source) and not str(source).lower().endswith(IMAGE_EXTENSIONS)
     if is_stream_input(source) or is_video_file:

@@ -11,181 +11,33 @@ Example::
         print(result['predictions'][0])  # the people of one frame
 """
 import copy
-import difflib
 import os
 import os.path as osp
+import sys
 import warnings
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.infer import BaseInferencer
-from mmengine.registry import DefaultScope
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.structures import InstanceData
 from mmengine.utils import track_iter_progress
-from mmpose.apis import init_model
 from mmpose.structures import split_instances
 
-# Registers MGFEViT & co. and the video datasets (the config's dataset type
-# gives the default dataset_meta).
-import mgpose_mm.datasets  # noqa: F401
-import mgpose_mm.models  # noqa: F401
-from mgpose_mm.engine import (check_state_dict_matches, checkpoint_state_dict,
-                              trusted_checkpoints)
-from mgpose_mm.errors import CheckpointMismatchError, InputFileError
+from mgpose_mm.errors import InputFileError
 from mgpose_mm.visualization import CompatPoseLocalVisualizer
-from .boxes import Boxes, BoxSource, boxes_from, check_file, select_boxes
+from .boxes import Boxes, BoxSource, boxes_from, check_file
 from .clips import ClipPoseEstimator, FramePoses
 from .frame_sources import (StopOnInterrupt, is_stream_input,
                             open_frame_source, open_stream_source,
                             stream_output_stem)
+from .models import MMDetBoxes, init_video_pose_model, model_zoo_entry
 from .tracking import IoUTracker
 from .writers import (DrawnFramesWriter, LatencyStats, PredictionJsonWriter,
-                      Window, draw_poses)
-
-
-def init_video_pose_model(config: Union[str, Path, Config],
-                          checkpoint: Optional[str] = None,
-                          device: str = 'cpu',
-                          cfg_options: Optional[dict] = None,
-                          trust_checkpoint: bool = False) -> nn.Module:
-    """Build a video top-down pose model (e.g. FTP-Pose) for inference.
-
-    The model is built by :func:`mmpose.apis.init_model`; the checkpoint is
-    loaded **strictly**: missing or unexpected keys or shape mismatches raise
-    :class:`CheckpointMismatchError` naming the keys. ``dataset_meta`` comes
-    from the checkpoint's ``meta['dataset_meta']`` when present, else from the
-    config's dataset type.
-
-    Args:
-        config (str | Path | Config): pose config.
-        checkpoint (str, optional): checkpoint file or ``http(s)://`` URL
-            (MMEngine format or a bare state dict). None keeps random weights.
-        device (str): e.g. ``'cpu'`` or ``'cuda:0'``.
-        cfg_options (dict, optional): overrides merged into the config.
-        trust_checkpoint (bool): allow a full unpickle of a checkpoint holding
-            other objects than weights (it can run code from the file).
-
-    Returns:
-        nn.Module: the model in eval mode on ``device``.
-    """
-    if isinstance(config, (str, Path)):
-        check_file(str(config), 'pose config')
-        config = Config.fromfile(str(config))
-    config = copy.deepcopy(config)
-    if checkpoint is not None:
-        check_file(checkpoint, 'pose checkpoint')
-    model = init_model(config, None, device='cpu', cfg_options=cfg_options)
-    if checkpoint is not None:
-        with trusted_checkpoints(trust_checkpoint):
-            loaded = CheckpointLoader.load_checkpoint(checkpoint, 'cpu')
-        if not isinstance(loaded, dict):
-            raise CheckpointMismatchError(
-                f'pose checkpoint {checkpoint} does not hold a dict of weights')
-        state_dict = checkpoint_state_dict(loaded)
-        check_state_dict_matches(model, state_dict,
-                                 f'pose checkpoint {checkpoint}')
-        model.load_state_dict(state_dict, strict=True)
-        model.dataset_meta = (loaded.get('meta') or {}).get(
-            'dataset_meta') or model.dataset_meta
-    return model.to(device).eval()
-
-
-def model_zoo_entry(package: str, name: str) -> Tuple[str, Optional[str]]:
-    """``(config path, weights URL or None)`` of a model-zoo name or alias in
-    the metafiles of ``package`` (``'mgpose_mm'``, ``'mmdet'``), with or
-    without ``.py``, or of a packaged config ``'mmdet::<dir>/<name>.py'``."""
-    if package == 'mgpose_mm':  # the repository, or the installed .mim
-        root = osp.dirname(osp.dirname(osp.dirname(osp.realpath(__file__))))
-        mim_dir = next((d for d in (root, osp.join(root, 'mgpose_mm', '.mim'))
-                        if osp.isfile(osp.join(d, 'model-index.yml'))), root)
-    else:
-        mim_dir = BaseInferencer._get_repo_or_mim_dir(package)
-    path = name.split('::', 1)[-1]
-    bare = osp.splitext(osp.basename(path))[0].lower()
-    names = []
-    for model in BaseInferencer._get_models_from_metafile(mim_dir):
-        aliases = model.get('Alias') or []
-        model_names = [model['Name'], *np.atleast_1d(aliases).tolist()]
-        if bare in map(str.lower, model_names) and 'Config' in model:
-            weights = model.get('Weights')
-            weights = weights[0] if isinstance(weights, list) else weights
-            return osp.join(mim_dir, model['Config']), weights
-        names += model_names
-    if '::' in name and osp.isfile(osp.join(mim_dir, 'configs', path)):
-        return osp.join(mim_dir, 'configs', path), None
-    close = difflib.get_close_matches(bare, names, n=3, cutoff=0.6)
-    raise FileNotFoundError(
-        f'{name!r} is not a file nor a model-zoo name of {package}; '
-        f'{"close" if close else "its"} names: '
-        f'{", ".join(close or names[:12])}')
-
-
-class MMDetBoxes(BoxSource):
-    """Person boxes from an MMDetection detector, as MMPose's inferencers get
-    them: ``DetInferencer`` on each frame, the labels ``det_cat_ids`` with
-    ``score > bbox_thr``, then MMPose's NMS at ``nms_thr``.
-
-    Args:
-        det_model (str | Config): a config file or an MMDetection model-zoo
-            name or alias (``'rtmdet_tiny_8xb32-300e_coco'``, ``'rtmdet-t'``).
-        det_weights (str, optional): weights file or URL. Defaults to the
-            model zoo's URL of a model-zoo name (downloaded once).
-        device (str, optional): Defaults to MMEngine's choice.
-        det_cat_ids (int | Sequence[int]): person label(s). Defaults to 0.
-        trust_checkpoint (bool): allow a full unpickle of the weights file.
-    """
-
-    def __init__(self,
-                 det_model,
-                 det_weights: Optional[str] = None,
-                 device: Optional[str] = None,
-                 det_cat_ids: Union[int, Sequence[int]] = 0,
-                 trust_checkpoint: bool = False):
-        from mmdet.apis import DetInferencer
-        super().__init__()
-        if isinstance(det_model, str) and not osp.isfile(det_model):
-            det_model, zoo_weights = model_zoo_entry('mmdet', det_model)
-            det_weights = det_weights or zoo_weights
-        if isinstance(det_model, str):
-            det_model = Config.fromfile(det_model)
-        if det_weights is not None:
-            check_file(det_weights, 'detector weights')
-        self.scope = det_model.get('default_scope', 'mmdet')
-        self.det_cat_ids = np.atleast_1d(det_cat_ids).tolist()
-        self.bbox_thr = self.nms_thr = 0.3
-        # DetInferencer switches the global default scope: keep it local
-        with DefaultScope.overwrite_default_scope(self.scope), \
-                trusted_checkpoints(trust_checkpoint):
-            try:
-                self.detector = DetInferencer(
-                    det_model,
-                    det_weights,
-                    device=device,
-                    scope=self.scope,
-                    show_progress=False)
-            except OSError as error:  # urllib's URLError included
-                if det_weights is not None and '://' not in det_weights:
-                    raise
-                raise InputFileError(
-                    'cannot download the detector weights of '
-                    f'{det_model!r} ({error}); without internet, copy the '
-                    'weights file from a machine with internet and pass it '
-                    'as det_weights (CLI: --det-weights); see '
-                    'docs/inference.md, "Offline"') from None
-
-    def __call__(self, frame_index: int, frame: np.ndarray) -> Boxes:
-        with DefaultScope.overwrite_default_scope(self.scope):
-            sample = self.detector(
-                frame, return_datasamples=True)['predictions'][0]
-        pred = sample.pred_instances.cpu().numpy()
-        person = np.isin(pred.labels, self.det_cat_ids)
-        return select_boxes(pred.bboxes[person], pred.scores[person],
-                            self.bbox_thr, self.nms_thr)
+                      draw_poses)
 
 
 class WholeImageBoxes(BoxSource):
@@ -317,40 +169,29 @@ class VideoPoseInferencer(BaseInferencer):
 
         Args:
             inputs: a video file, a folder of frames, an image file, a list
-                of image files or BGR arrays, ``'webcam'`` / ``'webcam:N'``, a
-                camera index, a stream URL (``rtsp://``, ``http(s)://``), an
-                iterable of BGR frames or a :class:`FrameSource`.
+                of image files or (H, W, 3) BGR arrays, ``'webcam'``,
+                ``'webcam:N'``, a camera index, a stream URL, any iterable of
+                frames or a :class:`FrameSource`.
             batch_size (int): person clips per forward pass. Defaults to 16.
-            out_dir (str, optional): sets ``vis_out_dir`` to
-                ``out_dir/visualizations`` and ``pred_out_dir`` to
-                ``out_dir/predictions`` (as MMPose).
-            bboxes: person boxes instead of the detector, used as given: per
-                frame an (N, 4) xyxy or (N, 5) xyxy + score array, a boxes
-                JSON file or a :class:`BoxSource` (e.g.
-                :class:`DetectionResultsBoxes`).
-            bbox_thr, nms_thr (float): detector score and NMS IoU thresholds.
-                Defaults to 0.3.
-            stream (bool): read a video file as a live stream. Implied for
-                webcams, camera indices, URLs and live sources.
-            fps (float): frame rate of the drawn video (default: the input's,
-                else 25).
-            realtime, max_frames, read_retries: live-input options
-                (:class:`CaptureFrames`).
-            show (bool): display the drawn frames.
-            vis_out_dir (str): write the drawn frames: ``<name>.mp4`` for a
-                video, folder or stream, the image itself for an image.
-            pred_out_dir (str): write ``<name>.json``
-                (:class:`PredictionJsonWriter`).
-            return_vis (bool): put the drawn frame (RGB) in ``visualization``.
-            kpt_thr, radius, thickness, draw_bbox: drawing options (defaults
-                0.3, 3, 1, True; boxes are drawn with their track ids).
+            out_dir (str, optional): ``vis_out_dir`` = ``out_dir/
+                visualizations``, ``pred_out_dir`` = ``out_dir/predictions``.
+            **kwargs: ``bboxes`` (boxes used as given instead of the
+                detector: per frame an (N, 4) or (N, 5) array, a boxes JSON
+                file or a :class:`BoxSource`), ``bbox_thr``, ``nms_thr``
+                (detector, 0.3), ``stream`` (read a video file live),
+                ``fps`` (of the drawn video), ``realtime``, ``max_frames``,
+                ``read_retries`` (live inputs, :class:`CaptureFrames`),
+                ``show``, ``vis_out_dir`` (``<name>.mp4``, or the image),
+                ``pred_out_dir`` (``<name>.json``,
+                :class:`PredictionJsonWriter`), ``return_vis``, ``kpt_thr``,
+                ``radius``, ``thickness``, ``draw_bbox`` (drawing: 0.3, 3,
+                1, True).
 
         Yields:
-            dict: ``predictions``: ``[instances]`` (one list per frame, as
-            MMPose's inferencers per image), each instance a dict with
-            ``keypoints`` (K lists [x, y]), ``keypoint_scores`` (K),
+            dict: ``predictions``: ``[instances]`` (as MMPose per image),
+            each with ``keypoints`` (K, 2), ``keypoint_scores`` (K,),
             ``bbox`` (``([x1, y1, x2, y2],)``), ``bbox_score`` and
-            ``track_id``; ``visualization``: ``[drawn frame]`` with
+            ``track_id``; ``visualization``: ``[drawn RGB frame]`` with
             ``return_vis``, else ``[]``.
         """
         if out_dir is not None:
@@ -362,10 +203,15 @@ class VideoPoseInferencer(BaseInferencer):
                 and not vis.get('show'):
             warnings.warn('webcam input: the display is turned on (as MMPose)')
             vis['show'] = True
+        if vis.get('show') and sys.platform.startswith('linux') and not (
+                os.environ.get('DISPLAY')
+                or os.environ.get('WAYLAND_DISPLAY')):
+            warnings.warn('show: no display (DISPLAY is not set); continuing '
+                          'without display')  # Qt builds of OpenCV abort
+            vis['show'] = False
         frames, live = self._open_inputs(inputs, batch_size, pre)
         box_source = self._box_source(pre)
         outputs = self._open_outputs(inputs, frames, live, vis, post)
-        window = Window() if vis.get('show') else None
         self.latency = LatencyStats()
         poses_iter = self.estimator(frames, box_source, live)
         if self.show_progress and frames.num_frames and not live:
@@ -374,7 +220,7 @@ class VideoPoseInferencer(BaseInferencer):
             with StopOnInterrupt(frames):
                 for poses in poses_iter:
                     self.latency.add(poses)
-                    drawn = self.visualize(poses, outputs, window, **vis)
+                    drawn = self.visualize(poses, outputs, **vis)
                     yield self.postprocess(poses, drawn, outputs, **vis)
         except BaseException:
             # a live input keeps what was written, a file's outputs go (an
@@ -383,9 +229,6 @@ class VideoPoseInferencer(BaseInferencer):
                 (writer.close
                  if live and self.latency.count else writer.abort)()
             raise
-        finally:
-            if window is not None:
-                window.close()
         for writer in outputs.values():
             writer.close()
             print(f'{writer.path} has been saved')
@@ -434,8 +277,8 @@ class VideoPoseInferencer(BaseInferencer):
 
     def _open_outputs(self, inputs, frames, live: bool, vis: dict,
                       post: dict) -> dict:
-        """The writers of ``vis_out_dir`` and ``pred_out_dir``, named after
-        the input."""
+        """The writers of ``vis_out_dir`` and ``pred_out_dir``, named after the
+        input."""
         for folder in (vis.get('vis_out_dir'), post.get('pred_out_dir')):
             if folder and osp.exists(folder) and not osp.isdir(folder):
                 raise InputFileError(f'{folder} is a file, not a folder')
@@ -446,8 +289,10 @@ class VideoPoseInferencer(BaseInferencer):
         if vis.get('vis_out_dir'):
             is_image = not live and frames.num_frames == 1 and name != stem
             outputs['vis'] = DrawnFramesWriter(
-                osp.join(vis['vis_out_dir'], name if is_image and osp.isfile(
-                    str(inputs)) else f'{stem}.mp4'), frames.fps)
+                osp.join(
+                    vis['vis_out_dir'], name if is_image
+                    and osp.isfile(str(inputs)) else f'{stem}.mp4'),
+                frames.fps)
         if post.get('pred_out_dir'):
             outputs['pred'] = PredictionJsonWriter(
                 osp.join(post['pred_out_dir'], f'{stem}.json'))
@@ -456,7 +301,6 @@ class VideoPoseInferencer(BaseInferencer):
     def visualize(self,
                   poses: FramePoses,
                   outputs: dict,
-                  window: Optional[Window],
                   return_vis: bool = False,
                   show: bool = False,
                   vis_out_dir: str = '',
@@ -472,8 +316,8 @@ class VideoPoseInferencer(BaseInferencer):
                            kpt_thr, draw_bbox)
         if 'vis' in outputs:
             outputs['vis'].write(drawn)
-        if window is not None:
-            window.show(drawn)
+        if show:
+            self.visualizer.show(drawn, 'video pose', 1e-3, backend='cv2')
         return drawn
 
     def postprocess(self,

@@ -1,15 +1,11 @@
 """Outputs of video pose inference: the predictions JSON, the drawn video or
-image, a display window and latency statistics.
+image and latency statistics.
 
-Files are written to a temporary file next to their path and renamed into
-place by ``close()`` (:class:`~mgpose_mm.utils.AtomicFile`); ``abort()``
-removes the temporary file, so a failed run never replaces or truncates an
-existing output.
+Files are written to a temporary file next to their path and renamed into place
+by ``close()`` (:class:`~mgpose_mm.utils.AtomicFile`); ``abort()`` removes the
+temporary file, so a failed run never replaces or truncates an existing output.
 """
 import json
-import os
-import sys
-import warnings
 from collections import deque
 from typing import Dict, List, Optional
 
@@ -94,8 +90,7 @@ class DrawnFramesWriter:
 def draw_poses(visualizer, frame: np.ndarray, instances: List[Dict],
                kpt_thr: float, draw_bbox: bool) -> np.ndarray:
     """The frame (H, W, 3) BGR with the people drawn by MMPose's
-    ``PoseLocalVisualizer`` (boxes with their track ids when ``draw_bbox``).
-    """
+    ``PoseLocalVisualizer`` (boxes with their track ids when ``draw_bbox``)."""
     if not instances:
         return frame.copy()
     pred = InstanceData(
@@ -121,36 +116,6 @@ def draw_poses(visualizer, frame: np.ndarray, instances: List[Dict],
             vertical_alignments='top',
             bboxes=[dict(facecolor='black', alpha=0.8, edgecolor='none')])
     return np.ascontiguousarray(visualizer.get_image()[..., ::-1])
-
-
-class Window:
-    """``cv2.imshow`` that turns itself off, with a warning, where there is
-    no display (Qt builds of OpenCV abort the process there)."""
-
-    def __init__(self, name: str = 'video pose'):
-        self.name, self.enabled = name, True
-        if sys.platform.startswith('linux') and not (
-                os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')):
-            self._disable('no display (DISPLAY is not set)')
-
-    def _disable(self, reason: str) -> None:
-        self.enabled = False
-        warnings.warn(f'show: {reason}; continuing without display')
-
-    def show(self, image: np.ndarray) -> None:
-        try:
-            if self.enabled:
-                cv2.imshow(self.name, image)
-                cv2.waitKey(1)
-        except cv2.error as error:
-            self._disable(f'cannot open a window ({str(error).strip()[:120]})')
-
-    def close(self) -> None:
-        try:
-            if self.enabled:
-                cv2.destroyWindow(self.name)
-        except cv2.error:
-            pass
 
 
 class LatencyStats:
