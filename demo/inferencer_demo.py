@@ -19,7 +19,8 @@ Examples::
         --vis-out-dir vis_results
 
     # live: a webcam, camera index, rtsp:// / http:// URL, or a file with
-    # --stream; latency lines every 2 s; Ctrl-C stops and keeps the outputs
+    # --stream; latency lines every --status-interval s; Ctrl-C stops and
+    # keeps the outputs
     python demo/inferencer_demo.py webcam --pose2d CONFIG \\
         --pose2d-weights CKPT --det-model rtmdet_tiny_8xb32-300e_coco \\
         --det-weights rtmdet_tiny_8xb32-300e_coco_20220902_112414-78e30dcc.pth
@@ -33,13 +34,15 @@ from mgpose_mm.apis import (DetectionResultsBoxes, IoUTracker,
 from mgpose_mm.apis.frame_sources import is_stream_input
 from mgpose_mm.errors import run_cli
 
-STATUS_INTERVAL = 2.0  # seconds between the latency lines of a live input
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
+                    argparse.RawDescriptionHelpFormatter):
+    """The module docstring as description, and every option's default."""
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__, formatter_class=HelpFormatter)
     add = parser.add_argument
     add('inputs',
         help='Video file, folder of frames, image file; "webcam", "webcam:N", '
@@ -51,13 +54,13 @@ def parse_args(argv=None):
         help='Checkpoint file or URL (none: random weights, with a warning)')
     add('--det-model',
         help='Detector: "whole_image" (none), an MMDetection model-zoo name '
-        'or alias, or a config file (default: MMPose\'s person detector)')
+        'or alias, or a config file; none given: MMPose\'s person detector')
     add('--det-weights', help='Detector weights file (or URL)')
     add('--det-cat-ids',
         type=int,
         nargs='+',
         default=[0],
-        help='Person label(s) of the detector (default: 0)')
+        help='Person label(s) of the detector')
     add('--bboxes',
         metavar='FILE',
         help='Your own person boxes instead of a detector: JSON '
@@ -72,8 +75,8 @@ def parse_args(argv=None):
         '--det-results to frames (number at the end of file_name)')
     add('--video-id',
         help='The video of --det-results among several (vid_id or folder '
-        'name; default: the one named like the input)')
-    add('--device', help='Device (default: CUDA when available, else CPU)')
+        'name); none given: the one named like the input')
+    add('--device', help='Device; none given: CUDA when available, else CPU')
     add('--stream',
         action='store_true',
         help='Read a video file as a live stream (implied for webcams and '
@@ -84,7 +87,13 @@ def parse_args(argv=None):
     add('--max-frames',
         type=int,
         help='Live input: stop after this many frames')
-    add('--fps', type=float, help='Output frame rate (default: the input\'s)')
+    add('--status-interval',
+        type=float,
+        default=2.0,
+        help='Live input: seconds between latency lines')
+    add('--fps',
+        type=float,
+        help='Output frame rate; none given: the input\'s')
     add('--show', action='store_true', help='Show the drawn frames')
     add('--vis-out-dir',
         default='',
@@ -189,13 +198,13 @@ def main(argv=None):
     if live:
         call_args.update(
             stream=True, realtime=args.realtime, max_frames=args.max_frames)
-    instances, next_status = 0, time.perf_counter() + STATUS_INTERVAL
+    instances, next_status = 0, time.perf_counter() + args.status_interval
     for result in inferencer(
             args.inputs, batch_size=args.batch_size, **call_args):
         instances += len(result['predictions'][0])
         if live and time.perf_counter() >= next_status:
             print(inferencer.latency.line())
-            next_status = time.perf_counter() + STATUS_INTERVAL
+            next_status = time.perf_counter() + args.status_interval
     stats = inferencer.latency.summary()
     print(f'{stats["frames"]} frames, {instances} person instances; latency '
           f'median {stats["latency_median_ms"]:.1f} ms, p95 '
