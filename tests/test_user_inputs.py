@@ -133,8 +133,8 @@ def test_demo_refuses_non_finite_boxes_in_one_line(tmp_path, capsys, value,
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith('inferencer_demo.py: error: ') and (
-        'finite' in err[-1] or 'expected [x1, y1, x2, y2, score]'
-        in err[-1]), err[-1]
+        'finite' in err[-1]
+        or 'expected [x1, y1, x2, y2, score]' in err[-1]), err[-1]
     assert not any('Traceback' in line for line in err)
 
 
