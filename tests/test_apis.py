@@ -406,7 +406,8 @@ def test_frames_without_detections_and_boxes_outside(tmp_path,
 
 
 def test_checkpoint_of_another_config_names_keys(tmp_path):
-    from mgpose_mm.apis import CheckpointMismatchError, init_video_pose_model
+    from mgpose_mm.apis import init_video_pose_model
+    from mgpose_mm.errors import CheckpointMismatchError
     other = save_tiny_checkpoint(
         str(tmp_path / 'single_frame.pth'), SINGLE_FRAME_CONFIG)
     with pytest.raises(
