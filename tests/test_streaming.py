@@ -409,9 +409,10 @@ def test_demo_stream_mode_prints_latency_lines(tmp_path, checkpoint, capsys,
     assert len(drawn) == 6 and fps == pytest.approx(8)
     entries = json.load(open(osp.join(out, '000007_clip.json')))
     assert [len(e['instances']) for e in entries] == [2] * 6
-    for entry, frame_boxes in zip(entries, boxes):
-        np.testing.assert_allclose([i['bbox'][0] for i in entry['instances']],
-                                   frame_boxes)
+    for entry, frame_boxes in zip(entries, boxes):  # NMS may reorder them
+        np.testing.assert_allclose(
+            sorted(i['bbox'][0] for i in entry['instances']),
+            frame_boxes.tolist())
 
 
 def test_demo_reads_a_stream_url(tmp_path, http_server, checkpoint, capsys,
