@@ -1,5 +1,5 @@
 """Person boxes per frame: boxes passed in, a boxes file or a COCO detection-
-results file (the detector is in :mod:`.inferencer`).
+results file (the detector is in :mod:`.models`).
 
 A box source is called once per frame, in order, as ``source(frame_index,
 frame)`` and returns ``(bboxes, scores)``, float32 arrays of shape (N, 4) (x1,

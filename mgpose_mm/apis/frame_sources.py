@@ -79,57 +79,31 @@ class FrameSource:
         return None
 
 
-class VideoFileFrames(FrameSource):
-    """Frames decoded one by one from a video file by
-    :class:`mmcv.VideoReader`.
-
-    Raises:
-        FileNotFoundError: no such file.
-        InputFileError: the file cannot be opened or decodes to no frame.
-    """
-
-    def __init__(self, path: str):
-        self.name = path
-        video = self._open()
-        if video.read() is None:
-            raise InputFileError(f'video file {path} has no decodable frame '
-                                 '(empty or corrupt)')
-        fps = video.fps
-        self.fps = float(fps) if fps and 0 < fps < 1000 else DEFAULT_FPS
-        self.num_frames = video.frame_cnt or None
-
-    def _open(self) -> mmcv.VideoReader:
-        video = mmcv.VideoReader(self.name, cache_capacity=1)
-        if not video.opened:
-            raise InputFileError(f'cannot open video file {self.name} '
-                                 '(unreadable or not a video)')
-        return video
-
-    def read(self) -> Iterator[np.ndarray]:
-        count = 0
-        with self._open() as video:
-            for count, frame in enumerate(video, 1):
-                yield frame
-        if not count:
-            raise InputFileError(f'video file {self.name} has no decodable '
-                                 'frame (empty or corrupt)')
-
-
 class ImageFrames(FrameSource):
-    """Frames from image files (read lazily) or (H, W, 3) BGR arrays.
+    """Frames from image files (read lazily), (H, W, 3) BGR arrays or a
+    :class:`mmcv.VideoReader` (decoded one by one).
 
     Args:
-        items (Iterable): image file paths or arrays, in time order.
+        items (Iterable): image file paths, arrays or a video, in time order.
         name (str): the input, for messages and outputs.
     """
 
     def __init__(self, items: Iterable, name: str = 'frames'):
         self.items, self.name = items, name
-        self.num_frames = len(items) if hasattr(items, '__len__') else None
+        if isinstance(items, mmcv.VideoReader):
+            if not items.opened or items.read() is None:
+                raise InputFileError(f'video file {name} cannot be opened or '
+                                     'has no decodable frame (corrupt?)')
+            self.fps = items.fps if 0 < items.fps < 1000 else DEFAULT_FPS
+        self.num_frames = (items.frame_cnt or None) if isinstance(
+            items, mmcv.VideoReader) else len(items) if hasattr(
+                items, '__len__') else None
         if self.num_frames == 0:
             raise ValueError(f'{name}: no frames')
-        self.paths = [str(p) for p in items] if self.num_frames and all(
-            isinstance(p, (str, os.PathLike)) for p in items) else None
+        self.paths = [str(p) for p in items
+                      ] if isinstance(items, (list, tuple)) and all(
+                          isinstance(p, (str, os.PathLike))
+                          for p in items) else None
 
     def read(self) -> Iterator[np.ndarray]:
         count = 0
@@ -175,7 +149,8 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
         elif path.lower().endswith(IMAGE_EXTENSIONS):
             frames = ImageFrames([path], path)
         else:
-            frames = VideoFileFrames(path)
+            frames = ImageFrames(
+                mmcv.VideoReader(path, cache_capacity=1), path)
     elif isinstance(source, np.ndarray) and source.ndim == 3:
         frames = ImageFrames([source], 'image')
     elif hasattr(source, '__iter__'):
