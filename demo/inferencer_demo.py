@@ -40,42 +40,8 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
     """The module docstring as description, and every option's default."""
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=HelpFormatter)
-    add = parser.add_argument
-    add('inputs',
-        help='Video file, folder of frames, image file; "webcam", "webcam:N", '
-        'a camera index or an rtsp:// / http(s):// stream URL')
-    add('--pose2d',
-        required=True,
-        help='Config file or model-zoo name of configs/ftp_pose/ftp_pose.yml')
-    add('--pose2d-weights',
-        help='Checkpoint file or URL (none: random weights, with a warning)')
-    add('--det-model',
-        help='Detector: "whole_image" (none), an MMDetection model-zoo name '
-        'or alias, or a config file; none given: MMPose\'s person detector')
-    add('--det-weights', help='Detector weights file (or URL)')
-    add('--det-cat-ids',
-        type=int,
-        nargs='+',
-        default=[0],
-        help='Person label(s) of the detector')
-    add('--bboxes',
-        metavar='FILE',
-        help='Your own person boxes instead of a detector: JSON '
-        '{"frame index": [[x1, y1, x2, y2, score], ...]}')
-    add('--det-results',
-        metavar='FILE',
-        help='COCO detection results instead of a detector (image ids: '
-        'PoseTrack frame_ids, or mapped by --det-ann-file)')
-    add('--det-ann-file',
-        metavar='FILE',
-        help='COCO-style annotation JSON mapping the image ids of '
-        '--det-results to frames (number at the end of file_name)')
-    add('--video-id',
-        help='The video of --det-results among several (vid_id or folder '
-        'name); none given: the one named like the input')
+def add_run_options(add) -> None:
+    """Options of the input, the outputs, thresholds and drawing."""
     add('--device', help='Device; none given: CUDA when available, else CPU')
     add('--stream',
         action='store_true',
@@ -126,6 +92,45 @@ def parse_args(argv=None):
         help='Allow a full unpickle of checkpoints holding other Python '
         'objects than weights (runs code from the file: trusted files only)')
     add('--show-progress', action='store_true', help='Show a progress bar')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=HelpFormatter)
+    add = parser.add_argument
+    add('inputs',
+        help='Video file, folder of frames, image file; "webcam", "webcam:N", '
+        'a camera index or an rtsp:// / http(s):// stream URL')
+    add('--pose2d',
+        required=True,
+        help='Config file or model-zoo name of configs/ftp_pose/ftp_pose.yml')
+    add('--pose2d-weights',
+        help='Checkpoint file or URL (none: random weights, with a warning)')
+    add('--det-model',
+        help='Detector: "whole_image" (none), an MMDetection model-zoo name '
+        'or alias, or a config file; none given: MMPose\'s person detector')
+    add('--det-weights', help='Detector weights file (or URL)')
+    add('--det-cat-ids',
+        type=int,
+        nargs='+',
+        default=[0],
+        help='Person label(s) of the detector')
+    add('--bboxes',
+        metavar='FILE',
+        help='Your own person boxes instead of a detector: JSON '
+        '{"frame index": [[x1, y1, x2, y2, score], ...]}')
+    add('--det-results',
+        metavar='FILE',
+        help='COCO detection results instead of a detector (image ids: '
+        'PoseTrack frame_ids, or mapped by --det-ann-file)')
+    add('--det-ann-file',
+        metavar='FILE',
+        help='COCO-style annotation JSON mapping the image ids of '
+        '--det-results to frames (number at the end of file_name)')
+    add('--video-id',
+        help='The video of --det-results among several (vid_id or folder '
+        'name); none given: the one named like the input')
+    add_run_options(add)
     args = parser.parse_args(argv)
     for name in ('pose2d_weights', 'det_weights', 'bboxes', 'det_results',
                  'det_ann_file'):

@@ -99,7 +99,7 @@ def model_zoo_entry(package: str, name: str) -> Tuple[str, Optional[str]]:
     raise FileNotFoundError(
         f'{name!r} is not a file nor a model-zoo name of {package}; '
         f'{"close" if close else "its"} names: '
-        f'{", ".join(close or names[:12])}')
+        f'{", ".join(close or names[:40])}')
 
 
 class MMDetBoxes(BoxSource):
