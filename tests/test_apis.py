@@ -254,8 +254,8 @@ def test_end_to_end_json_and_video(tmp_path, argmax_inferencer):
 
 def test_keypoints_move_with_the_person(argmax_model):
     """Shifting a video (people and boxes) by whole pixels leaves every crop
-    unchanged, so the keypoints in image coordinates shift by exactly as
-    much; the batch size changes nothing."""
+    unchanged, so the keypoints in image coordinates shift by exactly as much;
+    the batch size changes nothing."""
     from mgpose_mm.apis import GivenBoxes
     size, starts, (dx, dy) = (200, 240), ((60, 50), (140, 56)), (6, 4)
     frames, boxes = figure_frames(num_frames=3, starts=starts, size=size)

@@ -1,5 +1,4 @@
-"""Frame sources: folders, video files, stream specs and their output
-names."""
+"""Frame sources: folders, video files, stream specs and their output names."""
 import os
 
 import cv2

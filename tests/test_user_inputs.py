@@ -1,6 +1,6 @@
 """What a new user touches first: own boxes (--bboxes), detector names,
-demo/inferencer_demo.py's errors and --help, quiet runs with a fixed seed,
-and docs tables that match the code."""
+demo/inferencer_demo.py's errors and --help, quiet runs with a fixed seed, and
+docs tables that match the code."""
 import json
 import os
 import os.path as osp

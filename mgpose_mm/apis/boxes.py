@@ -2,40 +2,23 @@
 results file (the detector is in :mod:`.models`).
 
 A box source is called once per frame, in order, as ``source(frame_index,
-frame)`` and returns ``(bboxes, scores)``, float32 arrays of shape (N, 4) (x1,
-y1, x2, y2 in pixels) and (N,). ``start(frames)`` is called before the first
-frame, ``finish(num_frames)`` after the last one; both raise
-:class:`InputDataError` when the source has boxes for frames the input does
-not have (``start`` already when the input's length is known). The boxes are
+frame)`` and returns ``(bboxes (N, 4) xyxy pixels, scores (N,))`` float32.
+``start(frames)`` and ``finish(num_frames)`` raise :class:`InputDataError`
+when the source has boxes for frames the input does not have. The boxes are
 then clipped to the image (:func:`clip_boxes_to_image`).
 
-**Boxes file** (:class:`FrameBoxesFile`): a JSON object mapping a frame index
-(0 = the first frame) to that frame's boxes, each ``[x1, y1, x2, y2, score]``
-(``[x1, y1, x2, y2]``: score 1)::
-
-    {"0": [[20, 10, 120, 200, 0.9], [150, 12, 230, 190, 0.8]],
-     "1": [[22, 11, 121, 201, 0.9]],
-     "5": []}
-
-Frames not listed have no person; a JSON list works too (item i: frame i). The
-boxes are used as given: no threshold, no NMS.
+**Boxes file** (:class:`FrameBoxesFile`, used as given): ``{"frame index":
+[[x1, y1, x2, y2(, score)], ...]}`` (frames from 0; frames not listed have no
+person), or a list whose item i holds frame i's boxes.
 
 **Detection results** (:class:`DetectionResultsBoxes`): a COCO results list
-(``image_id``, ``bbox`` as x, y, w, h, ``score``, ``category_id``). Each
-``image_id`` gets a frame number from, in this order:
-
-1. ``image_ids``: the image id of every input frame, in order (positions).
-2. ``ann_file``: a COCO-style annotation JSON; the number at the end of the
-   image's ``file_name`` (``images/val/<video>/000017.jpg`` -> 17). A folder
-   or image-list frame is the file with that number at the end of its name;
-   the k-th frame of a video is the k-th image of the annotation file.
-3. PoseTrack's ``frame_id``: ``image_id = int(f"1{vid_id}{frame:04d}")``,
-   ``frame`` being the position in the video.
-
-When the file holds several videos, ``video`` (``vid_id`` or folder name)
-selects one, else ``video_hint`` (the input's name, or its part before the
-first ``_``) when it names exactly one. Numbers that cannot be matched raise
-an error saying why.
+(``image_id``, ``bbox`` xywh, ``score``, ``category_id``). An ``image_id``'s
+frame number comes from ``image_ids`` (positions), else an ``ann_file``'s
+``file_name`` number (a folder frame is the file with that number, the k-th
+video frame the k-th image of the file), else PoseTrack's ``frame_id``
+``int(f"1{vid_id}{frame:04d}")`` (positions). ``video`` (``vid_id`` or folder
+name), else ``video_hint`` (the input's name or its part before the first
+``_``), picks one video of several.
 """
 import numbers
 import os.path as osp
