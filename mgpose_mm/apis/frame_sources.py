@@ -312,24 +312,6 @@ class CaptureFrames(FrameSource):
                           f'({self.stop_reason})')
 
 
-def open_stream_source(source,
-                       fps: Optional[float] = None,
-                       **capture_kwargs) -> FrameSource:
-    """A frame source read as a live stream: ``'webcam'``, a camera index, a
-    stream URL or a video file becomes a :class:`CaptureFrames` (with
-    ``capture_kwargs``); a folder, arrays or any iterable of frames (e.g. a
-    generator fed by your camera code) are read by
-    :func:`open_frame_source`."""
-    is_video_file = isinstance(source, (str, os.PathLike)) and osp.isfile(
-        source) and not str(source).lower().endswith(IMAGE_EXTENSIONS)
-    if is_stream_input(source) or is_video_file:
-        return CaptureFrames(source, fps=fps, **capture_kwargs)
-    if any(value for value in capture_kwargs.values()):
-        raise ValueError(f'{sorted(capture_kwargs)} apply to cameras, URLs '
-                         'and video files only')
-    return open_frame_source(source, fps=fps)
-
-
 class StopOnInterrupt:
     """First Ctrl-C: ask the live source to stop (the frames read are finished
     and written); a second one raises ``KeyboardInterrupt``."""

@@ -31,8 +31,8 @@ from mgpose_mm.errors import InputFileError
 from mgpose_mm.visualization import CompatPoseLocalVisualizer
 from .boxes import Boxes, BoxSource, boxes_from, check_file
 from .clips import ClipPoseEstimator, FramePoses
-from .frame_sources import (StopOnInterrupt, is_stream_input,
-                            open_frame_source, open_stream_source,
+from .frame_sources import (IMAGE_EXTENSIONS, CaptureFrames, StopOnInterrupt,
+                            is_stream_input, open_frame_source,
                             stream_output_stem)
 from .models import MMDetBoxes, init_video_pose_model, model_zoo_entry
 from .tracking import IoUTracker
@@ -257,14 +257,17 @@ class VideoPoseInferencer(BaseInferencer):
             k: pre[k]
             for k in ('realtime', 'max_frames', 'read_retries') if k in pre
         }
-        if pre.get('stream') or is_stream_input(inputs) or hasattr(
-                inputs, 'stop'):
-            return open_stream_source(inputs, pre.get('fps'),
-                                      **live_kwargs), True
-        if live_kwargs:
-            raise ValueError(f'{sorted(live_kwargs)} apply to live inputs '
-                             '(webcam, camera index, URL, or stream=True)')
-        return open_frame_source(inputs, fps=pre.get('fps')), False
+        live = bool(pre.get('stream')) or is_stream_input(inputs) or hasattr(
+            inputs, 'stop')
+        if live and (is_stream_input(inputs)
+                     or isinstance(inputs,
+                                   (str, os.PathLike)) and osp.isfile(inputs)
+                     and not str(inputs).lower().endswith(IMAGE_EXTENSIONS)):
+            return CaptureFrames(inputs, pre.get('fps'), **live_kwargs), True
+        if any(live_kwargs.values()):
+            raise ValueError(f'{sorted(live_kwargs)} apply to cameras, URLs '
+                             'and video files read with stream=True')
+        return open_frame_source(inputs, fps=pre.get('fps')), live
 
     def _box_source(self, pre: dict) -> BoxSource:
         if pre.get('bboxes') is not None:
