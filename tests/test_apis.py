@@ -14,6 +14,16 @@ from mmpose.structures.bbox import bbox_xyxy2cs
 
 FRAME_H, FRAME_W = 120, 160
 INPUT_W, INPUT_H = 96, 128  # tiny config input size
+#: heatmaps decoded by their maximum (see ``argmax_model``)
+ARGMAX_DECODER = {
+    'model.head.decoder':
+    dict(
+        type='MSRAHeatmap',
+        input_size=(INPUT_W, INPUT_H),
+        heatmap_size=(24, 32),
+        sigma=2,
+        unbiased=False)
+}
 SINGLE_FRAME_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
     'ftp-pose-single-frame_vit-tiny_1xb16-12e_synthetic-128x96.py')
@@ -170,31 +180,13 @@ def argmax_model(tiny_checkpoint):
     refinement can move a keypoint many heatmap pixels; the maximum always lies
     in the heatmap, i.e. in the person's crop."""
     from mgpose_mm.apis import init_video_pose_model
-    decoder = dict(
-        type='MSRAHeatmap',
-        input_size=(INPUT_W, INPUT_H),
-        heatmap_size=(24, 32),
-        sigma=2,
-        unbiased=False)
     return init_video_pose_model(
-        TINY_CONFIG,
-        tiny_checkpoint,
-        device='cpu',
-        cfg_options={'model.head.decoder': decoder})
+        TINY_CONFIG, tiny_checkpoint, cfg_options=ARGMAX_DECODER)
 
 
 @pytest.fixture(scope='module')
 def argmax_inferencer(tiny_checkpoint):
-    return pose_inferencer(
-        tiny_checkpoint, {
-            'model.head.decoder':
-            dict(
-                type='MSRAHeatmap',
-                input_size=(INPUT_W, INPUT_H),
-                heatmap_size=(24, 32),
-                sigma=2,
-                unbiased=False)
-        })
+    return pose_inferencer(tiny_checkpoint, ARGMAX_DECODER)
 
 
 @pytest.fixture(scope='module')
