@@ -1,11 +1,9 @@
 """Video inference on synthetic clips: the clip engine behind
-VideoPoseInferencer (clips, boxes, frame sources, tracking), file outputs and
-demo/video_demo.py."""
+VideoPoseInferencer (clips, frame sources), file outputs and bad input; the
+helpers serve the other inference tests."""
 import json
 import os
 import os.path as osp
-import runpy
-import sys
 
 import cv2
 import numpy as np
@@ -16,6 +14,16 @@ from mmpose.structures.bbox import bbox_xyxy2cs
 
 FRAME_H, FRAME_W = 120, 160
 INPUT_W, INPUT_H = 96, 128  # tiny config input size
+#: heatmaps decoded by their maximum (see ``argmax_model``)
+ARGMAX_DECODER = {
+    'model.head.decoder':
+    dict(
+        type='MSRAHeatmap',
+        input_size=(INPUT_W, INPUT_H),
+        heatmap_size=(24, 32),
+        sigma=2,
+        unbiased=False)
+}
 SINGLE_FRAME_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
     'ftp-pose-single-frame_vit-tiny_1xb16-12e_synthetic-128x96.py')
@@ -172,31 +180,13 @@ def argmax_model(tiny_checkpoint):
     refinement can move a keypoint many heatmap pixels; the maximum always lies
     in the heatmap, i.e. in the person's crop."""
     from mgpose_mm.apis import init_video_pose_model
-    decoder = dict(
-        type='MSRAHeatmap',
-        input_size=(INPUT_W, INPUT_H),
-        heatmap_size=(24, 32),
-        sigma=2,
-        unbiased=False)
     return init_video_pose_model(
-        TINY_CONFIG,
-        tiny_checkpoint,
-        device='cpu',
-        cfg_options={'model.head.decoder': decoder})
+        TINY_CONFIG, tiny_checkpoint, cfg_options=ARGMAX_DECODER)
 
 
 @pytest.fixture(scope='module')
 def argmax_inferencer(tiny_checkpoint):
-    return pose_inferencer(
-        tiny_checkpoint, {
-            'model.head.decoder':
-            dict(
-                type='MSRAHeatmap',
-                input_size=(INPUT_W, INPUT_H),
-                heatmap_size=(24, 32),
-                sigma=2,
-                unbiased=False)
-        })
+    return pose_inferencer(tiny_checkpoint, ARGMAX_DECODER)
 
 
 @pytest.fixture(scope='module')
@@ -256,8 +246,8 @@ def test_end_to_end_json_and_video(tmp_path, argmax_inferencer):
 
 def test_keypoints_move_with_the_person(argmax_model):
     """Shifting a video (people and boxes) by whole pixels leaves every crop
-    unchanged, so the keypoints in image coordinates shift by exactly as
-    much."""
+    unchanged, so the keypoints in image coordinates shift by exactly as much;
+    the batch size changes nothing."""
     from mgpose_mm.apis import GivenBoxes
     size, starts, (dx, dy) = (200, 240), ((60, 50), (140, 56)), (6, 4)
     frames, boxes = figure_frames(num_frames=3, starts=starts, size=size)
@@ -267,6 +257,11 @@ def test_keypoints_move_with_the_person(argmax_model):
         x1, y1, x2, y2 = crop_region(box)
         assert x1 > 0 and y1 > 0 and x2 < size[1] and y2 < size[0]
     before = infer(argmax_model, frames, GivenBoxes(boxes), batch_size=4)
+    one_by_one = infer(argmax_model, frames, GivenBoxes(boxes), batch_size=1)
+    for a, b in zip(before, one_by_one):  # batching changes nothing
+        np.testing.assert_allclose([i['keypoints'] for i in a['instances']],
+                                   [i['keypoints'] for i in b['instances']],
+                                   atol=1e-3)
     after = infer(
         argmax_model, shifted, GivenBoxes(shifted_boxes), batch_size=4)
     for frame_before, frame_after in zip(before, after):
@@ -278,22 +273,6 @@ def test_keypoints_move_with_the_person(argmax_model):
                 atol=0.05)
             np.testing.assert_allclose(
                 b['keypoint_scores'], a['keypoint_scores'], atol=1e-4)
-
-
-def test_batch_size_does_not_change_predictions(argmax_model):
-    from mgpose_mm.apis import GivenBoxes
-    frames, boxes = figure_frames(num_frames=2)
-    one = infer(argmax_model, frames, GivenBoxes(boxes), batch_size=1)
-    many = infer(argmax_model, frames, GivenBoxes(boxes), batch_size=3)
-    assert [len(r['instances']) for r in many] == [2, 2]
-    for a, b in zip(one, many):
-        for inst_a, inst_b in zip(a['instances'], b['instances']):
-            np.testing.assert_allclose(
-                inst_a['keypoints'], inst_b['keypoints'], atol=1e-3)
-            np.testing.assert_allclose(
-                inst_a['keypoint_scores'],
-                inst_b['keypoint_scores'],
-                atol=1e-5)
 
 
 def _spy_clip_frames(inferencer):
@@ -365,226 +344,6 @@ def test_video_shorter_than_clip_is_clamped(tmp_path, tiny_inferencer):
 
 
 # -----------------------------------------------------------------------------
-# box sources
-def test_tracker_keeps_ids_through_gaps():
-    from mgpose_mm.apis import IoUTracker
-    tracker = IoUTracker(iou_thr=0.3, max_age=2)
-    a, b = np.array([0, 0, 10, 20.]), np.array([50, 0, 60, 20.])
-    assert tracker.update(np.stack([a, b])).tolist() == [0, 1]
-    assert tracker.update(np.stack([b + 1, a + 1
-                                    ])).tolist() == [1, 0]  # order-independent
-    assert tracker.update(np.zeros((0, 4))).tolist() == []
-    assert tracker.update(np.stack(
-        [a])).tolist() == [0]  # b lost for 2 frames so far
-    assert tracker.update(np.stack(
-        [a, b])).tolist() == [0, 1]  # within max_age: same id
-    for _ in range(3):
-        tracker.update(np.stack([a]))
-    assert tracker.update(np.stack([a, b
-                                    ])).tolist() == [0, 2
-                                                     ]  # lost too long: new id
-
-
-def _write_json(path, data):
-    with open(path, 'w') as f:
-        json.dump(data, f)
-    return str(path)
-
-
-def test_detection_results_json_gives_its_boxes(tmp_path, tiny_model):
-    from mgpose_mm.apis import DetectionResultsBoxes
-    dets = [  # PoseTrack frame ids of vid_id 000042; frame 2 has no detection
-        dict(
-            image_id=10000420000,
-            bbox=[30, 20, 30, 80],
-            score=0.9,
-            category_id=1),
-        dict(
-            image_id=10000420000,
-            bbox=[100, 10, 20, 60],
-            score=0.4,
-            category_id=1),
-        dict(
-            image_id=10000420001,
-            bbox=[33, 21, 30, 80],
-            score=0.8,
-            category_id=1),
-        dict(
-            image_id=10000420003,
-            bbox=[36, 22, 30, 80],
-            score=0.7,
-            category_id=1),
-        dict(
-            image_id=10000420003,
-            bbox=[0, 0, 50, 50],
-            score=0.99,
-            category_id=3),  # not person
-        dict(
-            image_id=10000990001, bbox=[1, 1, 5, 5], score=0.9,
-            category_id=1),  # other video
-    ]
-    det_file = _write_json(tmp_path / 'dets.json', dets)
-    with pytest.raises(ValueError, match='2 videos'):
-        DetectionResultsBoxes(det_file)
-    hinted = DetectionResultsBoxes(
-        det_file, video_hint='000042_mpii_test')  # PoseTrack folder
-    assert sorted(hinted.by_frame) == [0, 1, 3]
-    frames, _ = figure_frames(num_frames=4)
-    results = infer(tiny_model, frames,
-                    DetectionResultsBoxes(det_file, video='000042'))
-    got = [[inst['bbox'].tolist() for inst in r['instances']] for r in results]
-    assert got == [[[30, 20, 60, 100], [100, 10, 120, 70]], [[33, 21, 63,
-                                                              101]], [],
-                   [[36, 22, 66, 102]]]
-    assert [inst['bbox_score']
-            for inst in results[0]['instances']] == pytest.approx([0.9, 0.4])
-
-    # the same frames through an annotation file's images (frame = number in
-    # file_name)
-    images = [
-        dict(
-            id=500 + i,
-            file_name=f'images/val/000042_x/{i:06d}.jpg',
-            vid_id='000042') for i in range(4)
-    ]
-    images += [
-        dict(
-            id=900 + i,
-            file_name=f'images/val/000099_y/{i:06d}.jpg',
-            vid_id='000099') for i in range(2)
-    ]
-    ann_file = _write_json(tmp_path / 'ann.json', dict(images=images))
-    renumbered = [
-        dict(d, image_id=500 + d['image_id'] % 10000) for d in dets[:4]
-    ]
-    det_file2 = _write_json(tmp_path / 'dets2.json', renumbered)
-    with pytest.raises(ValueError, match='ann.json holds 2 videos'):
-        DetectionResultsBoxes(det_file2, ann_file=ann_file)
-    source = DetectionResultsBoxes(
-        det_file2, ann_file=ann_file, video_hint='000042_x', bbox_thr=0.5)
-    bboxes, scores = source(0, frames[0])
-    np.testing.assert_allclose(bboxes,
-                               [[30, 20, 60, 100]])  # 0.4 is under bbox_thr
-    np.testing.assert_allclose(scores, [0.9])
-    source.finish(4)
-    with pytest.raises(
-            ValueError, match='frame 3 but the input has only 3 frames'):
-        source.finish(3)
-    with pytest.raises(ValueError, match='none of the'):
-        DetectionResultsBoxes(det_file, image_ids=[7, 8, 9])
-
-
-def test_mmdet_rtmdet_boxes(tmp_path, tiny_model):
-    from mmdet.apis import inference_detector
-    from mmdet.registry import MODELS as MMDET_MODELS
-    from mmengine.hub import get_config
-    from mmengine.registry import DefaultScope
-
-    from mgpose_mm.apis import MMDetBoxes
-    from mgpose_mm.apis.boxes import clip_boxes_to_image, select_boxes
-    cfg = get_config('mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py')
-    cfg.model.backbone.init_cfg = None  # no ImageNet download
-    # a small input keeps the test fast
-    for step in cfg.test_dataloader.dataset.pipeline:
-        if step['type'] == 'Resize':
-            step['scale'] = (160, 160)
-        if step['type'] == 'Pad':
-            step['size'] = (160, 160)
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        detector = MMDET_MODELS.build(cfg.model)
-    detector.init_weights()
-    # random weights give near-constant scores and empty boxes: spread both for
-    # the test
-    for module in detector.bbox_head.cls_convs.modules():
-        if isinstance(module, torch.nn.Conv2d):
-            torch.nn.init.normal_(module.weight, std=1.0)
-    with torch.no_grad():
-        for cls_conv, reg_conv in zip(detector.bbox_head.rtm_cls,
-                                      detector.bbox_head.rtm_reg):
-            torch.nn.init.normal_(cls_conv.weight, std=1.0)
-            cls_conv.bias[0] = 0.0
-            reg_conv.bias.fill_(2.0)
-    det_checkpoint = str(tmp_path / 'rtmdet_tiny_random.pth')
-    torch.save({'state_dict': detector.state_dict()}, det_checkpoint)
-    det_config = str(tmp_path / 'rtmdet_tiny.py')
-    cfg.dump(det_config)
-
-    scope_before = DefaultScope.get_current_instance().scope_name
-    source = MMDetBoxes(
-        det_config,
-        det_checkpoint,
-        device='cpu',
-        det_cat_ids=0,
-        bbox_thr=0.0,
-        nms_thr=0.3)
-    assert DefaultScope.get_current_instance().scope_name == scope_before
-    frames, _ = figure_frames(num_frames=2)
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        raw = inference_detector(source.detector.model,
-                                 frames[0]).pred_instances.cpu().numpy()
-    person = raw.labels == 0
-    assert person.sum() > 4
-    threshold = float(np.median(raw.scores[person]))
-    source.bbox_thr = threshold
-    bboxes, scores = source(0, frames[0])
-    expected_boxes, expected_scores = select_boxes(raw.bboxes[person],
-                                                   raw.scores[person],
-                                                   threshold, 0.3)
-    assert bboxes.shape == (len(expected_boxes),
-                            4) and scores.shape == (len(expected_boxes), )
-    assert 0 < len(bboxes) < person.sum() and (scores > threshold).all()
-    np.testing.assert_allclose(bboxes, expected_boxes)
-
-    results = infer(tiny_model, frames, source, batch_size=64)
-    kept, _ = clip_boxes_to_image(bboxes, scores, frames[0].shape[:2], 0)
-    assert len(results) == 2 and len(kept) > 0
-    np.testing.assert_allclose(
-        [inst['bbox'] for inst in results[0]['instances']], kept)
-    source.bbox_thr = 1.0  # no score above it: no box
-    bboxes, scores = source(0, frames[0])
-    assert bboxes.shape == (0, 4) and scores.shape == (0, )
-
-
-# -----------------------------------------------------------------------------
-# frame sources
-def test_folder_frames_are_image_files_in_natural_order(tmp_path):
-    from mgpose_mm.apis.frame_sources import open_frame_source
-    for name in ('frame_10.jpg', 'frame_2.JPG', 'frame_1.png', '.frame_0.jpg'):
-        cv2.imwrite(
-            str(tmp_path / name.lower()), np.zeros((8, 8, 3), np.uint8))
-        os.rename(tmp_path / name.lower(), tmp_path / name)
-    (tmp_path / 'notes.txt').write_text('not a frame')
-    (tmp_path / 'sub.jpg').mkdir()  # a folder, not an image
-    frames = open_frame_source(str(tmp_path))
-    # hidden files (e.g. macOS ._* files, partial outputs) are skipped
-    assert frames.paths == [
-        str(tmp_path / n)
-        for n in ('frame_1.png', 'frame_2.JPG', 'frame_10.jpg')
-    ]
-    assert frames.frame_numbers() == [1, 2, 10]
-
-
-def test_video_file_frames_decode_every_frame_in_order(tmp_path):
-    from mgpose_mm.apis.frame_sources import open_frame_source
-    video = str(tmp_path / 'gray.mp4')
-    write_video(
-        video, [
-            np.full((FRAME_H, FRAME_W, 3), 30 * i + 10, np.uint8)
-            for i in range(7)
-        ],
-        fps=8.0)
-    frames = open_frame_source(video)
-    assert frames.fps == pytest.approx(8.0) and frames.num_frames == 7
-    for _ in range(2):  # a source can be read again
-        decoded = list(frames)
-        assert [f.shape for f in decoded] == [(FRAME_H, FRAME_W, 3)] * 7
-        np.testing.assert_allclose(
-            [f.mean() for f in decoded], [30 * i + 10 for i in range(7)],
-            atol=8)  # mp4v is lossy; frames differ by 30
-
-
-# -----------------------------------------------------------------------------
 # bad input
 def test_missing_input_empty_folder_and_corrupt_video(tmp_path,
                                                       tiny_inferencer):
@@ -608,7 +367,7 @@ def test_missing_input_empty_folder_and_corrupt_video(tmp_path,
         open_frame_source(str(zero))
     with pytest.raises(
             ValueError,
-            match='boxes were given for 1 frames but the input has more'):
+            match='bboxes lists 1 frames of the video but the input has 8'):
         list(
             tiny_inferencer(
                 figure_frames()[0], bboxes=GivenBoxes([np.zeros((0, 4))])))
@@ -639,7 +398,8 @@ def test_frames_without_detections_and_boxes_outside(tmp_path,
 
 
 def test_checkpoint_of_another_config_names_keys(tmp_path):
-    from mgpose_mm.apis import CheckpointMismatchError, init_video_pose_model
+    from mgpose_mm.apis import init_video_pose_model
+    from mgpose_mm.errors import CheckpointMismatchError
     other = save_tiny_checkpoint(
         str(tmp_path / 'single_frame.pth'), SINGLE_FRAME_CONFIG)
     with pytest.raises(
@@ -685,35 +445,3 @@ def test_failed_run_keeps_existing_outputs(tmp_path, tiny_inferencer):
     assert out_json.read_text() == '{"previous": true}'
     assert sorted(os.listdir(tmp_path)) == ['frames.json', 'frames.mp4'
                                             ]  # no temporary files left
-
-
-# -----------------------------------------------------------------------------
-# demo script
-def test_video_demo_with_detection_json(tmp_path, tiny_checkpoint, capsys,
-                                        monkeypatch):
-    frames, boxes = figure_frames(num_frames=4)
-    video = str(tmp_path / '000007_clip.mp4')
-    write_video(video, frames, fps=8)
-    dets = figure_detections(boxes)
-    # a merged file: the demo picks video 000007 from the input's name
-    dets.append(
-        dict(
-            image_id=10000080001, category_id=1, score=0.9, bbox=[1, 1, 9, 9]))
-    det_file = _write_json(tmp_path / 'dets.json', dets)
-    out_root = str(tmp_path / 'vis')
-    monkeypatch.setattr(sys, 'argv', [
-        'video_demo.py', TINY_CONFIG, tiny_checkpoint, '--input', video,
-        '--det-results', det_file, '--output-root', out_root,
-        '--save-predictions', '--device', 'cpu', '--batch-size', '4', '--show'
-    ])
-    runpy.run_path(
-        osp.join(REPO_ROOT, 'demo', 'video_demo.py'), run_name='__main__')
-    printed = capsys.readouterr().out
-    assert 'frames per second' in printed and osp.join(
-        out_root, '000007_clip.mp4') in printed
-    drawn, fps = read_video(osp.join(out_root, '000007_clip.mp4'))
-    assert len(drawn) == 4 and drawn[0].shape == frames[
-        0].shape and fps == pytest.approx(8)
-    entries = json.load(open(osp.join(
-        out_root, 'results_000007_clip.json')))['instance_info']
-    assert [len(e['instances']) for e in entries] == [2, 2, 2, 2]

@@ -543,14 +543,17 @@ def test_demo_with_http_checkpoint(http_server, tmp_path, monkeypatch,
     det_file = tmp_path / 'dets.json'
     det_file.write_text(json.dumps(dets))
     demo = runpy.run_path(
-        osp.join(REPO_ROOT, 'demo', 'video_demo.py'), run_name='video_demo')
-    summary = demo['main']([
-        TINY_CONFIG, f'{base_url}/tiny_demo.pth', '--input', video,
-        '--det-results',
-        str(det_file), '--output-root',
-        str(tmp_path / 'out'), '--save-predictions', '--device', 'cpu'
+        osp.join(REPO_ROOT, 'demo', 'inferencer_demo.py'),
+        run_name='inferencer_demo')
+    out = str(tmp_path / 'out')
+    latency = demo['main']([
+        video, '--pose2d', TINY_CONFIG, '--pose2d-weights',
+        f'{base_url}/tiny_demo.pth', '--det-results',
+        str(det_file), '--pred-out-dir', out, '--device', 'cpu'
     ])
-    assert summary['num_frames'] == 3 and summary['num_instances'] == 6
+    written = json.load(open(osp.join(out, '000007_clip.json')))
+    assert latency.count == 3 and [len(e['instances'])
+                                   for e in written] == [2, 2, 2]
     assert osp.isfile(tmp_path / 'torch_home' / 'hub' / 'checkpoints' /
                       'tiny_demo.pth')
 

@@ -12,22 +12,24 @@ from test_apis import (SINGLE_FRAME_CONFIG, figure_frames,
                        save_tiny_checkpoint, write_video)
 
 
-def run_demo(*args):
+def run_demo(inputs, *args):
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
-    return subprocess.run(
-        [sys.executable, 'demo/video_demo.py', TINY_CONFIG, *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300)
+    return subprocess.run([
+        sys.executable, 'demo/inferencer_demo.py', inputs, '--pose2d',
+        TINY_CONFIG, *args
+    ],
+                          cwd=REPO_ROOT,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
 
 
 def assert_one_line_error(proc, *expected):
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert 'Traceback' not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith('video_demo.py: error: ') or ': error: ' in last
+    assert last.startswith('inferencer_demo.py: error: ')
     for text in expected:
         assert text in last, last
     return last
@@ -67,27 +69,26 @@ def test_demo_user_errors(tmp_path):
     det_file.write_text(json.dumps([]))
     out = [
         '--det-results',
-        str(det_file), '--output-root',
+        str(det_file), '--vis-out-dir',
         str(tmp_path / 'out'), '--device', 'cpu'
     ]
     corrupt = tmp_path / 'corrupt.mp4'
     corrupt.write_bytes(os.urandom(4096))
+    assert_one_line_error(run_demo(str(corrupt), *out), 'corrupt.mp4')
     assert_one_line_error(
-        run_demo('--input', str(corrupt), *out), 'corrupt.mp4')
-    assert_one_line_error(
-        run_demo('--input', str(tmp_path / 'absent.mp4'), *out),
-        'input not found', 'absent.mp4')
+        run_demo(str(tmp_path / 'absent.mp4'), *out), 'absent.mp4: no such')
     frames, _ = figure_frames(num_frames=2)
     video = str(tmp_path / 'clip.mp4')
     write_video(video, frames)
     assert_one_line_error(
-        run_demo(str(tmp_path / 'absent.pth'), '--input', video, *out),
-        'pose checkpoint not found', 'absent.pth')
+        run_demo(video, '--pose2d-weights', str(tmp_path / 'absent.pth'),
+                 *out), '--pose2d-weights', 'absent.pth: no such file')
     other = save_tiny_checkpoint(
         str(tmp_path / 'single.pth'), SINGLE_FRAME_CONFIG)
     assert_one_line_error(
-        run_demo(other, '--input', video, *out), 'single.pth does not match',
-        'head.fusion.conv.weight')
+        run_demo(video, '--pose2d-weights', other, *out),
+        'single.pth does not match', 'head.fusion.conv.weight')
+    assert not os.path.exists(tmp_path / 'out')
 
 
 def run_tool(tool, *args):

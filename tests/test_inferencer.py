@@ -14,20 +14,11 @@ import cv2
 import numpy as np
 import pytest
 from conftest import REPO_ROOT
-from test_apis import (figure_frames, pose_inferencer, read_video,
-                       save_tiny_checkpoint, write_video)
-from test_streaming import FakeCapture
+from test_apis import (ARGMAX_DECODER, figure_frames, infer, pose_inferencer,
+                       read_video, save_tiny_checkpoint, write_video)
+from test_streaming import ONLINE_CONFIG, FakeCapture
 
 TINY_NAME = 'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96'
-ARGMAX_DECODER = {
-    'model.head.decoder':
-    dict(
-        type='MSRAHeatmap',
-        input_size=(96, 128),
-        heatmap_size=(24, 32),
-        sigma=2,
-        unbiased=False)
-}
 DEMO = osp.join(REPO_ROOT, 'demo', 'inferencer_demo.py')
 
 
@@ -159,16 +150,17 @@ def test_camera_inputs_stream_each_frame(inferencer, monkeypatch, inputs):
 def test_first_contact_errors_name_the_problem(tmp_path, inferencer,
                                                checkpoint):
     from mgpose_mm.apis import VideoPoseInferencer
-    for pose2d, what in (('ftp-pose_vit-tiny', "'ftp-pose_vit-tiny' is not "
-                          'a model-zoo name'),
-                         ('configs/none.py', 'pose config not found: '
-                          'configs/none.py (no such file)')):
-        with pytest.raises(FileNotFoundError) as error:
-            VideoPoseInferencer(pose2d=pose2d, det_model='whole_image')
-        message = str(error.value)
-        assert message.startswith(what) and '\n' not in message
-        assert 'model-zoo names: ftp-pose_vit-base' in message
-        assert TINY_NAME in message
+    with pytest.raises(FileNotFoundError) as error:
+        VideoPoseInferencer(
+            pose2d='ftp-pose_vit-tiny', det_model='whole_image')
+    message = str(error.value)
+    assert message.startswith("'ftp-pose_vit-tiny' is not a file nor a "
+                              'model-zoo name of mgpose_mm; its names: ')
+    assert TINY_NAME in message and '\n' not in message
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'^pose config not found: configs/none.py \(no such file'):
+        VideoPoseInferencer(pose2d='configs/none.py', det_model='whole_image')
     with pytest.raises(FileNotFoundError, match=r'\(a folder, not a file\)'):
         VideoPoseInferencer(
             pose2d=TINY_NAME,
@@ -221,6 +213,61 @@ def test_inferencer_demo_unknown_name_is_one_line(synthetic_video):
         env=dict(os.environ, PYTHONPATH=REPO_ROOT))
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode != 0 and lines[-1].startswith(
-        "inferencer_demo.py: error: 'ftp-pose' is not a model-zoo name; "
-        'model-zoo names: ')
+        "inferencer_demo.py: error: 'ftp-pose' is not a file nor a model-zoo "
+        'name of mgpose_mm; ')
     assert 'Traceback' not in proc.stderr
+
+
+def test_demo_reads_a_stream_url(tmp_path, http_server, checkpoint, capsys,
+                                 monkeypatch):
+    """``http://...`` is live input (no --stream needed): the poses are those
+    of file inference over the same video, outputs are named after the URL."""
+    from mgpose_mm.apis import GivenBoxes, init_video_pose_model
+    folder, base_url = http_server
+    frames, boxes = figure_frames(num_frames=5)
+    write_video(str(folder / 'clip.mp4'), frames, fps=10)
+    url = f'{base_url}/clip.mp4'
+    det_file = str(tmp_path / 'dets.json')
+    json.dump(
+        [
+            dict(
+                image_id=t,
+                category_id=1,
+                score=0.9 - 0.1 * i,  # NMS keeps this order
+                bbox=[
+                    float(b[0]),
+                    float(b[1]),
+                    float(b[2] - b[0]),
+                    float(b[3] - b[1])
+                ]) for t, frame_boxes in enumerate(boxes)
+            for i, b in enumerate(frame_boxes)
+        ],
+        open(det_file, 'w'))
+    ann_file = str(tmp_path / 'ann.json')  # image id t is frame t
+    json.dump(
+        dict(images=[dict(id=t, file_name=f'{t:06d}.jpg') for t in range(5)]),
+        open(ann_file, 'w'))
+    out = str(tmp_path / 'out')
+    monkeypatch.setattr(sys, 'argv', [
+        'inferencer_demo.py', url, '--pose2d', ONLINE_CONFIG,
+        '--pose2d-weights', checkpoint, '--det-results', det_file,
+        '--det-ann-file', ann_file, '--pred-out-dir', out, '--vis-out-dir',
+        out, '--batch-size', '1', '--device', 'cpu'
+    ])
+    runpy.run_path(DEMO, run_name='__main__')
+    assert '5 frames, 10 person instances' in capsys.readouterr().out
+    stem = f'127_0_0_1_{url.split(":")[2].split("/")[0]}_clip_mp4'
+    written = json.load(open(osp.join(out, f'{stem}.json')))
+    assert len(read_video(osp.join(out, f'{stem}.mp4'))[0]) == 5
+    model = init_video_pose_model(ONLINE_CONFIG, checkpoint)
+    expected = infer(
+        model, str(folder / 'clip.mp4'), GivenBoxes(boxes), batch_size=1)
+    assert [e['frame_id'] for e in written] == list(range(5))
+    for entry, exp in zip(written, expected):
+        np.testing.assert_allclose([i['bbox'][0] for i in entry['instances']],
+                                   [i['bbox'] for i in exp['instances']],
+                                   atol=1e-3)
+        np.testing.assert_allclose(
+            [i['keypoints'] for i in entry['instances']],
+            [i['keypoints'] for i in exp['instances']],
+            atol=1e-3)

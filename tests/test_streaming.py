@@ -15,22 +15,13 @@ import cv2
 import numpy as np
 import pytest
 from conftest import REPO_ROOT, TINY_CONFIG
-from test_apis import (figure_detections, figure_frames, infer,
+from test_apis import (ARGMAX_DECODER, figure_detections, figure_frames, infer,
                        pose_inferencer, read_video, save_tiny_checkpoint,
                        write_video)
 
 ONLINE_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'ftp_pose', 'synthetic',
     'ftp-pose-online_vit-tiny_1xb16-12e_synthetic-128x96.py')
-ARGMAX_DECODER = {
-    'model.head.decoder':
-    dict(
-        type='MSRAHeatmap',
-        input_size=(96, 128),
-        heatmap_size=(24, 32),
-        sigma=2,
-        unbiased=False)
-}
 
 
 class FakeCapture:
@@ -104,37 +95,6 @@ def assert_same_poses(streamed, expected):
                 got['keypoints'], want['keypoints'], atol=1e-3)
             np.testing.assert_allclose(
                 got['keypoint_scores'], want['keypoint_scores'], atol=1e-5)
-
-
-# -----------------------------------------------------------------------------
-# sources
-def test_stream_specs_and_names():
-    from mgpose_mm.apis import CaptureFrames
-    from mgpose_mm.apis.frame_sources import (is_stream_input,
-                                              parse_stream_spec,
-                                              stream_output_stem)
-    assert [parse_stream_spec(s)
-            for s in ('webcam', 'WEBCAM:2', '3', 1)] == [0, 2, 3, 1]
-    url = 'rtsp://user:secret@cam.local:554/live/1'
-    assert parse_stream_spec(url) == url and is_stream_input(url)
-    assert stream_output_stem(
-        url) == 'cam_local_554_live_1'  # no credentials in file names
-    assert stream_output_stem('webcam') == 'webcam0'
-    assert not is_stream_input('video.mp4') and stream_output_stem(
-        'dir/video.mp4') == 'video'
-    with pytest.raises(ValueError, match="scheme 'ftp'"):
-        parse_stream_spec('ftp://host/video')
-    with pytest.raises(ValueError, match='>= 0'):
-        parse_stream_spec(-1)
-    with pytest.raises(FileNotFoundError, match='absent.mp4'):
-        parse_stream_spec('absent.mp4')
-    with pytest.raises(IOError, match='cannot open camera 0'):
-        fake_source(FakeCapture([], opened=False))
-    with pytest.raises(
-            IOError,
-            match=r'cannot open rtsp://127\.0\.0\.1:1/none \(unreachable'):
-        CaptureFrames(
-            'rtsp://127.0.0.1:1/none')  # real OpenCV capture, closed port
 
 
 # -----------------------------------------------------------------------------
@@ -404,91 +364,43 @@ def test_ctrl_c_finishes_frames_read_and_keeps_output(tmp_path, inferencers,
 
 # -----------------------------------------------------------------------------
 # demo
-def test_video_demo_stream_mode(tmp_path, checkpoint, capsys, monkeypatch):
+DEMO = osp.join(REPO_ROOT, 'demo', 'inferencer_demo.py')
+
+
+def test_demo_stream_mode_prints_latency_lines(tmp_path, checkpoint, capsys,
+                                               monkeypatch):
     frames, boxes = figure_frames(num_frames=6)
     video = str(tmp_path / '000007_clip.mp4')
     write_video(video, frames, fps=8)
     dets = figure_detections(boxes)
+    # a merged file: the demo picks video 000007 from the input's name
+    dets.append(
+        dict(
+            image_id=10000080001, category_id=1, score=0.9, bbox=[1, 1, 9, 9]))
     det_file = str(tmp_path / 'dets.json')
     json.dump(dets, open(det_file, 'w'))
-    out_root = str(tmp_path / 'vis')
+    out = str(tmp_path / 'vis')
+    monkeypatch.delenv('DISPLAY', raising=False)
     monkeypatch.setattr(sys, 'argv', [
-        'video_demo.py', ONLINE_CONFIG, checkpoint, '--input', video,
-        '--stream', '--realtime', '--det-results', det_file, '--output-root',
-        out_root, '--save-predictions', '--device', 'cpu'
+        'inferencer_demo.py', video, '--pose2d', ONLINE_CONFIG,
+        '--pose2d-weights', checkpoint, '--stream', '--realtime',
+        '--status-interval', '0', '--det-results', det_file, '--show',
+        '--vis-out-dir', out, '--pred-out-dir', out, '--device', 'cpu'
     ])
-    runpy.run_path(
-        osp.join(REPO_ROOT, 'demo', 'video_demo.py'),
-        run_name='not_main')['main']()
-    printed = capsys.readouterr().out
-    assert 'stream ended (end of stream): 6 frames, 12 person instances' \
-        in printed
-    assert 'clip delay 0 frame(s)' in printed and 'p95' in printed
-    drawn, fps = read_video(osp.join(out_root, '000007_clip.mp4'))
+    with pytest.warns(UserWarning, match='no display'):
+        runpy.run_path(DEMO, run_name='__main__')
+    printed = capsys.readouterr().out.splitlines()
+    assert [
+        line.split(' frames |')[0] for line in printed
+        if 'frames | latency median' in line
+    ] == [str(i)
+          for i in range(1, 7)]  # one line per frame with --status-interval 0
+    assert '6 frames, 12 person instances; latency median' in printed[-1]
+    drawn, fps = read_video(osp.join(out, '000007_clip.mp4'))
     assert len(drawn) == 6 and fps == pytest.approx(8)
-    entries = json.load(open(osp.join(
-        out_root, 'results_000007_clip.json')))['instance_info']
+    entries = json.load(open(osp.join(out, '000007_clip.json')))
     assert [len(e['instances']) for e in entries] == [2] * 6
-
-
-def test_video_demo_reads_a_stream_url(tmp_path, http_server, checkpoint,
-                                       capsys, monkeypatch):
-    """``--input http://...`` is live input (no --stream needed): the poses are
-    those of file inference over the same video, outputs are named after the
-    URL."""
-    from mgpose_mm.apis import GivenBoxes, init_video_pose_model
-    folder, base_url = http_server
-    frames, boxes = figure_frames(num_frames=5)
-    write_video(str(folder / 'clip.mp4'), frames, fps=10)
-    url = f'{base_url}/clip.mp4'
-    det_file = str(tmp_path / 'dets.json')
-    json.dump(
-        [
-            dict(
-                image_id=t,
-                category_id=1,
-                score=0.9 - 0.1 * i,  # NMS keeps this order
-                bbox=[
-                    float(b[0]),
-                    float(b[1]),
-                    float(b[2] - b[0]),
-                    float(b[3] - b[1])
-                ]) for t, frame_boxes in enumerate(boxes)
-            for i, b in enumerate(frame_boxes)
-        ],
-        open(det_file, 'w'))
-    ann_file = str(
-        tmp_path /
-        'ann.json')  # image id t is frame t (file names number frames)
-    json.dump(
-        dict(
-            images=[dict(id=t, file_name=f'{t:06d}.jpg') for t in range(5)],
-            annotations=[],
-            categories=[dict(id=1, name='person')]), open(ann_file, 'w'))
-    out_root = str(tmp_path / 'out')
-    monkeypatch.setattr(sys, 'argv', [
-        'video_demo.py', ONLINE_CONFIG, checkpoint, '--input', url,
-        '--det-results', det_file, '--det-ann-file', ann_file, '--output-root',
-        out_root, '--save-predictions', '--batch-size', '1', '--device', 'cpu'
-    ])
-    runpy.run_path(
-        osp.join(REPO_ROOT, 'demo', 'video_demo.py'), run_name='__main__')
-    assert 'stream ended (end of stream): 5 frames, 10 person instances' in \
-        capsys.readouterr().out
-    stem = f'127_0_0_1_{url.split(":")[2].split("/")[0]}_clip_mp4'
-    written = json.load(open(osp.join(out_root, f'results_{stem}.json')))
-    assert written['video']['input'] == url and len(
-        read_video(osp.join(out_root, f'{stem}.mp4'))[0]) == 5
-    model = init_video_pose_model(ONLINE_CONFIG, checkpoint)
-    expected = infer(
-        model, str(folder / 'clip.mp4'), GivenBoxes(boxes), batch_size=1)
-    assert [e['frame_index']
-            for e in written['instance_info']] == list(range(5))
-    for entry, exp in zip(written['instance_info'], expected):
-        np.testing.assert_allclose([i['bbox'] for i in entry['instances']],
-                                   [i['bbox'] for i in exp['instances']],
-                                   atol=1e-3)
+    for entry, frame_boxes in zip(entries, boxes):  # NMS may reorder them
         np.testing.assert_allclose(
-            [i['keypoints'] for i in entry['instances']],
-            [i['keypoints'] for i in exp['instances']],
-            atol=1e-3)
+            sorted(i['bbox'][0] for i in entry['instances']),
+            frame_boxes.tolist())

@@ -1,6 +1,6 @@
-"""What a new user touches first: own boxes (--bboxes), detector names, the
-demo's --help, quiet runs with a fixed seed, and docs tables that match the
-code."""
+"""What a new user touches first: own boxes (--bboxes), detector names,
+demo/inferencer_demo.py's errors and --help, quiet runs with a fixed seed, and
+docs tables that match the code."""
 import json
 import os
 import os.path as osp
@@ -51,9 +51,9 @@ def test_boxes_file_gives_each_frame_its_boxes(tmp_path):
 
 
 def test_boxes_file_as_list_is_indexed_by_position(tmp_path):
-    from mgpose_mm.apis.boxes import load_boxes_file
-    boxes = load_boxes_file(
-        write_json(tmp_path / 'b.json', [[], [[0, 0, 5, 5, 0.5]]]))
+    from mgpose_mm.apis import FrameBoxesFile
+    boxes = FrameBoxesFile(
+        write_json(tmp_path / 'b.json', [[], [[0, 0, 5, 5, 0.5]]])).by_frame
     assert sorted(boxes) == [0, 1] and boxes[0][0].shape == (0, 4)
     np.testing.assert_allclose(boxes[1][0], [[0, 0, 5, 5]])
 
@@ -73,12 +73,12 @@ def test_boxes_file_as_list_is_indexed_by_position(tmp_path):
     ('{"2": [[0, 0, NaN, 4]]}', 'must be finite'),
 ])
 def test_boxes_file_errors_name_the_problem(tmp_path, content, message):
-    from mgpose_mm.apis.boxes import load_boxes_file
+    from mgpose_mm.apis import FrameBoxesFile
     path = write_json(tmp_path / 'bad.json', content)
     with pytest.raises(ValueError, match=message):
-        load_boxes_file(path)
+        FrameBoxesFile(path)
     with pytest.raises(FileNotFoundError, match='boxes file not found'):
-        load_boxes_file(str(tmp_path / 'missing.json'))
+        FrameBoxesFile(str(tmp_path / 'missing.json'))
 
 
 def write_frames(folder, count=3, size=(64, 48)):
@@ -91,9 +91,14 @@ def write_frames(folder, count=3, size=(64, 48)):
     return str(folder)
 
 
+DEMO = osp.join(REPO_ROOT, 'demo', 'inferencer_demo.py')
+
+
+def demo_main():
+    return runpy.run_path(DEMO, run_name='inferencer_demo')['main']
+
+
 def test_demo_bboxes_beyond_the_video_fails_before_inference(tmp_path):
-    sys.path.insert(0, osp.join(REPO_ROOT, 'demo'))
-    import video_demo
     frames = write_frames(tmp_path / 'clip')
     boxes = write_json(tmp_path / 'boxes.json', {
         '0': [[1, 1, 20, 30, 0.9]],
@@ -102,64 +107,50 @@ def test_demo_bboxes_beyond_the_video_fails_before_inference(tmp_path):
     with pytest.raises(
             ValueError,
             match='boxes for frame 5 but the input has only 3 frames'):
-        video_demo.main([
-            TINY_CONFIG, '--input', frames, '--bboxes', boxes, '--output-root',
-            str(tmp_path / 'out')
+        demo_main()([
+            frames, '--pose2d', TINY_CONFIG, '--bboxes', boxes,
+            '--vis-out-dir',
+            str(tmp_path / 'out'), '--device', 'cpu'
         ])
     assert not osp.exists(tmp_path / 'out' / 'clip.mp4')
 
 
 @pytest.mark.parametrize('value', ['NaN', 'Infinity', '"12"', 'null'])
-@pytest.mark.parametrize('demo', ['video_demo', 'inferencer_demo'])
-def test_demos_refuse_non_finite_boxes_in_one_line(tmp_path, capsys, value,
-                                                   demo):
+@pytest.mark.parametrize('option', ['--bboxes', '--det-results'])
+def test_demo_refuses_non_finite_boxes_in_one_line(tmp_path, capsys, value,
+                                                   option):
     """NaN, infinite or non-numeric values in a boxes file or a detections
     file: one ``prog: error:`` line and a non-zero exit, no traceback."""
     from mgpose_mm.errors import run_cli
     frames = write_frames(tmp_path / 'clip')
-    boxes = write_json(tmp_path / 'boxes.json',
-                       f'{{"0": [[1, 1, {value}, 30, 0.9]]}}')
-    dets = write_json(
-        tmp_path / 'dets.json', '[{"image_id": 10000070000, "category_id": 1, '
-        f'"score": 0.9, "bbox": [1, 1, {value}, 30]}}]')
-    main = runpy.run_path(
-        osp.join(REPO_ROOT, 'demo', f'{demo}.py'), run_name=demo)['main']
-    if demo == 'video_demo':
-        runs = [[TINY_CONFIG, '--input', frames, '--show', *args]
-                for args in (['--bboxes', boxes], ['--det-results', dets])]
-    else:
-        runs = [[
-            frames, '--pose2d', TINY_CONFIG, '--bboxes', boxes, '--device',
-            'cpu'
-        ]]
-    for argv in runs:
-        with pytest.raises(SystemExit) as exit_info:
-            run_cli(lambda: main(argv), prog=f'{demo}.py')
-        assert exit_info.value.code != 0
-        err = capsys.readouterr().err.strip().splitlines()
-        assert err[-1].startswith(f'{demo}.py: error: ') and (
-            'finite' in err[-1] or 'non-numeric' in err[-1]
-            or 'expected [x1, y1, x2, y2, score]' in err[-1]), err[-1]
-        assert not any('Traceback' in line for line in err)
+    path = write_json(
+        tmp_path / 'boxes.json', f'{{"0": [[1, 1, {value}, 30, 0.9]]}}'
+        if option == '--bboxes' else '[{"image_id": 10000070000, '
+        f'"category_id": 1, "score": 0.9, "bbox": [1, 1, {value}, 30]}}]')
+    argv = [frames, '--pose2d', TINY_CONFIG, option, path, '--device', 'cpu']
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(lambda: demo_main()(argv), prog='inferencer_demo.py')
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith('inferencer_demo.py: error: ') and (
+        'finite' in err[-1]
+        or 'expected [x1, y1, x2, y2, score]' in err[-1]), err[-1]
+    assert not any('Traceback' in line for line in err)
 
 
 @pytest.mark.parametrize('extra', [
-    ['--bboxes', 'b.json', '--det-results', 'd.json'],
-    ['--bboxes', 'b.json', '--det-config', RTMDET],
-    [],
-    ['--det-checkpoint', 'x.pth', '--bboxes', 'b.json'],
+    ['--bboxes', DEMO, '--det-results', DEMO],
+    ['--bboxes', DEMO, '--det-model', RTMDET],
 ])
 def test_demo_takes_boxes_one_way(extra, capsys):
-    sys.path.insert(0, osp.join(REPO_ROOT, 'demo'))
-    import video_demo
     with pytest.raises(SystemExit):
-        video_demo.parse_args(
-            [TINY_CONFIG, '--input', 'v.mp4', '--output-root', 'o', *extra])
-    assert '--det-results or --bboxes' in capsys.readouterr().err
+        demo_main()([DEMO, '--pose2d', TINY_CONFIG, *extra])
+    assert 'give the person boxes one way: --det-model, --bboxes or ' \
+        '--det-results' in capsys.readouterr().err
 
 
 def test_demo_help_is_complete_with_defaults():
-    proc = subprocess.run([sys.executable, 'demo/video_demo.py', '--help'],
+    proc = subprocess.run([sys.executable, DEMO, '--help'],
                           cwd=REPO_ROOT,
                           capture_output=True,
                           text=True,
@@ -168,12 +159,12 @@ def test_demo_help_is_complete_with_defaults():
                               os.environ, PYTHONPATH=REPO_ROOT, COLUMNS='200'))
     assert proc.returncode == 0, proc.stderr
     text = ' '.join(proc.stdout.split())
-    assert 'detection-results files with PoseTrack frame ids' in text
-    assert 'demo/inferencer_demo.py' in text  # names the everyday CLI
-    assert f'mim download mmdet --config {RTMDET} --dest .' in text
-    assert '--bboxes FILE' in text
+    for option in ('--det-results FILE', '--det-ann-file FILE', '--bboxes '
+                   'FILE', '--stream', '--realtime', '--max-frames'):
+        assert option in text
     for option, default in (('--bbox-thr', '0.3'), ('--batch-size', '16'),
-                            ('--kpt-thr', '0.3'), ('--track-max-age', '5')):
+                            ('--kpt-thr', '0.3'), ('--track-max-age', '5'),
+                            ('--status-interval', '2.0')):
         assert re.search(
             re.escape(option) + r' \S+ .*?\(default: ' + re.escape(default) +
             r'\)', text)
@@ -186,8 +177,8 @@ def test_demo_help_is_complete_with_defaults():
     'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'
 ])
 def test_mmdet_names_resolve_to_packaged_config_and_weights(name):
-    from mgpose_mm.apis.boxes import mmdet_model_zoo_entry
-    config, checkpoint = mmdet_model_zoo_entry(name)
+    from mgpose_mm.apis.models import model_zoo_entry
+    config, checkpoint = model_zoo_entry('mmdet', name)
     assert config.replace(
         os.sep, '/').endswith('configs/rtmdet/rtmdet_tiny_8xb32-300e_coco.py')
     assert osp.isfile(config)
@@ -198,12 +189,14 @@ def test_mmdet_names_resolve_to_packaged_config_and_weights(name):
 
 def test_mmdet_bad_names_and_weights(tmp_path):
     from mgpose_mm.apis import MMDetBoxes
-    from mgpose_mm.apis.boxes import mmdet_model_zoo_entry
+    from mgpose_mm.apis.models import model_zoo_entry
     with pytest.raises(
-            FileNotFoundError, match=f'close MMDetection names: {RTMDET}'):
-        mmdet_model_zoo_entry('rtmdet_tiny_8xb32-300e_coc')
+            FileNotFoundError,
+            match=f'not a file nor a model-zoo name of mmdet; close names: '
+            f'{RTMDET}'):
+        model_zoo_entry('mmdet', 'rtmdet_tiny_8xb32-300e_coc')
     with pytest.raises(
-            FileNotFoundError, match='not a file, an MMDetection config name'):
+            FileNotFoundError, match='not a file nor a model-zoo name'):
         MMDetBoxes('zzz_no_such_detector')
     with pytest.raises(
             FileNotFoundError,

@@ -44,9 +44,9 @@ step "4/6 evaluate (PoseTrack AP, detected boxes) -> $WORK/test"
 
 step "5/6 video demo on a validation video (boxes from the detection-results file) -> $WORK/demo"
 VIDEO_DIR=$(ls -d "$DATA"/images/val/*/ | head -n 1)
-"$PY" demo/video_demo.py "$CFG" "$CKPT" --input "$VIDEO_DIR" \
+"$PY" demo/inferencer_demo.py "$VIDEO_DIR" --pose2d "$CFG" --pose2d-weights "$CKPT" \
   --det-results "$DATA/annotations/posetrack18_val_human_detections.json" \
-  --output-root "$WORK/demo" --save-predictions
+  --vis-out-dir "$WORK/demo" --pred-out-dir "$WORK/demo"
 
 step "6/6 speed: pruned vs unpruned (same process, CPU) -> $WORK/benchmark"
 "$PY" tools/analysis_tools/benchmark.py "$CFG" --device cpu --batch-sizes 1 32 --work-dir "$WORK/benchmark" \

@@ -13,108 +13,35 @@ Example::
 import copy
 import os
 import os.path as osp
+import sys
 import warnings
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch.nn as nn
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.infer import BaseInferencer
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.structures import InstanceData
-from mmengine.utils import ProgressBar
-from mmpose.apis import init_model
+from mmengine.utils import track_iter_progress
 from mmpose.structures import split_instances
 
-# Registers MGFEViT & co. and the video datasets (the config's dataset type
-# gives the default dataset_meta).
-import mgpose_mm.datasets  # noqa: F401
-import mgpose_mm.models  # noqa: F401
-from mgpose_mm.engine import (check_state_dict_matches, checkpoint_state_dict,
-                              trusted_checkpoints)
-from mgpose_mm.errors import CheckpointMismatchError, InputFileError
-from .boxes import Boxes, BoxSource, MMDetBoxes, _file_kind, boxes_from
+from mgpose_mm.errors import InputFileError
+from mgpose_mm.visualization import CompatPoseLocalVisualizer
+from .boxes import Boxes, BoxSource, boxes_from, check_file
 from .clips import ClipPoseEstimator, FramePoses
-from .frame_sources import (IMAGE_EXTENSIONS, FrameSource, StopOnInterrupt,
+from .frame_sources import (IMAGE_EXTENSIONS, CaptureFrames, StopOnInterrupt,
                             is_stream_input, open_frame_source,
-                            open_stream_source, stream_output_stem)
+                            stream_output_stem)
+from .models import MMDetBoxes, init_video_pose_model, model_zoo_entry
 from .tracking import IoUTracker
-from .writers import (AnnotatedImageWriter, AnnotatedVideoWriter, LatencyStats,
-                      PoseFrameDrawer, PredictionJsonWriter, Window)
-
-RANDOM_WEIGHTS_WARNING = (
-    'Checkpoint is not loaded, and the inference result is calculated by the '
-    'randomly initialized model!')
-
-
-def init_video_pose_model(config: Union[str, Path, Config],
-                          checkpoint: Optional[str] = None,
-                          device: str = 'cpu',
-                          cfg_options: Optional[dict] = None,
-                          trust_checkpoint: bool = False) -> nn.Module:
-    """Build a video top-down pose model (e.g. FTP-Pose) for inference.
-
-    The model is built by :func:`mmpose.apis.init_model` (``model.cfg``,
-    ``model.dataset_meta``, eval mode); the checkpoint is then loaded
-    **strictly**: missing or unexpected keys or shape mismatches raise
-    :class:`CheckpointMismatchError` naming the keys. ``dataset_meta`` comes
-    from the checkpoint's ``meta['dataset_meta']`` when present, else from the
-    config's training dataset type.
-
-    Args:
-        config (str | Path | Config): pose config.
-        checkpoint (str, optional): checkpoint file or ``http(s)://`` URL
-            (MMEngine format with ``state_dict``, or a bare state dict). None
-            keeps the random initial weights.
-        device (str): e.g. ``'cpu'`` or ``'cuda:0'``.
-        cfg_options (dict, optional): overrides merged into the config.
-        trust_checkpoint (bool): allow a full unpickle of a checkpoint holding
-            other types than weights and MMEngine checkpoint objects (it can
-            run code from the file). Defaults to False.
-
-    Returns:
-        nn.Module: the model in eval mode on ``device``.
-    """
-    if isinstance(config, (str, Path)):
-        if not osp.isfile(str(config)):
-            raise FileNotFoundError(
-                f'pose config not found: {config} ({_file_kind(str(config))})')
-        config = Config.fromfile(str(config))
-    elif isinstance(config, Config):
-        config = copy.deepcopy(config)
-    else:
-        raise TypeError('config must be a file path or a Config, got '
-                        f'{type(config).__name__}')
-    if checkpoint is not None and '://' not in checkpoint and \
-            not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'pose checkpoint not found: {checkpoint} '
-                                f'({_file_kind(checkpoint)})')
-    model = init_model(config, None, device='cpu', cfg_options=cfg_options)
-    if checkpoint is not None:
-        with trusted_checkpoints(trust_checkpoint):
-            loaded = CheckpointLoader.load_checkpoint(
-                checkpoint, map_location='cpu')
-        if not isinstance(loaded, dict):
-            raise CheckpointMismatchError(
-                f'pose checkpoint {checkpoint} does not hold a dict of '
-                'weights')
-        state_dict = checkpoint_state_dict(loaded)
-        check_state_dict_matches(model, state_dict,
-                                 f'pose checkpoint {checkpoint}')
-        model.load_state_dict(state_dict, strict=True)
-        dataset_meta = (loaded.get('meta') or {}).get('dataset_meta')
-        if dataset_meta:
-            model.dataset_meta = dataset_meta
-    model.to(device)
-    model.eval()
-    return model
+from .writers import (DrawnFramesWriter, LatencyStats, PredictionJsonWriter,
+                      draw_poses)
 
 
 class WholeImageBoxes(BoxSource):
-    """One box per frame covering the whole image (``det_model='whole_image'``
-    without ``bboxes``), score 1, as MMPose's inferencers do."""
+    """One box per frame covering the image, score 1 (as MMPose)."""
 
     def __call__(self, frame_index: int, frame: np.ndarray) -> Boxes:
         height, width = frame.shape[:2]
@@ -129,35 +56,28 @@ class VideoPoseInferencer(BaseInferencer):
     For every frame: person boxes (a detector, ``bboxes`` given to the call,
     or the whole image), track ids (IoU tracking), and for every person the
     clip of the frames at the config's ``frame_offsets`` around the frame
-    through the model (see :mod:`mgpose_mm.apis.clips`). The call yields one
-    result per frame, in frame order; a live input (``'webcam'``, a camera
-    index, a stream URL, ``stream=True``) yields each frame as soon as its clip
-    is complete.
+    through the model (:mod:`mgpose_mm.apis.clips`). The call yields one
+    result per frame, in order; a live input (``'webcam'``, a camera index, a
+    stream URL, ``stream=True``) yields each frame as soon as its clip is
+    complete.
 
     Args:
-        pose2d (str | Config): a config file, or a model-zoo name from the
-            metafile (``configs/ftp_pose/ftp_pose.yml``), e.g.
-            ``'ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96'``.
+        pose2d (str | Config): a config file, or a model-zoo name of
+            ``configs/ftp_pose/ftp_pose.yml``.
         pose2d_weights (str, optional): checkpoint file or URL. Without one
-            (no released weights exist) the model keeps random weights, with a
-            warning, as MMPose does.
+            the model keeps random weights, with a warning, as MMPose does.
         device (str, optional): Defaults to CUDA when available, else CPU.
-        det_model (str | Config, optional): the person detector: a config file
-            or an MMDetection model-zoo name
-            (``'rtmdet_tiny_8xb32-300e_coco'``, ``'rtmdet-t'``);
-            ``'whole_image'`` for none (one box per frame covering the image
-            unless ``bboxes`` are given). Defaults to MMPose's default person
-            detector.
-        det_weights (str, optional): detector weights file (or URL).
+        det_model (str | Config, optional): the person detector: a config
+            file or an MMDetection model-zoo name; ``'whole_image'`` for none.
+            Defaults to MMPose's default person detector.
+        det_weights (str, optional): detector weights file or URL.
         det_cat_ids (int | Sequence[int]): person label(s) of the detector.
             Defaults to 0 (COCO).
         tracker (IoUTracker, optional): tracking settings; every input is
-            tracked afresh (ids from 0). Defaults to ``IoUTracker()``.
+            tracked afresh. Defaults to ``IoUTracker()``.
         trust_checkpoint (bool): allow a full unpickle of checkpoints holding
-            other Python objects than weights (it runs code from the file).
-            Defaults to False.
-        show_progress (bool): a progress bar over the frames. Defaults to
-            False.
+            other objects than weights (it runs code from the file).
+        show_progress (bool): a progress bar over the frames of a file.
     """
 
     preprocess_kwargs: set = {
@@ -181,23 +101,20 @@ class VideoPoseInferencer(BaseInferencer):
                  tracker: Optional[IoUTracker] = None,
                  trust_checkpoint: bool = False,
                  show_progress: bool = False) -> None:
-        self.tracker = tracker
-        self.trust_checkpoint = trust_checkpoint
-        if isinstance(pose2d, Path):
-            pose2d = str(pose2d)
+        self.tracker, self.trust_checkpoint = tracker, trust_checkpoint
         super().__init__(
-            model=pose2d,
+            model=str(pose2d) if isinstance(pose2d, Path) else pose2d,
             weights=pose2d_weights,
             device=device,
             scope='mmpose',
             show_progress=show_progress)
         self.estimator: ClipPoseEstimator = self.pipeline
-        self.detector: Optional[MMDetBoxes] = None
-        if det_model not in ('whole_image', 'whole-image'):
+        self.detector = None
+        if det_model != 'whole_image':
             if det_model is None:
                 from mmpose.apis.inferencers.utils import default_det_models
-                default = default_det_models['human']
-                det_model, det_weights = default['model'], default['weights']
+                det_model = default_det_models['human']['model']
+                det_weights = default_det_models['human']['weights']
             self.detector = MMDetBoxes(
                 det_model,
                 det_weights,
@@ -205,57 +122,44 @@ class VideoPoseInferencer(BaseInferencer):
                 det_cat_ids=det_cat_ids,
                 trust_checkpoint=trust_checkpoint)
         self.latency = LatencyStats()
-        self._drawers: Dict[tuple, PoseFrameDrawer] = {}
 
-    # ------------------------------------------------------------ model set-up
     def _load_model_from_metafile(self, model: str):
-        """Config and weights of a model-zoo name of this package's metafile
-        (``model-index.yml``); the weights are None (none are released)."""
-        names = []
-        mim_dir = _metafile_dir()
-        for entry in BaseInferencer._get_models_from_metafile(mim_dir):
-            aliases = entry.get('Alias') or []
-            aliases = [aliases] if isinstance(aliases, str) else aliases
-            if model.lower() in [a.lower() for a in [entry['Name'], *aliases]]:
-                weights = entry.get('Weights')
-                weights = weights[0] if isinstance(weights, list) else weights
-                return Config.fromfile(osp.join(mim_dir,
-                                                entry['Config'])), weights
-            names.append(entry['Name'])
-        what = (f'{model!r} is not a model-zoo name'
-                if not any(c in model
-                           for c in '/\\') and not model.endswith('.py') else
-                f'pose config not found: {model} ({_file_kind(model)})')
-        raise FileNotFoundError(f'{what}; model-zoo names: '
-                                f'{", ".join(names)}')
+        if '/' in model or os.sep in model or model.endswith('.py'):
+            check_file(model, 'pose config')
+        config, weights = model_zoo_entry('mgpose_mm', model)
+        return Config.fromfile(config), weights
 
-    def _init_model(self, cfg: Union[Config, ConfigDict],
-                    weights: Optional[str], device: str) -> nn.Module:
-        if not cfg:
-            raise ValueError('pose2d is required: a config file or a '
-                             'model-zoo name')
+    def _init_model(self, cfg, weights: Optional[str],
+                    device: str) -> nn.Module:
         if weights is None:
-            warnings.warn(RANDOM_WEIGHTS_WARNING)
-        if not isinstance(cfg, Config):
-            cfg = Config(cfg.to_dict())
+            warnings.warn('Checkpoint is not loaded, and the inference result '
+                          'is calculated by the randomly initialized model!')
         return init_video_pose_model(
-            cfg,
+            Config(cfg.to_dict()) if not isinstance(cfg, Config) else cfg,
             weights,
             device=device,
             trust_checkpoint=self.trust_checkpoint)
 
     def _init_pipeline(self, cfg) -> ClipPoseEstimator:
-        """Clip assembly and batched model calls (replaces the image pipeline
-        of MMPose's inferencers)."""
+        """Clip assembly and batched model calls (in place of the image
+        pipeline of MMPose's inferencers)."""
         return ClipPoseEstimator(self.model, tracker=self.tracker)
 
     def _init_collate(self, cfg):
         return pseudo_collate  # clips are collated by predict_clips
 
-    def _init_visualizer(self, cfg):
-        return None  # a PoseFrameDrawer per drawing setting, built on demand
+    def _init_visualizer(self, cfg) -> CompatPoseLocalVisualizer:
+        cfg = copy.deepcopy(cfg)
+        cfg.visualizer = dict(
+            cfg.get('visualizer') or {},
+            type=CompatPoseLocalVisualizer,
+            vis_backends=None,
+            save_dir=None)
+        visualizer = super()._init_visualizer(cfg)
+        visualizer.set_dataset_meta(
+            self.model.dataset_meta, skeleton_style='mmpose')
+        return visualizer
 
-    # ------------------------------------------------------------------- call
     def __call__(self,
                  inputs,
                  batch_size: int = 16,
@@ -264,41 +168,30 @@ class VideoPoseInferencer(BaseInferencer):
         """Pose results of every frame of ``inputs``, one dict per frame.
 
         Args:
-            inputs: a video file, a folder of frames, an image file, a list of
-                image files or BGR arrays, ``'webcam'`` / ``'webcam:N'``, a
-                camera index, a stream URL (``rtsp://``, ``http(s)://``), an
-                iterable of BGR frames or a :class:`FrameSource`.
+            inputs: a video file, a folder of frames, an image file, a list
+                of image files or (H, W, 3) BGR arrays, ``'webcam'``,
+                ``'webcam:N'``, a camera index, a stream URL, any iterable of
+                frames or a :class:`FrameSource`.
             batch_size (int): person clips per forward pass. Defaults to 16.
-            out_dir (str, optional): sets ``vis_out_dir`` to
-                ``out_dir/visualizations`` and ``pred_out_dir`` to
-                ``out_dir/predictions`` (as MMPose).
-            bboxes: per-frame person boxes instead of the detector: a list
-                with one (N, 4) xyxy or (N, 5) xyxy + score array per frame, a
-                boxes JSON file (``{"frame index": [[x1, y1, x2, y2, score],
-                ...]}``) or a :class:`BoxSource`; used as given.
-            bbox_thr (float): detector score threshold. Defaults to 0.3.
-            nms_thr (float): detector NMS IoU threshold. Defaults to 0.3.
-            stream (bool): read a video file as a live stream (each frame
-                yielded as soon as its clip is complete). Implied for webcams,
-                camera indices, URLs and live sources.
-            fps, realtime, max_frames, read_retries: live-source options
-                (:class:`CaptureFrames`).
-            show (bool): display the drawn frames (skipped with a warning
-                without a display).
-            vis_out_dir (str): write the drawn frames: ``<name>.mp4`` for a
-                video, folder or stream, the image itself for an image.
-            pred_out_dir (str): write ``<name>.json``, MMPose's video layout
-                ``[{"frame_id": i, "instances": [...]}]``.
-            return_vis (bool): put the drawn frame (RGB) in ``visualization``.
-            kpt_thr, radius, thickness, draw_bbox: drawing options (defaults
-                0.3, 3, 1, True; boxes are drawn with their track ids).
+            out_dir (str, optional): ``vis_out_dir`` = ``out_dir/
+                visualizations``, ``pred_out_dir`` = ``out_dir/predictions``.
+            **kwargs: ``bboxes`` (boxes used as given instead of the
+                detector: per frame an (N, 4) or (N, 5) array, a boxes JSON
+                file or a :class:`BoxSource`), ``bbox_thr``, ``nms_thr``
+                (detector, 0.3), ``stream`` (read a video file live),
+                ``fps`` (of the drawn video), ``realtime``, ``max_frames``,
+                ``read_retries`` (live inputs, :class:`CaptureFrames`),
+                ``show``, ``vis_out_dir`` (``<name>.mp4``, or the image),
+                ``pred_out_dir`` (``<name>.json``,
+                :class:`PredictionJsonWriter`), ``return_vis``, ``kpt_thr``,
+                ``radius``, ``thickness``, ``draw_bbox`` (drawing: 0.3, 3,
+                1, True).
 
         Yields:
-            dict: ``predictions``: a list holding the frame's instances (one
-            list, as MMPose's inferencers give per image), each a dict with
-            ``keypoints`` (K lists [x, y]), ``keypoint_scores`` (K), ``bbox``
-            (``([x1, y1, x2, y2],)`` as MMPose), ``bbox_score`` and
-            ``track_id``; ``visualization``: ``[drawn frame]`` with
+            dict: ``predictions``: ``[instances]`` (as MMPose per image),
+            each with ``keypoints`` (K, 2), ``keypoint_scores`` (K,),
+            ``bbox`` (``([x1, y1, x2, y2],)``), ``bbox_score`` and
+            ``track_id``; ``visualization``: ``[drawn RGB frame]`` with
             ``return_vis``, else ``[]``.
         """
         if out_dir is not None:
@@ -307,80 +200,74 @@ class VideoPoseInferencer(BaseInferencer):
             kwargs.setdefault('pred_out_dir', osp.join(out_dir, 'predictions'))
         pre, _, vis, post = self._dispatch_kwargs(**kwargs)
         if isinstance(inputs, str) and inputs.lower().startswith('webcam') \
-                and not vis.get('show', False):
-            warnings.warn('webcam input: the display is turned on (as in '
-                          'MMPose)')
+                and not vis.get('show'):
+            warnings.warn('webcam input: the display is turned on (as MMPose)')
             vis['show'] = True
-        for key in ('vis_out_dir', 'pred_out_dir'):
-            folder = vis.get(key) or post.get(key)
-            if folder and osp.exists(folder) and not osp.isdir(folder):
-                raise InputFileError(f'{key} {folder} is a file, not a folder')
-        self.estimator.batch_size = _check_batch_size(batch_size)
-        frames, live = self._open_inputs(inputs, pre)
+        if vis.get('show') and sys.platform.startswith('linux') and not (
+                os.environ.get('DISPLAY')
+                or os.environ.get('WAYLAND_DISPLAY')):
+            warnings.warn('show: no display (DISPLAY is not set); continuing '
+                          'without display')  # Qt builds of OpenCV abort
+            vis['show'] = False
+        frames, live = self._open_inputs(inputs, batch_size, pre)
         box_source = self._box_source(pre)
         outputs = self._open_outputs(inputs, frames, live, vis, post)
-        window = Window() if vis.get('show') else None
         self.latency = LatencyStats()
-        bar = ProgressBar(frames.num_frames or 0) \
-            if self.show_progress and not live else None
+        poses_iter = self.estimator(frames, box_source, live)
+        if self.show_progress and frames.num_frames and not live:
+            poses_iter = track_iter_progress((poses_iter, frames.num_frames))
         try:
-            with StopOnInterrupt(frames, print):
-                for frame_poses in self.estimator(frames, box_source, live):
-                    self.latency.add(frame_poses)
-                    drawn = self.visualize(frame_poses, outputs, window, **vis)
-                    yield self.postprocess(frame_poses, drawn, outputs, **vis)
-                    if bar is not None:
-                        bar.update()
+            with StopOnInterrupt(frames):
+                for poses in poses_iter:
+                    self.latency.add(poses)
+                    drawn = self.visualize(poses, outputs, **vis)
+                    yield self.postprocess(poses, drawn, outputs, **vis)
         except BaseException:
-            # a live input keeps what was written; a file's outputs are
-            # discarded (an earlier output at the same path stays)
+            # a live input keeps what was written, a file's outputs go (an
+            # earlier output at the same path stays)
             for writer in outputs.values():
-                if live and self.latency.count and \
-                        getattr(writer, 'writer', True) is not None:
-                    writer.close()
-                else:
-                    writer.abort()
+                (writer.close
+                 if live and self.latency.count else writer.abort)()
             raise
-        else:
-            for writer in outputs.values():
-                writer.close()
-                print(f'{writer.path} has been saved')
-        finally:
-            if window is not None:
-                window.close()
+        for writer in outputs.values():
+            writer.close()
+            print(f'{writer.path} has been saved')
 
     def estimate(self,
                  inputs,
                  batch_size: int = 16,
                  **kwargs) -> Iterator[FramePoses]:
         """The per-frame :class:`FramePoses` (arrays, frame, timing) behind
-        :meth:`__call__`, with the same input and box arguments and no
-        outputs."""
+        :meth:`__call__`, with its input and box arguments, no outputs."""
         other = set(kwargs) - self.preprocess_kwargs
         if other:
             raise ValueError(f'estimate() takes no {sorted(other)}: outputs '
                              'are written by calling the inferencer')
-        pre = kwargs
-        self.estimator.batch_size = _check_batch_size(batch_size)
-        frames, live = self._open_inputs(inputs, pre)
-        yield from self.estimator(frames, self._box_source(pre), live)
+        frames, live = self._open_inputs(inputs, batch_size, kwargs)
+        yield from self.estimator(frames, self._box_source(kwargs), live)
 
-    def _open_inputs(self, inputs, pre: dict):
-        """``(FrameSource, live)``: cameras, URLs and ``stream=True`` files are
-        live sources."""
-        source_kwargs = {
+    def _open_inputs(self, inputs, batch_size: int, pre: dict):
+        """``(FrameSource, live)``; cameras, URLs, live sources and
+        ``stream=True`` inputs are live."""
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError('batch_size must be an integer >= 1, got '
+                             f'{batch_size!r}')
+        self.estimator.batch_size = batch_size
+        live_kwargs = {
             k: pre[k]
             for k in ('realtime', 'max_frames', 'read_retries') if k in pre
         }
-        live = bool(pre.get('stream')) or is_stream_input(inputs) or \
-            getattr(inputs, 'stop', None) is not None
-        if live:
-            return open_stream_source(
-                inputs, fps=pre.get('fps'), **source_kwargs), True
-        if source_kwargs:
-            raise ValueError(f'{sorted(source_kwargs)} apply to live inputs '
-                             '(webcam, camera index, URL, or stream=True)')
-        return open_frame_source(inputs, fps=pre.get('fps')), False
+        live = bool(pre.get('stream')) or is_stream_input(inputs) or hasattr(
+            inputs, 'stop')
+        if live and (is_stream_input(inputs)
+                     or isinstance(inputs,
+                                   (str, os.PathLike)) and osp.isfile(inputs)
+                     and not str(inputs).lower().endswith(IMAGE_EXTENSIONS)):
+            return CaptureFrames(inputs, pre.get('fps'), **live_kwargs), True
+        if any(live_kwargs.values()):
+            raise ValueError(f'{sorted(live_kwargs)} apply to cameras, URLs '
+                             'and video files read with stream=True')
+        return open_frame_source(inputs, fps=pre.get('fps')), live
 
     def _box_source(self, pre: dict) -> BoxSource:
         if pre.get('bboxes') is not None:
@@ -391,112 +278,80 @@ class VideoPoseInferencer(BaseInferencer):
         self.detector.nms_thr = pre.get('nms_thr', 0.3)
         return self.detector
 
-    def _drawer(self, kpt_thr=0.3, radius=3, thickness=1, draw_bbox=True):
-        key = (kpt_thr, radius, thickness, draw_bbox)
-        if key not in self._drawers:
-            self._drawers[key] = PoseFrameDrawer(self.model, kpt_thr, radius,
-                                                 thickness, draw_bbox)
-        return self._drawers[key]
-
-    def _open_outputs(self, inputs, frames: FrameSource, live: bool, vis: dict,
+    def _open_outputs(self, inputs, frames, live: bool, vis: dict,
                       post: dict) -> dict:
-        """The writers of ``vis_out_dir`` / ``pred_out_dir``, named after the
+        """The writers of ``vis_out_dir`` and ``pred_out_dir``, named after the
         input."""
-        if isinstance(inputs, (str, os.PathLike)):
-            name = osp.basename(osp.normpath(str(inputs)))
-            stem = stream_output_stem(inputs) if live else osp.splitext(
-                name)[0]
-        else:
-            name = stem = 'frames'
+        for folder in (vis.get('vis_out_dir'), post.get('pred_out_dir')):
+            if folder and osp.exists(folder) and not osp.isdir(folder):
+                raise InputFileError(f'{folder} is a file, not a folder')
+        name = osp.basename(osp.normpath(str(inputs))) if isinstance(
+            inputs, (str, os.PathLike)) else 'frames'
+        stem = stream_output_stem(inputs) if name != 'frames' else name
         outputs = {}
         if vis.get('vis_out_dir'):
-            is_image = not live and frames.num_frames == 1 and \
-                name.lower().endswith(IMAGE_EXTENSIONS)
-            if is_image:
-                outputs['vis'] = AnnotatedImageWriter(
-                    osp.join(vis['vis_out_dir'], name), None)
-            else:
-                outputs['vis'] = AnnotatedVideoWriter(
-                    osp.join(vis['vis_out_dir'], f'{stem}.mp4'), frames.fps,
-                    None)
+            is_image = not live and frames.num_frames == 1 and name != stem
+            outputs['vis'] = DrawnFramesWriter(
+                osp.join(
+                    vis['vis_out_dir'], name if is_image
+                    and osp.isfile(str(inputs)) else f'{stem}.mp4'),
+                frames.fps)
         if post.get('pred_out_dir'):
             outputs['pred'] = PredictionJsonWriter(
-                osp.join(post['pred_out_dir'], f'{stem}.json'),
-                self.model.dataset_meta,
-                frames.name,
-                frames.fps,
-                layout='inferencer')
+                osp.join(post['pred_out_dir'], f'{stem}.json'))
         return outputs
 
     def visualize(self,
-                  frame_poses: FramePoses,
+                  poses: FramePoses,
                   outputs: dict,
-                  window: Optional[Window],
                   return_vis: bool = False,
                   show: bool = False,
                   vis_out_dir: str = '',
-                  **draw_kwargs) -> Optional[np.ndarray]:
-        """Draw the frame (BGR) when it is shown, written or returned."""
+                  kpt_thr: float = 0.3,
+                  radius: int = 3,
+                  thickness: int = 1,
+                  draw_bbox: bool = True) -> Optional[np.ndarray]:
+        """The drawn frame (BGR) when it is shown, written or returned."""
         if not (return_vis or show or vis_out_dir):
             return None
-        drawer = self._drawer(**draw_kwargs)
-        drawn = drawer.draw(frame_poses.frame, frame_poses.instances)
+        self.visualizer.radius, self.visualizer.line_width = radius, thickness
+        drawn = draw_poses(self.visualizer, poses.frame, poses.instances,
+                           kpt_thr, draw_bbox)
         if 'vis' in outputs:
-            outputs['vis'].write_drawn(drawn)
-        if window is not None:
-            window.show(drawn)
+            outputs['vis'].write(drawn)
+        if show:
+            self.visualizer.show(drawn, 'video pose', 1e-3, backend='cv2')
         return drawn
 
     def postprocess(self,
-                    frame_poses: FramePoses,
+                    poses: FramePoses,
                     drawn: Optional[np.ndarray],
                     outputs: dict,
                     return_vis: bool = False,
                     **kwargs) -> Dict[str, List]:
-        """MMPose's result dict of one frame; the frame's predictions go to the
+        """MMPose's result dict of one frame; its predictions go to the
         ``pred_out_dir`` writer."""
-        instances = mmpose_instances(frame_poses.instances)
+        instances = mmpose_instances(poses.instances)
         if 'pred' in outputs:
-            outputs['pred'].write(frame_poses, instances)
+            outputs['pred'].write(poses.frame_index, instances)
         visualization = [np.ascontiguousarray(drawn[..., ::-1])
                          ] if return_vis and drawn is not None else []
         return dict(predictions=[instances], visualization=visualization)
 
 
-def _metafile_dir() -> str:
-    """The folder of this package's ``model-index.yml``: the repository of an
-    editable install (the real one, through symbolic links), or the installed
-    package's ``.mim``."""
-    package = osp.dirname(osp.dirname(osp.realpath(__file__)))
-    for root in (osp.dirname(package), osp.join(package, '.mim')):
-        if osp.isfile(osp.join(root, 'model-index.yml')):
-            return root
-    raise FileNotFoundError(
-        f'model-index.yml not found next to {package} (nor in its .mim): '
-        'reinstall mgpose_mm, or give pose2d as a config file')
-
-
 def mmpose_instances(instances: List[Dict]) -> List[Dict]:
-    """Our per-person dicts in the layout of MMPose's inferencers
+    """Per-person dicts in the layout of MMPose's inferencers
     (:func:`mmpose.structures.split_instances`), plus ``track_id``."""
     if not instances:
         return []
-    pred = InstanceData()
-    pred.keypoints = np.stack([inst['keypoints'] for inst in instances])
-    pred.keypoint_scores = np.stack(
-        [inst['keypoint_scores'] for inst in instances])
-    pred.bboxes = np.stack([inst['bbox'] for inst in instances])
-    pred.bbox_scores = np.array([inst['bbox_score'] for inst in instances],
-                                np.float32)
+    pred = InstanceData(
+        keypoints=np.stack([i['keypoints'] for i in instances]),
+        keypoint_scores=np.stack([i['keypoint_scores'] for i in instances]),
+        bboxes=np.stack([i['bbox'] for i in instances]),
+        bbox_scores=np.array([i['bbox_score'] for i in instances]))
     results = split_instances(pred)
     for result, inst in zip(results, instances):
-        result['bbox_score'] = float(result['bbox_score'])
-        result['track_id'] = int(inst['track_id'])
+        result.update(
+            bbox_score=float(result['bbox_score']),
+            track_id=int(inst['track_id']))
     return results
-
-
-def _check_batch_size(batch_size: int) -> int:
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f'batch_size must be an integer >= 1, got '
-                         f'{batch_size!r}')
-    return batch_size
