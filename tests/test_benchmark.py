@@ -153,7 +153,7 @@ def test_variant_specs_always_include_baseline_and_default_eps():
     # a config whose selector is not plain DPC is swept with its own selector
     # (its default row must exist), and random
     anchored = DEFAULT_TINY_CONFIG.replace('ftp-pose_vit-tiny',
-                                           'ftp-pose-anchored_vit-tiny')
+                                           'ftp-pose-anchored-dpc_vit-tiny')
     specs = variant_specs(anchored, [0.5], peers=False)
     assert [s.key for s in specs] == [
         'ftp_eps0', 'ftp_dpc-anchored_eps0.5', 'ftp_dpc-anchored_eps0.9',

@@ -4,13 +4,12 @@
 # tables, CSV and plot to $WORK_DIR.
 #
 #   bash tools/analysis_tools/ablation_study.sh                      # full study, CPU
-#   SEEDS="0 1" CONFIGS="eps0 single-frame" bash tools/analysis_tools/ablation_study.sh   # reduced
+#   SEEDS="0 1" CONFIGS="ftp-pose ftp-pose-single-frame" bash tools/analysis_tools/ablation_study.sh   # reduced
 #   DEVICE=cuda bash tools/analysis_tools/ablation_study.sh          # on a GPU machine
 #   EVAL=dev bash tools/analysis_tools/ablation_study.sh             # test on the dev split instead
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 PY=${PYTHON:-python3}
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"   # this checkout first
 DEVICE=${DEVICE:-cpu}
 THREADS=${THREADS:-1}                   # per run; 1 avoids thread oversubscription on busy CPUs
 JOBS=${JOBS:-2}                         # runs at the same time (2 x 1 thread on 2 cores)
@@ -23,19 +22,16 @@ DATA=data/synthetic_ablation            # train (24 videos) + val (the reported 
 DEV=data/synthetic_ablation_dev         # another generator seed: the split for choices
 NUM_VAL=${NUM_VAL:-100}                 # fixed from the half-width measurement (README)
 RATES="--occlusion-rate 0.25 --motion-blur-rate 0.15"   # about a third of the frames hard
-# core comparisons first: a study stopped early still has them for the finished seeds
-ALL="default eps0 paper random single-frame eps08 random-eps08 eps05 random-eps05 eps025 random-eps025 eps075 random-eps075 fast-conv3 no-fine fast online eps0-fine-key"
+# config names (configs/ftp_pose/synthetic/<name>_vit-tiny_1xb16-12e_synthetic-128x96.py); the core
+# comparisons first: a study stopped early still has them for the finished seeds
+ALL="ftp-pose ftp-pose-full-key-frame ftp-pose-single-frame ftp-pose-random-selection ftp-pose-eps0
+ftp-pose-paper ftp-pose-full-key-frame-random-selection ftp-pose-eps0.8 ftp-pose-random-selection-eps0.8
+ftp-pose-eps0.5 ftp-pose-random-selection-eps0.5 ftp-pose-eps0.25 ftp-pose-random-selection-eps0.25
+ftp-pose-fast-conv3x3-fusion"
 CONFIGS=${CONFIGS:-$ALL}
-declare -A FILE=(
-  [default]=ftp-pose [eps0]=ftp-pose-eps0 [paper]=ftp-pose-paper [single-frame]=ftp-pose-single-frame
-  [eps08]=ftp-pose-eps08 [random-eps08]=ftp-pose-random-eps08 [eps05]=ftp-pose-eps05 [random-eps05]=ftp-pose-random-eps05
-  [eps025]=ftp-pose-eps025 [random-eps025]=ftp-pose-random-eps025
-  [random]=ftp-pose-random [eps075]=ftp-pose-eps075 [random-eps075]=ftp-pose-random-eps075
-  [anchored]=ftp-pose-anchored [fast]=ftp-pose-fast [no-fine]=ftp-pose-no-fine [online]=ftp-pose-online
-  [eps0-fine-key]=ftp-pose-eps0-fine-key [fast-conv3]=ftp-pose-fast-conv3)
 CFG_FILES=()
 for c in $CONFIGS; do
-  CFG_FILES+=("configs/ftp_pose/synthetic/${FILE[$c]}_vit-tiny_1xb16-12e_synthetic-128x96.py")
+  CFG_FILES+=("configs/ftp_pose/synthetic/${c}_vit-tiny_1xb16-12e_synthetic-128x96.py")
 done
 
 if [ ! -f "$DATA/annotations/posetrack18_val.json" ]; then
@@ -49,9 +45,11 @@ fi
 EVAL_ROOT=$DATA
 [ "$EVAL" = dev ] && EVAL_ROOT=$DEV
 
-# paired differences to the unpruned model when it is in the list (else to the first config)
+# paired differences to the design without key-frame reduction when it is in the list (else to
+# the first config)
 REFERENCE=()
-[[ " $CONFIGS " == *" eps0 "* ]] && REFERENCE=(--reference ftp-pose-eps0_vit-tiny_1xb16-12e_synthetic-128x96)
+[[ " $(echo $CONFIGS) " == *" ftp-pose-full-key-frame "* ]] &&
+  REFERENCE=(--reference ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96)
 "$PY" tools/analysis_tools/ablation.py "${CFG_FILES[@]}" --seeds $SEEDS ${REFERENCE[@]+"${REFERENCE[@]}"} \
   --work-dir "$WORK_DIR" --device "$DEVICE" --eval-name "$EVAL" --threads "$THREADS" --jobs "$JOBS" "$@" \
   --train-options "train_dataloader.dataset.data_root=$DATA/" ${TRAIN_OPTIONS:-} \

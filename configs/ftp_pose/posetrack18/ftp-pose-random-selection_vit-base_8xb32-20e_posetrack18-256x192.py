@@ -1,5 +1,5 @@
-# Ablation: prune the same fraction of supporting-frame tokens at random
-# instead of by DPC score.
-_base_ = ['./ftp-pose-full-key-frame_vit-base_8xb32-20e_posetrack18-256x192.py']
+# The default with random instead of DPC selection (supporting frames and key
+# frame, same ratios): what the density-peaks scores add.
+_base_ = ['./ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py']
 
 model = dict(neck=dict(selector='random'))
