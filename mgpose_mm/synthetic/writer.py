@@ -13,16 +13,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from .skeleton import KEYPOINT_NAMES, POSETRACK_SKELETON
-
-CATEGORIES = [{
-    'supercategory': 'person',
-    'id': 1,
-    'name': 'person',
-    'keypoints': list(KEYPOINT_NAMES),
-    'skeleton': POSETRACK_SKELETON
-}]
-
+from mgpose_mm.datasets.posetrack_json import POSETRACK_CATEGORIES
 
 def video_name(vid_id):
     return f'{vid_id}_synth'
@@ -172,7 +163,7 @@ def write_json(path, obj):
 
 def coco_dict(images, annotations):
     return {
-        'categories': CATEGORIES,
+        'categories': POSETRACK_CATEGORIES,
         'images': images,
         'annotations': annotations
     }

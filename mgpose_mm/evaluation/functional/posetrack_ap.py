@@ -49,14 +49,9 @@ import numpy as np
 import shapely
 from scipy.optimize import linear_sum_assignment
 
+from mgpose_mm.datasets.posetrack_json import POSETRACK_KEYPOINT_NAMES
 from mgpose_mm.errors import ConfigValueError
 
-POSETRACK_KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear',
-                            'right_ear', 'left_shoulder', 'right_shoulder',
-                            'left_elbow', 'right_elbow', 'left_wrist',
-                            'right_wrist', 'left_hip', 'right_hip',
-                            'left_knee', 'right_knee', 'left_ankle',
-                            'right_ankle')
 NUM_KEYPOINTS = len(POSETRACK_KEYPOINT_NAMES)
 
 # Joint groups of the official result tables, in PoseTrack18 indices.

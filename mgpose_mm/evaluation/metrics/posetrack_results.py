@@ -6,17 +6,12 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.fileio import dump
 
-from mgpose_mm.datasets.posetrack_json import PoseTrackVideo
+from mgpose_mm.datasets.posetrack_json import (POSETRACK_CATEGORIES,
+                                          PoseTrackVideo)
 from ..functional.jitter import TrackedFrame, acceleration_errors
-from ..functional.posetrack_ap import (NUM_KEYPOINTS, POSETRACK_KEYPOINT_NAMES,
-                                       FrameGroundTruth, FramePrediction,
+from ..functional.posetrack_ap import (NUM_KEYPOINTS, FrameGroundTruth, FramePrediction,
                                        check_protocol)
 
-# PoseTrack18's skeleton (1-based), as in the official annotation files.
-POSETRACK_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13],
-                      [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
-                      [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
-                      [4, 6], [5, 7]]
 HARD_ATTRIBUTES = ('occluded', 'motion_blur')
 # Score both official tools give a predicted joint without one.
 MISSING_SCORE = -9999
@@ -209,17 +204,6 @@ def evaluated_images(
                 yield video, image, anns
 
 
-def _default_categories() -> List[dict]:
-    return [
-        dict(
-            supercategory='person',
-            id=1,
-            name='person',
-            keypoints=list(POSETRACK_KEYPOINT_NAMES),
-            skeleton=POSETRACK_SKELETON)
-    ]
-
-
 def frame_track_ids(instances: Sequence[dict]) -> List[int]:
     """Track ids to write for the predictions of one frame.
 
@@ -276,7 +260,7 @@ def dump_video_predictions(videos: Sequence[PoseTrackVideo],
             dict(
                 images=images,
                 annotations=annotations,
-                categories=video.categories or _default_categories()),
+                categories=video.categories or POSETRACK_CATEGORIES),
             path,
             file_format='json')
         written.append(path)
