@@ -351,17 +351,22 @@ def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
     return float(np.sum((mrec[idx] - mrec[idx - 1]) * mpre[idx]))
 
 
-def summarize_ap(per_joint_ap: np.ndarray) -> 'OrderedDict[str, float]':
-    """Group (K,) per-joint AP into the official table (Head ...
+def summarize_ap(per_joint_ap: np.ndarray,
+                 skip_nan: bool = False) -> 'OrderedDict[str, float]':
+    """Group (K,) per-joint AP into the official table (Head ... Total).
 
-    Total).
+    ``Total`` leaves NaN joints out; with ``skip_nan`` every group does too (a
+    group without any joint is NaN), else a NaN joint makes its group NaN.
     """
     summary = OrderedDict()
-    for name, joints in JOINT_GROUPS.items():
-        summary[name] = float(np.mean(per_joint_ap[list(joints)]))
-    evaluated = per_joint_ap[list(EVALUATED_KEYPOINTS)]
-    valid = evaluated[~np.isnan(evaluated)]
-    summary['Total'] = float(valid.mean()) if valid.size else float('nan')
+    for name, joints in list(
+            JOINT_GROUPS.items()) + [('Total', EVALUATED_KEYPOINTS)]:
+        values = per_joint_ap[list(joints)]
+        if skip_nan:
+            values = values[np.isfinite(values)]
+        elif name == 'Total':
+            values = values[~np.isnan(values)]
+        summary[name] = float(values.mean()) if values.size else float('nan')
     return summary
 
 

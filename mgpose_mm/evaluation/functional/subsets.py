@@ -32,9 +32,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .posetrack_ap import (EVALUATED_KEYPOINTS, JOINT_GROUPS, NUM_KEYPOINTS,
+from .posetrack_ap import (EVALUATED_KEYPOINTS, NUM_KEYPOINTS,
                            FrameGroundTruth, FramePrediction, evaluate_frame,
-                           joints_exist)
+                           joints_exist, summarize_ap)
 
 SUBSETS = ('total', 'hard', 'occluded', 'blurred')
 
@@ -105,12 +105,6 @@ def subset_masks(gt: FrameGroundTruth, annotations: Sequence[dict],
     return masks
 
 
-def with_mask(gt: FrameGroundTruth,
-              mask: Optional[np.ndarray]) -> FrameGroundTruth:
-    """A copy of ``gt`` evaluated on ``mask`` (None: all joints)."""
-    return dataclasses.replace(gt, eval_mask=mask)
-
-
 def frame_records(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
                   masks: Sequence[Dict[str, Optional[np.ndarray]]],
                   videos: Sequence[str],
@@ -139,7 +133,8 @@ def frame_records(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
                 raise ValueError(
                     f'unknown subset {name!r}; expected one of {SUBSETS}')
             scores, labels, has_pred, num_gt = evaluate_frame(
-                with_mask(gt, mask), pred, protocol, dist_thr, assignment)
+                dataclasses.replace(gt, eval_mask=mask), pred, protocol,
+                dist_thr, assignment)
             records[name].append(
                 FrameRecord(video, scores, labels, has_pred, num_gt))
     return records
@@ -271,24 +266,7 @@ class JointDetections:
         return float(total) if np.ndim(total) == 0 else total
 
 
-def summarize_subset_ap(per_joint_ap: np.ndarray) -> 'OrderedDict[str, float]':
-    """poseval's table (Head ...
-
-    Ankle, Total) of (K,) per-joint AP, ignoring NaN joints (joints without
-    positives in the subset); a group or Total without any joint is NaN.
-    """
-    summary = OrderedDict()
-    for name, joints in list(
-            JOINT_GROUPS.items()) + [('Total', EVALUATED_KEYPOINTS)]:
-        values = per_joint_ap[list(joints)]
-        values = values[np.isfinite(values)]
-        summary[name] = float(values.mean()) if values.size else float('nan')
-    return summary
-
-
 def records_ap(records: Sequence[FrameRecord]) -> 'OrderedDict[str, float]':
-    """AP table (Head ...
-
-    Ankle, Total) of a list of frame records.
-    """
-    return summarize_subset_ap(JointDetections(records).per_joint_ap())
+    """AP table (Head ... Ankle, Total) of a list of frame records; joints
+    without positives in the records are left out of every mean."""
+    return summarize_ap(JointDetections(records).per_joint_ap(), skip_nan=True)

@@ -225,6 +225,33 @@ class PoseTrackAPMetric(BaseMetric):
                 by_image[img_id] = [instances[i] for i in keep]
         return by_image
 
+    def _ap_metrics(self, frames: list, hard: List[bool]) -> OrderedDict:
+        """``'<group> AP'`` of all evaluated frames and, with
+        ``attribute_subsets``, ``'hard/<group> AP'`` of the hard ones."""
+        logger = MMLogger.get_current_instance()
+        metrics = OrderedDict()
+        subsets = [('', frames)]
+        if self.attribute_subsets:
+            subsets.append(('hard/', [f for f, h in zip(frames, hard) if h]))
+        for name, subset in subsets:
+            if subset:
+                summary = posetrack_ap(subset, self.protocol, self.dist_thr,
+                                       self.assignment)['summary']
+            else:
+                logger.warning(
+                    f'PoseTrackAPMetric: no evaluated frames for '
+                    f'"{name or "all"}"; its AP is NaN (printed as n/a)')
+                summary = OrderedDict.fromkeys(
+                    list(JOINT_GROUPS) + ['Total'], float('nan'))
+            for group, value in summary.items():
+                metrics[f'{name}{group} AP'] = value
+            logger.info(f'PoseTrack AP {name or "all"} ({len(subset)} '
+                        'frames): ' + ', '.join(
+                            f'{g} ' +
+                            ('n/a' if v != v else f'{v:.1f}')  # NaN: no frames
+                            for g, v in summary.items()))
+        return metrics
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Compute the AP table (and write prediction files if asked)."""
         logger = MMLogger.get_current_instance()
@@ -245,29 +272,8 @@ class PoseTrackAPMetric(BaseMetric):
         if self.format_only:
             return {}
 
-        frames, hard = build_frames(videos, preds_by_image, self.protocol)
-        metrics = OrderedDict()
-        subsets = [('', frames)]
-        if self.attribute_subsets:
-            subsets.append(('hard/', [f for f, h in zip(frames, hard) if h]))
-        for name, subset in subsets:
-            if subset:
-                summary = posetrack_ap(subset, self.protocol, self.dist_thr,
-                                       self.assignment)['summary']
-            else:
-                logger.warning(
-                    f'PoseTrackAPMetric: no evaluated frames for '
-                    f'"{name or "all"}"; its AP is NaN (printed as n/a)')
-                summary = OrderedDict(
-                    (group, float('nan'))
-                    for group in list(JOINT_GROUPS) + ['Total'])
-            for group, value in summary.items():
-                metrics[f'{name}{group} AP'] = value
-            logger.info(f'PoseTrack AP {name or "all"} ({len(subset)} '
-                        'frames): ' + ', '.join(
-                            f'{g} ' +
-                            ('n/a' if v != v else f'{v:.1f}')  # NaN: no frames
-                            for g, v in summary.items()))
+        metrics = self._ap_metrics(
+            *build_frames(videos, preds_by_image, self.protocol))
         jitter_errors = {
             video.name: video_jitter_errors(video, preds_by_image,
                                             self.protocol)

@@ -7,10 +7,10 @@ import numpy as np
 from mmengine.fileio import dump
 
 from mgpose_mm.datasets.posetrack_json import (POSETRACK_CATEGORIES,
-                                          PoseTrackVideo)
+                                               PoseTrackVideo)
 from ..functional.jitter import TrackedFrame, acceleration_errors
-from ..functional.posetrack_ap import (NUM_KEYPOINTS, FrameGroundTruth, FramePrediction,
-                                       check_protocol)
+from ..functional.posetrack_ap import (NUM_KEYPOINTS, FrameGroundTruth,
+                                       FramePrediction, check_protocol)
 
 HARD_ATTRIBUTES = ('occluded', 'motion_blur')
 # Score both official tools give a predicted joint without one.
@@ -152,22 +152,40 @@ def tracked_frame(gt: FrameGroundTruth, pred: FramePrediction,
     return TrackedFrame(gt, track_ids, sizes, pred)
 
 
+def image_annotations(video: PoseTrackVideo) -> List[Tuple[dict, List[dict]]]:
+    """``(image entry, its person entries)`` of every frame of a video, in
+    file order."""
+    anns_by_image: Dict[int, List[dict]] = {}
+    for ann in video.annotations:
+        anns_by_image.setdefault(ann['image_id'], []).append(ann)
+    return [(image, anns_by_image.get(image['id'], []))
+            for image in video.images]
+
+
 def video_jitter_errors(video: PoseTrackVideo,
                         preds_by_image: Dict[int, List[dict]],
                         protocol: str = 'poseval') -> np.ndarray:
     """(M, K) :func:`acceleration_errors` of one video's predictions."""
-    anns_by_image: Dict[int, List[dict]] = {}
-    for ann in video.annotations:
-        anns_by_image.setdefault(ann['image_id'], []).append(ann)
-    frames: List[Optional[TrackedFrame]] = []
-    for image in video.images:
-        anns = anns_by_image.get(image['id'], [])
-        frames.append(
-            tracked_frame(
-                frame_ground_truth(image, anns),
-                frame_prediction(preds_by_image.get(image['id'], [])), anns
-            ) if is_evaluated(image, anns, protocol) else None)
+    frames: List[Optional[TrackedFrame]] = [
+        tracked_frame(
+            frame_ground_truth(image, anns),
+            frame_prediction(preds_by_image.get(image['id'], [])), anns)
+        if is_evaluated(image, anns, protocol) else None
+        for image, anns in image_annotations(video)
+    ]
     return acceleration_errors(frames, protocol)
+
+
+def evaluated_images(
+    videos: Sequence[PoseTrackVideo],
+    protocol: str = 'poseval'
+) -> Iterator[Tuple[PoseTrackVideo, dict, List[dict]]]:
+    """``(video, image entry, its person entries)`` of every frame the protocol
+    evaluates, in the official order (videos, then frames in file order)."""
+    for video in videos:
+        for image, anns in image_annotations(video):
+            if is_evaluated(image, anns, protocol):
+                yield video, image, anns
 
 
 def build_frames(
@@ -186,22 +204,6 @@ def build_frames(
                        frame_prediction(preds_by_image.get(image['id'], []))))
         hard.append(is_hard(image))
     return frames, hard
-
-
-def evaluated_images(
-    videos: Sequence[PoseTrackVideo],
-    protocol: str = 'poseval'
-) -> Iterator[Tuple[PoseTrackVideo, dict, List[dict]]]:
-    """``(video, image entry, its person entries)`` of every frame the protocol
-    evaluates, in the official order (videos, then frames in file order)."""
-    for video in videos:
-        anns_by_image: Dict[int, List[dict]] = {}
-        for ann in video.annotations:
-            anns_by_image.setdefault(ann['image_id'], []).append(ann)
-        for image in video.images:
-            anns = anns_by_image.get(image['id'], [])
-            if is_evaluated(image, anns, protocol):
-                yield video, image, anns
 
 
 def frame_track_ids(instances: Sequence[dict]) -> List[int]:
