@@ -126,6 +126,11 @@ class FramePrediction:
             np.zeros((0, num_keypoints, 2)), np.zeros((0, num_keypoints)))
 
 
+def per_person(array, *trailing, dtype=np.float64) -> np.ndarray:
+    """``array`` as (N, K, *trailing) of ``dtype`` (N may be 0)."""
+    return np.asarray(array, dtype=dtype).reshape(-1, NUM_KEYPOINTS, *trailing)
+
+
 def joints_exist(keypoints: np.ndarray, third: np.ndarray,
                  protocol: str) -> np.ndarray:
     """(N, K) bool: which stored joints the protocol evaluates.
@@ -245,16 +250,9 @@ def match_frame(gt: FrameGroundTruth,
                 dist_thr: float = 0.5,
                 assignment: str = 'poseval') -> FrameMatch:
     """Match the predicted poses of one frame to its GT poses."""
-    gt_kpts = np.asarray(
-        gt.keypoints, dtype=np.float64).reshape(-1, NUM_KEYPOINTS, 2)
-    gt_vis = np.asarray(
-        gt.visibility, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
-    pr_kpts = np.asarray(
-        pred.keypoints, dtype=np.float64).reshape(-1, NUM_KEYPOINTS, 2)
-    scores = np.asarray(
-        pred.scores, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
-    flags = scores if pred.flags is None else np.asarray(
-        pred.flags, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
+    gt_kpts, gt_vis = per_person(gt.keypoints, 2), per_person(gt.visibility)
+    pr_kpts, scores = per_person(pred.keypoints, 2), per_person(pred.scores)
+    flags = scores if pred.flags is None else per_person(pred.flags)
     # Both tools drop the ears before anything else (not in their 15 joints).
     evaluated = np.zeros(NUM_KEYPOINTS, dtype=bool)
     evaluated[list(EVALUATED_KEYPOINTS)] = True
@@ -296,8 +294,7 @@ def evaluate_frame(
         - has_pred (np.ndarray): (P, K) bool, joints that count as detections.
         - num_gt (np.ndarray): (K,) number of GT joints (positives).
     """
-    scores = np.asarray(
-        pred.scores, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
+    scores = per_person(pred.scores)
     m = match_frame(gt, pred, protocol, dist_thr, assignment)
     has_gt, has_pred = m.has_gt, m.has_pred
     eval_mask = None

@@ -34,7 +34,7 @@ import numpy as np
 
 from .posetrack_ap import (EVALUATED_KEYPOINTS, NUM_KEYPOINTS,
                            FrameGroundTruth, FramePrediction, evaluate_frame,
-                           joints_exist, summarize_ap)
+                           joints_exist, per_person, summarize_ap)
 
 SUBSETS = ('total', 'hard', 'occluded', 'blurred')
 
@@ -211,12 +211,9 @@ class JointDetections:
                     f'record of video {r.video!r} not in the given video list')
             v = index[r.video]
             self.num_gt[v] += np.asarray(r.num_gt, dtype=np.int64)
-            has_pred = np.asarray(
-                r.has_pred, dtype=bool).reshape(-1, NUM_KEYPOINTS)
-            r_scores = np.asarray(
-                r.scores, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
-            r_labels = np.asarray(
-                r.labels, dtype=bool).reshape(-1, NUM_KEYPOINTS)
+            has_pred = per_person(r.has_pred, dtype=bool)
+            r_scores = per_person(r.scores)
+            r_labels = per_person(r.labels, dtype=bool)
             for k in range(NUM_KEYPOINTS):
                 scores[k].append(r_scores[has_pred[:, k], k])
                 labels[k].append(r_labels[has_pred[:, k], k])
