@@ -47,8 +47,7 @@ from mgpose_mm.errors import InputFileError, UntrustedCheckpointError
 
 
 class Reduce:
-    """Unpickling it calls ``func(*args)``, then BUILDs ``state`` (if any)
-    into the result."""
+    """Unpickling it BUILDs ``state`` (if any) into ``func(*args)``."""
 
     def __init__(self, func, *args, state=None):
         self.reduced = (func, args) + ((state, ) if state else ())
@@ -299,9 +298,8 @@ def test_mmengine_checkpoint_loads_safely_and_completely(
 ])
 def test_every_entry_point_refuses_code(entry, evil, tmp_path, load_path):
     """The inference API, MMEngine's ``load_checkpoint`` and ``Pretrained``
-    init, the ONNX export tool (no file written) and the Runner
-    (``load_from``, ``resume``) refuse the file in one line and run none of
-    its code."""
+    init, the ONNX export tool (no file written) and the Runner (``load_from``,
+    ``resume``) refuse the file in one line and run none of its code."""
     path, marker = evil
     with pytest.raises(UntrustedCheckpointError) as info:
         if entry == 'init_video_pose_model':
@@ -361,9 +359,8 @@ def test_http_checkpoints_load_safely(http_server, tmp_path, monkeypatch):
 
 # ---------------------------------------------------------- MMEngine schemes
 def _serve_through(scheme, folder, base_url, home, monkeypatch):
-    """Make the files of ``folder`` reachable through ``scheme`` (fake
-    ``pavi`` and ``petrel_client`` packages, MMEngine's model lists); returns
-    file name -> URL."""
+    """The URL maker (file name -> URL) of the files of ``folder`` served
+    through ``scheme`` (fake ``pavi``, ``petrel_client``; model lists)."""
     read = lambda path: (folder / osp.basename(path)).read_bytes()  # noqa
     if scheme == 'http':
         return lambda name: f'{base_url}/{name}'
@@ -428,10 +425,9 @@ def test_every_mmengine_scheme_loads_safely(scheme, http_server, tmp_path,
 
 
 def test_what_the_import_changes(tmp_path):
-    """Every registered scheme is a safe loader (catches a scheme that a newer
-    MMEngine adds); MMEngine's own can be put back and replaced again. Other
-    codebases keep MMEngine's local file backend; this package's configs
-    select the atomic one for their checkpoints."""
+    """Every scheme has a safe loader (a newer MMEngine may add one);
+    MMEngine's loaders can be restored; MMEngine's local file backend stays,
+    and this package's configs select the atomic one."""
     safe = {loader for _, loader, _ in safe_checkpoint_io.CHECKPOINT_SCHEMES}
     for prefix, loader in CheckpointLoader._schemes.items():
         assert loader in safe, f'{prefix!r} is loaded by {loader}'

@@ -196,9 +196,10 @@ def _limbs(st):
     girth x height."""
     rows = []
     for side in ('left', 'right'):
-        sh, el, wr, ha, hi, kn, an, to = (f'{side}_{name}' for name in (
-            'shoulder', 'elbow', 'wrist', 'hand', 'hip', 'knee', 'ankle',
-            'toe'))
+        sh, el, wr, ha, hi, kn, an, to = (f'{side}_{name}'
+                                          for name in ('shoulder', 'elbow',
+                                                       'wrist', 'hand', 'hip',
+                                                       'knee', 'ankle', 'toe'))
         rows += [
             (sh, el, 0.042, 0.034, st.shirt, 0.0, True, 0.08),
             (el, wr, 0.032, 0.026, st.shirt if st.long_sleeves else st.skin,
@@ -209,8 +210,9 @@ def _limbs(st):
              False, 0.08),
             (an, to, 0.03, 0.026, st.shoes, 0.028, False, 0.2),
         ]
-    return rows + [('neck', 'head_bottom', 0.036, 0.034, st.skin, 0.025,
-                    False, 0.08)]
+    return rows + [
+        ('neck', 'head_bottom', 0.036, 0.034, st.skin, 0.025, False, 0.08)
+    ]
 
 
 def _torso_part(track: PersonTrack, t, shirt):
@@ -283,8 +285,8 @@ def _head_parts(track: PersonTrack, t):
 
 
 def _person_parts(track: PersonTrack, t):
-    """Drawing callables ``draw(img, light=...)`` of the person at frame t,
-    far to near."""
+    """Drawing callables ``draw(img, light=...)`` of the person at frame t, far
+    to near."""
     P, D, s = track.points[t], track.depth[t], float(track.height[t])
     g, pelvis_depth = track.style.girth * s, D[JOINT_INDEX['pelvis']]
     shirt = _stripe_fn(track.style.shirt, track.style.stripes * s)
@@ -294,8 +296,8 @@ def _person_parts(track: PersonTrack, t):
         depth = 0.5 * (D[a] + D[b])
         # parts behind the body are a little darker (ambient occlusion)
         far = 1 - 0.18 * np.clip((depth - pelvis_depth) / (0.12 * s), 0, 1)
-        colour_fn = (lambda xs, ys, tt, n, far=far: shirt(xs, ys, tt, n) *
-                     far) if striped else None
+        colour_fn = (lambda xs, ys, tt, n, far=far: shirt(xs, ys, tt, n) * far
+                     ) if striped else None
         parts.append((depth + bias * s,
                       partial(
                           draw_capsule,

@@ -20,10 +20,12 @@ PURPOSES = {
                               'occluder', 'ignore', 'noise', 'detections'))
 }
 # joints an occluder is put on, with their relative weights
-OCCLUSION_TARGETS = dict(
-    left_wrist=3, right_wrist=3, left_elbow=2, right_elbow=2, left_knee=2,
-    right_knee=2, left_ankle=2, right_ankle=2, left_hip=1, right_hip=1,
-    left_shoulder=1, right_shoulder=1)
+OCCLUSION_TARGETS = {
+    f'{side}_{joint}': weight
+    for joint, weight in (('wrist', 3), ('elbow', 2), ('knee', 2),
+                          ('ankle', 2), ('hip', 1), ('shoulder', 1))
+    for side in ('left', 'right')
+}
 PAN_MARGIN = 8
 
 

@@ -264,6 +264,6 @@ class JointDetections:
 
 
 def records_ap(records: Sequence[FrameRecord]) -> 'OrderedDict[str, float]':
-    """AP table (Head ... Ankle, Total) of a list of frame records; joints
+    """AP table (Head to Ankle, Total) of a list of frame records; joints
     without positives in the records are left out of every mean."""
     return summarize_ap(JointDetections(records).per_joint_ap(), skip_nan=True)

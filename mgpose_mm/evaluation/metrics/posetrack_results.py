@@ -153,8 +153,8 @@ def tracked_frame(gt: FrameGroundTruth, pred: FramePrediction,
 
 
 def image_annotations(video: PoseTrackVideo) -> List[Tuple[dict, List[dict]]]:
-    """``(image entry, its person entries)`` of every frame of a video, in
-    file order."""
+    """``(image entry, its person entries)`` of every frame of a video, in file
+    order."""
     anns_by_image: Dict[int, List[dict]] = {}
     for ann in video.annotations:
         anns_by_image.setdefault(ann['image_id'], []).append(ann)
