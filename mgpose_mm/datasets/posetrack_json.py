@@ -63,10 +63,8 @@ def list_annotation_files(ann_file: AnnFile) -> List[str]:
     if isinstance(ann_file, str):
         if not ann_file:
             raise ConfigValueError(
-                'ann_file is empty: give a PoseTrack JSON '
-                'file, '
-                'a directory of per-video JSON files or a list '
-                'of JSON files')
+                'ann_file is empty: give a PoseTrack JSON file, a directory '
+                'of per-video JSON files or a list of JSON files')
         if isdir(ann_file):
             files = sorted(
                 osp.join(ann_file, name) for name in list_dir_or_file(
