@@ -81,24 +81,17 @@ def _history_buffer_getattr(obj, name: str):
 
 
 def mmengine_checkpoint_globals() -> List:
-    """The types a checkpoint written by MMEngine 0.10.7's Runner holds beyond
-    tensors and builtins (found with
-    ``torch.serialization.get_unsafe_globals_in_checkpoint`` on a checkpoint
-    with model, optimizer, parameter schedulers and message hub, see the
-    tests):
+    """The types a checkpoint of MMEngine 0.10.7's Runner holds beyond what
+    torch allows (tensors, numbers, lists, ``Counter``: the optimizer and
+    scheduler states); the tests check that it needs exactly these:
 
     - the message hub's :class:`HistoryBuffer` and its statistics methods
       (through a restricted ``getattr``);
-    - NumPy arrays, scalars and dtypes (``dataset_meta``, the message hub's
-      ``eta`` and histories), under NumPy 2's ``numpy._core`` names and under
-      NumPy 1.x's ``numpy.core`` names, so that a file saved under either
-      loads under both. Under NumPy 2 an array's dtype is pickled as its dtype
-      class: a ``tools/train.py`` checkpoint of the tiny config needs those of
-      uint8, int64, float32 and float64; all numeric and boolean dtype classes
-      are allowed (they only describe data), no object or string dtype.
-
-    Optimizer and scheduler states are tensors, numbers, lists and
-    ``Counter``, which torch allows.
+    - NumPy arrays, scalars and dtypes (``dataset_meta``, the message hub),
+      under NumPy 2's ``numpy._core`` and NumPy 1.x's ``numpy.core`` names, so
+      that a file saved under either loads under both, and the classes of the
+      numeric and boolean dtypes (NumPy 2 pickles an array's dtype as its
+      class), no object or string dtype.
     """
     globals_ = [
         HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),

@@ -80,6 +80,13 @@ def check_protocol(protocol: str) -> str:
     return protocol
 
 
+def check_assignment(assignment: str) -> str:
+    if assignment not in ASSIGNMENTS:
+        raise ConfigValueError(f'assignment must be one of {ASSIGNMENTS}, '
+                               f'got {assignment!r}')
+    return assignment
+
+
 @dataclass
 class FrameGroundTruth:
     """Ground truth of one evaluated frame.
@@ -201,9 +208,7 @@ def assign_predictions(pck: np.ndarray,
     """
     num_pred, num_gt = pck.shape
     gt_of_pred = np.full(num_pred, -1, dtype=np.int64)
-    if assignment not in ASSIGNMENTS:
-        raise ConfigValueError(f'assignment must be one of {ASSIGNMENTS}, '
-                               f'got {assignment!r}')
+    check_assignment(assignment)
     if num_pred == 0 or num_gt == 0:
         return gt_of_pred
     if assignment == 'poseval':

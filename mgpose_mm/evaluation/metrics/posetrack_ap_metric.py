@@ -12,7 +12,7 @@ from mgpose_mm.datasets.posetrack_json import load_videos
 from mgpose_mm.errors import ConfigValueError, InputDataError
 from mgpose_mm.utils import to_numpy
 from ..functional.jitter import summarize_jitter
-from ..functional.posetrack_ap import (ASSIGNMENTS, JOINT_GROUPS,
+from ..functional.posetrack_ap import (JOINT_GROUPS, check_assignment,
                                        check_protocol, posetrack_ap)
 from .posetrack_results import (build_frames, dump_video_predictions,
                                 video_jitter_errors)
@@ -104,10 +104,6 @@ class PoseTrackAPMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if assignment not in ASSIGNMENTS:
-            raise ConfigValueError(
-                f'assignment must be one of {ASSIGNMENTS}, got '
-                f'{assignment!r}')
         if nms_mode not in ('none', 'oks_nms'):
             raise ConfigValueError(
                 f"nms_mode must be 'none' or 'oks_nms', got {nms_mode!r}")
@@ -122,7 +118,7 @@ class PoseTrackAPMetric(BaseMetric):
         self.ann_file = ann_file
         self.protocol = check_protocol(protocol)
         self.dist_thr = dist_thr
-        self.assignment = assignment
+        self.assignment = check_assignment(assignment)
         self.attribute_subsets = attribute_subsets
         self.difficulty_subsets = difficulty_subsets
         self.record_file = record_file
