@@ -19,10 +19,8 @@ AMBIENT, DIFFUSE = 0.45, 0.65
 def _smooth_noise(rng, height, width, cell):
     """Value noise in [0, 1], (height, width): random grid of `cell` px
     upsampled cubically."""
-    grid = rng.random(
-        (max(2,
-             height // cell + 2), max(2,
-                                      width // cell + 2))).astype(np.float32)
+    shape = (max(2, height // cell + 2), max(2, width // cell + 2))
+    grid = rng.random(shape).astype(np.float32)
     return np.clip(
         cv2.resize(grid, (width, height), interpolation=cv2.INTER_CUBIC), 0, 1)
 
@@ -55,14 +53,13 @@ def make_background(rng, width, height):
     for _ in range(rng.integers(3, 9)):  # buildings, windows, furniture, signs
         colour = _random_colour(rng)
         x0, y0 = rng.integers(0, width), rng.integers(-height // 4, horizon)
-        w, h = rng.integers(width // 16,
-                            width // 3), rng.integers(height // 10,
-                                                      height // 2)
+        w = rng.integers(width // 16, width // 3)
+        h = rng.integers(height // 10, height // 2)
         if rng.random() < 0.7:
-            cv2.rectangle(img, (int(x0), int(y0)), (int(x0 + w), int(y0 + h)),
-                          colour.tolist(), -1, cv2.LINE_AA)
-            cv2.rectangle(img, (int(x0), int(y0)), (int(x0 + w), int(y0 + h)),
-                          (colour * 0.6).tolist(), 1, cv2.LINE_AA)
+            corners = (int(x0), int(y0)), (int(x0 + w), int(y0 + h))
+            cv2.rectangle(img, *corners, colour.tolist(), -1, cv2.LINE_AA)
+            cv2.rectangle(img, *corners, (colour * 0.6).tolist(), 1,
+                          cv2.LINE_AA)
         else:
             cv2.ellipse(img, (int(x0), int(y0)), (int(w // 2), int(h // 2)), 0,
                         0, 360, colour.tolist(), -1, cv2.LINE_AA)
@@ -71,8 +68,8 @@ def make_background(rng, width, height):
                  max(1, height - horizon), 0, 1)
     floor_img = floor * (0.75 + 0.35 * fy[:, None, None])
     img[horizon:] = floor_img[horizon:] * np.ones((1, width, 1), np.float32)
-    if rng.random(
-    ) < 0.6:  # floor tiles / pavement lines converging to a vanishing point
+    # floor tiles / pavement lines converging to a vanishing point
+    if rng.random() < 0.6:
         vx = rng.uniform(0, width)
         for x in np.linspace(-width, 2 * width, int(rng.integers(6, 14))):
             cv2.line(img, (int(vx), horizon), (int(x), height),
@@ -400,8 +397,8 @@ def motion_blur_kernel(length, angle):
     k = int(np.ceil(length)) | 1
     kernel = np.zeros((k, k), np.float32)
     c = k // 2
-    dx, dy = 0.5 * (length - 1) * np.cos(angle), 0.5 * (length -
-                                                        1) * np.sin(angle)
+    dx = 0.5 * (length - 1) * np.cos(angle)
+    dy = 0.5 * (length - 1) * np.sin(angle)
     cv2.line(
         kernel, (int(round(c * 16 - dx * 16)), int(round(c * 16 - dy * 16))),
         (int(round(c * 16 + dx * 16)), int(round(c * 16 + dy * 16))),
@@ -415,11 +412,8 @@ def motion_blur_kernel(length, angle):
 def apply_motion_blur(img, length, angle, box=None):
     """Directional blur of the whole image, or only inside `box` (x0, y0, x1,
     y1), soft-edged."""
-    blurred = cv2.filter2D(
-        img,
-        -1,
-        motion_blur_kernel(length, angle),
-        borderType=cv2.BORDER_REFLECT)
+    kernel = motion_blur_kernel(length, angle)
+    blurred = cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_REFLECT)
     if box is None:
         return blurred
     h, w = img.shape[:2]
