@@ -336,7 +336,8 @@ def load_from_safe_openmmlab(filename: str, map_location=None):
 def load_from_safe_mmcls(filename: str, map_location=None):
     """CheckpointLoader scheme for ``mmcls://``: the model's URL, loaded as
     ``http(s)://``, backbone weights renamed as MMEngine does."""
-    model_url = mmengine_checkpoint.get_mmcls_models()[filename[8:]]
+    model_url = mmengine_checkpoint.get_mmcls_models()[
+        filename[len('mmcls://'):]]
     checkpoint = load_from_safe_http(model_url, map_location)
     return mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)
 
