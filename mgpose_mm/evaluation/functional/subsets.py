@@ -202,9 +202,10 @@ class JointDetections:
         index = {v: i for i, v in enumerate(self.videos)}
         self.num_gt = np.zeros((len(self.videos), NUM_KEYPOINTS),
                                dtype=np.int64)
-        scores = [[] for _ in range(NUM_KEYPOINTS)]
-        labels = [[] for _ in range(NUM_KEYPOINTS)]
-        owners = [[] for _ in range(NUM_KEYPOINTS)]
+        # per record: video index (P,), has_pred, scores, labels (P, K)
+        rows = [(np.zeros(0, np.int64), np.zeros(
+            (0, NUM_KEYPOINTS), bool), np.zeros(
+                (0, NUM_KEYPOINTS)), np.zeros((0, NUM_KEYPOINTS), bool))]
         for r in records:
             if r.video not in index:
                 raise ValueError(
@@ -212,21 +213,16 @@ class JointDetections:
             v = index[r.video]
             self.num_gt[v] += np.asarray(r.num_gt, dtype=np.int64)
             has_pred = per_person(r.has_pred, dtype=bool)
-            r_scores = per_person(r.scores)
-            r_labels = per_person(r.labels, dtype=bool)
-            for k in range(NUM_KEYPOINTS):
-                scores[k].append(r_scores[has_pred[:, k], k])
-                labels[k].append(r_labels[has_pred[:, k], k])
-                owners[k].append(
-                    np.full(int(has_pred[:, k].sum()), v, dtype=np.int64))
+            rows.append(
+                (np.full(len(has_pred), v, dtype=np.int64), has_pred,
+                 per_person(r.scores), per_person(r.labels, dtype=bool)))
+        owners, has_pred, scores, labels = map(np.concatenate, zip(*rows))
         self.labels, self.det_video = [], []
         for k in range(NUM_KEYPOINTS):
-            k_scores = np.concatenate(scores[k] or [np.zeros(0)])
-            order = k_scores.argsort()[::-1]
-            self.labels.append(
-                np.concatenate(labels[k] or [np.zeros(0, bool)])[order])
-            self.det_video.append(
-                np.concatenate(owners[k] or [np.zeros(0, np.int64)])[order])
+            found = has_pred[:, k]
+            order = scores[found, k].argsort()[::-1]
+            self.labels.append(labels[found, k][order])
+            self.det_video.append(owners[found][order])
 
     def per_joint_ap(self, weights: Optional[np.ndarray] = None) -> np.ndarray:
         """Per-joint AP in percent.
