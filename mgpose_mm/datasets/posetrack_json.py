@@ -18,6 +18,27 @@ from mgpose_mm.errors import ConfigValueError
 
 AnnFile = Union[str, Sequence[str]]
 
+POSETRACK_KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear',
+                            'right_ear', 'left_shoulder', 'right_shoulder',
+                            'left_elbow', 'right_elbow', 'left_wrist',
+                            'right_wrist', 'left_hip', 'right_hip',
+                            'left_knee', 'right_knee', 'left_ankle',
+                            'right_ankle')
+# PoseTrack18's skeleton, 1-based keypoint indices, as in the official files.
+POSETRACK_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13],
+                      [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
+                      [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
+                      [4, 6], [5, 7]]
+#: the ``categories`` entry of PoseTrack18 files
+POSETRACK_CATEGORIES = [
+    dict(
+        supercategory='person',
+        id=1,
+        name='person',
+        keypoints=list(POSETRACK_KEYPOINT_NAMES),
+        skeleton=POSETRACK_SKELETON)
+]
+
 
 @dataclass
 class PoseTrackVideo:
@@ -42,10 +63,8 @@ def list_annotation_files(ann_file: AnnFile) -> List[str]:
     if isinstance(ann_file, str):
         if not ann_file:
             raise ConfigValueError(
-                'ann_file is empty: give a PoseTrack JSON '
-                'file, '
-                'a directory of per-video JSON files or a list '
-                'of JSON files')
+                'ann_file is empty: give a PoseTrack JSON file, a directory '
+                'of per-video JSON files or a list of JSON files')
         if isdir(ann_file):
             files = sorted(
                 osp.join(ann_file, name) for name in list_dir_or_file(

@@ -13,6 +13,7 @@ deterministic graph and is rejected.
 import os
 import os.path as osp
 import warnings
+from collections import Counter
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -126,14 +127,9 @@ def export_onnx(model: nn.Module,
     device = next(model.parameters()).device
     example = torch.randn(*clip_shape(model, batch_size), device=device)
     output_names = list(OUTPUT_NAMES[:2 if output_kept_index else 1])
-    dynamic_axes = {
-        name: {
-            0: 'batch'
-        }
-        for name in [INPUT_NAME, *output_names]
-    } if dynamic_batch else None
-    out_dir = osp.dirname(osp.abspath(output_file))
-    os.makedirs(out_dir, exist_ok=True)
+    dynamic_axes = dict.fromkeys([INPUT_NAME, *output_names],
+                                 {0: 'batch'}) if dynamic_batch else None
+    os.makedirs(osp.dirname(osp.abspath(output_file)), exist_ok=True)
     with warnings.catch_warnings():
         # Python-int shape arithmetic (token counts) is meant to be constant
         # in the graph.
@@ -219,7 +215,5 @@ def verify_onnx(model: nn.Module,
 def onnx_op_counts(onnx_file: str) -> Dict[str, int]:
     """Number of nodes of every op type in the exported graph."""
     import onnx
-    counts: Dict[str, int] = {}
-    for node in onnx.load(onnx_file, load_external_data=False).graph.node:
-        counts[node.op_type] = counts.get(node.op_type, 0) + 1
-    return counts
+    graph = onnx.load(onnx_file, load_external_data=False).graph
+    return dict(Counter(node.op_type for node in graph.node))

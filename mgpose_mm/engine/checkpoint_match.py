@@ -30,10 +30,8 @@ def checkpoint_state_dict(checkpoint: dict) -> Dict[str, object]:
 
 
 def _listed(keys, limit: int = MAX_LISTED_KEYS) -> str:
-    keys = list(keys)
-    shown = ', '.join(keys[:limit])
-    return shown + (f', ... ({len(keys) - limit} more)'
-                    if len(keys) > limit else '')
+    more = f', ... ({len(keys) - limit} more)' if len(keys) > limit else ''
+    return ', '.join(keys[:limit]) + more
 
 
 def check_state_dict_matches(model: nn.Module,
@@ -59,17 +57,14 @@ def check_state_dict_matches(model: nn.Module,
         if key in state_dict and hasattr(state_dict[key], 'shape')
         and tuple(state_dict[key].shape) != tuple(value.shape)
     ]
-    if not (missing or unexpected or shape_mismatch):
+    problems = [
+        f'{len(keys)} {kind}: {_listed(keys)}'
+        for kind, keys in (('missing keys', missing), ('unexpected keys',
+                                                       unexpected),
+                           ('shape mismatches', shape_mismatch)) if keys
+    ]
+    if not problems:
         return
-    problems = []
-    if missing:
-        problems.append(f'{len(missing)} missing keys: {_listed(missing)}')
-    if unexpected:
-        problems.append(
-            f'{len(unexpected)} unexpected keys: {_listed(unexpected)}')
-    if shape_mismatch:
-        problems.append(f'{len(shape_mismatch)} shape mismatches: '
-                        f'{_listed(shape_mismatch)}')
     raise CheckpointMismatchError(
         f'{checkpoint_name} does not match the model of the config (' +
         '; '.join(problems) +

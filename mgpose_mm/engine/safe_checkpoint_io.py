@@ -1,41 +1,27 @@
 """Checkpoint I/O for MMEngine 0.10.x, installed when ``mgpose_mm`` is
 imported.
 
-1. **Loading never runs code from a checkpoint unless asked.** A checkpoint is
-   a pickle; a full unpickle can run any code the file names. MMEngine 0.10.7
-   loads local files with ``torch.load`` and torch's default ``weights_only``
-   (``True`` from torch 2.6), which rejects MMEngine's own checkpoints
-   (mmengine issue #1655), and URLs, ``pavi://``, ``s3://``, ``petrel://``
-   and local ``open-mmlab://`` files with a full unpickle. Through MMEngine's
-   public extension point, ``CheckpointLoader.register_scheme``, every one of
-   its schemes (:data:`CHECKPOINT_SCHEMES`: local paths, ``http(s)://``,
-   ``pavi://``, ``s3://``, ``petrel://``, ``torchvision://``, ``modelzoo://``,
-   ``open-mmlab://``, ``openmmlab://``, ``mmcls://``) is replaced by a loader
-   that fetches the file as MMEngine does and loads it with torch's
-   weights-only types plus exactly the types an MMEngine checkpoint (saved by
-   the Runner's ``CheckpointHook``: model, optimizer, parameter schedulers,
-   message hub) carries: :func:`mmengine_checkpoint_globals`. So resume,
-   ``load_from``, ``Pretrained`` initialisation, ``tools/test.py``, the demo
-   and the ONNX exporter need no full unpickle. On torch < 2.5 the same
-   allow-list is enforced by a restricted unpickler
-   (:mod:`mgpose_mm.engine.torch_compat`).
-
-   Any other type raises :class:`~mgpose_mm.errors.UntrustedCheckpointError`:
-   one line with the file, the type and the opt-in. The opt-in is explicit:
-   ``--trust-checkpoint`` on the tools and the demo, ``trust_checkpoint=True``
-   in the API, or the :func:`trusted_checkpoints` context; under it such a
-   file is fully unpickled and a warning is logged.
-   :func:`restore_mmengine_checkpoint_loaders` puts MMEngine's own loaders
-   back for the whole process.
-2. **No half-written checkpoints.** MMEngine writes checkpoints with the local
-   file backend's ``put``, straight into the final file; a job killed
-   mid-write leaves a truncated ``.pth`` that ``--resume`` then picks up.
-   :class:`AtomicLocalBackend` writes to a temporary file in the same
-   directory and renames it into place (atomic on POSIX), so a checkpoint file
-   is either complete or absent. It is registered under its own name,
-   :data:`ATOMIC_LOCAL_BACKEND`, and used where a config selects it (this
-   package's configs do, in the ``CheckpointHook``'s ``backend_args``); other
-   codebases keep MMEngine's local backend.
+1. **Loading never runs code from a checkpoint unless asked.** A full unpickle
+   can run any code the file names. MMEngine 0.10.7 loads local files with
+   torch's default ``weights_only`` (``True`` from torch 2.6, which rejects
+   MMEngine's own checkpoints, mmengine issue #1655) and URLs, ``pavi://``,
+   ``s3://``, ``petrel://`` and local ``open-mmlab://`` files with a full
+   unpickle. Every scheme of MMEngine (:data:`CHECKPOINT_SCHEMES`) is
+   registered again (``CheckpointLoader.register_scheme``) with a loader that
+   fetches the file as MMEngine does and loads torch's weights-only types plus
+   those of a Runner checkpoint (:func:`mmengine_checkpoint_globals`), through
+   a restricted unpickler on torch < 2.5
+   (:mod:`mgpose_mm.engine.torch_compat`). Any other type raises
+   :class:`~mgpose_mm.errors.UntrustedCheckpointError` (one line: the file, the
+   type, the opt-in) unless ``--trust-checkpoint`` / ``trust_checkpoint=True``
+   / :func:`trusted_checkpoints` asks for a full unpickle (with a warning).
+   :func:`restore_mmengine_checkpoint_loaders` puts MMEngine's loaders back.
+2. **No half-written checkpoints.** MMEngine's local backend writes straight
+   into the final file, so a killed job leaves a truncated ``.pth`` that
+   ``--resume`` picks up. :class:`AtomicLocalBackend` writes a temporary file
+   and renames it into place. It is registered as :data:`ATOMIC_LOCAL_BACKEND`
+   and used where a config selects it (this package's ``CheckpointHook``
+   ``backend_args``); other codebases keep MMEngine's backend.
 """
 import io
 import logging
@@ -95,24 +81,17 @@ def _history_buffer_getattr(obj, name: str):
 
 
 def mmengine_checkpoint_globals() -> List:
-    """The types a checkpoint written by MMEngine 0.10.7's Runner holds beyond
-    tensors and builtins (found with
-    ``torch.serialization.get_unsafe_globals_in_checkpoint`` on a checkpoint
-    with model, optimizer, parameter schedulers and message hub, see the
-    tests):
+    """The types a checkpoint of MMEngine 0.10.7's Runner holds beyond what
+    torch allows (tensors, numbers, lists, ``Counter``: the optimizer and
+    scheduler states); the tests check that it needs exactly these:
 
     - the message hub's :class:`HistoryBuffer` and its statistics methods
       (through a restricted ``getattr``);
-    - NumPy arrays, scalars and dtypes (``dataset_meta``, the message hub's
-      ``eta`` and histories), under NumPy 2's ``numpy._core`` names and under
-      NumPy 1.x's ``numpy.core`` names, so that a file saved under either
-      loads under both. Under NumPy 2 an array's dtype is pickled as its dtype
-      class: a ``tools/train.py`` checkpoint of the tiny config needs those of
-      uint8, int64, float32 and float64; all numeric and boolean dtype classes
-      are allowed (they only describe data), no object or string dtype.
-
-    Optimizer and scheduler states are tensors, numbers, lists and
-    ``Counter``, which torch allows.
+    - NumPy arrays, scalars and dtypes (``dataset_meta``, the message hub),
+      under NumPy 2's ``numpy._core`` and NumPy 1.x's ``numpy.core`` names, so
+      that a file saved under either loads under both, and the classes of the
+      numeric and boolean dtypes (NumPy 2 pickles an array's dtype as its
+      class), no object or string dtype.
     """
     globals_ = [
         HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
@@ -184,18 +163,17 @@ def _blocked_globals(source: Union[str, IO[bytes]],
 
 
 def _is_torch_file(source: Union[str, IO[bytes]]) -> bool:
-    """A zip archive (torch.save's format) or a pickle (the legacy format)."""
-    if not isinstance(source, str):
-        source.seek(0)
-        is_zip = zipfile.is_zipfile(source)
-        source.seek(0)
-        first = source.read(1)
-        source.seek(0)
-        return is_zip or first == b'\x80'
-    if zipfile.is_zipfile(source):
-        return True
-    with open(source, 'rb') as f:
-        return f.read(1) == b'\x80'  # pickle protocol >= 2 starts with PROTO
+    """A zip archive (torch.save's format) or a pickle (the legacy format;
+    protocol >= 2 starts with PROTO)."""
+    if isinstance(source, str):
+        with open(source, 'rb') as f:
+            return _is_torch_file(f)
+    source.seek(0)
+    is_zip = zipfile.is_zipfile(source)
+    source.seek(0)
+    first = source.read(1)
+    source.seek(0)
+    return is_zip or first == b'\x80'
 
 
 def safe_torch_load(source: Union[str, IO[bytes]],
@@ -321,26 +299,23 @@ def load_from_safe_ceph(filename: str, map_location=None, backend='petrel'):
 def load_from_safe_torchvision(filename: str, map_location=None):
     """CheckpointLoader scheme for ``torchvision://`` (and the deprecated
     ``modelzoo://``): the model's URL, loaded as ``http(s)://``."""
-    model_urls = mmengine_checkpoint.get_torchvision_models()
     if filename.startswith('modelzoo://'):
         print_log(
             'The URL scheme of "modelzoo://" is deprecated, please '
             'use "torchvision://" instead',
             logger='current',
             level=logging.WARNING)
-        model_name = filename[len('modelzoo://'):]
-    else:
-        model_name = filename[len('torchvision://'):]
-    return load_from_safe_http(model_urls[model_name], map_location)
+    model_name = filename.split('://', 1)[1]
+    return load_from_safe_http(
+        mmengine_checkpoint.get_torchvision_models()[model_name], map_location)
 
 
 def load_from_safe_openmmlab(filename: str, map_location=None):
     """CheckpointLoader scheme for ``open-mmlab://`` / ``openmmlab://``: the
     URL or the file under ``$MMENGINE_HOME`` that MMEngine's model list names,
     loaded safely."""
-    prefix = 'open-mmlab://' if filename.startswith(
-        'open-mmlab://') else 'openmmlab://'
-    model_name = filename[len(prefix):]
+    prefix, model_name = filename.split('://', 1)
+    prefix += '://'
     deprecated = mmengine_checkpoint.get_deprecated_model_names()
     if model_name in deprecated:
         print_log(
@@ -361,9 +336,9 @@ def load_from_safe_openmmlab(filename: str, map_location=None):
 def load_from_safe_mmcls(filename: str, map_location=None):
     """CheckpointLoader scheme for ``mmcls://``: the model's URL, loaded as
     ``http(s)://``, backbone weights renamed as MMEngine does."""
-    model_urls = mmengine_checkpoint.get_mmcls_models()
-    checkpoint = load_from_safe_http(model_urls[filename[len('mmcls://'):]],
-                                     map_location)
+    model_url = mmengine_checkpoint.get_mmcls_models()[
+        filename[len('mmcls://'):]]
+    checkpoint = load_from_safe_http(model_url, map_location)
     return mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)
 
 

@@ -1,23 +1,21 @@
 """What differs between the supported torch releases (2.1 to 2.14), in one
 place.
 
-- **Restricted checkpoint loading.** torch >= 2.5 loads with
-  ``weights_only=True`` under :func:`torch.serialization.safe_globals` and
-  lists a file's globals with
-  :func:`torch.serialization.get_unsafe_globals_in_checkpoint`. Older torch has
-  neither (its ``weights_only`` allow-list cannot be extended), so
-  :func:`weights_only_load` passes a restricted unpickler to :func:`torch.load`
-  as its ``pickle_module``. It resolves only the globals of the same allow-list
-  (torch's weights-only types plus the caller's) and refuses to ``BUILD`` state
-  into a class or a function. No path falls back to plain :mod:`pickle`.
+- **Restricted checkpoint loading.** torch >= 2.5 has
+  :func:`torch.serialization.safe_globals` and
+  ``get_unsafe_globals_in_checkpoint``; on older torch (whose ``weights_only``
+  allow-list cannot be extended) :func:`weights_only_load` passes
+  :func:`torch.load` a restricted unpickler that resolves only the same
+  allow-list and refuses to ``BUILD`` into a class or a function, and
+  :func:`scan_unsafe_globals` lists a file's globals. No path falls back to
+  plain :mod:`pickle`.
 - **Seeded random numbers in a JIT trace.** The tracer of torch 2.1 cannot
   record an op with a ``torch.Generator`` argument ("unsupported argument type
   in the JIT tracer: at::Generator"), which the ONNX exporter and the FLOP
   counter use: :func:`seeded_rand` draws such numbers outside the trace.
-- **ONNX export.** ``torch.onnx.export`` has the ``dynamo`` switch from torch
-  2.5, and newer releases default to the dynamo-based exporter:
-  :func:`onnx_export_kwargs` selects the TorchScript-based exporter on every
-  release.
+- **ONNX export.** Newer torch defaults to the dynamo-based exporter (the
+  ``dynamo`` switch exists from 2.5): :func:`onnx_export_kwargs` selects the
+  TorchScript-based one on every release.
 """
 import importlib
 import inspect
@@ -143,38 +141,28 @@ def _restricted_pickle_module(allowed: Dict[str, Any]) -> types.ModuleType:
     return module
 
 
-def restricted_load(f: FileLike, map_location=None, allowed_globals=()):
-    """``torch.load`` through the restricted unpickler (the path of torch <
-    2.5; usable on any torch): only torch's weights-only types and
-    ``allowed_globals`` (objects or ``(object, name)`` pairs) are unpickled.
+def weights_only_load(f: FileLike, map_location=None, allowed_globals=()):
+    """``torch.load`` that unpickles only torch's weights-only types and
+    ``allowed_globals`` (objects or ``(object, name)`` pairs, as for
+    :func:`torch.serialization.safe_globals`); without ``safe_globals`` (torch
+    < 2.5) through the restricted unpickler.
 
     Raises:
-        pickle.UnpicklingError: the file names another global or builds into
-            a class or a function.
+        pickle.UnpicklingError: the file holds another global (or, on the
+            restricted path, builds into a class or a function).
     """
+    if HAS_SAFE_GLOBALS:
+        with torch.serialization.safe_globals(list(allowed_globals)):
+            return torch.load(f, map_location=map_location, weights_only=True)
     allowed = torch_default_globals()
-    for item in allowed_globals:
-        allowed[global_name(item)] = item[0] if isinstance(item,
-                                                           tuple) else item
+    allowed.update(
+        (global_name(item), item[0] if isinstance(item, tuple) else item)
+        for item in allowed_globals)
     return torch.load(
         f,
         map_location=map_location,
         pickle_module=_restricted_pickle_module(allowed),
         weights_only=False)
-
-
-def weights_only_load(f: FileLike, map_location=None, allowed_globals=()):
-    """``torch.load`` that unpickles only torch's weights-only types and
-    ``allowed_globals`` (objects or ``(object, name)`` pairs, as for
-    :func:`torch.serialization.safe_globals`).
-
-    Raises:
-        pickle.UnpicklingError: the file holds another global.
-    """
-    if not HAS_SAFE_GLOBALS:
-        return restricted_load(f, map_location, allowed_globals)
-    with torch.serialization.safe_globals(list(allowed_globals)):
-        return torch.load(f, map_location=map_location, weights_only=True)
 
 
 def _pickle_globals(data: bytes) -> List[str]:

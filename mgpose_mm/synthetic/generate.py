@@ -1,69 +1,129 @@
 """generate_posetrack_dataset: write a synthetic PoseTrack18-style video pose
 dataset."""
 import os.path as osp
+from dataclasses import dataclass
 
 from mgpose_mm.errors import ConfigValueError
 from . import writer
-from .scene import GeneratorConfig, keyed_rng, plan_video, render_frame
+from .scene import keyed_rng, plan_video, render_frame
 
 SPLIT_CODES = {'train': 0, 'val': 1}
 # val videos are numbered 500001, 500002, ... (distinct from train)
 VAL_VID_OFFSET = 500000
 
 
+@dataclass
+class GeneratorConfig:
+    """Size of the videos and the rates of the difficulty events (rates per
+    frame/person/video)."""
+    image_size: tuple = (192, 160)  # (width, height)
+    frames_per_video: int = 16
+    persons_per_video: tuple = (1, 3)
+    # fraction of frames with an occluder on a person
+    occlusion_rate: float = 0.15
+    motion_blur_rate: float = 0.1  # fraction of frames with motion blur
+    # fraction of persons placed across the image border
+    truncation_rate: float = 0.15
+    # fraction of videos with a faint unannotated figure
+    ignore_region_rate: float = 0.15
+    jpeg_quality: int = 92
+
+    def __post_init__(self):
+        for name in ('image_size', 'persons_per_video'):
+            if len(getattr(self, name)) != 2:
+                raise ConfigValueError(
+                    f'{name} must have two values, got {getattr(self, name)}')
+        self.image_size = tuple(int(v) for v in self.image_size)
+        self.persons_per_video = tuple(int(v) for v in self.persons_per_video)
+        self.frames_per_video = int(self.frames_per_video)
+        self.jpeg_quality = int(self.jpeg_quality)
+        w, h = self.image_size
+        if w < 48 or h < 48:
+            raise ConfigValueError(
+                'image_size must be at least 48x48 (width, height), got '
+                f'{w}x{h}')
+        if self.frames_per_video < 1:
+            raise ConfigValueError(
+                f'frames_per_video must be >= 1, got {self.frames_per_video}')
+        lo, hi = self.persons_per_video
+        if not 1 <= lo <= hi <= 20:
+            raise ConfigValueError(
+                'persons_per_video must be (min, max) with 1 <= min <= max '
+                f'<= 20, got {self.persons_per_video}')
+        for name in ('occlusion_rate', 'motion_blur_rate', 'truncation_rate',
+                     'ignore_region_rate'):
+            value = float(getattr(self, name))
+            setattr(self, name, value)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigValueError(
+                    f'{name} must be in [0, 1], got {value}')
+        if self.occlusion_rate + self.motion_blur_rate > 0.5:
+            raise ConfigValueError(
+                'occlusion_rate + motion_blur_rate must be <= 0.5 so that '
+                'hard frames keep clean neighbours, got '
+                f'{self.occlusion_rate + self.motion_blur_rate}')
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ConfigValueError(
+                f'jpeg_quality must be in [1, 100], got {self.jpeg_quality}')
+
+
 def _vid_id(split, index):
     return f'{index + 1 + (VAL_VID_OFFSET if split == "val" else 0):06d}'
+
+
+COUNTS = ('occluded', 'motion_blur', 'truncated', 'ignore_regions', 'hard',
+          'occluded_joints', 'blurred_persons')
+
+
+def _write_video(out_dir, split, v, cfg, seed, counts, detections):
+    """Render and write video ``v`` of a split, add its frames to ``counts``
+    and (val) its detections to ``detections``; returns its image and
+    annotation entries."""
+    width, height = cfg.image_size
+    code, vid_id = SPLIT_CODES[split], _vid_id(split, v)
+    name = writer.video_name(vid_id)
+    plan = plan_video(cfg, seed, code, v)
+    polygons = [plan.ignore_polygon] if plan.ignore_polygon is not None else []
+    det_rng = keyed_rng(seed, code, v, 'detections')
+    images, annotations = [], []
+    for t in range(plan.nframes):
+        image, labels, attributes, distractors = render_frame(
+            plan, t, seed, code, v)
+        writer.write_jpeg(
+            osp.join(out_dir, 'images', split, name, f'{t:06d}.jpg'), image,
+            cfg.jpeg_quality)
+        entry = writer.image_entry(split, vid_id, t, plan.nframes, width,
+                                   height, polygons, attributes)
+        images.append(entry)
+        annotations.extend(
+            writer.annotation_entry(entry['id'], lab) for lab in labels)
+        for key in ('occluded', 'motion_blur', 'truncated'):
+            counts[key] += int(attributes[key])
+        counts['ignore_regions'] += int(bool(polygons))
+        counts['hard'] += int(attributes['occluded']
+                              or attributes['motion_blur'])
+        counts['occluded_joints'] += sum(
+            int(sum(lab['occluded_joints'])) for lab in labels)
+        counts['blurred_persons'] += sum(
+            int(lab['motion_blurred']) for lab in labels)
+        if split == 'val':
+            detections.extend(
+                writer.detections_for_frame(det_rng, entry['id'], labels,
+                                            distractors, width, height))
+    writer.write_json(
+        osp.join(out_dir, 'annotations', split, f'{name}.json'),
+        writer.coco_dict(images, annotations))
+    return images, annotations
 
 
 def _write_split(out_dir, split, num_videos, cfg, seed, detections):
     """Render and write all videos of one split; appends val detections to
     `detections`."""
     images, annotations = [], []
-    counts = dict(
-        occluded=0,
-        motion_blur=0,
-        truncated=0,
-        ignore_regions=0,
-        hard=0,
-        occluded_joints=0,
-        blurred_persons=0)
-    width, height = cfg.image_size
-    code = SPLIT_CODES[split]
+    counts = dict.fromkeys(COUNTS, 0)
     for v in range(num_videos):
-        vid_id = _vid_id(split, v)
-        name = writer.video_name(vid_id)
-        plan = plan_video(cfg, seed, code, v)
-        polygons = [plan.ignore_polygon
-                    ] if plan.ignore_polygon is not None else []
-        det_rng = keyed_rng(seed, code, v, 'detections')
-        vid_images, vid_annotations = [], []
-        for t in range(plan.nframes):
-            image, labels, attributes, distractors = render_frame(
-                plan, t, seed, code, v)
-            writer.write_jpeg(
-                osp.join(out_dir, 'images', split, name, f'{t:06d}.jpg'),
-                image, cfg.jpeg_quality)
-            entry = writer.image_entry(split, vid_id, t, plan.nframes, width,
-                                       height, polygons, attributes)
-            vid_images.append(entry)
-            vid_annotations.extend(
-                writer.annotation_entry(entry['id'], lab) for lab in labels)
-            for key in ('occluded', 'motion_blur', 'truncated'):
-                counts[key] += int(attributes[key])
-            counts['ignore_regions'] += int(bool(polygons))
-            counts['hard'] += int(attributes['occluded']
-                                  or attributes['motion_blur'])
-            counts['occluded_joints'] += sum(
-                int(sum(lab['occluded_joints'])) for lab in labels)
-            counts['blurred_persons'] += sum(
-                int(lab['motion_blurred']) for lab in labels)
-            if split == 'val':
-                detections.extend(
-                    writer.detections_for_frame(det_rng, entry['id'], labels,
-                                                distractors, width, height))
-        writer.write_json(
-            osp.join(out_dir, 'annotations', split, f'{name}.json'),
-            writer.coco_dict(vid_images, vid_annotations))
+        vid_images, vid_annotations = _write_video(out_dir, split, v, cfg,
+                                                   seed, counts, detections)
         images.extend(vid_images)
         annotations.extend(vid_annotations)
     ann_file = osp.join(out_dir, 'annotations', f'posetrack18_{split}.json')
@@ -124,21 +184,9 @@ def generate_posetrack_dataset(out_dir,
         (annotated joints under an occluder) and of blurred_persons (person
         annotations with ``motion_blurred``).
     """
-    for name, value in (('image_size', image_size), ('persons_per_video',
-                                                     persons_per_video)):
-        if len(value) != 2:
-            raise ConfigValueError(f'{name} must have two values, got {value}')
-    cfg = GeneratorConfig(
-        image_size=(int(image_size[0]), int(image_size[1])),
-        frames_per_video=int(frames_per_video),
-        persons_per_video=(int(persons_per_video[0]),
-                           int(persons_per_video[1])),
-        occlusion_rate=float(occlusion_rate),
-        motion_blur_rate=float(motion_blur_rate),
-        truncation_rate=float(truncation_rate),
-        ignore_region_rate=float(ignore_region_rate),
-        jpeg_quality=int(jpeg_quality))
-    cfg.validate()
+    cfg = GeneratorConfig(image_size, frames_per_video, persons_per_video,
+                          occlusion_rate, motion_blur_rate, truncation_rate,
+                          ignore_region_rate, jpeg_quality)
     for name, value in (('num_train_videos', num_train_videos),
                         ('num_val_videos', num_val_videos)):
         if int(value) < 0 or int(value) >= VAL_VID_OFFSET:

@@ -6,6 +6,8 @@ drawn from shaded primitives (tapered capsules and a torso polygon) lit by one
 directional light, with anti-aliased edges, so they look like clothed people
 rather than stick figures.
 """
+from functools import partial
+
 import cv2
 import numpy as np
 
@@ -17,10 +19,8 @@ AMBIENT, DIFFUSE = 0.45, 0.65
 def _smooth_noise(rng, height, width, cell):
     """Value noise in [0, 1], (height, width): random grid of `cell` px
     upsampled cubically."""
-    grid = rng.random(
-        (max(2,
-             height // cell + 2), max(2,
-                                      width // cell + 2))).astype(np.float32)
+    shape = (max(2, height // cell + 2), max(2, width // cell + 2))
+    grid = rng.random(shape).astype(np.float32)
     return np.clip(
         cv2.resize(grid, (width, height), interpolation=cv2.INTER_CUBIC), 0, 1)
 
@@ -53,14 +53,13 @@ def make_background(rng, width, height):
     for _ in range(rng.integers(3, 9)):  # buildings, windows, furniture, signs
         colour = _random_colour(rng)
         x0, y0 = rng.integers(0, width), rng.integers(-height // 4, horizon)
-        w, h = rng.integers(width // 16,
-                            width // 3), rng.integers(height // 10,
-                                                      height // 2)
+        w = rng.integers(width // 16, width // 3)
+        h = rng.integers(height // 10, height // 2)
         if rng.random() < 0.7:
-            cv2.rectangle(img, (int(x0), int(y0)), (int(x0 + w), int(y0 + h)),
-                          colour.tolist(), -1, cv2.LINE_AA)
-            cv2.rectangle(img, (int(x0), int(y0)), (int(x0 + w), int(y0 + h)),
-                          (colour * 0.6).tolist(), 1, cv2.LINE_AA)
+            corners = (int(x0), int(y0)), (int(x0 + w), int(y0 + h))
+            cv2.rectangle(img, *corners, colour.tolist(), -1, cv2.LINE_AA)
+            cv2.rectangle(img, *corners, (colour * 0.6).tolist(), 1,
+                          cv2.LINE_AA)
         else:
             cv2.ellipse(img, (int(x0), int(y0)), (int(w // 2), int(h // 2)), 0,
                         0, 360, colour.tolist(), -1, cv2.LINE_AA)
@@ -69,8 +68,8 @@ def make_background(rng, width, height):
                  max(1, height - horizon), 0, 1)
     floor_img = floor * (0.75 + 0.35 * fy[:, None, None])
     img[horizon:] = floor_img[horizon:] * np.ones((1, width, 1), np.float32)
-    if rng.random(
-    ) < 0.6:  # floor tiles / pavement lines converging to a vanishing point
+    # floor tiles / pavement lines converging to a vanishing point
+    if rng.random() < 0.6:
         vx = rng.uniform(0, width)
         for x in np.linspace(-width, 2 * width, int(rng.integers(6, 14))):
             cv2.line(img, (int(vx), horizon), (int(x), height),
@@ -108,7 +107,6 @@ def draw_capsule(img,
                  r1,
                  colour,
                  light,
-                 alpha=1.0,
                  specular=0.08,
                  colour_fn=None):
     """Draw a shaded tapered capsule from p0 (radius r0) to p1 (radius r1) in
@@ -135,7 +133,7 @@ def draw_capsule(img,
     ox, oy = xs - (p0[0] + t * d[0]), ys - (p0[1] + t * d[1])
     dist = np.sqrt(ox * ox + oy * oy)
     r = r0 + (r1 - r0) * t
-    cover = np.clip(r - dist + 0.5, 0, 1) * alpha
+    cover = np.clip(r - dist + 0.5, 0, 1)
     nx, ny = ox / r, oy / r
     nz = np.sqrt(np.clip(1 - nx * nx - ny * ny, 0, 1))
     col = colour_fn(xs, ys, t,
@@ -144,7 +142,7 @@ def draw_capsule(img,
            col * _shade(nx, ny, nz, light, specular)[..., None])
 
 
-def draw_torso(img, top, bottom, widths, colour_fn, light, alpha=1.0):
+def draw_torso(img, top, bottom, widths, colour_fn, light):
     """Draw a shaded torso polygon around the axis top -> bottom in place.
 
     widths: (M, 2) array of (t along the axis, projected half width in px); the
@@ -168,7 +166,7 @@ def draw_torso(img, top, bottom, widths, colour_fn, light, alpha=1.0):
     pts = np.round(
         (outline - [sl[1].start, sl[0].start]) * 16).astype(np.int32)
     cv2.fillPoly(mask, [pts], 255, cv2.LINE_AA, shift=4)
-    cover = mask.astype(np.float32) * (alpha / 255.0)
+    cover = mask.astype(np.float32) * (1 / 255.0)
     t = ((xs - top[0]) * axis[0] + (ys - top[1]) * axis[1]) / (length * length)
     lateral = (xs - top[0]) * perp[0] + (ys - top[1]) * perp[1]
     nl = np.clip(lateral / np.maximum(np.interp(t, ts, hw), 1e-3), -1, 1)
@@ -189,72 +187,35 @@ def _stripe_fn(base, period_px):
     return fn
 
 
-def _person_parts(track: PersonTrack, t):
-    """Ordered (far to near) list of drawing callables for the person at frame
-    t."""
-    P, D, s = track.points[t], track.depth[t], float(track.height[t])
-    st = track.style
-    J = JOINT_INDEX
-    g = st.girth * s
-    pelvis_depth = D[J['pelvis']]
-    shirt = _stripe_fn(st.shirt, st.stripes * s)
-    parts = []
-
-    def shade_far(colour, depth):
-        # parts behind the body are a little darker (ambient occlusion)
-        return colour * (1 - 0.18 * np.clip(
-            (depth - pelvis_depth) / (0.12 * s), 0, 1))
-
-    def add(a, b, r0, r1, colour, bias=0.0, fn=None, spec=0.08):
-        depth = 0.5 * (D[J[a]] + D[J[b]])
-        far = 1 - 0.18 * np.clip((depth - pelvis_depth) / (0.12 * s), 0, 1)
-        cfn = None if fn is None else (
-            lambda xs, ys, tt, n, fn=fn, far=far: fn(xs, ys, tt, n) * far)
-        parts.append((depth + bias * s, lambda img, light: draw_capsule(
-            img,
-            P[J[a]],
-            P[J[b]],
-            r0 * g,
-            r1 * g,
-            shade_far(colour, depth),
-            light,
-            specular=spec,
-            colour_fn=cfn)))
-
+def _limbs(st):
+    """``(joint, joint, radius, radius, colour, depth bias, striped,
+    specular)`` of every capsule of a person of style ``st``, radii in units of
+    girth x height."""
+    rows = []
     for side in ('left', 'right'):
-        sleeve = st.shirt if st.long_sleeves else st.skin
-        add(f'{side}_shoulder',
-            f'{side}_elbow',
-            0.042,
-            0.034,
-            st.shirt,
-            fn=shirt)
-        add(f'{side}_elbow',
-            f'{side}_wrist',
-            0.032,
-            0.026,
-            sleeve,
-            fn=shirt if st.long_sleeves else None,
-            spec=0.15)
-        add(f'{side}_wrist', f'{side}_hand', 0.028, 0.03, st.skin, spec=0.15)
-        add(f'{side}_hip', f'{side}_knee', 0.062, 0.047, st.pants, bias=0.03)
-        add(f'{side}_knee',
-            f'{side}_ankle',
-            0.046,
-            0.032,
-            st.skin if st.shorts else st.pants,
-            bias=0.03)
-        add(f'{side}_ankle',
-            f'{side}_toe',
-            0.03,
-            0.026,
-            st.shoes,
-            bias=0.028,
-            spec=0.2)
-    add('neck', 'head_bottom', 0.036, 0.034, st.skin, bias=0.025)
+        sh, el, wr, ha, hi, kn, an, to = (f'{side}_{name}'
+                                          for name in ('shoulder', 'elbow',
+                                                       'wrist', 'hand', 'hip',
+                                                       'knee', 'ankle', 'toe'))
+        rows += [
+            (sh, el, 0.042, 0.034, st.shirt, 0.0, True, 0.08),
+            (el, wr, 0.032, 0.026, st.shirt if st.long_sleeves else st.skin,
+             0.0, st.long_sleeves, 0.15),
+            (wr, ha, 0.028, 0.03, st.skin, 0.0, False, 0.15),
+            (hi, kn, 0.062, 0.047, st.pants, 0.03, False, 0.08),
+            (kn, an, 0.046, 0.032, st.skin if st.shorts else st.pants, 0.03,
+             False, 0.08),
+            (an, to, 0.03, 0.026, st.shoes, 0.028, False, 0.2),
+        ]
+    return rows + [
+        ('neck', 'head_bottom', 0.036, 0.034, st.skin, 0.025, False, 0.08)
+    ]
 
-    # torso: projected widths shrink towards the chest depth when the person is
-    # seen sideways
+
+def _torso_part(track: PersonTrack, t, shirt):
+    """``(depth, draw)`` of the torso; its projected widths shrink towards the
+    chest depth when the person is seen sideways."""
+    P, s, st = track.points[t], float(track.height[t]), track.style
     yaw = float(track.yaw[t])
     proj = np.sqrt(np.cos(yaw)**2 + (0.62 * np.sin(yaw))**2)
     sh = st.shoulder_half + 0.028 * st.girth
@@ -264,17 +225,27 @@ def _person_parts(track: PersonTrack, t):
                       [0.62, 0.86 * min(sh, hp * 1.15)], [0.92, hp],
                       [1.12, 0.95 * hp]])
     widths = np.stack([table[:, 0], table[:, 1] * proj * s], 1)
-    widths[0, 1] = max(widths[0, 1], 0.036 * g)
+    widths[0, 1] = max(widths[0, 1], 0.036 * (st.girth * s))
 
     def torso_colour(xs, ys, tt, n):
         col = np.where((tt > 0.86)[..., None], st.pants.astype(np.float32),
                        np.broadcast_to(shirt(xs, ys, tt, n), xs.shape + (3, )))
         return col.astype(np.float32)
 
-    parts.append((pelvis_depth + 0.02 * s, lambda img, light: draw_torso(
-        img, P[J['neck']], P[J['pelvis']], widths, torso_colour, light)))
+    return (track.depth[t, JOINT_INDEX['pelvis']] + 0.02 * s,
+            partial(
+                draw_torso,
+                top=P[JOINT_INDEX['neck']],
+                bottom=P[JOINT_INDEX['pelvis']],
+                widths=widths,
+                colour_fn=torso_colour))
 
-    hair_dir = track.hair_dirs[t]
+
+def _head_parts(track: PersonTrack, t):
+    """``(depth, draw)`` of the head (hair towards ``hair_dirs``) and, on
+    figures of 70 px and more, of the eyes that face the camera."""
+    P, D, s = track.points[t], track.depth[t], float(track.height[t])
+    st, J, hair_dir = track.style, JOINT_INDEX, track.hair_dirs[t]
 
     def head_colour(xs, ys, tt, n):
         hair = (n[0] * hair_dir[0] + n[1] * hair_dir[1] +
@@ -285,38 +256,69 @@ def _person_parts(track: PersonTrack, t):
     hc, top = P[J['head_center']], P[J['head_top']]
     up = (top - hc) / max(float(np.linalg.norm(top - hc)), 1e-3)
     head_depth = D[J['head_center']] - 0.05 * s
-    parts.append((head_depth, lambda img, light: draw_capsule(
-        img,
-        hc - 0.012 * s * up,
-        hc + 0.012 * s * up,
-        0.062 * s,
-        0.06 * s,
-        st.skin,
-        light,
-        specular=0.12,
-        colour_fn=head_colour)))
+    parts = [(head_depth,
+              partial(
+                  draw_capsule,
+                  p0=hc - 0.012 * s * up,
+                  p1=hc + 0.012 * s * up,
+                  r0=0.062 * s,
+                  r1=0.06 * s,
+                  colour=st.skin,
+                  specular=0.12,
+                  colour_fn=head_colour))]
     if s >= 70:
         for eye in ('left_eye', 'right_eye'):
-            if D[J[eye]] < D[
-                    J['head_center']] - 0.025 * s:  # the eye faces the camera
-                parts.append((head_depth - 1.0, lambda img, light, e=P[J[eye]]:
-                              draw_capsule(img, e, e, 0.008 * s, 0.008 * s,
-                                           np.float32([30, 30, 40]), light)))
+            if D[J[eye]] < D[J['head_center']] - 0.025 * s:
+                e = P[J[eye]]
+                parts.append((head_depth - 1.0,
+                              partial(
+                                  draw_capsule,
+                                  p0=e,
+                                  p1=e,
+                                  r0=0.008 * s,
+                                  r1=0.008 * s,
+                                  colour=np.float32([30, 30, 40]))))
+    return parts
+
+
+def _person_parts(track: PersonTrack, t):
+    """Drawing callables ``draw(img, light=...)`` of the person at frame t, far
+    to near."""
+    P, D, s = track.points[t], track.depth[t], float(track.height[t])
+    g, pelvis_depth = track.style.girth * s, D[JOINT_INDEX['pelvis']]
+    shirt = _stripe_fn(track.style.shirt, track.style.stripes * s)
+    parts = []
+    for a, b, r0, r1, colour, bias, striped, spec in _limbs(track.style):
+        a, b = JOINT_INDEX[a], JOINT_INDEX[b]
+        depth = 0.5 * (D[a] + D[b])
+        # parts behind the body are a little darker (ambient occlusion)
+        far = 1 - 0.18 * np.clip((depth - pelvis_depth) / (0.12 * s), 0, 1)
+        colour_fn = (lambda xs, ys, tt, n, far=far: shirt(xs, ys, tt, n) * far
+                     ) if striped else None
+        parts.append((depth + bias * s,
+                      partial(
+                          draw_capsule,
+                          p0=P[a],
+                          p1=P[b],
+                          r0=r0 * g,
+                          r1=r1 * g,
+                          colour=colour * far,
+                          specular=spec,
+                          colour_fn=colour_fn)))
+    parts.append(_torso_part(track, t, shirt))
+    parts += _head_parts(track, t)
     parts.sort(key=lambda item: -item[0])
-    return [fn for _, fn in parts]
+    return [draw for _, draw in parts]
 
 
 def draw_person(img, track, t, light, alpha=1.0):
     """Draw person `track` at frame t into img (float32, in place); alpha < 1
     makes it faint."""
-    if alpha >= 1.0:
-        for fn in _person_parts(track, t):
-            fn(img, light)
-        return
-    layer = img.copy()
-    for fn in _person_parts(track, t):
-        fn(layer, light)
-    img += alpha * (layer - img)
+    layer = img if alpha >= 1.0 else img.copy()
+    for draw in _person_parts(track, t):
+        draw(layer, light=light)
+    if alpha < 1.0:
+        img += alpha * (layer - img)
 
 
 def occluder_polygon(rng, centre, size, kind):
@@ -395,8 +397,8 @@ def motion_blur_kernel(length, angle):
     k = int(np.ceil(length)) | 1
     kernel = np.zeros((k, k), np.float32)
     c = k // 2
-    dx, dy = 0.5 * (length - 1) * np.cos(angle), 0.5 * (length -
-                                                        1) * np.sin(angle)
+    dx = 0.5 * (length - 1) * np.cos(angle)
+    dy = 0.5 * (length - 1) * np.sin(angle)
     cv2.line(
         kernel, (int(round(c * 16 - dx * 16)), int(round(c * 16 - dy * 16))),
         (int(round(c * 16 + dx * 16)), int(round(c * 16 + dy * 16))),
@@ -410,11 +412,8 @@ def motion_blur_kernel(length, angle):
 def apply_motion_blur(img, length, angle, box=None):
     """Directional blur of the whole image, or only inside `box` (x0, y0, x1,
     y1), soft-edged."""
-    blurred = cv2.filter2D(
-        img,
-        -1,
-        motion_blur_kernel(length, angle),
-        borderType=cv2.BORDER_REFLECT)
+    kernel = motion_blur_kernel(length, angle)
+    blurred = cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_REFLECT)
     if box is None:
         return blurred
     h, w = img.shape[:2]

@@ -10,79 +10,23 @@ from typing import Optional
 
 import numpy as np
 
-from mgpose_mm.errors import ConfigValueError
 from . import render
 from .skeleton import (JOINT_INDEX, KEYPOINT_JOINTS, PersonTrack, extent,
                        random_motion, random_style, simulate)
 
 PURPOSES = {
     name: i
-    for i, name in enumerate([
-        'scene', 'person', 'truncate', 'events', 'occluder', 'ignore', 'noise',
-        'detections'
-    ])
+    for i, name in enumerate(('scene', 'person', 'truncate', 'events',
+                              'occluder', 'ignore', 'noise', 'detections'))
 }
+# joints an occluder is put on, with their relative weights
 OCCLUSION_TARGETS = {
-    'left_wrist': 3,
-    'right_wrist': 3,
-    'left_elbow': 2,
-    'right_elbow': 2,
-    'left_knee': 2,
-    'right_knee': 2,
-    'left_ankle': 2,
-    'right_ankle': 2,
-    'left_hip': 1,
-    'right_hip': 1,
-    'left_shoulder': 1,
-    'right_shoulder': 1
+    f'{side}_{joint}': weight
+    for joint, weight in (('wrist', 3), ('elbow', 2), ('knee', 2),
+                          ('ankle', 2), ('hip', 1), ('shoulder', 1))
+    for side in ('left', 'right')
 }
 PAN_MARGIN = 8
-
-
-@dataclass
-class GeneratorConfig:
-    """Size of the videos and the rates of the difficulty events (rates per
-    frame/person/video)."""
-    image_size: tuple = (192, 160)  # (width, height)
-    frames_per_video: int = 16
-    persons_per_video: tuple = (1, 3)
-    # fraction of frames with an occluder on a person
-    occlusion_rate: float = 0.15
-    motion_blur_rate: float = 0.1  # fraction of frames with motion blur
-    # fraction of persons placed across the image border
-    truncation_rate: float = 0.15
-    # fraction of videos with a faint unannotated figure
-    ignore_region_rate: float = 0.15
-    jpeg_quality: int = 92
-
-    def validate(self):
-        w, h = self.image_size
-        if int(w) < 48 or int(h) < 48:
-            raise ConfigValueError(
-                'image_size must be at least 48x48 (width, height), got '
-                f'{w}x{h}')
-        if int(self.frames_per_video) < 1:
-            raise ConfigValueError(
-                f'frames_per_video must be >= 1, got {self.frames_per_video}')
-        lo, hi = self.persons_per_video
-        if not 1 <= int(lo) <= int(hi) <= 20:
-            raise ConfigValueError(
-                'persons_per_video must be (min, max) with 1 <= min <= max '
-                f'<= 20, got {self.persons_per_video}')
-        for name in ('occlusion_rate', 'motion_blur_rate', 'truncation_rate',
-                     'ignore_region_rate'):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigValueError(
-                    f'{name} must be in [0, 1], got {value}')
-        if self.occlusion_rate + self.motion_blur_rate > 0.5:
-            raise ConfigValueError(
-                'occlusion_rate + motion_blur_rate must be <= 0.5 so that '
-                'hard frames keep clean neighbours, got '
-                f'{self.occlusion_rate + self.motion_blur_rate}')
-        if not 1 <= self.jpeg_quality <= 100:
-            raise ConfigValueError(
-                f'jpeg_quality must be in [1, 100], got {self.jpeg_quality}')
 
 
 def keyed_rng(seed, split_code, video_index, purpose, *extra):
@@ -432,6 +376,34 @@ def blurred_by_box(keypoints, box, min_fraction=0.5):
     return bool(inside.mean() >= min_fraction)
 
 
+def _draw_event(img, plan, t, seed, split_code, video_index):
+    """Draw frame t's occluder or motion blur (if any) into ``img``.
+
+    Returns:
+        tuple: the image, the occluder's (H, W) coverage (or None), the box
+        (x0, y0, x1, y1) of a person-local blur (or None) and whether the
+        whole frame is blurred.
+    """
+    event = plan.events.get(t)
+    if event is None:
+        return img, None, None, False
+    p = event.params
+    if event.kind == 'occlusion':
+        track = plan.tracks[p['track']]
+        centre = track.points[t, JOINT_INDEX[p['joint']]] + p['offset']
+        rng = keyed_rng(seed, split_code, video_index, 'occluder', p['key'])
+        polygon = render.occluder_polygon(rng, centre, p['size'], p['kind'])
+        return img, render.draw_occluder(img, rng, polygon,
+                                         p['kind']), None, False
+    blur_box = None
+    if not p['whole_frame']:
+        x0, y0, x1, y1 = extent(plan.tracks[p['track']], t)
+        blur_box = (x0 - p['length'], y0 - p['length'], x1 + p['length'],
+                    y1 + p['length'])
+    img = render.apply_motion_blur(img, p['length'], p['angle'], blur_box)
+    return img, None, blur_box, p['whole_frame']
+
+
 def render_frame(plan, t, seed, split_code, video_index):
     """Render frame t -> (uint8 BGR image (H, W, 3), labels list, attributes
     dict, distractors).
@@ -452,29 +424,11 @@ def render_frame(plan, t, seed, split_code, video_index):
         render.draw_person(img, plan.ignore_track, t, plan.light, alpha=0.4)
         x0, y0, x1, y1 = extent(plan.ignore_track, t)
         distractors.append([x0, y0, x1 - x0, y1 - y0])
-    order = sorted(
-        plan.tracks, key=lambda tr: tr.height[t])  # smaller = farther: first
-    for track in order:
+    # smaller = farther: drawn first
+    for track in sorted(plan.tracks, key=lambda tr: tr.height[t]):
         render.draw_person(img, track, t, plan.light)
-    event = plan.events.get(t)
-    occluder_cover, blur_box, blur_all = None, None, False
-    if event is not None and event.kind == 'occlusion':
-        p = event.params
-        track = plan.tracks[p['track']]
-        centre = track.points[t, JOINT_INDEX[p['joint']]] + p['offset']
-        occ_rng = keyed_rng(seed, split_code, video_index, 'occluder',
-                            p['key'])
-        polygon = render.occluder_polygon(occ_rng, centre, p['size'],
-                                          p['kind'])
-        occluder_cover = render.draw_occluder(img, occ_rng, polygon, p['kind'])
-    elif event is not None:
-        p = event.params
-        blur_all = p['whole_frame']
-        if not blur_all:
-            x0, y0, x1, y1 = extent(plan.tracks[p['track']], t)
-            blur_box = (x0 - p['length'], y0 - p['length'], x1 + p['length'],
-                        y1 + p['length'])
-        img = render.apply_motion_blur(img, p['length'], p['angle'], blur_box)
+    img, occluder_cover, blur_box, blur_all = _draw_event(
+        img, plan, t, seed, split_code, video_index)
     noise_rng = keyed_rng(seed, split_code, video_index, 'noise', t)
     image = render.finish_frame(img, noise_rng, plan.noise_sigma)
     labels = []
@@ -488,6 +442,7 @@ def render_frame(plan, t, seed, split_code, video_index):
             blur_all or (blur_box is not None
                          and blurred_by_box(lab['keypoints'], blur_box)))
         labels.append(lab)
+    event = plan.events.get(t)
     attributes = dict(
         occluded=bool(event is not None and event.kind == 'occlusion'),
         motion_blur=bool(event is not None and event.kind == 'blur'),

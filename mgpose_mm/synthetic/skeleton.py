@@ -12,17 +12,9 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear',
-                  'left_shoulder', 'right_shoulder', 'left_elbow',
-                  'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
-                  'right_hip', 'left_knee', 'right_knee', 'left_ankle',
-                  'right_ankle')
-# PoseTrack18 skeleton, 1-based keypoint indices, as in the official annotation
-# files.
-POSETRACK_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13],
-                      [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
-                      [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
-                      [4, 6], [5, 7]]
+from mgpose_mm.datasets.posetrack_json import \
+    POSETRACK_KEYPOINT_NAMES as KEYPOINT_NAMES
+
 # PoseTrack never annotates the ears: they stay [0, 0, 0].
 UNANNOTATED_KEYPOINTS = ('left_ear', 'right_ear')
 
@@ -356,41 +348,39 @@ def random_style(rng):
         girth=float(rng.uniform(0.9, 1.25)))
 
 
-def random_motion(rng, height, ground):
-    """Random smooth motion for a person of `height` px standing at image point
-    `ground`."""
-    deg = np.deg2rad
-    kind = MOTION_KINDS[rng.choice(3, p=[0.55, 0.25, 0.2])]
-    sub_kind = str(rng.choice(['jack', 'wave', 'swing'
-                               ])) if kind == 'arm_swing' else kind
-    yaw_rate = float(rng.normal(0, deg(0.6)))
+def _angles(rng, kind, sub_kind, yaw_rate):
+    """``(yaw0, yaw_rate, freq, leg_amp, knee_amp, arm_amp, elbow_amp)`` drawn
+    for a motion kind (radians, cycles per frame)."""
+    deg, u = np.deg2rad, rng.uniform
     if kind == 'walk':
         yaw0 = rng.choice([deg(90), deg(-90), 0.0,
                            deg(180)],
                           p=[0.35, 0.35, 0.15, 0.15])
         yaw0 += rng.normal(0, deg(20))
-        freq, leg_amp = rng.uniform(1 / 20,
-                                    1 / 12), rng.uniform(deg(18), deg(32))
-        knee_amp, arm_amp = rng.uniform(deg(35), deg(55)), rng.uniform(
-            deg(15), deg(35))
-        elbow_amp = rng.uniform(deg(5), deg(25))
-    elif kind == 'turn':
-        yaw0 = rng.uniform(-np.pi, np.pi)
-        yaw_rate = float(rng.choice([-1, 1]) * rng.uniform(deg(5), deg(11)))
-        freq, leg_amp = rng.uniform(1 / 16,
-                                    1 / 11), rng.uniform(deg(8), deg(15))
-        knee_amp, arm_amp = rng.uniform(deg(15),
-                                        deg(30)), rng.uniform(deg(8), deg(18))
-        elbow_amp = rng.uniform(deg(5), deg(15))
-    else:
-        yaw0 = rng.normal(0, deg(35)) if rng.random() < 0.7 else rng.uniform(
-            -np.pi, np.pi)
-        freq = rng.uniform(1 / 20, 1 / 13)
-        leg_amp, knee_amp = 0.0, rng.uniform(deg(10), deg(25))
-        arm_amp = rng.uniform(deg(90),
-                              deg(115)) if sub_kind == 'jack' else rng.uniform(
-                                  deg(35), deg(60))
-        elbow_amp = rng.uniform(deg(25), deg(40))
+        return (yaw0, yaw_rate, u(1 / 20, 1 / 12), u(deg(18), deg(32)),
+                u(deg(35), deg(55)), u(deg(15), deg(35)), u(deg(5), deg(25)))
+    if kind == 'turn':
+        yaw0 = u(-np.pi, np.pi)
+        yaw_rate = float(rng.choice([-1, 1]) * u(deg(5), deg(11)))
+        return (yaw0, yaw_rate, u(1 / 16, 1 / 11), u(deg(8), deg(15)),
+                u(deg(15), deg(30)), u(deg(8), deg(18)), u(deg(5), deg(15)))
+    yaw0 = rng.normal(0, deg(35)) if rng.random() < 0.7 else u(-np.pi, np.pi)
+    freq, leg_amp, knee_amp = u(1 / 20, 1 / 13), 0.0, u(deg(10), deg(25))
+    arm_amp = u(deg(90), deg(115)) if sub_kind == 'jack' else u(
+        deg(35), deg(60))
+    return (yaw0, yaw_rate, freq, leg_amp, knee_amp, arm_amp,
+            u(deg(25), deg(40)))
+
+
+def random_motion(rng, height, ground):
+    """Random smooth motion for a person of `height` px standing at image point
+    `ground`."""
+    kind = MOTION_KINDS[rng.choice(3, p=[0.55, 0.25, 0.2])]
+    sub_kind = str(rng.choice(['jack', 'wave', 'swing'
+                               ])) if kind == 'arm_swing' else kind
+    (yaw0, yaw_rate, freq, leg_amp, knee_amp, arm_amp,
+     elbow_amp) = _angles(rng, kind, sub_kind,
+                          float(rng.normal(0, np.deg2rad(0.6))))
     # ground speed that roughly matches the stride; partly slower (people
     # stroll)
     speed = 0.0

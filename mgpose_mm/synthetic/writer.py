@@ -13,15 +13,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from .skeleton import KEYPOINT_NAMES, POSETRACK_SKELETON
-
-CATEGORIES = [{
-    'supercategory': 'person',
-    'id': 1,
-    'name': 'person',
-    'keypoints': list(KEYPOINT_NAMES),
-    'skeleton': POSETRACK_SKELETON
-}]
+from mgpose_mm.datasets.posetrack_json import POSETRACK_CATEGORIES
 
 
 def video_name(vid_id):
@@ -42,32 +34,21 @@ def image_entry(split, vid_id, frame_index, nframes, width, height,
     """COCO image dict of one frame; ignore_polygons: list of (N, 2) integer
     arrays."""
     fid = frame_id(vid_id, frame_index)
-    return {
-        'is_labeled':
-        True,
-        'nframes':
-        int(nframes),
-        'frame_id':
-        fid,
-        'vid_id':
-        vid_id,
-        'file_name':
-        f'images/{split}/{video_name(vid_id)}/{frame_index:06d}.jpg',
-        'width':
-        int(width),
-        'height':
-        int(height),
-        'ignore_regions_x':
-        [[int(v) for v in poly[:, 0]] for poly in ignore_polygons],
-        'ignore_regions_y':
-        [[int(v) for v in poly[:, 1]] for poly in ignore_polygons],
-        'id':
-        fid,
-        'attributes': {
+    return dict(
+        is_labeled=True,
+        nframes=int(nframes),
+        frame_id=fid,
+        vid_id=vid_id,
+        file_name=f'images/{split}/{video_name(vid_id)}/{frame_index:06d}.jpg',
+        width=int(width),
+        height=int(height),
+        ignore_regions_x=[[int(v) for v in p[:, 0]] for p in ignore_polygons],
+        ignore_regions_y=[[int(v) for v in p[:, 1]] for p in ignore_polygons],
+        id=fid,
+        attributes={
             k: bool(attributes[k])
             for k in ('occluded', 'motion_blur', 'truncated')
-        },
-    }
+        })
 
 
 def annotation_entry(image_id, label):
@@ -77,38 +58,27 @@ def annotation_entry(image_id, label):
     Besides the PoseTrack fields it holds ``occluded_joints`` (K ints, 1 where
     an occluder covers an annotated joint) and ``motion_blurred`` (bool), which
     evaluation reads only for its difficulty subsets, never as keypoint
-    visibility.
+    visibility: occluded joints stay annotated (v = 1) and must be predicted.
     """
     kpts = label['keypoints']
-    return {
-        'bbox_head':
-        _r(label['bbox_head']),
-        'keypoints': [
+    return dict(
+        bbox_head=_r(label['bbox_head']),
+        keypoints=[
             round(float(v), 2) if j % 3 < 2 else int(v)
             for j, v in enumerate(kpts.reshape(-1))
         ],
-        'track_id':
-        int(label['track_id']),
-        'image_id':
-        int(image_id),
-        'bbox':
-        _r(label['bbox']),
-        'scores': [],
-        'category_id':
-        1,
-        'id':
-        int(image_id) * 100 + int(label['track_id']),
-        'iscrowd':
-        False,
-        'num_keypoints':
-        int((kpts[:, 2] > 0).sum()),
-        # synthetic difficulty labels, kept apart from the keypoint visibility:
-        # occluded joints stay annotated (v = 1) and must be predicted
-        'occluded_joints':
-        [int(v) for v in label.get('occluded_joints', [0] * len(kpts))],
-        'motion_blurred':
-        bool(label.get('motion_blurred', False)),
-    }
+        track_id=int(label['track_id']),
+        image_id=int(image_id),
+        bbox=_r(label['bbox']),
+        scores=[],
+        category_id=1,
+        id=int(image_id) * 100 + int(label['track_id']),
+        iscrowd=False,
+        num_keypoints=int((kpts[:, 2] > 0).sum()),
+        occluded_joints=[
+            int(v) for v in label.get('occluded_joints', [0] * len(kpts))
+        ],
+        motion_blurred=bool(label.get('motion_blurred', False)))
 
 
 def detections_for_frame(rng, image_id, labels, distractors, width, height):
@@ -155,12 +125,11 @@ def detections_for_frame(rng, image_id, labels, distractors, width, height):
 def _det_box(image_id, x0, y0, x1, y1, score, width, height):
     x0, x1 = np.clip([x0, x1], 0, width - 1)
     y0, y1 = np.clip([y0, y1], 0, height - 1)
-    return {
-        'bbox': _r([x0, y0, x1 - x0, y1 - y0]),
-        'category_id': 1,
-        'image_id': int(image_id),
-        'score': round(float(score), 4)
-    }
+    return dict(
+        bbox=_r([x0, y0, x1 - x0, y1 - y0]),
+        category_id=1,
+        image_id=int(image_id),
+        score=round(float(score), 4))
 
 
 def write_json(path, obj):
@@ -171,11 +140,10 @@ def write_json(path, obj):
 
 
 def coco_dict(images, annotations):
-    return {
-        'categories': CATEGORIES,
-        'images': images,
-        'annotations': annotations
-    }
+    return dict(
+        categories=POSETRACK_CATEGORIES,
+        images=images,
+        annotations=annotations)
 
 
 def write_jpeg(path, image, quality):

@@ -42,10 +42,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 
+from mgpose_mm.datasets.posetrack_json import POSETRACK_CATEGORIES
 from mgpose_mm.errors import InputDataError, run_cli
 from mgpose_mm.evaluation.functional.posetrack_ap import (
     NUM_KEYPOINTS, POSETRACK_KEYPOINT_NAMES)
-from mgpose_mm.evaluation.metrics.posetrack_results import POSETRACK_SKELETON
 
 # PoseTrack2017 joint ids 0..14 (poseval's convert.py) and their PoseTrack18
 # (COCO-order) index.
@@ -311,17 +311,6 @@ def convert_detections(det_file: str, image_ids: Dict[Tuple[str, int],
     return results
 
 
-def categories() -> List[dict]:
-    return [
-        dict(
-            supercategory='person',
-            id=1,
-            name='person',
-            keypoints=list(POSETRACK_KEYPOINT_NAMES),
-            skeleton=POSETRACK_SKELETON)
-    ]
-
-
 def dump_json(content, path: str) -> None:
     os.makedirs(osp.dirname(path), exist_ok=True)
     with open(path, 'w') as f:
@@ -337,7 +326,7 @@ def convert_split(ann_files: Sequence[str],
                   det_numbering: str = 'original') -> dict:
     """Convert the annolist files of one split; returns a summary with the
     written paths."""
-    merged = dict(images=[], annotations=[], categories=categories())
+    merged = dict(images=[], annotations=[], categories=POSETRACK_CATEGORIES)
     videos, source_of = [], {}
     for ann_path in sorted(ann_files):
         video = convert_video(ann_path, image_root, split, out_dir,
@@ -354,7 +343,7 @@ def convert_split(ann_files: Sequence[str],
             dict(
                 images=video['images'],
                 annotations=video['annotations'],
-                categories=categories()),
+                categories=POSETRACK_CATEGORIES),
             osp.join(out_dir, 'annotations', split, f'{video["name"]}.json'))
         merged['images'] += video['images']
         merged['annotations'] += video['annotations']

@@ -21,7 +21,7 @@ import numpy as np
 
 from .posetrack_ap import (EVALUATED_KEYPOINTS, NUM_KEYPOINTS,
                            POSETRACK_KEYPOINT_NAMES, FrameGroundTruth,
-                           FramePrediction, match_frame)
+                           FramePrediction, match_frame, per_person)
 
 
 @dataclass
@@ -44,10 +44,8 @@ def _matched_joints(frame: TrackedFrame, protocol: str) -> Dict[int, tuple]:
     """``track id -> (gt (K, 2), pred (K, 2), joints (K,) bool, size)`` of the
     GT persons of a frame that a prediction is matched to."""
     m = match_frame(frame.gt, frame.pred, protocol)
-    gt_kpts = np.asarray(frame.gt.keypoints,
-                         np.float64).reshape(-1, NUM_KEYPOINTS, 2)
-    pr_kpts = np.asarray(frame.pred.keypoints,
-                         np.float64).reshape(-1, NUM_KEYPOINTS, 2)
+    gt_kpts = per_person(frame.gt.keypoints, 2)
+    pr_kpts = per_person(frame.pred.keypoints, 2)
     matched = {}
     for pred_idx, gt_idx in enumerate(m.gt_of_pred):
         track = int(frame.track_ids[gt_idx]) if gt_idx >= 0 else -1

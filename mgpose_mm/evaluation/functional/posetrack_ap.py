@@ -49,14 +49,9 @@ import numpy as np
 import shapely
 from scipy.optimize import linear_sum_assignment
 
+from mgpose_mm.datasets.posetrack_json import POSETRACK_KEYPOINT_NAMES
 from mgpose_mm.errors import ConfigValueError
 
-POSETRACK_KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear',
-                            'right_ear', 'left_shoulder', 'right_shoulder',
-                            'left_elbow', 'right_elbow', 'left_wrist',
-                            'right_wrist', 'left_hip', 'right_hip',
-                            'left_knee', 'right_knee', 'left_ankle',
-                            'right_ankle')
 NUM_KEYPOINTS = len(POSETRACK_KEYPOINT_NAMES)
 
 # Joint groups of the official result tables, in PoseTrack18 indices.
@@ -83,6 +78,13 @@ def check_protocol(protocol: str) -> str:
             'PoseTrack2017/2018, posetrack21 for PoseTrack21), '
             f'got {protocol!r}')
     return protocol
+
+
+def check_assignment(assignment: str) -> str:
+    if assignment not in ASSIGNMENTS:
+        raise ConfigValueError(f'assignment must be one of {ASSIGNMENTS}, '
+                               f'got {assignment!r}')
+    return assignment
 
 
 @dataclass
@@ -129,6 +131,11 @@ class FramePrediction:
     def empty(cls, num_keypoints: int = NUM_KEYPOINTS) -> 'FramePrediction':
         return cls(
             np.zeros((0, num_keypoints, 2)), np.zeros((0, num_keypoints)))
+
+
+def per_person(array, *trailing, dtype=np.float64) -> np.ndarray:
+    """``array`` as (N, K, *trailing) of ``dtype`` (N may be 0)."""
+    return np.asarray(array, dtype=dtype).reshape(-1, NUM_KEYPOINTS, *trailing)
 
 
 def joints_exist(keypoints: np.ndarray, third: np.ndarray,
@@ -201,9 +208,7 @@ def assign_predictions(pck: np.ndarray,
     """
     num_pred, num_gt = pck.shape
     gt_of_pred = np.full(num_pred, -1, dtype=np.int64)
-    if assignment not in ASSIGNMENTS:
-        raise ConfigValueError(f'assignment must be one of {ASSIGNMENTS}, '
-                               f'got {assignment!r}')
+    check_assignment(assignment)
     if num_pred == 0 or num_gt == 0:
         return gt_of_pred
     if assignment == 'poseval':
@@ -250,16 +255,9 @@ def match_frame(gt: FrameGroundTruth,
                 dist_thr: float = 0.5,
                 assignment: str = 'poseval') -> FrameMatch:
     """Match the predicted poses of one frame to its GT poses."""
-    gt_kpts = np.asarray(
-        gt.keypoints, dtype=np.float64).reshape(-1, NUM_KEYPOINTS, 2)
-    gt_vis = np.asarray(
-        gt.visibility, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
-    pr_kpts = np.asarray(
-        pred.keypoints, dtype=np.float64).reshape(-1, NUM_KEYPOINTS, 2)
-    scores = np.asarray(
-        pred.scores, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
-    flags = scores if pred.flags is None else np.asarray(
-        pred.flags, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
+    gt_kpts, gt_vis = per_person(gt.keypoints, 2), per_person(gt.visibility)
+    pr_kpts, scores = per_person(pred.keypoints, 2), per_person(pred.scores)
+    flags = scores if pred.flags is None else per_person(pred.flags)
     # Both tools drop the ears before anything else (not in their 15 joints).
     evaluated = np.zeros(NUM_KEYPOINTS, dtype=bool)
     evaluated[list(EVALUATED_KEYPOINTS)] = True
@@ -301,8 +299,7 @@ def evaluate_frame(
         - has_pred (np.ndarray): (P, K) bool, joints that count as detections.
         - num_gt (np.ndarray): (K,) number of GT joints (positives).
     """
-    scores = np.asarray(
-        pred.scores, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
+    scores = per_person(pred.scores)
     m = match_frame(gt, pred, protocol, dist_thr, assignment)
     has_gt, has_pred = m.has_gt, m.has_pred
     eval_mask = None
@@ -356,17 +353,22 @@ def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
     return float(np.sum((mrec[idx] - mrec[idx - 1]) * mpre[idx]))
 
 
-def summarize_ap(per_joint_ap: np.ndarray) -> 'OrderedDict[str, float]':
-    """Group (K,) per-joint AP into the official table (Head ...
+def summarize_ap(per_joint_ap: np.ndarray,
+                 skip_nan: bool = False) -> 'OrderedDict[str, float]':
+    """Group (K,) per-joint AP into the official table (Head ... Total).
 
-    Total).
+    ``Total`` leaves NaN joints out; with ``skip_nan`` every group does too (a
+    group without any joint is NaN), else a NaN joint makes its group NaN.
     """
     summary = OrderedDict()
-    for name, joints in JOINT_GROUPS.items():
-        summary[name] = float(np.mean(per_joint_ap[list(joints)]))
-    evaluated = per_joint_ap[list(EVALUATED_KEYPOINTS)]
-    valid = evaluated[~np.isnan(evaluated)]
-    summary['Total'] = float(valid.mean()) if valid.size else float('nan')
+    for name, joints in list(
+            JOINT_GROUPS.items()) + [('Total', EVALUATED_KEYPOINTS)]:
+        values = per_joint_ap[list(joints)]
+        if skip_nan:
+            values = values[np.isfinite(values)]
+        elif name == 'Total':
+            values = values[~np.isnan(values)]
+        summary[name] = float(values.mean()) if values.size else float('nan')
     return summary
 
 

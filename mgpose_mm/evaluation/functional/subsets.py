@@ -32,9 +32,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .posetrack_ap import (EVALUATED_KEYPOINTS, JOINT_GROUPS, NUM_KEYPOINTS,
+from .posetrack_ap import (EVALUATED_KEYPOINTS, NUM_KEYPOINTS,
                            FrameGroundTruth, FramePrediction, evaluate_frame,
-                           joints_exist)
+                           joints_exist, per_person, summarize_ap)
 
 SUBSETS = ('total', 'hard', 'occluded', 'blurred')
 
@@ -105,12 +105,6 @@ def subset_masks(gt: FrameGroundTruth, annotations: Sequence[dict],
     return masks
 
 
-def with_mask(gt: FrameGroundTruth,
-              mask: Optional[np.ndarray]) -> FrameGroundTruth:
-    """A copy of ``gt`` evaluated on ``mask`` (None: all joints)."""
-    return dataclasses.replace(gt, eval_mask=mask)
-
-
 def frame_records(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
                   masks: Sequence[Dict[str, Optional[np.ndarray]]],
                   videos: Sequence[str],
@@ -139,7 +133,8 @@ def frame_records(frames: Sequence[Tuple[FrameGroundTruth, FramePrediction]],
                 raise ValueError(
                     f'unknown subset {name!r}; expected one of {SUBSETS}')
             scores, labels, has_pred, num_gt = evaluate_frame(
-                with_mask(gt, mask), pred, protocol, dist_thr, assignment)
+                dataclasses.replace(gt, eval_mask=mask), pred, protocol,
+                dist_thr, assignment)
             records[name].append(
                 FrameRecord(video, scores, labels, has_pred, num_gt))
     return records
@@ -207,34 +202,27 @@ class JointDetections:
         index = {v: i for i, v in enumerate(self.videos)}
         self.num_gt = np.zeros((len(self.videos), NUM_KEYPOINTS),
                                dtype=np.int64)
-        scores = [[] for _ in range(NUM_KEYPOINTS)]
-        labels = [[] for _ in range(NUM_KEYPOINTS)]
-        owners = [[] for _ in range(NUM_KEYPOINTS)]
+        # per record: video index (P,), has_pred, scores, labels (P, K)
+        rows = [(np.zeros(0, np.int64), np.zeros(
+            (0, NUM_KEYPOINTS), bool), np.zeros(
+                (0, NUM_KEYPOINTS)), np.zeros((0, NUM_KEYPOINTS), bool))]
         for r in records:
             if r.video not in index:
                 raise ValueError(
                     f'record of video {r.video!r} not in the given video list')
             v = index[r.video]
             self.num_gt[v] += np.asarray(r.num_gt, dtype=np.int64)
-            has_pred = np.asarray(
-                r.has_pred, dtype=bool).reshape(-1, NUM_KEYPOINTS)
-            r_scores = np.asarray(
-                r.scores, dtype=np.float64).reshape(-1, NUM_KEYPOINTS)
-            r_labels = np.asarray(
-                r.labels, dtype=bool).reshape(-1, NUM_KEYPOINTS)
-            for k in range(NUM_KEYPOINTS):
-                scores[k].append(r_scores[has_pred[:, k], k])
-                labels[k].append(r_labels[has_pred[:, k], k])
-                owners[k].append(
-                    np.full(int(has_pred[:, k].sum()), v, dtype=np.int64))
+            has_pred = per_person(r.has_pred, dtype=bool)
+            rows.append(
+                (np.full(len(has_pred), v, dtype=np.int64), has_pred,
+                 per_person(r.scores), per_person(r.labels, dtype=bool)))
+        owners, has_pred, scores, labels = map(np.concatenate, zip(*rows))
         self.labels, self.det_video = [], []
         for k in range(NUM_KEYPOINTS):
-            k_scores = np.concatenate(scores[k] or [np.zeros(0)])
-            order = k_scores.argsort()[::-1]
-            self.labels.append(
-                np.concatenate(labels[k] or [np.zeros(0, bool)])[order])
-            self.det_video.append(
-                np.concatenate(owners[k] or [np.zeros(0, np.int64)])[order])
+            found = has_pred[:, k]
+            order = scores[found, k].argsort()[::-1]
+            self.labels.append(labels[found, k][order])
+            self.det_video.append(owners[found][order])
 
     def per_joint_ap(self, weights: Optional[np.ndarray] = None) -> np.ndarray:
         """Per-joint AP in percent.
@@ -271,24 +259,7 @@ class JointDetections:
         return float(total) if np.ndim(total) == 0 else total
 
 
-def summarize_subset_ap(per_joint_ap: np.ndarray) -> 'OrderedDict[str, float]':
-    """poseval's table (Head ...
-
-    Ankle, Total) of (K,) per-joint AP, ignoring NaN joints (joints without
-    positives in the subset); a group or Total without any joint is NaN.
-    """
-    summary = OrderedDict()
-    for name, joints in list(
-            JOINT_GROUPS.items()) + [('Total', EVALUATED_KEYPOINTS)]:
-        values = per_joint_ap[list(joints)]
-        values = values[np.isfinite(values)]
-        summary[name] = float(values.mean()) if values.size else float('nan')
-    return summary
-
-
 def records_ap(records: Sequence[FrameRecord]) -> 'OrderedDict[str, float]':
-    """AP table (Head ...
-
-    Ankle, Total) of a list of frame records.
-    """
-    return summarize_subset_ap(JointDetections(records).per_joint_ap())
+    """AP table (Head to Ankle, Total) of a list of frame records; joints
+    without positives in the records are left out of every mean."""
+    return summarize_ap(JointDetections(records).per_joint_ap(), skip_nan=True)

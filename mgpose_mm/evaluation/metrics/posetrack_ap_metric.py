@@ -12,7 +12,7 @@ from mgpose_mm.datasets.posetrack_json import load_videos
 from mgpose_mm.errors import ConfigValueError, InputDataError
 from mgpose_mm.utils import to_numpy
 from ..functional.jitter import summarize_jitter
-from ..functional.posetrack_ap import (ASSIGNMENTS, JOINT_GROUPS,
+from ..functional.posetrack_ap import (JOINT_GROUPS, check_assignment,
                                        check_protocol, posetrack_ap)
 from .posetrack_results import (build_frames, dump_video_predictions,
                                 video_jitter_errors)
@@ -104,10 +104,6 @@ class PoseTrackAPMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if assignment not in ASSIGNMENTS:
-            raise ConfigValueError(
-                f'assignment must be one of {ASSIGNMENTS}, got '
-                f'{assignment!r}')
         if nms_mode not in ('none', 'oks_nms'):
             raise ConfigValueError(
                 f"nms_mode must be 'none' or 'oks_nms', got {nms_mode!r}")
@@ -122,7 +118,7 @@ class PoseTrackAPMetric(BaseMetric):
         self.ann_file = ann_file
         self.protocol = check_protocol(protocol)
         self.dist_thr = dist_thr
-        self.assignment = assignment
+        self.assignment = check_assignment(assignment)
         self.attribute_subsets = attribute_subsets
         self.difficulty_subsets = difficulty_subsets
         self.record_file = record_file
@@ -225,6 +221,33 @@ class PoseTrackAPMetric(BaseMetric):
                 by_image[img_id] = [instances[i] for i in keep]
         return by_image
 
+    def _ap_metrics(self, frames: list, hard: List[bool]) -> OrderedDict:
+        """``'<group> AP'`` of all evaluated frames and, with
+        ``attribute_subsets``, ``'hard/<group> AP'`` of the hard ones."""
+        logger = MMLogger.get_current_instance()
+        metrics = OrderedDict()
+        subsets = [('', frames)]
+        if self.attribute_subsets:
+            subsets.append(('hard/', [f for f, h in zip(frames, hard) if h]))
+        for name, subset in subsets:
+            if subset:
+                summary = posetrack_ap(subset, self.protocol, self.dist_thr,
+                                       self.assignment)['summary']
+            else:
+                logger.warning(
+                    f'PoseTrackAPMetric: no evaluated frames for '
+                    f'"{name or "all"}"; its AP is NaN (printed as n/a)')
+                summary = OrderedDict.fromkeys(
+                    list(JOINT_GROUPS) + ['Total'], float('nan'))
+            for group, value in summary.items():
+                metrics[f'{name}{group} AP'] = value
+            logger.info(f'PoseTrack AP {name or "all"} ({len(subset)} '
+                        'frames): ' + ', '.join(
+                            f'{g} ' +
+                            ('n/a' if v != v else f'{v:.1f}')  # NaN: no frames
+                            for g, v in summary.items()))
+        return metrics
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Compute the AP table (and write prediction files if asked)."""
         logger = MMLogger.get_current_instance()
@@ -245,29 +268,8 @@ class PoseTrackAPMetric(BaseMetric):
         if self.format_only:
             return {}
 
-        frames, hard = build_frames(videos, preds_by_image, self.protocol)
-        metrics = OrderedDict()
-        subsets = [('', frames)]
-        if self.attribute_subsets:
-            subsets.append(('hard/', [f for f, h in zip(frames, hard) if h]))
-        for name, subset in subsets:
-            if subset:
-                summary = posetrack_ap(subset, self.protocol, self.dist_thr,
-                                       self.assignment)['summary']
-            else:
-                logger.warning(
-                    f'PoseTrackAPMetric: no evaluated frames for '
-                    f'"{name or "all"}"; its AP is NaN (printed as n/a)')
-                summary = OrderedDict(
-                    (group, float('nan'))
-                    for group in list(JOINT_GROUPS) + ['Total'])
-            for group, value in summary.items():
-                metrics[f'{name}{group} AP'] = value
-            logger.info(f'PoseTrack AP {name or "all"} ({len(subset)} '
-                        'frames): ' + ', '.join(
-                            f'{g} ' +
-                            ('n/a' if v != v else f'{v:.1f}')  # NaN: no frames
-                            for g, v in summary.items()))
+        metrics = self._ap_metrics(
+            *build_frames(videos, preds_by_image, self.protocol))
         jitter_errors = {
             video.name: video_jitter_errors(video, preds_by_image,
                                             self.protocol)

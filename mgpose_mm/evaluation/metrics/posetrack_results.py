@@ -6,17 +6,12 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.fileio import dump
 
-from mgpose_mm.datasets.posetrack_json import PoseTrackVideo
+from mgpose_mm.datasets.posetrack_json import (POSETRACK_CATEGORIES,
+                                               PoseTrackVideo)
 from ..functional.jitter import TrackedFrame, acceleration_errors
-from ..functional.posetrack_ap import (NUM_KEYPOINTS, POSETRACK_KEYPOINT_NAMES,
-                                       FrameGroundTruth, FramePrediction,
-                                       check_protocol)
+from ..functional.posetrack_ap import (NUM_KEYPOINTS, FrameGroundTruth,
+                                       FramePrediction, check_protocol)
 
-# PoseTrack18's skeleton (1-based), as in the official annotation files.
-POSETRACK_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13],
-                      [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
-                      [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
-                      [4, 6], [5, 7]]
 HARD_ATTRIBUTES = ('occluded', 'motion_blur')
 # Score both official tools give a predicted joint without one.
 MISSING_SCORE = -9999
@@ -157,22 +152,40 @@ def tracked_frame(gt: FrameGroundTruth, pred: FramePrediction,
     return TrackedFrame(gt, track_ids, sizes, pred)
 
 
+def image_annotations(video: PoseTrackVideo) -> List[Tuple[dict, List[dict]]]:
+    """``(image entry, its person entries)`` of every frame of a video, in file
+    order."""
+    anns_by_image: Dict[int, List[dict]] = {}
+    for ann in video.annotations:
+        anns_by_image.setdefault(ann['image_id'], []).append(ann)
+    return [(image, anns_by_image.get(image['id'], []))
+            for image in video.images]
+
+
 def video_jitter_errors(video: PoseTrackVideo,
                         preds_by_image: Dict[int, List[dict]],
                         protocol: str = 'poseval') -> np.ndarray:
     """(M, K) :func:`acceleration_errors` of one video's predictions."""
-    anns_by_image: Dict[int, List[dict]] = {}
-    for ann in video.annotations:
-        anns_by_image.setdefault(ann['image_id'], []).append(ann)
-    frames: List[Optional[TrackedFrame]] = []
-    for image in video.images:
-        anns = anns_by_image.get(image['id'], [])
-        frames.append(
-            tracked_frame(
-                frame_ground_truth(image, anns),
-                frame_prediction(preds_by_image.get(image['id'], [])), anns
-            ) if is_evaluated(image, anns, protocol) else None)
+    frames: List[Optional[TrackedFrame]] = [
+        tracked_frame(
+            frame_ground_truth(image, anns),
+            frame_prediction(preds_by_image.get(image['id'], [])), anns)
+        if is_evaluated(image, anns, protocol) else None
+        for image, anns in image_annotations(video)
+    ]
     return acceleration_errors(frames, protocol)
+
+
+def evaluated_images(
+    videos: Sequence[PoseTrackVideo],
+    protocol: str = 'poseval'
+) -> Iterator[Tuple[PoseTrackVideo, dict, List[dict]]]:
+    """``(video, image entry, its person entries)`` of every frame the protocol
+    evaluates, in the official order (videos, then frames in file order)."""
+    for video in videos:
+        for image, anns in image_annotations(video):
+            if is_evaluated(image, anns, protocol):
+                yield video, image, anns
 
 
 def build_frames(
@@ -191,33 +204,6 @@ def build_frames(
                        frame_prediction(preds_by_image.get(image['id'], []))))
         hard.append(is_hard(image))
     return frames, hard
-
-
-def evaluated_images(
-    videos: Sequence[PoseTrackVideo],
-    protocol: str = 'poseval'
-) -> Iterator[Tuple[PoseTrackVideo, dict, List[dict]]]:
-    """``(video, image entry, its person entries)`` of every frame the protocol
-    evaluates, in the official order (videos, then frames in file order)."""
-    for video in videos:
-        anns_by_image: Dict[int, List[dict]] = {}
-        for ann in video.annotations:
-            anns_by_image.setdefault(ann['image_id'], []).append(ann)
-        for image in video.images:
-            anns = anns_by_image.get(image['id'], [])
-            if is_evaluated(image, anns, protocol):
-                yield video, image, anns
-
-
-def _default_categories() -> List[dict]:
-    return [
-        dict(
-            supercategory='person',
-            id=1,
-            name='person',
-            keypoints=list(POSETRACK_KEYPOINT_NAMES),
-            skeleton=POSETRACK_SKELETON)
-    ]
 
 
 def frame_track_ids(instances: Sequence[dict]) -> List[int]:
@@ -276,7 +262,7 @@ def dump_video_predictions(videos: Sequence[PoseTrackVideo],
             dict(
                 images=images,
                 annotations=annotations,
-                categories=video.categories or _default_categories()),
+                categories=video.categories or POSETRACK_CATEGORIES),
             path,
             file_format='json')
         written.append(path)

@@ -71,14 +71,11 @@ def dump_records(records: Dict[str, List[FrameRecord]],
                                                  dtype=np.int64)
         for field, dtype in (('scores', np.float64), ('labels', bool),
                              ('has_pred', bool)):
-            rows = [
-                np.asarray(getattr(r, field),
-                           dtype=dtype).reshape(-1, num_keypoints)
-                for r in recs
-            ]
-            arrays[f'{name}.{field}'] = (
-                np.concatenate(rows) if rows else np.zeros(
-                    (0, num_keypoints), dtype=dtype))
+            arrays[f'{name}.{field}'] = np.concatenate(
+                [np.zeros((0, num_keypoints), dtype)] + [
+                    np.asarray(getattr(r, field), dtype).reshape(
+                        -1, num_keypoints) for r in recs
+                ])
         arrays[f'{name}.num_gt'] = np.asarray(
             [r.num_gt for r in recs] or np.zeros((0, num_keypoints)),
             dtype=np.int64)
