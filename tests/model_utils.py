@@ -16,8 +16,8 @@ FLIP_INDICES = [0, 1, 2, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 def tiny_model_cfg(full_key_frame=False, **neck):
     """The tiny synthetic config's model dict (or, with ``full_key_frame``,
-    that of the design without key-frame reduction and with a head
-    transformer layer), with neck overrides."""
+    that of the design without key-frame reduction and with a head transformer
+    layer), with neck overrides."""
     import mgpose_mm  # noqa: F401
     config = FULL_KEY_FRAME_CONFIG if full_key_frame else TINY_CONFIG
     cfg = copy.deepcopy(Config.fromfile(config).model)

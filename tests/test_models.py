@@ -334,8 +334,8 @@ def test_complexity_analysis_runs_and_pruning_reduces_flops():
 ])
 def test_fusion_kernel_sets_the_reach_of_a_fine_feature(head, reach):
     """A change of the fine-grained features at one pixel moves the heatmaps
-    within the fusion kernel's reach only (1x1: that pixel; 3x3 and
-    separable 3x3: its 3x3 neighbourhood)."""
+    within the fusion kernel's reach only (1x1: that pixel; 3x3 and separable
+    3x3: its 3x3 neighbourhood)."""
     cfg = tiny_model_cfg()
     cfg.head.update(head)
     torch.manual_seed(0)

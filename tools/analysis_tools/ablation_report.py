@@ -26,8 +26,8 @@ TABLES = (*SUBSETS, 'jitter')
 
 
 class VideoJitter:
-    """A run's acceleration errors summed per video, for the same paired
-    video bootstrap as AP (:func:`summarize_study` reads ``videos`` and
+    """A run's acceleration errors summed per video, for the same paired video
+    bootstrap as AP (:func:`summarize_study` reads ``videos`` and
     ``total_ap``).
 
     Args:
@@ -66,10 +66,10 @@ def load_study(runs: Sequence[RunSpec]
         if is_finished(run):
             records[(run.name, run.seed)] = load_records(run.records_file)
             jitter[(run.name, run.seed)] = load_jitter(run.records_file)
-    study: Dict[str, Dict[str, Dict[int, JointDetections]]] = {
-        s: {}
-        for s in TABLES
-    }
+    study: Dict[str, Dict[str,
+                          Dict[int,
+                               JointDetections]]] = {s: {}
+                                                     for s in TABLES}
     if not records:
         return study
     videos = sorted(
@@ -81,13 +81,13 @@ def load_study(runs: Sequence[RunSpec]
                 recs.get(subset, []), videos)
     complete = {
         name
-        for name, _ in records
-        if all(j is not None for (n, _), j in jitter.items() if n == name)
+        for name, _ in records if all(
+            j is not None for (n, _), j in jitter.items() if n == name)
     }
     for (name, seed), errors in jitter.items():
         if name in complete:
-            study['jitter'].setdefault(name, {})[seed] = VideoJitter(
-                errors, videos)
+            study['jitter'].setdefault(name,
+                                       {})[seed] = VideoJitter(errors, videos)
     return study
 
 
@@ -99,9 +99,9 @@ def summarize(study,
     """subset -> config -> statistics (see :func:`summarize_study`); no
     differences in a table the reference has no runs in."""
     return {
-        subset: summarize_study(
-            per_config, reference if reference in per_config else None,
-            num_boot, level, seed)
+        subset: summarize_study(per_config,
+                                reference if reference in per_config else None,
+                                num_boot, level, seed)
         for subset, per_config in study.items() if per_config
     }
 

@@ -4,8 +4,8 @@
 # unpruned model of the same architecture (see the model zoo README). In the
 # synthetic ablation study it loses accuracy against the unpruned model (the
 # 1x1 fusion cannot follow a joint that moved between the frames of the
-# fine-grained stem); `ftp-pose-fast-conv3x3-fusion` keeps the 3x3 fusion. Its PoseTrack
-# accuracy is not measured by this project.
+# fine-grained stem); `ftp-pose-fast-conv3x3-fusion` keeps the 3x3 fusion. Its
+# PoseTrack accuracy is not measured by this project.
 _base_ = ['./ftp-pose-paper_vit-base_8xb32-20e_posetrack18-256x192.py']
 
 model = dict(

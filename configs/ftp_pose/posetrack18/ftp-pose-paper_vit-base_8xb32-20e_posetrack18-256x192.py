@@ -2,7 +2,9 @@
 # tokens after the second ViT layer, epsilon 0.5, removed tokens dropped. The
 # fine-grained stem sees every frame, stacked along channels (our choice; the
 # head's fusion weights then depend on the clip length).
-_base_ = ['./ftp-pose-full-key-frame_vit-base_8xb32-20e_posetrack18-256x192.py']
+_base_ = [
+    './ftp-pose-full-key-frame_vit-base_8xb32-20e_posetrack18-256x192.py'
+]
 
 model = dict(
     backbone=dict(prune_layer=2, fine_frames='all'),

@@ -1,6 +1,8 @@
 # Single-frame control of the default config (T = 1, the key frame only, the
 # fine-grained stem on it): the same model without temporal evidence.
-_base_ = ['./ftp-pose-full-key-frame_vit-base_8xb32-20e_posetrack18-256x192.py']
+_base_ = [
+    './ftp-pose-full-key-frame_vit-base_8xb32-20e_posetrack18-256x192.py'
+]
 
 frame_offsets = (0, )
 model = dict(
