@@ -404,18 +404,21 @@ def test_checkpoint_of_another_config_names_keys(tmp_path):
         str(tmp_path / 'single_frame.pth'), SINGLE_FRAME_CONFIG)
     with pytest.raises(
             CheckpointMismatchError,
-            match=r'head\.fusion\.conv\.weight .*\(64, 96, 3, 3\)'):
+            match=r'12 missing keys: head\.fusion\.depthwise_conv\.conv\.'
+            r'weight, .*18 unexpected keys: head\.temporal_layers\.0'):
         init_video_pose_model(TINY_CONFIG, other)
     state = torch.load(
         save_tiny_checkpoint(str(tmp_path / 'tiny.pth')),
         weights_only=False)['state_dict']
     state['head.extra.weight'] = torch.zeros(3)
-    del state['head.fusion.conv.weight']
+    del state['head.fusion.pointwise_conv.conv.weight']
+    state['head.final_layer.weight'] = state['head.final_layer.weight'][:5]
     torch.save({'state_dict': state}, str(tmp_path / 'edited.pth'))
     with pytest.raises(
             CheckpointMismatchError,
-            match=r'1 missing keys: head\.fusion\.conv\.weight; '
-            r'1 unexpected keys: head\.extra\.weight'):
+            match=r'1 missing keys: head\.fusion\.pointwise_conv\.conv\.'
+            r'weight; 1 unexpected keys: head\.extra\.weight; 1 shape '
+            r'mismatches: head\.final_layer\.weight \(checkpoint \(5, '):
         init_video_pose_model(TINY_CONFIG, str(tmp_path / 'edited.pth'))
     with pytest.raises(FileNotFoundError, match='absent.pth'):
         init_video_pose_model(TINY_CONFIG, str(tmp_path / 'absent.pth'))

@@ -87,7 +87,7 @@ def test_demo_user_errors(tmp_path):
         str(tmp_path / 'single.pth'), SINGLE_FRAME_CONFIG)
     assert_one_line_error(
         run_demo(video, '--pose2d-weights', other, *out),
-        'single.pth does not match', 'head.fusion.conv.weight')
+        'single.pth does not match', 'head.fusion.depthwise_conv.conv.weight')
     assert not os.path.exists(tmp_path / 'out')
 
 

@@ -205,7 +205,7 @@ def test_test_tool_refuses_wrong_untrusted_and_inconsistent_input(
         str(tmp_path / 'single_frame.pth'), SINGLE_FRAME_CONFIG)
     error = run_test_tool_expecting_error([TINY_CONFIG, other, *options])
     assert 'single_frame.pth does not match the model' in error
-    assert 'head.fusion.conv.weight' in error
+    assert 'head.fusion.depthwise_conv.conv.weight' in error
     assert '--cfg-options' in error
     # a checkpoint whose unpickling would create a file: refused, the file is
     # not created

@@ -70,7 +70,9 @@ def main():
         if (meta.get('FLOPs'), meta.get('Parameters')) != (flops, params):
             stale.append(model['Name'])
         new_text = rewrite(new_text, model['Name'], flops, params)
-        print(f"| {model['Name']} | {flops / 1e9:.2f} | {params / 1e6:.2f} |")
+        print(f"| {model['Name']} | {meta['Frames']} | "
+              f"{meta['Pruning Ratio']} | {meta['Token Selector']} | "
+              f'{flops / 1e9:.2f} | {params / 1e6:.2f} |')
     if args.check:
         print(f'{len(stale)} stale: {stale}'
               if stale else 'metafile costs are up to date')

@@ -28,7 +28,7 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
 
     Cost per stage and person clip of the default config (ViT-B, 256x192,
     T=3, supporting tokens pruned right after the patch embedding, half of
-    the key frame's tokens from layer 4, no head transformer layer,
+    the key frame's tokens from layer 3, no head transformer layer,
     depthwise-separable fusion, fine stem on every frame), in GFLOPs (MACs,
     as MMPose reports, attention, DPC and merging distances included:
     ``mgpose_mm.benchmark.flops.model_cost``; ``tests/test_flops.py`` checks
@@ -40,13 +40,13 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     backbone per-frame (patch embedding)     0.37   0.37   0.37
     backbone fine stem (3 frames)            0.55   0.55   0.55
     neck: DPC scoring + merging              0      0.28   0.27
-    backbone joint layers (12, kept tokens) 48.41  29.14  14.75
+    backbone joint layers (12, kept tokens) 47.57  28.36  14.02
     head (decoder and fusion)                1.79   1.79   1.79
-    total                                   51.11  32.13  17.73
+    total                                   50.28  31.35  16.99
     ======================================  =====  =====  =====
 
     MMPose's ViTPose-B costs 18.54 GFLOPs on one frame. The key frame's
-    DPC scoring (at layer 4) is counted in the per-frame row.
+    DPC scoring (at layer 3) is counted in the per-frame row.
     """
 
     def __init__(self,
