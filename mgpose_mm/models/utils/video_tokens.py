@@ -56,14 +56,15 @@ class VideoTokens(NamedTuple):
         onto its grid.
 
         Returns:
-            Tensor: Key-frame feature map, shape (B, C, h, w).
+            Tensor: Key-frame feature map, shape (B, C, h, w), in
+            channels-last memory format (a view of the gathered tokens).
         """
         batch, _, channels = self.tokens.shape
         positions = self.key_frame_positions()
         key_tokens = self.tokens.gather(
             1,
             positions.unsqueeze(-1).expand(-1, -1, channels))
-        return key_tokens.transpose(1, 2).reshape(batch, channels, *self.grid)
+        return key_tokens.view(batch, *self.grid, channels).permute(0, 3, 1, 2)
 
     def select(self, keep: Tensor) -> 'VideoTokens':
         """Keep only the tokens at positions ``keep`` (B, M'), ascending,
