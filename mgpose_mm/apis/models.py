@@ -8,6 +8,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch.nn as nn
+from mmcv.cnn import fuse_conv_bn
 from mmengine.config import Config
 from mmengine.infer import BaseInferencer
 from mmengine.registry import DefaultScope
@@ -35,7 +36,10 @@ def init_video_pose_model(config: Union[str, Path, Config],
     loaded **strictly**: missing or unexpected keys or shape mismatches raise
     :class:`CheckpointMismatchError` naming the keys. ``dataset_meta`` comes
     from the checkpoint's ``meta['dataset_meta']`` when present, else from the
-    config's dataset type.
+    config's dataset type. Each BatchNorm that follows a convolution is then
+    folded into it (:func:`mmcv.cnn.fuse_conv_bn`): the same predictions with
+    one pass fewer over each feature map, so the returned model is for
+    inference only (its state dict no longer has those BatchNorm keys).
 
     Args:
         config (str | Path | Config): pose config.
@@ -69,7 +73,7 @@ def init_video_pose_model(config: Union[str, Path, Config],
         model.load_state_dict(state_dict, strict=True)
         model.dataset_meta = (loaded.get('meta')
                               or {}).get('dataset_meta') or model.dataset_meta
-    return model.to(device).eval()
+    return fuse_conv_bn(model.to(device).eval())
 
 
 def model_zoo_entry(package: str, name: str) -> Tuple[str, Optional[str]]:

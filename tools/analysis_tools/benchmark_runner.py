@@ -12,6 +12,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 import torch
 from benchmark_plot import plot_benchmark
 from benchmark_report import build_rows, stage_rows, write_reports
+from mmcv.cnn import fuse_conv_bn
 
 from mgpose_mm.benchmark.flops import model_cost
 from mgpose_mm.benchmark.memory import measure_memory
@@ -234,6 +235,9 @@ def run_benchmark(settings: BenchmarkSettings,
         sessions, onnx_files = _export_sessions(specs, models, s.device,
                                                 onnx_dir, say)
 
+    # timed as the inference API runs them (init_video_pose_model), every
+    # model alike: BatchNorm folded into the preceding convolution
+    models = {key: fuse_conv_bn(model) for key, model in models.items()}
     times = {}
     sync = synchronizer(s.device)
     for requested in sorted(set(s.batch_sizes)):

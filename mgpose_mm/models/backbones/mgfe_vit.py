@@ -302,13 +302,19 @@ class MGFEViT(VisionTransformer):
         if self.fine_stem is None:
             return clips.new_zeros((batch, 0, *out_size))
         if self.fine_frames == 'all':
-            feats = self.fine_stem(clips.flatten(0, 1))  # (B*T, C_f, h', w')
+            feats = self._stem(clips.flatten(0, 1))  # (B*T, C_f, h', w')
             return feats.reshape(batch, num_frames * feats.shape[1],
                                  *feats.shape[-2:])
-        key = self.fine_stem(clips[:, self.key_frame_index])
+        key = self._stem(clips[:, self.key_frame_index])
         if self.fine_frames == 'key':
             return key
         return torch.cat([key, self._pooled_support(clips, key)], dim=1)
+
+    def _stem(self, frames: Tensor) -> Tensor:
+        """The fine stem on frames (N, 3, H, W), in channels-last memory format
+        (faster convolutions on CPU, same values)."""
+        return self.fine_stem(
+            frames.contiguous(memory_format=torch.channels_last))
 
     def _pooled_support(self, clips: Tensor, key: Tensor) -> Tensor:
         """Stem features of every supporting frame, pooled over frames.
@@ -325,7 +331,7 @@ class MGFEViT(VisionTransformer):
         support = [t for t in range(num_frames) if t != self.key_frame_index]
         if not support:
             return key.new_zeros(batch, 2 * key.shape[1] + 1, *key.shape[-2:])
-        feats = self.fine_stem(clips[:, support].flatten(0, 1))
+        feats = self._stem(clips[:, support].flatten(0, 1))
         feats = feats.view(batch, len(support), *feats.shape[1:])
         return torch.cat([
             feats.mean(dim=1),
