@@ -49,6 +49,21 @@ class WholeImageBoxes(BoxSource):
                          np.float32), np.ones(1, np.float32))
 
 
+def _show_setting(inputs, show: bool) -> bool:
+    """Whether to display: always for a webcam (as MMPose), never without a
+    display on Linux (Qt builds of OpenCV abort there)."""
+    if isinstance(inputs, str) and inputs.lower().startswith('webcam') \
+            and not show:
+        warnings.warn('webcam input: the display is turned on (as MMPose)')
+        show = True
+    if show and sys.platform.startswith('linux') and not (
+            os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')):
+        warnings.warn('show: no display (DISPLAY is not set); continuing '
+                      'without display')
+        show = False
+    return show
+
+
 class VideoPoseInferencer(BaseInferencer):
     """Video pose estimation with the conventions of MMPose's
     ``MMPoseInferencer``.
@@ -199,16 +214,7 @@ class VideoPoseInferencer(BaseInferencer):
                                                       'visualizations'))
             kwargs.setdefault('pred_out_dir', osp.join(out_dir, 'predictions'))
         pre, _, vis, post = self._dispatch_kwargs(**kwargs)
-        if isinstance(inputs, str) and inputs.lower().startswith('webcam') \
-                and not vis.get('show'):
-            warnings.warn('webcam input: the display is turned on (as MMPose)')
-            vis['show'] = True
-        if vis.get('show') and sys.platform.startswith('linux') and not (
-                os.environ.get('DISPLAY')
-                or os.environ.get('WAYLAND_DISPLAY')):
-            warnings.warn('show: no display (DISPLAY is not set); continuing '
-                          'without display')  # Qt builds of OpenCV abort
-            vis['show'] = False
+        vis['show'] = _show_setting(inputs, vis.get('show', False))
         frames, live = self._open_inputs(inputs, batch_size, pre)
         box_source = self._box_source(pre)
         outputs = self._open_outputs(inputs, frames, live, vis, post)

@@ -184,6 +184,87 @@ def _export_sessions(specs, models, device, work_dir,
     return sessions, files
 
 
+def _build_models(s: BenchmarkSettings, specs, say: Callable):
+    """Every variant's model and its FLOPs at batch 1; the clip layout
+    ``(num_frames, (H, W), key_frame_index)`` of the baseline."""
+    models = {}
+    for spec in specs:
+        say(f'building {spec.key}: {spec.label}')
+        models[spec.key] = build_model(spec, s.device, s.seed)
+    baseline = models[BASELINE_KEY]
+    num_frames = baseline.backbone.num_frames
+    key_frame_index = baseline.backbone.key_frame_index
+    hw = input_hw(specs[0])
+    for spec in specs:
+        if spec.family == 'peer' and input_hw(spec) != hw:
+            say(f'note: {spec.key} is configured for {input_hw(spec)}; '
+                f'it is run at {hw} like FTP-Pose')
+    costs = {}
+    for spec in specs:
+        say(f'counting FLOPs of {spec.key} (batch 1)')
+        model = models[spec.key]
+        costs[spec.key] = model_cost(
+            model,
+            model_inputs(model, make_clips(1, num_frames, hw, s.device),
+                         key_frame_index))
+    return models, costs, (num_frames, hw, key_frame_index)
+
+
+def _time_batches(s: BenchmarkSettings, specs, models, sessions,
+                  clip_args: tuple, say: Callable) -> Dict[int, dict]:
+    """Batch -> runner name -> times (round robin over every runner)."""
+    num_frames, hw, key_frame_index = clip_args
+    times = {}
+    sync = synchronizer(s.device)
+    for requested in sorted(set(s.batch_sizes)):
+        batch = _fit_batch(models, requested, clip_args, s.device, s.amp_dtype,
+                           say)
+        clips = make_clips(batch, num_frames, hw, s.device, seed=s.seed)
+        runners = _runners(specs, models, sessions, clips, key_frame_index,
+                           s.device, s.amp_dtype)
+        say(f'batch {batch}: timing {runner_counts(runners)} '
+            f'(warm-up {s.warmup}, repeats {s.repeats})')
+        times[batch] = time_round_robin(
+            runners,
+            s.warmup,
+            s.repeats,
+            sync,
+            log=lambda msg, b=batch: say(f'batch {b}:{msg}'))
+    return times
+
+
+def _measure_memories(s: BenchmarkSettings, specs, default_key: str,
+                      batch_sizes, clip_args: tuple,
+                      say: Callable) -> Dict[str, dict]:
+    """Variant key -> peak memory of inference (every batch) and, for the
+    ``--train-memory`` variants, of training at the largest batch."""
+    if s.memory == 'none':
+        return {}
+    num_frames, hw, key_frame_index = clip_args
+    max_batch = batch_sizes[-1]
+    train_keys = {
+        'none': set(),
+        'all': {sp.key
+                for sp in specs},
+        'default': {BASELINE_KEY, default_key}
+    }[s.train_memory]
+    memory = {}
+    for spec in specs:
+        train_batches = [max_batch] if spec.key in train_keys else []
+        say(f'memory of {spec.key}: inference at batch {batch_sizes}' +
+            (f', training at batch {max_batch}' if train_batches else '') +
+            f' ({s.memory})')
+        memory[spec.key] = measure_memory(
+            spec,
+            batch_sizes,
+            train_batches,
+            s.device,
+            s.amp_dtype, (num_frames, *hw),
+            key_frame_index,
+            isolation=s.memory)
+    return memory
+
+
 def run_benchmark(settings: BenchmarkSettings,
                   log: Callable[[str], None] = print) -> dict:
     """Measure every variant; return (and, with ``work_dir``, write) results.
@@ -207,27 +288,8 @@ def run_benchmark(settings: BenchmarkSettings,
     default_key = ftp_key(default_eps, default_selector)
     ap = load_ap(s.ap_json)
 
-    models = {}
-    for spec in specs:
-        say(f'building {spec.key}: {spec.label}')
-        models[spec.key] = build_model(spec, s.device, s.seed)
-    baseline = models[BASELINE_KEY]
-    num_frames = baseline.backbone.num_frames
-    key_frame_index = baseline.backbone.key_frame_index
-    hw = input_hw(specs[0])
-    for spec in specs:
-        if spec.family == 'peer' and input_hw(spec) != hw:
-            say(f'note: {spec.key} is configured for {input_hw(spec)}; '
-                f'it is run at {hw} like FTP-Pose')
-
-    costs = {}
-    for spec in specs:
-        say(f'counting FLOPs of {spec.key} (batch 1)')
-        model = models[spec.key]
-        costs[spec.key] = model_cost(
-            model,
-            model_inputs(model, make_clips(1, num_frames, hw, s.device),
-                         key_frame_index))
+    models, costs, clip_args = _build_models(s, specs, say)
+    num_frames, hw, key_frame_index = clip_args
 
     sessions, onnx_files = {}, {}
     if s.onnx:
@@ -238,47 +300,12 @@ def run_benchmark(settings: BenchmarkSettings,
     # timed as the inference API runs them (init_video_pose_model), every
     # model alike: BatchNorm folded into the preceding convolution
     models = {key: fuse_conv_bn(model) for key, model in models.items()}
-    times = {}
-    sync = synchronizer(s.device)
-    for requested in sorted(set(s.batch_sizes)):
-        batch = _fit_batch(models, requested,
-                           (num_frames, hw, key_frame_index), s.device,
-                           s.amp_dtype, say)
-        clips = make_clips(batch, num_frames, hw, s.device, seed=s.seed)
-        runners = _runners(specs, models, sessions, clips, key_frame_index,
-                           s.device, s.amp_dtype)
-        say(f'batch {batch}: timing {runner_counts(runners)} '
-            f'(warm-up {s.warmup}, repeats {s.repeats})')
-        times[batch] = time_round_robin(
-            runners,
-            s.warmup,
-            s.repeats,
-            sync,
-            log=lambda msg, b=batch: say(f'batch {b}:{msg}'))
+    times = _time_batches(s, specs, models, sessions, clip_args, say)
     batch_sizes = sorted(times)
     max_batch = batch_sizes[-1]
 
-    memory = {}
-    if s.memory != 'none':
-        train_keys = {
-            'none': set(),
-            'all': {sp.key
-                    for sp in specs},
-            'default': {BASELINE_KEY, default_key}
-        }[s.train_memory]
-        for spec in specs:
-            train_batches = [max_batch] if spec.key in train_keys else []
-            say(f'memory of {spec.key}: inference at batch {batch_sizes}' +
-                (f', training at batch {max_batch}' if train_batches else '') +
-                f' ({s.memory})')
-            memory[spec.key] = measure_memory(
-                spec,
-                batch_sizes,
-                train_batches,
-                s.device,
-                s.amp_dtype, (num_frames, *hw),
-                key_frame_index,
-                isolation=s.memory)
+    memory = _measure_memories(s, specs, default_key, batch_sizes, clip_args,
+                               say)
 
     cuda = torch.device(s.device).type == 'cuda'
     backend = 'pytorch-amp' if s.amp_dtype else 'pytorch'
