@@ -14,20 +14,20 @@ NUM_KEYPOINTS = 17
 FLIP_INDICES = [0, 1, 2, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
 
-def tiny_model_cfg(full_key_frame=False, **neck):
+def tiny_model_cfg(full_key_frame=False, **pruner):
     """The tiny synthetic config's model dict (or, with ``full_key_frame``,
     that of the design without key-frame reduction and with a head transformer
-    layer), with neck overrides."""
+    layer), with pruner overrides."""
     import mgpose_mm  # noqa: F401
     config = FULL_KEY_FRAME_CONFIG if full_key_frame else TINY_CONFIG
     cfg = copy.deepcopy(Config.fromfile(config).model)
-    cfg.neck.update(neck)
+    cfg.backbone.pruner.update(pruner)
     return cfg
 
 
-def build_tiny_model(seed=0, full_key_frame=False, **neck):
+def build_tiny_model(seed=0, full_key_frame=False, **pruner):
     torch.manual_seed(seed)
-    model = MODELS.build(tiny_model_cfg(full_key_frame, **neck))
+    model = MODELS.build(tiny_model_cfg(full_key_frame, **pruner))
     model.init_weights()
     return model
 

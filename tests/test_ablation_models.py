@@ -21,7 +21,7 @@ def test_without_fine_branch_the_key_frame_reaches_the_head_via_tokens():
     clips, samples = make_batch(batch_size=2)
     fine = model.backbone.forward_fine(clips)
     assert fine.shape == (2, 0, 32, 24)
-    heatmaps = model.head(model.backbone(clips, pruner=model.neck))
+    heatmaps = model.head(model.backbone(clips))
     assert heatmaps.shape == (2, 17, 32, 24)
     # the deconv output alone
     assert model.head.fusion.depthwise_conv.conv.in_channels == 64
@@ -39,7 +39,7 @@ def test_fine_branch_over_all_frames_stacks_each_frame_in_clip_order():
     with torch.no_grad():
         fine = model.backbone.forward_fine(clips)
         per_frame = [model.backbone.fine_stem(clips[:, t]) for t in range(3)]
-        heatmaps = model.head(model.backbone(clips, pruner=model.neck))
+        heatmaps = model.head(model.backbone(clips))
         assert fine.shape == (2, 96, 32, 24) and heatmaps.shape == (2, 17, 32,
                                                                     24)
         for t in range(3):  # frame t's stem output is channel block t

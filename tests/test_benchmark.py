@@ -56,8 +56,8 @@ def sdpa_macs_handle(inputs, outputs):
 def test_stage_costs_add_up_and_attention_matches_hand_count(batch):
     from mgpose_mm.benchmark import build_model, model_cost
     from mgpose_mm.benchmark.flops import (STAGE_FINE, STAGE_FRAMES,
-                                           STAGE_HEAD, STAGE_JOINT, STAGE_NECK,
-                                           STAGE_OTHER)
+                                           STAGE_HEAD, STAGE_JOINT,
+                                           STAGE_OTHER, STAGE_PRUNING)
     model = build_model(tiny_spec(0.5))
     clips = tiny_clips(batch)
     cost = model_cost(model, clips)
@@ -94,7 +94,7 @@ def test_stage_costs_add_up_and_attention_matches_hand_count(batch):
     assert cost.stage(
         STAGE_HEAD).attention_macs == batch * 2 * kept**2 * CHANNELS
     assert cost.stage(
-        STAGE_NECK
+        STAGE_PRUNING
     ).scoring_macs == batch * full**2 * CHANNELS == batch * 1990656
 
     # The analytic attention equals what the traced sdpa calls would count,
@@ -117,18 +117,18 @@ def test_stage_costs_add_up_and_attention_matches_hand_count(batch):
         assert cost.stage(stage).attention_macs == macs
 
 
-def test_pruning_lowers_only_the_stages_after_the_neck():
+def test_pruning_lowers_only_the_stages_after_the_pruner():
     from mgpose_mm.benchmark import build_model, model_cost
     from mgpose_mm.benchmark.flops import (STAGE_FINE, STAGE_FRAMES,
-                                           STAGE_JOINT, STAGE_NECK)
+                                           STAGE_JOINT, STAGE_PRUNING)
     base = model_cost(build_model(tiny_spec(0.0)), tiny_clips(1))
     rand = model_cost(build_model(tiny_spec(0.75, 'random')), tiny_clips(1))
     for stage in (STAGE_FRAMES, STAGE_FINE):
         assert base.stage(stage).total_macs == rand.stage(stage).total_macs
     assert rand.stage(
         STAGE_JOINT).total_macs < 0.6 * base.stage(STAGE_JOINT).total_macs
-    assert base.stage(STAGE_NECK).total_macs == rand.stage(
-        STAGE_NECK).total_macs == 0  # no DPC
+    assert base.stage(STAGE_PRUNING).total_macs == rand.stage(
+        STAGE_PRUNING).total_macs == 0  # no DPC
     assert rand.kept_tokens == 48 + 96 - 72
 
 

@@ -359,7 +359,8 @@ def test_http_checkpoints_load_safely(http_server, tmp_path, monkeypatch):
     local = init_video_pose_model(TINY_CONFIG, str(folder / 'tiny.pth'))
     clips = torch.randn(1, 3, 3, 128, 96)
     with torch.no_grad():
-        torch.testing.assert_close(model._forward(clips), local._forward(clips))
+        torch.testing.assert_close(
+            model._forward(clips), local._forward(clips))
     with pytest.raises(InputFileError, match='cannot download checkpoint'):
         init_video_pose_model(TINY_CONFIG, f'{base_url}/absent.pth')
 

@@ -112,11 +112,11 @@ def assert_tool_error(proc, tool, *expected):
     return last
 
 
-def test_train_tool_neck_config_value_error_is_one_line(tmp_path):
-    # Needs the neck to raise ConfigValueError (it is built inside the model,
+def test_train_tool_pruner_config_value_error_is_one_line(tmp_path):
+    # Needs the pruner to raise ConfigValueError (it is built inside the model,
     # while the runner is being built).
     proc = run_tool('train.py', TINY_CONFIG, '--work-dir', str(tmp_path),
-                    '--cfg-options', 'model.neck.prune_ratio=1.5')
+                    '--cfg-options', 'model.backbone.pruner.prune_ratio=1.5')
     assert_tool_error(proc, 'train.py', 'prune_ratio', '1.5')
 
 

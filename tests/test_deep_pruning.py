@@ -63,7 +63,7 @@ def test_merging_passes_gradients_to_the_removed_tokens():
     assert (tokens.grad[1, [0, 1, 2, 6, 7, 8]].abs().sum(-1) > 0).all()
 
 
-def test_merging_neck_keeps_key_frame_tokens_unchanged():
+def test_merging_pruner_keeps_key_frame_tokens_unchanged():
     import mgpose_mm  # noqa: F401
     neck = MODELS.build(
         dict(type='DPCTokenPruning', prune_ratio=0.75, merge=True))
@@ -142,7 +142,7 @@ def test_pruning_at_layer_zero_shrinks_every_later_layer(merge):
     costs = {}
     for eps in (0.0, 0.5, 0.9):
         cfg = _tiny_cfg(FULL_KEY_FRAME_CONFIG, prune_layer=0)
-        cfg.neck.update(prune_ratio=eps, merge=merge)
+        cfg.backbone.pruner.update(prune_ratio=eps, merge=merge)
         model = _build(cfg)
         seen = []
         for layer in list(model.backbone.layers) + list(

@@ -34,19 +34,19 @@ def test_dpc_scoring_cost_counts_the_distances_of_the_clip():
                                 tiny_spec)
 
     from mgpose_mm.benchmark import build_model, model_cost
-    from mgpose_mm.benchmark.flops import STAGE_NECK
+    from mgpose_mm.benchmark.flops import STAGE_PRUNING
     model = build_model(tiny_spec(0.5))
-    model.neck.merge = False
+    model.backbone.pruner.merge = False
     cost = model_cost(model, tiny_clips(2))
     # distances among all T*n tokens of the clip
     full = FRAMES * TOKENS_PER_FRAME
     scoring = 2 * full**2 * CHANNELS
-    assert cost.stage(STAGE_NECK).scoring_macs == scoring
+    assert cost.stage(STAGE_PRUNING).scoring_macs == scoring
     # merging adds the distances of the removed to the kept supporting tokens
-    model.neck.merge = True
+    model.backbone.pruner.merge = True
     removed = kept = (FRAMES - 1) * TOKENS_PER_FRAME // 2
     cost = model_cost(model, tiny_clips(2))
-    assert cost.stage(STAGE_NECK).scoring_macs == \
+    assert cost.stage(STAGE_PRUNING).scoring_macs == \
         scoring + 2 * removed * kept * CHANNELS
 
 
@@ -70,12 +70,12 @@ def test_estimator_docstring_gflops_table_matches_the_counter():
     from mmpose.registry import MODELS
 
     from mgpose_mm.benchmark.flops import (STAGE_FINE, STAGE_FRAMES,
-                                           STAGE_HEAD, STAGE_JOINT, STAGE_NECK,
-                                           model_cost)
+                                           STAGE_HEAD, STAGE_JOINT,
+                                           STAGE_PRUNING, model_cost)
     from mgpose_mm.models.pose_estimators import VideoTopdownPoseEstimator
     table = _docstring_table(VideoTopdownPoseEstimator.__doc__)
     stages = dict(
-        zip(table, (STAGE_FRAMES, STAGE_FINE, STAGE_NECK, STAGE_JOINT,
+        zip(table, (STAGE_FRAMES, STAGE_FINE, STAGE_PRUNING, STAGE_JOINT,
                     STAGE_HEAD, 'total')))
     assert len(stages) == len(table) == 6
     cfg = Config.fromfile(f'{REPO_ROOT}/configs/ftp_pose/posetrack18/'
@@ -83,7 +83,7 @@ def test_estimator_docstring_gflops_table_matches_the_counter():
     cfg.model.backbone.pop('init_cfg', None)
     width, height = cfg.codec.input_size
     for column, eps in enumerate((0.0, 0.5, 0.9)):
-        cfg.model.neck.prune_ratio = eps
+        cfg.model.backbone.pruner.prune_ratio = eps
         torch.manual_seed(0)
         cost = model_cost(
             MODELS.build(cfg.model).eval(),

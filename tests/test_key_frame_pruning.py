@@ -17,7 +17,8 @@ def _model(key_prune_layer=2, key_prune_ratio=0.5, selector='dpc'):
     import mgpose_mm  # noqa: F401
     cfg = copy.deepcopy(Config.fromfile(TINY_CONFIG).model)
     cfg.backbone.key_prune_layer = key_prune_layer
-    cfg.neck.update(key_prune_ratio=key_prune_ratio, selector=selector)
+    cfg.backbone.pruner.update(
+        key_prune_ratio=key_prune_ratio, selector=selector)
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -54,15 +55,15 @@ def test_key_selection_keeps_every_supporting_token(selector):
 
 def test_later_layers_run_on_fewer_tokens_and_removed_ones_come_back():
     model = _model(key_prune_layer=2, key_prune_ratio=0.5)
-    backbone, neck = model.backbone, model.neck
+    backbone, pruner = model.backbone, model.backbone.pruner
     seen = {}
     for i, layer in enumerate(backbone.layers):
         layer.register_forward_pre_hook(
             lambda m, args, i=i: seen.__setitem__(i, args[0].shape[1]))
     clips = _clips()
     with torch.no_grad():
-        out, _ = backbone(clips, pruner=neck)
-        pruned = neck(backbone.forward_frames(clips))
+        out, _ = backbone(clips)
+        pruned = pruner(backbone.forward_frames(clips))
         x = pruned.tokens + backbone.frame_embedding(pruned)
         for layer in backbone.layers[:2]:
             x = layer(x)
@@ -74,7 +75,7 @@ def test_later_layers_run_on_fewer_tokens_and_removed_ones_come_back():
     assert out.tokens.shape == (2, full, backbone.embed_dims)
     assert torch.equal(out.index, pruned.index)
     # a removed key-frame token keeps its layer-2 features (final norm on)
-    keep = neck.select_key_tokens(pruned._replace(tokens=x))
+    keep = pruner.select_key_tokens(pruned._replace(tokens=x))
     removed = [p for p in range(full) if p not in set(keep[0].tolist())]
     assert len(removed) == n // 2
     torch.testing.assert_close(out.tokens[0, removed],
@@ -99,11 +100,12 @@ def test_key_reduction_adds_no_weights_and_predicts_whole_heatmaps():
     assert not torch.allclose(tokens, all_layers, atol=1e-3)
 
 
-@pytest.mark.parametrize('layer, ratio, message',
-                         [(0, 0.5, 'key_prune_layer must be in'),
-                          (4, 0.5, 'key_prune_layer must be in'),
-                          (None, 0.5, 'needs model.backbone.key_prune_layer'),
-                          (2, 1.0, 'key_prune_ratio must be in')])
+@pytest.mark.parametrize('layer, ratio, message', [
+    (0, 0.5, 'key_prune_layer must be in'),
+    (4, 0.5, 'key_prune_layer must be in'),
+    (None, 0.5, 'key_prune_ratio > 0 needs key_prune_layer'),
+    (2, 1.0, 'key_prune_ratio must be in')
+])
 def test_bad_key_reduction_settings_fail_at_build(layer, ratio, message):
     with pytest.raises(ConfigValueError, match=message):
         _model(key_prune_layer=layer, key_prune_ratio=ratio)

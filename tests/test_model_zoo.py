@@ -133,7 +133,7 @@ def test_config_builds_and_matches_metadata(name):
         pose_model = MODELS.build(cfg.model)
     assert type(pose_model).__name__ == 'VideoTopdownPoseEstimator'
 
-    backbone, neck = pose_model.backbone, pose_model.neck
+    backbone, pruner = pose_model.backbone, pose_model.backbone.pruner
     assert backbone.embed_dims == EMBED_DIMS[meta['Model Size']]
     assert pose_model.head.in_channels == backbone.embed_dims
     assert sum(p.numel()
@@ -144,8 +144,8 @@ def test_config_builds_and_matches_metadata(name):
         offsets = tuple(cfg[split].dataset.get('frame_offsets', (-1, 0, 1)))
         assert len(offsets) == backbone.num_frames, split
         assert offsets.index(0) == backbone.key_frame_index, split
-    assert neck.prune_ratio == meta['Pruning Ratio']
-    assert neck.selector == meta['Token Selector']
+    assert pruner.prune_ratio == meta['Pruning Ratio']
+    assert pruner.selector == meta['Token Selector']
 
     width, height = cfg.codec.input_size
     assert meta['Input Size'] == f'{height}x{width}'

@@ -190,7 +190,7 @@ def test_dpc_pruning_drops_duplicate_supporting_tokens_first():
     ('k', dict(k=0), 'k must be'),
     ('selector', dict(selector='topk'), 'selector'),
 ])
-def test_bad_neck_config_fails_at_build(field, kwargs, match):
+def test_bad_pruner_config_fails_at_build(field, kwargs, match):
     with pytest.raises(ValueError, match=match):
         MODELS.build(tiny_model_cfg(**kwargs))
 
@@ -214,18 +214,30 @@ def test_clip_length_mismatch_names_the_field():
         model(clips, samples, mode='tensor')
 
 
-def test_eps_zero_equals_model_without_neck():
-    with_neck = build_tiny_model(prune_ratio=0.0).eval()
+def test_a_neck_is_refused_naming_the_backbone_pruner():
     cfg = tiny_model_cfg()
-    cfg.pop('neck')
-    without_neck = MODELS.build(cfg).eval()
-    without_neck.load_state_dict(with_neck.state_dict())
+    cfg.neck = cfg.backbone.pop('pruner')
+    from mgpose_mm.errors import ConfigValueError
+    with pytest.raises(ConfigValueError, match='model.backbone.pruner'):
+        MODELS.build(cfg)
+
+
+def test_eps_zero_equals_model_without_pruner():
+    with_pruner = build_tiny_model(full_key_frame=True, prune_ratio=0.0)
+    with torch.no_grad():  # O(1) heatmaps, so that the tolerance means much
+        for module in with_pruner.head.modules():
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+                torch.nn.init.kaiming_normal_(module.weight)
+    cfg = tiny_model_cfg(full_key_frame=True)
+    cfg.backbone.pop('pruner')
+    without_pruner = MODELS.build(cfg).eval()
+    without_pruner.load_state_dict(with_pruner.state_dict())
     clips, samples = make_batch(batch_size=3)
     with torch.no_grad():
-        a = with_neck(clips, samples, mode='tensor')
-        b = without_neck(clips, samples, mode='tensor')
-    assert a.shape == (3, 17, 32, 24)
-    torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+        a = with_pruner.eval()(clips, samples, mode='tensor')
+        b = without_pruner(clips, samples, mode='tensor')
+    assert a.shape == (3, 17, 32, 24) and a.abs().max() > 0.1
+    torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize('eps,expected_tokens', [(0.0, 144), (0.5, 96),

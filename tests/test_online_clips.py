@@ -100,14 +100,14 @@ def test_online_model_reads_out_the_last_frame():
     key frame could change the result.
     """
     centred, online = _tiny_models()
-    assert online.neck.prune_ratio == 0.9
+    assert online.backbone.pruner.prune_ratio == 0.9
     assert online.backbone.key_frame_index == 2
     clips = torch.randn(
         2, 3, 3, 128, 96, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         expected = centred._forward(clips[:, ORDER])
         got = online._forward(clips)
-        tokens, _ = online.backbone(clips, pruner=online.neck)
+        tokens, _ = online.backbone(clips)
         wrong = centred._forward(
             clips)  # the same clip read with the key frame in the middle
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)

@@ -30,7 +30,7 @@ def test_export_matches_pytorch(tmp_path, tiny_checkpoint, eps, kept):
     from mgpose_mm.deployment import (export_onnx, load_pose_model,
                                       onnx_op_counts, verify_onnx)
     model = load_pose_model(TINY_CONFIG, tiny_checkpoint, eps=eps)
-    assert model.neck.prune_ratio == eps
+    assert model.backbone.pruner.prune_ratio == eps
     path = export_onnx(
         model,
         str(tmp_path / 'tiny.onnx'),
@@ -57,8 +57,9 @@ def test_export_matches_pytorch(tmp_path, tiny_checkpoint, eps, kept):
 def test_export_rejects_random_selector(tmp_path):
     from mgpose_mm.deployment import load_pose_model
     config = tmp_path / 'random.py'
-    config.write_text(f'_base_ = [{TINY_CONFIG!r}]\n'
-                      "model = dict(neck=dict(selector='random'))\n")
+    config.write_text(
+        f'_base_ = [{TINY_CONFIG!r}]\n'
+        "model = dict(backbone=dict(pruner=dict(selector='random')))\n")
     with pytest.raises(ValueError, match="selector='random'"):
         load_pose_model(str(config))
 

@@ -254,12 +254,12 @@ def test_checks_that_did_not_run_read_n_a():
     runners = {
         'ftp_eps0|pytorch': 0,
         'ftp_dpc_eps0.5|pytorch': 0,
-        'ftp_dpc_eps0.5|neck': 0,
+        'ftp_dpc_eps0.5|pruner': 0,
         'vitpose|pytorch': 0,
         'ftp_dpc_eps0.5|onnxruntime': 0
     }
     assert runner_counts(
-        runners) == '3 variants + 1 pruning neck(s) alone + 1 ONNX session(s)'
+        runners) == '3 variants + 1 token pruner(s) alone + 1 ONNX session(s)'
 
 
 # ------------------------------------------------------------------------ docs
@@ -305,9 +305,10 @@ def test_model_zoo_selector_column_matches_the_configs():
     for row in rows:
         cells = [c.strip() for c in row.strip().strip('|').split('|')]
         path = re.search(r'\(/(configs/[^)]+\.py)\)', cells[0]).group(1)
-        neck = Config.fromfile(osp.join(REPO_ROOT, path)).model.neck
-        assert cells[3] == neck.selector, path
-        assert float(cells[2]) == neck.prune_ratio, path
+        pruner = Config.fromfile(osp.join(REPO_ROOT,
+                                          path)).model.backbone.pruner
+        assert cells[3] == pruner.selector, path
+        assert float(cells[2]) == pruner.prune_ratio, path
 
 
 # -----------------------------------------------------------------------------

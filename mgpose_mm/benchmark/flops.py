@@ -34,14 +34,14 @@ from .specs import is_video_model
 
 STAGE_FRAMES = 'backbone per-frame'
 STAGE_FINE = 'backbone fine stem'
-STAGE_NECK = 'neck (token scoring)'
+STAGE_PRUNING = 'token pruning (scoring)'
 STAGE_JOINT = 'backbone joint (kept tokens)'
 STAGE_BACKBONE = 'backbone'
 STAGE_HEAD = 'head'
 STAGE_OTHER = 'other'
-VIDEO_STAGES = (STAGE_FRAMES, STAGE_FINE, STAGE_NECK, STAGE_JOINT, STAGE_HEAD,
-                STAGE_OTHER)
-IMAGE_STAGES = (STAGE_BACKBONE, STAGE_NECK, STAGE_HEAD, STAGE_OTHER)
+VIDEO_STAGES = (STAGE_FRAMES, STAGE_FINE, STAGE_PRUNING, STAGE_JOINT,
+                STAGE_HEAD, STAGE_OTHER)
+IMAGE_STAGES = (STAGE_BACKBONE, STAGE_PRUNING, STAGE_HEAD, STAGE_OTHER)
 
 
 def sdpa_macs(inputs, outputs) -> int:
@@ -96,7 +96,7 @@ class ModelCost:
     """Per-stage cost of one model for a batch of ``batch_size`` inputs.
 
     ``kept_tokens``/``total_tokens`` are the tokens per clip after/before
-    pruning (None without a token-pruning neck). ``uncounted_ops`` lists the
+    pruning (None without a token pruner). ``uncounted_ops`` lists the
     operators MMEngine's counter skipped.
     """
     batch_size: int
@@ -137,14 +137,14 @@ def stage_of(name: str, model: nn.Module) -> str:
             return STAGE_BACKBONE
         if len(parts) > 1 and parts[1] == 'fine_stem':
             return STAGE_FINE
+        if len(parts) > 1 and parts[1] == 'pruner':
+            return STAGE_PRUNING
         if len(parts) > 1 and parts[1] == 'ln1':
             return STAGE_JOINT
         if len(parts) > 2 and parts[1] == 'layers' and int(
                 parts[2]) >= model.backbone.prune_layer:
             return STAGE_JOINT
         return STAGE_FRAMES
-    if parts[0] == 'neck':
-        return STAGE_NECK
     if parts[0] == 'head':
         return STAGE_HEAD
     return STAGE_OTHER
@@ -171,11 +171,11 @@ def flop_analyzer(model: nn.Module, inputs: torch.Tensor) -> FlopAnalyzer:
         False)
 
 
-def _neck_token_counts(model: nn.Module, found: dict):
-    """Hook the token-pruning neck (if any) to record tokens per clip
+def _pruner_token_counts(model: nn.Module, found: dict):
+    """Hook the backbone's token pruner (if any) to record tokens per clip
     before/after pruning."""
-    neck = getattr(model, 'neck', None)
-    if neck is None or not hasattr(neck, 'num_kept'):
+    pruner = getattr(model.backbone, 'pruner', None)
+    if pruner is None or not hasattr(pruner, 'num_kept'):
         return None
 
     def hook(module, args):
@@ -188,7 +188,7 @@ def _neck_token_counts(model: nn.Module, found: dict):
                     int(video_tokens.num_frames),
                     int(video_tokens.tokens_per_frame))))
 
-    return neck.register_forward_pre_hook(hook)
+    return pruner.register_forward_pre_hook(hook)
 
 
 def model_cost(model: nn.Module, inputs: torch.Tensor) -> ModelCost:
@@ -208,7 +208,7 @@ def model_cost(model: nn.Module, inputs: torch.Tensor) -> ModelCost:
     }
     found = dict(kept_tokens=None, total_tokens=None)
     analyzer = flop_analyzer(model, inputs)
-    handle = _neck_token_counts(model, found)
+    handle = _pruner_token_counts(model, found)
     try:
         # traces the forward pass
         by_module = analyzer.by_module_and_operator()

@@ -2,7 +2,7 @@
 
 A :class:`ModelSpec` is a small serialisable description (it travels to the
 memory-measuring child process as JSON): a config (a file path or an
-``mmpose::`` packaged config name) plus the FTP-Pose neck overrides
+``mmpose::`` packaged config name) plus the FTP-Pose pruner overrides
 (``prune_ratio`` = epsilon, ``selector``). Models are built with random
 weights: every ``Pretrained`` ``init_cfg`` and ``load_from`` are removed, so
 nothing is downloaded.
@@ -45,9 +45,9 @@ class ModelSpec:
         family (str): ``'ftp-pose'`` (clip input) or ``'peer'``
             (single-frame input).
         prune_ratio (float, optional): FTP-Pose epsilon
-            (``model.neck.prune_ratio``).
+            (``model.backbone.pruner.prune_ratio``).
         selector (str, optional): FTP-Pose token selector
-            (``model.neck.selector``).
+            (``model.backbone.pruner.selector``).
     """
     key: str
     label: str
@@ -108,21 +108,23 @@ def model_config(spec: ModelSpec) -> Tuple[Config, dict]:
     weights removed).
 
     Raises:
-        KeyError: ``spec`` overrides the neck but the config has no
-            ``model.neck``.
+        KeyError: ``spec`` overrides the pruner but the config has no
+            ``model.backbone.pruner``.
     """
     cfg = read_config(spec.config)
     cfg.load_from = None
     model_cfg = strip_pretrained(copy.deepcopy(cfg.model.to_dict()))
     if spec.prune_ratio is not None or spec.selector is not None:
-        if 'neck' not in model_cfg:
-            raise KeyError(f'benchmark: {spec.config} has no model.neck, '
-                           'so epsilon/selector cannot be overridden; '
-                           'pass an FTP-Pose config')
+        pruner = model_cfg['backbone'].get('pruner')
+        if not pruner:
+            raise KeyError(
+                f'benchmark: {spec.config} has no model.backbone.pruner, '
+                'so epsilon/selector cannot be overridden; pass an FTP-Pose '
+                'config')
         if spec.prune_ratio is not None:
-            model_cfg['neck']['prune_ratio'] = float(spec.prune_ratio)
+            pruner['prune_ratio'] = float(spec.prune_ratio)
         if spec.selector is not None:
-            model_cfg['neck']['selector'] = spec.selector
+            pruner['selector'] = spec.selector
     return cfg, model_cfg
 
 
@@ -180,13 +182,15 @@ def input_hw(spec: ModelSpec) -> Tuple[int, int]:
 
 
 def ftp_defaults(config: str) -> Tuple[float, str]:
-    """The config's own epsilon (``model.neck.prune_ratio``) and selector."""
+    """The config's own epsilon (``model.backbone.pruner.prune_ratio``) and
+    selector."""
     cfg = read_config(config)
-    neck = cfg.model.get('neck')
-    if not neck or 'prune_ratio' not in neck:
-        raise KeyError(f'benchmark: {config} has no model.neck.prune_ratio; '
+    pruner = cfg.model.backbone.get('pruner')
+    if not pruner or 'prune_ratio' not in pruner:
+        raise KeyError(f'benchmark: {config} has no '
+                       'model.backbone.pruner.prune_ratio; '
                        'pass an FTP-Pose config')
-    return float(neck['prune_ratio']), neck.get('selector', 'dpc')
+    return float(pruner['prune_ratio']), pruner.get('selector', 'dpc')
 
 
 def variant_specs(config: str,

@@ -58,7 +58,7 @@ def load_pose_model(config: str,
                     trust_checkpoint: bool = False) -> nn.Module:
     """Build the config's model (pretrained ``init_cfg`` removed), load
     ``checkpoint`` strictly and optionally override epsilon
-    (``model.neck.prune_ratio``).
+    (``model.backbone.pruner.prune_ratio``).
 
     Returns the model in eval mode. ``trust_checkpoint`` allows a full unpickle
     of a checkpoint holding other types than weights and MMEngine checkpoint
@@ -73,12 +73,12 @@ def load_pose_model(config: str,
 
     cfg, model_cfg = model_config(
         ModelSpec('export', 'export', config, 'ftp-pose', prune_ratio=eps))
-    selector = model_cfg.get('neck', {}).get('selector', 'none')
+    selector = (model_cfg['backbone'].get('pruner') or {}).get('selector')
     if selector == 'random':
         raise ValueError(
-            f"{config}: model.neck.selector='random' draws random numbers at "
-            'run time and cannot be exported as a deterministic graph; export '
-            "a 'dpc' model")
+            f"{config}: model.backbone.pruner.selector='random' draws "
+            'random numbers at run time and cannot be exported as a '
+            "deterministic graph; export a 'dpc' model")
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     model = MODELS.build(model_cfg)
     if not hasattr(getattr(model, 'backbone', None), 'forward_frames'):
@@ -111,7 +111,7 @@ def export_onnx(model: nn.Module,
 
     Args:
         model (nn.Module): FTP-Pose estimator in eval mode (epsilon fixed in
-            its neck).
+            its pruner).
         output_file (str): Destination ``.onnx`` path (parent folders are
             created).
         batch_size (int): Batch of the example input used for tracing.

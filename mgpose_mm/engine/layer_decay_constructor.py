@@ -28,7 +28,7 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     factor ``layer_decay_rate ** (num_layers + 1 - layer_id)`` with MMPose's
     ``get_num_layer_for_vit`` (``backbone.patch_embed``/``pos_embed`` -> 0,
     ``backbone.layers.i`` -> i + 1, everything else, e.g. ``frame_embed``, the
-    fine stem, neck and head -> ``num_layers + 1``: full lr).
+    fine stem and head -> ``num_layers + 1``: full lr).
 
     Parameters with the same settings are merged into one group named
     ``layer_<id>_<decay|no_decay>`` that lists its ``param_names``,

@@ -34,7 +34,7 @@ COLUMN_NOTES = {
     'peak memory of one forward+backward at the same batch (same method)',
     'train_mem_ratio':
     'train_mem_mb / train_mem_mb of eps=0',
-    'scoring_ms': ('median time of the neck alone '
+    'scoring_ms': ('median time of the token pruner alone '
                    '(token scoring + top-k + gather) on the same tokens'),
     'scoring_share':
     'scoring_ms / latency_ms of the same model',
@@ -60,7 +60,7 @@ def build_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost],
 
     Args:
         times (dict): batch -> runner name (``'<key>|<backend>'`` or
-            ``'<key>|neck'``) -> seconds.
+            ``'<key>|pruner'``) -> seconds.
         memory (dict): key ->
             ``{'infer': {batch: peaks}, 'train': {batch: peaks}}``.
         ap (dict): key -> AP.
@@ -70,8 +70,9 @@ def build_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost],
     for batch, by_runner in times.items():
         for spec in specs:
             backends = [
-                name.split('|')[1] for name in by_runner if
-                name.split('|')[0] == spec.key and name.split('|')[1] != 'neck'
+                name.split('|')[1] for name in by_runner
+                if name.split('|')[0] == spec.key
+                and name.split('|')[1] != 'pruner'
             ]
             for backend in backends:
                 cost = costs[spec.key]
@@ -79,8 +80,8 @@ def build_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost],
                 # Neck time and memory are measured in PyTorch; they do not
                 # describe other runtimes.
                 in_torch = backend.startswith('pytorch')
-                neck_times = by_runner.get(
-                    f'{spec.key}|neck') if in_torch else None
+                pruner_times = by_runner.get(
+                    f'{spec.key}|pruner') if in_torch else None
                 mem = memory.get(spec.key, {}) if in_torch else {}
                 rows.append(
                     dict(
@@ -102,10 +103,10 @@ def build_rows(specs: Sequence[ModelSpec], costs: Dict[str, ModelCost],
                             mem.get('infer', {}).get(batch), cuda),
                         train_mem_mb=_memory_value(
                             mem.get('train', {}).get(batch), cuda),
-                        scoring_ms=median(neck_times) *
-                        1e3 if neck_times else None,
+                        scoring_ms=median(pruner_times) *
+                        1e3 if pruner_times else None,
                         ap=ap.get(spec.key)))
-                if neck_times:
+                if pruner_times:
                     rows[-1]['scoring_share'] = rows[-1]['scoring_ms'] / rows[
                         -1]['latency_ms']
     _add_ratios(rows)

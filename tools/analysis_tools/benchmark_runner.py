@@ -133,7 +133,7 @@ def _fit_batch(models: Dict[str,
 
 def _runners(specs, models, sessions, clips, key_frame_index, device,
              amp_dtype) -> Dict[str, Callable]:
-    """Runner name -> callable: every model forward, every pruning neck alone,
+    """Runner name -> callable: every model forward, every token pruner alone,
     every ONNX session."""
     backend = 'pytorch-amp' if amp_dtype else 'pytorch'
     runners = {}
@@ -145,8 +145,10 @@ def _runners(specs, models, sessions, clips, key_frame_index, device,
         if spec.family == 'ftp-pose' and spec.prune_ratio:
             with torch.inference_mode(), autocast_context(device, amp_dtype):
                 tokens = model.backbone.forward_frames(inputs)
-            runners[f'{spec.key}|neck'] = forward_runner(
-                lambda m=model, t=tokens: m.neck(t), device, amp_dtype)
+            runners[f'{spec.key}|pruner'] = forward_runner(
+                lambda m=model, t=tokens: m.backbone.pruner(t),
+                device,
+                amp_dtype)
         if spec.key in sessions:
             feed = {'clips': clips.float().cpu().numpy()}
             runners[f'{spec.key}|onnxruntime'] = lambda s=sessions[
@@ -155,13 +157,13 @@ def _runners(specs, models, sessions, clips, key_frame_index, device,
 
 
 def runner_counts(runners: Dict[str, Callable]) -> str:
-    """'7 variants + 6 pruning necks alone + ...': what the timed runners are
-    (names end with ``|pytorch``, ``|pytorch-amp``, ``|neck`` or
+    """'7 variants + 6 token pruners alone + ...': what the timed runners are
+    (names end with ``|pytorch``, ``|pytorch-amp``, ``|pruner`` or
     ``|onnxruntime``, see :func:`_runners`)."""
     kinds = [name.rpartition('|')[2] for name in runners]
     models = sum(kind.startswith('pytorch') for kind in kinds)
     parts = [f'{models} variant{"s" * (models != 1)}']
-    for kind, label in (('neck', 'pruning neck(s) alone'),
+    for kind, label in (('pruner', 'token pruner(s) alone'),
                         ('onnxruntime', 'ONNX session(s)')):
         if kinds.count(kind):
             parts.append(f'{kinds.count(kind)} {label}')

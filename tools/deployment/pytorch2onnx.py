@@ -39,7 +39,7 @@ def parse_args(argv=None):
         type=float,
         default=None,
         help='pruning ratio baked into the graph '
-        "(default: the config's model.neck.prune_ratio)")
+        "(default: the config's model.backbone.pruner.prune_ratio)")
     parser.add_argument(
         '--batch-size', type=int, default=1, help='batch of the tracing input')
     parser.add_argument(
@@ -72,7 +72,8 @@ def main(argv=None):
         eps=args.eps,
         trust_checkpoint=args.trust_checkpoint)
     shape = clip_shape(model, args.batch_size)
-    eps = model.neck.prune_ratio if model.with_neck else 0
+    pruner = model.backbone.pruner
+    eps = pruner.prune_ratio if pruner is not None else 0
     print(f'exporting {args.config} (eps={eps:g}, '
           f'input {shape}) to {args.output_file}')
     export_onnx(

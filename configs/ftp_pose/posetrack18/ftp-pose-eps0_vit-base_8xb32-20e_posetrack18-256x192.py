@@ -4,4 +4,4 @@ _base_ = [
     './ftp-pose-full-key-frame_vit-base_8xb32-20e_posetrack18-256x192.py'
 ]
 
-model = dict(neck=dict(prune_ratio=0.0))
+model = dict(backbone=dict(pruner=dict(prune_ratio=0.0)))

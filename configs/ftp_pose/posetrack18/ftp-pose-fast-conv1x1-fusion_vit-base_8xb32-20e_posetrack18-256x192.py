@@ -9,6 +9,5 @@
 _base_ = ['./ftp-pose-paper_vit-base_8xb32-20e_posetrack18-256x192.py']
 
 model = dict(
-    backbone=dict(prune_layer=0),
-    neck=dict(prune_ratio=0.75),
+    backbone=dict(prune_layer=0, pruner=dict(prune_ratio=0.75)),
     head=dict(fusion_kernel_size=1))

@@ -6,4 +6,4 @@
 # PoseTrack accuracy is not measured by this project.
 _base_ = ['./ftp-pose-paper_vit-base_8xb32-20e_posetrack18-256x192.py']
 
-model = dict(backbone=dict(prune_layer=0), neck=dict(prune_ratio=0.75))
+model = dict(backbone=dict(prune_layer=0, pruner=dict(prune_ratio=0.75)))

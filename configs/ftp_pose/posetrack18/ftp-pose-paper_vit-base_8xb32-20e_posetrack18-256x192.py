@@ -7,5 +7,7 @@ _base_ = [
 ]
 
 model = dict(
-    backbone=dict(prune_layer=2, fine_frames='all'),
-    neck=dict(prune_ratio=0.5, merge=False))
+    backbone=dict(
+        prune_layer=2,
+        fine_frames='all',
+        pruner=dict(prune_ratio=0.5, merge=False)))

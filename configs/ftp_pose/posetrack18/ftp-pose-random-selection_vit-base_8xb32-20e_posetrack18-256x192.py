@@ -2,4 +2,4 @@
 # frame, same ratios): what the density-peaks scores add.
 _base_ = ['./ftp-pose_vit-base_8xb32-20e_posetrack18-256x192.py']
 
-model = dict(neck=dict(selector='random'))
+model = dict(backbone=dict(pruner=dict(selector='random')))

@@ -88,6 +88,16 @@ model = dict(
         # occluded or blurred key-frame joint from the neighbours at 1/4
         # resolution, with weights that fit any clip length
         fine_frames='pooled',
+        # DPC removes 90 % of the supporting-frame tokens after the patch
+        # embedding, merging each into its nearest kept one, and half of the
+        # key frame's own tokens at key_prune_layer
+        pruner=dict(
+            type='DPCTokenPruning',
+            prune_ratio=0.9,
+            k=5,
+            selector='dpc',
+            merge=True,
+            key_prune_ratio=0.5),
         arch='base',
         img_size=(256, 192),
         patch_size=16,
@@ -102,13 +112,6 @@ model = dict(
             'td-hm_ViTPose-base_8xb64-210e_coco-256x192-'
             '216eae50_20230314.pth'),
     ),
-    neck=dict(
-        type='DPCTokenPruning',
-        prune_ratio=0.9,
-        k=5,
-        selector='dpc',
-        merge=True,
-        key_prune_ratio=0.5),
     head=dict(
         type='TemporalTransformerHead',
         in_channels=768,

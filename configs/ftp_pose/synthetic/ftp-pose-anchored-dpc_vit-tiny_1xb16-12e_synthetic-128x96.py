@@ -3,4 +3,4 @@
 # first (an alternative selector; configs/ftp_pose/README.md, deep pruning).
 _base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
-model = dict(neck=dict(selector='dpc-anchored'))
+model = dict(backbone=dict(pruner=dict(selector='dpc-anchored')))

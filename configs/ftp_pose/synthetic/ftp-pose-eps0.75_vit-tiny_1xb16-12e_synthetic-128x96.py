@@ -2,4 +2,4 @@
 # tokens.
 _base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
-model = dict(neck=dict(prune_ratio=0.75))
+model = dict(backbone=dict(pruner=dict(prune_ratio=0.75)))

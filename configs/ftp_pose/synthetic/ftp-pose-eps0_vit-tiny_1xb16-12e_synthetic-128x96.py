@@ -1,4 +1,4 @@
 # Unpruned baseline (epsilon = 0) of the tiny synthetic config.
 _base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
-model = dict(neck=dict(prune_ratio=0.0))
+model = dict(backbone=dict(pruner=dict(prune_ratio=0.0)))

@@ -4,6 +4,5 @@
 _base_ = ['./ftp-pose-paper_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
 model = dict(
-    backbone=dict(prune_layer=0),
-    neck=dict(prune_ratio=0.75),
+    backbone=dict(prune_layer=0, pruner=dict(prune_ratio=0.75)),
     head=dict(fusion_kernel_size=1))

@@ -5,4 +5,4 @@
 # `ftp-pose-fast-conv1x1-fusion` cannot.
 _base_ = ['./ftp-pose-paper_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
-model = dict(backbone=dict(prune_layer=0), neck=dict(prune_ratio=0.75))
+model = dict(backbone=dict(prune_layer=0, pruner=dict(prune_ratio=0.75)))

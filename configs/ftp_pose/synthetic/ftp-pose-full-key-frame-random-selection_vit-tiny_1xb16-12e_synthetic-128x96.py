@@ -2,4 +2,4 @@
 # tokens (epsilon 0.9) as DPC, chosen uniformly at random.
 _base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
-model = dict(neck=dict(selector='random'))
+model = dict(backbone=dict(pruner=dict(selector='random')))

@@ -5,6 +5,5 @@
 _base_ = ['./ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
 model = dict(
-    backbone=dict(key_prune_layer=None),
-    neck=dict(key_prune_ratio=0.0),
+    backbone=dict(key_prune_layer=None, pruner=dict(key_prune_ratio=0.0)),
     head=dict(num_temporal_layers=1, separable_fusion=False))

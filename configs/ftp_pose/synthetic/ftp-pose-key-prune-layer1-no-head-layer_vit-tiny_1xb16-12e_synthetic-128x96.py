@@ -3,6 +3,5 @@
 _base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
 model = dict(
-    backbone=dict(key_prune_layer=1),
-    neck=dict(key_prune_ratio=0.5),
+    backbone=dict(key_prune_layer=1, pruner=dict(key_prune_ratio=0.5)),
     head=dict(num_temporal_layers=0))

@@ -5,5 +5,7 @@
 _base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
 model = dict(
-    backbone=dict(prune_layer=1, fine_frames='all'),
-    neck=dict(prune_ratio=0.5, merge=False))
+    backbone=dict(
+        prune_layer=1,
+        fine_frames='all',
+        pruner=dict(prune_ratio=0.5, merge=False)))

@@ -2,4 +2,4 @@
 # supporting-frame tokens removed, chosen at random.
 _base_ = ['./ftp-pose-full-key-frame_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
-model = dict(neck=dict(prune_ratio=0.8, selector='random'))
+model = dict(backbone=dict(pruner=dict(prune_ratio=0.8, selector='random')))

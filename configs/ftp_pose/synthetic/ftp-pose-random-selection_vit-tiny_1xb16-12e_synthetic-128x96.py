@@ -2,4 +2,4 @@
 # frame, same ratios): what the density-peaks scores add.
 _base_ = ['./ftp-pose_vit-tiny_1xb16-12e_synthetic-128x96.py']
 
-model = dict(neck=dict(selector='random'))
+model = dict(backbone=dict(pruner=dict(selector='random')))

@@ -54,6 +54,15 @@ model = dict(
         # the fine-grained stem on the key frame and on every supporting
         # frame, pooled over the supporting frames (any clip length)
         fine_frames='pooled',
+        # DPC removes 90 % of the supporting tokens and merges them into the
+        # kept ones, and half of the key frame's tokens at key_prune_layer
+        pruner=dict(
+            type='DPCTokenPruning',
+            prune_ratio=0.9,
+            k=5,
+            selector='dpc',
+            merge=True,
+            key_prune_ratio=0.5),
         arch=dict(
             embed_dims=96, num_layers=4, num_heads=3,
             feedforward_channels=384),
@@ -62,10 +71,6 @@ model = dict(
         qkv_bias=True,
         drop_path_rate=0.0,
         patch_cfg=dict(padding=2)),
-    # DPC removes 90 % of the supporting tokens and merges them into the kept
-    # ones (configs/ftp_pose/README.md, deep pruning)
-    neck=dict(
-        prune_ratio=0.9, k=5, selector='dpc', merge=True, key_prune_ratio=0.5),
     head=dict(
         in_channels=96,
         num_heads=3,

@@ -27,8 +27,9 @@ class MGFEViT(VisionTransformer):
       single-image computation); layers ``prune_layer..L-1`` run *jointly*
       over the tokens of all frames (spatio-temporal self-attention), with a
       learned embedding of each token's frame offset from the key frame. The
-      estimator prunes supporting-frame tokens between the two stages, so
-      every joint layer costs what the kept tokens cost.
+      backbone's ``pruner`` (the DPC token pruning) removes supporting-frame
+      tokens between the two stages, so every joint layer costs what the
+      kept tokens cost.
     - **Fine-grained, high-resolution path** (1/``fine_stride``): a light
       convolutional stem, fused with the ViT key-frame features by the head
       (the paper's fine-grained perception compensation). ``fine_frames``
@@ -68,6 +69,9 @@ class MGFEViT(VisionTransformer):
               map of ones: 3 * C_f + 1 channels, for any T).
 
             Defaults to ``'key'``.
+        pruner (dict, optional): Config of the token pruner (e.g.
+            ``DPCTokenPruning``), built here and applied between the
+            per-frame and joint stages. None: nothing is pruned.
         key_prune_layer (int, optional): ViT layer, in
             (``prune_layer``, num_layers), before which the pruner also
             removes part of the key frame's own tokens (its
@@ -96,6 +100,7 @@ class MGFEViT(VisionTransformer):
                  fine_channels: int = 64,
                  fine_stride: int = 4,
                  fine_frames: str = 'key',
+                 pruner: Optional[dict] = None,
                  key_prune_layer: Optional[int] = None,
                  max_frame_offset: int = 4,
                  frame_embed_std: float = 0.0,
@@ -129,6 +134,12 @@ class MGFEViT(VisionTransformer):
                 a=-2 * frame_embed_std,
                 b=2 * frame_embed_std)
         self.fine_stem = self._build_fine_stem(fine_channels, fine_stride)
+        self.pruner = MODELS.build(pruner) if pruner is not None else None
+        if (getattr(self.pruner, 'key_prune_ratio', 0) > 0
+                and key_prune_layer is None):
+            raise ConfigValueError(
+                'MGFEViT: pruner.key_prune_ratio > 0 needs key_prune_layer '
+                "(the ViT layer where the key frame's tokens are reduced)")
 
     @staticmethod
     def _check_args(num_frames, key_frame_index, prune_layer, num_layers,
@@ -233,9 +244,7 @@ class MGFEViT(VisionTransformer):
         offset = video_tokens.frame_of_token - video_tokens.key_frame_index
         return self.frame_embed[offset + self.max_frame_offset]
 
-    def forward_joint(self,
-                      video_tokens: VideoTokens,
-                      pruner: Optional[nn.Module] = None) -> VideoTokens:
+    def forward_joint(self, video_tokens: VideoTokens) -> VideoTokens:
         """Add the frame embedding, then run layers ``prune_layer..L-1``
         jointly over all (kept) tokens of each clip.
 
@@ -249,22 +258,21 @@ class MGFEViT(VisionTransformer):
         Args:
             video_tokens (VideoTokens): ``tokens`` of shape (B, M, C),
                 M <= T*h*w.
-            pruner (nn.Module, optional): The neck.
 
         Returns:
             VideoTokens: Same tokens after the joint layers and the final
             norm, (B, M, C).
         """
         split = self.num_layers
-        if (self.key_prune_layer is not None and pruner is not None
-                and getattr(pruner, 'key_prune_ratio', 0) > 0):
+        if (self.key_prune_layer is not None
+                and getattr(self.pruner, 'key_prune_ratio', 0) > 0):
             split = self.key_prune_layer
         x = video_tokens.tokens + self.frame_embedding(video_tokens)
         for layer in self.layers[self.prune_layer:split]:
             x = layer(x)
         video_tokens = video_tokens._replace(tokens=x)
         if split < self.num_layers:
-            keep = pruner.select_key_tokens(video_tokens)
+            keep = self.pruner.select_key_tokens(video_tokens)
             kept = video_tokens.select(keep)
             x = kept.tokens
             for layer in self.layers[split:]:
@@ -340,17 +348,12 @@ class MGFEViT(VisionTransformer):
         ],
                          dim=1)
 
-    def forward(self,
-                clips: Tensor,
-                pruner: Optional[nn.Module] = None
-                ) -> Tuple[VideoTokens, Tensor]:
-        """Encode clips, optionally pruning tokens between the per-frame and
+    def forward(self, clips: Tensor) -> Tuple[VideoTokens, Tensor]:
+        """Encode clips, pruning tokens (``pruner``) between the per-frame and
         joint stages.
 
         Args:
             clips (Tensor): Normalised clips, shape (B, T, 3, H, W).
-            pruner (nn.Module, optional): Maps the full :class:`VideoTokens`
-                to a pruned one (the estimator passes its neck here).
 
         Returns:
             tuple: ``(video_tokens, fine_feats)``: kept tokens (B, M, C) with
@@ -358,7 +361,6 @@ class MGFEViT(VisionTransformer):
             (B, fine_out_channels, H/s, W/s).
         """
         video_tokens = self.forward_frames(clips)
-        if pruner is not None:
-            video_tokens = pruner(video_tokens)
-        return self.forward_joint(video_tokens,
-                                  pruner), self.forward_fine(clips)
+        if self.pruner is not None:
+            video_tokens = self.pruner(video_tokens)
+        return self.forward_joint(video_tokens), self.forward_fine(clips)

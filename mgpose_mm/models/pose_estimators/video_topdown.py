@@ -20,11 +20,11 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     every frame along W) and ``add_pred_to_datasample`` (keypoints back to
     image coordinates) are MMPose's own.
 
-    The backbone must accept ``backbone(clips, pruner=neck)`` and return
-    ``(video_tokens, fine)``: the neck prunes tokens *inside* the backbone,
-    between its per-frame and joint stages, so that the joint layers and the
-    head only pay for the kept tokens. The head's fine-grained input width is
-    set from ``backbone.fine_out_channels``.
+    The backbone maps clips to ``(video_tokens, fine)``; its own ``pruner``
+    removes tokens between its per-frame and joint stages, so that the joint
+    layers and the head only pay for the kept tokens. There is no neck. The
+    head's fine-grained input width is set from
+    ``backbone.fine_out_channels``.
 
     Cost per stage and person clip of the default config (ViT-B, 256x192,
     T=3, supporting tokens pruned right after the patch embedding, half of
@@ -39,7 +39,7 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     ======================================  =====  =====  =====
     backbone per-frame (patch embedding)     0.37   0.37   0.37
     backbone fine stem (3 frames)            0.55   0.55   0.55
-    neck: DPC scoring + merging              0      0.28   0.27
+    pruner: DPC scoring + merging            0      0.28   0.27
     backbone joint layers (12, kept tokens) 47.57  28.36  14.02
     head (decoder and fusion)                1.79   1.79   1.79
     total                                   50.28  31.35  16.99
@@ -54,17 +54,15 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
                  neck: OptConfigType = None,
                  head: OptConfigType = None,
                  **kwargs):
-        super().__init__(backbone, neck=neck, head=head, **kwargs)
+        if neck is not None:
+            raise ConfigValueError(
+                'VideoTopdownPoseEstimator takes no neck: the token pruner is '
+                'part of the backbone (model.backbone.pruner)')
+        super().__init__(backbone, head=head, **kwargs)
         if not hasattr(self.backbone, 'forward_frames'):
             raise TypeError(
                 'VideoTopdownPoseEstimator needs a video backbone such as '
                 f'MGFEViT (got {type(self.backbone).__name__})')
-        if (self.with_neck and getattr(self.neck, 'key_prune_ratio', 0) > 0
-                and getattr(self.backbone, 'key_prune_layer', None) is None):
-            raise ConfigValueError(
-                'model.neck.key_prune_ratio > 0 needs '
-                'model.backbone.key_prune_layer (the ViT layer where the key '
-                "frame's tokens are reduced)")
         width = getattr(self.backbone, 'fine_out_channels', None)
         if self.with_head and width is not None and hasattr(
                 self.head, 'set_fine_channels'):
@@ -97,5 +95,4 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     def extract_feat(self, inputs: Tensor) -> Tuple[VideoTokens, Tensor]:
         """Encode clips (B, T, 3, H, W) into ``(kept video tokens (B, M, C),
         fine feats)``."""
-        return self.backbone(
-            inputs, pruner=self.neck if self.with_neck else None)
+        return self.backbone(inputs)

@@ -1,4 +1,4 @@
-"""The token set that flows from the video backbone through the pruning neck to
+"""The token set that flows from the video backbone through its token pruner to
 the head."""
 from typing import NamedTuple, Tuple
 
