@@ -39,38 +39,21 @@ codec = dict(
     type='UDPHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2)
 
 model = dict(
+    # the ViT-B config's backbone (pruning, key-frame reduction, pooled fine
+    # stem) at tiny size, trained from scratch
     backbone=dict(
-        _delete_=True,
-        type='MGFEViT',
-        num_frames=3,
-        key_frame_index=1,
-        # prune right after the patch embedding: every ViT layer runs on the
-        # kept tokens only
-        prune_layer=0,
+        arch=dict(
+            _delete_=True,
+            embed_dims=96,
+            num_layers=4,
+            num_heads=3,
+            feedforward_channels=384),
+        img_size=(128, 96),
         # half of the key frame's tokens skip layers 1-3
         key_prune_layer=1,
         fine_channels=32,
-        fine_stride=4,
-        # the fine-grained stem on the key frame and on every supporting
-        # frame, pooled over the supporting frames (any clip length)
-        fine_frames='pooled',
-        # DPC removes 90 % of the supporting tokens and merges them into the
-        # kept ones, and half of the key frame's tokens at key_prune_layer
-        pruner=dict(
-            type='DPCTokenPruning',
-            prune_ratio=0.9,
-            k=5,
-            selector='dpc',
-            merge=True,
-            key_prune_ratio=0.5),
-        arch=dict(
-            embed_dims=96, num_layers=4, num_heads=3,
-            feedforward_channels=384),
-        img_size=(128, 96),
-        patch_size=16,
-        qkv_bias=True,
         drop_path_rate=0.0,
-        patch_cfg=dict(padding=2)),
+        init_cfg=None),
     head=dict(
         in_channels=96,
         num_heads=3,
