@@ -23,10 +23,8 @@ import cv2
 import numpy as np
 import torch
 
+from mgpose_mm.benchmark.specs import PEER_CONFIGS, VITPOSE_KEY, read_config
 from mgpose_mm.errors import run_cli
-
-VITPOSE_B = ('body_2d_keypoint/topdown_heatmap/coco/'
-             'td-hm_ViTPose-base_8xb64-210e_coco-256x192.py')
 
 
 def write_video(path: str, frames: int, size=(192, 256)) -> None:
@@ -50,7 +48,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    import mmpose
     from mmpose.apis import MMPoseInferencer
 
     from mgpose_mm.apis import VideoPoseInferencer
@@ -62,8 +59,8 @@ def main(argv=None):
             args.config, device='cpu', det_model='whole_image'),
         'MMPoseInferencer (ViTPose-B)':
         MMPoseInferencer(
-            pose2d=osp.join(
-                osp.dirname(mmpose.__file__), '.mim', 'configs', VITPOSE_B),
+            # the benchmark's ViTPose-B: the config file in MMPose's .mim
+            pose2d=read_config(PEER_CONFIGS[VITPOSE_KEY][1]).filename,
             device='cpu',
             det_model='whole_image'),
     }
