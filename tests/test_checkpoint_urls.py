@@ -1,8 +1,8 @@
 """Checkpoints from URLs (http(s) and every MMEngine scheme) load safely: the
 same refusal of code as local files (:mod:`test_checkpoint_safety`).
 
-``http_server`` is in conftest.py; ``load_path`` runs each test on this
-torch's loading path and on the restricted unpickler of torch < 2.5.
+``http_server`` is in conftest.py; ``load_path`` runs each test on this torch's
+loading path and on the restricted unpickler of torch < 2.5.
 """
 import json
 import os
@@ -13,14 +13,17 @@ import sys
 import types
 
 import pytest
+import test_checkpoint_safety as local_loading
 import torch
 from conftest import REPO_ROOT, TINY_CONFIG
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
-from test_checkpoint_safety import (  # noqa: F401 (fixtures)
-    assert_refused, evil, load_path, tiny_state_dict)
+from test_checkpoint_safety import assert_refused, tiny_state_dict
 
 from mgpose_mm.errors import InputFileError, UntrustedCheckpointError
+
+# fixtures of the local-loading tests, used here too
+evil, load_path = local_loading.evil, local_loading.load_path
 
 
 def test_http_checkpoints_load_safely(http_server, tmp_path, monkeypatch):
@@ -111,8 +114,8 @@ URL_NAMED = ('http', 'pavi', 's3', 'petrel')
     'http', 'pavi', 's3', 'petrel', 'open-mmlab', 'openmmlab', 'torchvision',
     'modelzoo', 'mmcls'
 ])
-def test_every_mmengine_scheme_loads_safely(  # noqa: F811 (fixtures)
-        scheme, http_server, tmp_path, monkeypatch, load_path, evil):
+def test_every_mmengine_scheme_loads_safely(scheme, http_server, tmp_path,
+                                            monkeypatch, load_path, evil):
     folder, base_url = http_server
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
     weight = torch.arange(4.)
