@@ -31,7 +31,7 @@ import time
 
 from mgpose_mm.apis import (DetectionResultsBoxes, IoUTracker,
                             VideoPoseInferencer)
-from mgpose_mm.apis.frame_sources import is_stream_input
+from mgpose_mm.apis.frame_sources import stream_target
 from mgpose_mm.errors import run_cli
 
 
@@ -145,7 +145,7 @@ def parse_args(argv=None):
         if path and osp.exists(path) and not osp.isdir(path):
             parser.error(f'--{name.replace("_", "-")} {path} is a file, not '
                          'a folder')
-    if not is_stream_input(args.inputs) and not osp.exists(args.inputs):
+    if stream_target(args.inputs) is None and not osp.exists(args.inputs):
         parser.error(f'inputs {args.inputs}: no such file or folder')
     if args.pose2d.endswith('.py') and osp.isdir(args.pose2d):
         parser.error(f'--pose2d {args.pose2d} is a folder, not a file')
@@ -188,7 +188,7 @@ def main(argv=None):
         tracker=IoUTracker(args.track_iou_thr, args.track_max_age),
         trust_checkpoint=args.trust_checkpoint,
         show_progress=args.show_progress)
-    live = args.stream or is_stream_input(args.inputs)
+    live = args.stream or stream_target(args.inputs) is not None
     call_args = dict(
         bboxes=bboxes,
         bbox_thr=args.bbox_thr,

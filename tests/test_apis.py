@@ -117,7 +117,8 @@ def infer(model, source, box_source, batch_size=16, tracker=None):
     from mgpose_mm.apis.frame_sources import open_frame_source
     estimator = ClipPoseEstimator(model, batch_size, tracker)
     return [
-        p.to_dict() for p in estimator(open_frame_source(source), box_source)
+        dict(frame_index=p.frame_index, instances=p.instances)
+        for p in estimator(open_frame_source(source), box_source)
     ]
 
 

@@ -10,22 +10,20 @@ from test_streaming import FakeCapture, fake_source
 
 def test_stream_specs_and_names():
     from mgpose_mm.apis import CaptureFrames
-    from mgpose_mm.apis.frame_sources import (is_stream_input,
-                                              parse_stream_spec,
-                                              stream_output_stem)
-    assert [parse_stream_spec(s)
+    from mgpose_mm.apis.frame_sources import output_stem, stream_target
+    assert [stream_target(s)
             for s in ('webcam', 'WEBCAM:2', '3', 1)] == [0, 2, 3, 1]
     url = 'rtsp://user:secret@cam.local:554/live/1'
-    assert parse_stream_spec(url) == url and is_stream_input(url)
-    assert stream_output_stem(
-        url) == 'cam_local_554_live_1'  # no credentials in file names
-    assert stream_output_stem('webcam') == 'webcam0'
-    assert not is_stream_input('video.mp4') and stream_output_stem(
-        'dir/video.mp4') == 'video'
+    assert stream_target(url) == url
+    assert output_stem(url) == 'cam_local_554_live_1'  # no credentials
+    assert output_stem('webcam') == 'webcam0'
+    assert stream_target('video.mp4') is None and stream_target(True) is None
+    assert output_stem('dir/video.mp4') == 'video'
+    assert output_stem([np.zeros((4, 4, 3))]) == 'frames'
     with pytest.raises(ValueError, match='>= 0'):
-        parse_stream_spec(-1)
+        stream_target(-1)
     with pytest.raises(FileNotFoundError, match='absent.mp4'):
-        parse_stream_spec('absent.mp4')
+        CaptureFrames('absent.mp4')
     with pytest.raises(IOError, match='cannot open camera 0'):
         fake_source(FakeCapture([], opened=False))
     with pytest.raises(

@@ -26,14 +26,14 @@ def write_json(path, data):
 # ------------------------------------------------------------------------------
 # --bboxes FILE
 def test_boxes_file_gives_each_frame_its_boxes(tmp_path):
-    from mgpose_mm.apis import FrameBoxesFile
+    from mgpose_mm.apis import GivenBoxes
     path = write_json(
         tmp_path / 'boxes.json', {
             '0': [[10, 20, 50, 90, 0.8], [60, 5, 100, 70]],
             '2': [[1.5, 2, 3, 4, 0.1]],
             '3': []
         })
-    source = FrameBoxesFile(path)
+    source = GivenBoxes(path)
     frame = np.zeros((100, 120, 3), np.uint8)
     bboxes, scores = source(0, frame)
     np.testing.assert_allclose(bboxes, [[10, 20, 50, 90], [60, 5, 100, 70]])
@@ -51,8 +51,8 @@ def test_boxes_file_gives_each_frame_its_boxes(tmp_path):
 
 
 def test_boxes_file_as_list_is_indexed_by_position(tmp_path):
-    from mgpose_mm.apis import FrameBoxesFile
-    boxes = FrameBoxesFile(
+    from mgpose_mm.apis import GivenBoxes
+    boxes = GivenBoxes(
         write_json(tmp_path / 'b.json', [[], [[0, 0, 5, 5, 0.5]]])).by_frame
     assert sorted(boxes) == [0, 1] and boxes[0][0].shape == (0, 4)
     np.testing.assert_allclose(boxes[1][0], [[0, 0, 5, 5]])
@@ -73,12 +73,12 @@ def test_boxes_file_as_list_is_indexed_by_position(tmp_path):
     ('{"2": [[0, 0, NaN, 4]]}', 'must be finite'),
 ])
 def test_boxes_file_errors_name_the_problem(tmp_path, content, message):
-    from mgpose_mm.apis import FrameBoxesFile
+    from mgpose_mm.apis import GivenBoxes
     path = write_json(tmp_path / 'bad.json', content)
     with pytest.raises(ValueError, match=message):
-        FrameBoxesFile(path)
+        GivenBoxes(path)
     with pytest.raises(FileNotFoundError, match='boxes file not found'):
-        FrameBoxesFile(str(tmp_path / 'missing.json'))
+        GivenBoxes(str(tmp_path / 'missing.json'))
 
 
 def write_frames(folder, count=3, size=(64, 48)):

@@ -1,13 +1,7 @@
-"""Video pose inference with MMPose's inferencer conventions.
-
-Modules: :mod:`.inferencer` (the inferencer), :mod:`.models` (model loading,
-model-zoo names, the detector),
-:mod:`.boxes` (person boxes per frame), :mod:`.frame_sources` (videos,
-folders, cameras, URLs), :mod:`.tracking` (IoU tracks), :mod:`.clips` (clip
-assembly and batched model calls) and :mod:`.writers` (JSON, drawn video,
-display, latency).
-"""
-from .boxes import BoxSource, DetectionResultsBoxes, FrameBoxesFile, GivenBoxes
+"""Video pose inference with MMPose's inferencer conventions (one module per
+concept: the inferencer, models, boxes, frame sources, tracking, clips and
+writers)."""
+from .boxes import BoxSource, DetectionResultsBoxes, GivenBoxes
 from .clips import FramePoses
 from .frame_sources import CaptureFrames
 from .inferencer import VideoPoseInferencer
@@ -16,6 +10,6 @@ from .tracking import IoUTracker
 
 __all__ = [
     'VideoPoseInferencer', 'init_video_pose_model', 'BoxSource', 'GivenBoxes',
-    'FrameBoxesFile', 'DetectionResultsBoxes', 'MMDetBoxes', 'IoUTracker',
-    'CaptureFrames', 'FramePoses'
+    'DetectionResultsBoxes', 'MMDetBoxes', 'IoUTracker', 'CaptureFrames',
+    'FramePoses'
 ]

@@ -1,5 +1,5 @@
-"""Person boxes per frame: boxes passed in, a boxes file or a COCO detection-
-results file (the detector is in :mod:`.models`).
+"""Person boxes per frame: boxes passed in, a boxes file, a COCO detection-
+results file or the whole image (the detector is in :mod:`.models`).
 
 A box source is called once per frame, in order, as ``source(frame_index,
 frame)`` and returns ``(bboxes (N, 4) xyxy pixels, scores (N,))`` float32.
@@ -7,7 +7,7 @@ frame)`` and returns ``(bboxes (N, 4) xyxy pixels, scores (N,))`` float32.
 when the source has boxes for frames the input does not have. The boxes are
 then clipped to the image (:func:`clip_boxes_to_image`).
 
-**Boxes file** (:class:`FrameBoxesFile`, used as given): ``{"frame index":
+**Boxes file** (:class:`GivenBoxes`, used as given): ``{"frame index":
 [[x1, y1, x2, y2(, score)], ...]}`` (frames from 0; frames not listed have no
 person), or a list whose item i holds frame i's boxes.
 
@@ -21,6 +21,7 @@ name), else ``video_hint`` (the input's name or its part before the first
 ``_``), picks one video of several.
 """
 import numbers
+import os
 import os.path as osp
 import warnings
 from collections import defaultdict
@@ -53,9 +54,13 @@ def load_json(path: str, what: str):
         raise InputDataError(f'{path} is not valid JSON: {error}') from None
 
 
-def to_boxes(rows, where: str) -> Boxes:
+def to_boxes(rows, where: str, corners: bool = False) -> Boxes:
     """``(bboxes (N, 4), scores (N,))`` of rows ``[x1, y1, x2, y2(, score)]``
-    (score 1 when absent); errors name ``where`` and the box."""
+    (score 1 when absent); errors name ``where`` and the box.
+
+    ``corners``:
+    also require x2 > x1 and y2 > y1.
+    """
     for number, box in enumerate(rows):
         if not isinstance(box, (list, tuple, np.ndarray)) or \
                 len(box) not in (4, 5) or not all(
@@ -67,6 +72,10 @@ def to_boxes(rows, where: str) -> Boxes:
         if not np.isfinite(box).all():
             raise InputDataError(
                 f'{where}, box {number}: values must be finite, got {box!r}')
+        if corners and (box[2] <= box[0] or box[3] <= box[1]):
+            raise InputDataError(
+                f'{where}, box {number}: needs x2 > x1 and y2 > y1 (corners '
+                f'[x1, y1, x2, y2], not [x, y, w, h]?), got {box!r}')
     array = np.array([[*box[:4], box[4] if len(box) == 5 else 1.0]
                       for box in rows], np.float32).reshape(-1, 5)
     return array[:, :4].copy(), array[:, 4].copy()
@@ -149,77 +158,54 @@ class BoxSource:
                 f'has only {num_frames} frames: boxes and input do not match')
 
 
+class WholeImageBoxes(BoxSource):
+    """One box per frame covering the image, score 1 (as MMPose)."""
+
+    def __call__(self, frame_index: int, frame: np.ndarray) -> Boxes:
+        height, width = frame.shape[:2]
+        return (np.array([[0, 0, width, height]],
+                         np.float32), np.ones(1, np.float32))
+
+
 class GivenBoxes(BoxSource):
-    """Boxes passed in: per frame an array-like (N, 4) xyxy or (N, 5) xyxy +
-    score (N may be 0); the input must have one frame per item.
+    """Boxes used as given (no threshold, no NMS): per frame an array-like (N,
+    4) xyxy or (N, 5) xyxy + score (score 1 when absent; N may be 0).
 
     Args:
-        boxes (Sequence): the per-frame boxes.
-        scores (Sequence, optional): per frame, N scores for (N, 4) boxes.
-    """
-    name = 'bboxes'
-
-    def __init__(self, boxes: Sequence, scores: Optional[Sequence] = None):
-        if scores is not None and len(scores) != len(boxes):
-            raise ValueError(f'{len(boxes)} frames of boxes but {len(scores)} '
-                             'frames of scores')
-        by_frame = {}
-        for index, frame_boxes in enumerate(boxes):
-            array = np.asarray(frame_boxes, np.float32)
-            array = array.reshape(0, 4) if array.size == 0 else array
-            if array.ndim != 2 or array.shape[1] not in (4, 5):
-                raise ValueError(f'bboxes of frame {index} must have shape '
-                                 '(N, 4) or (N, 5) as x1, y1, x2, y2[, '
-                                 f'score]; got {array.shape}')
-            frame_scores = array[:, 4] if array.shape[1] == 5 else np.ones(
-                len(array), np.float32) if scores is None else np.asarray(
-                    scores[index], np.float32).reshape(-1)
-            if len(frame_scores) != len(array):
-                raise ValueError(f'frame {index}: {len(array)} boxes but '
-                                 f'{len(frame_scores)} scores')
-            by_frame[index] = (array[:, :4].copy(), frame_scores)
-        super().__init__(by_frame)
-        self.num_frames = len(boxes)
-
-
-class FrameBoxesFile(BoxSource):
-    """Per-frame boxes of a boxes JSON file (module docstring), used as given.
-
-    Args:
-        path (str): the boxes JSON.
+        boxes (list | dict | str): a list with one item per frame of the
+            input, a dict ``{frame index: boxes}`` (frames absent: no person)
+            or a boxes JSON file holding either (module docstring; a box with
+            x2 <= x1 or y2 <= y1 is an error there, else dropped).
     """
 
-    def __init__(self, path: str):
-        data = load_json(path, 'boxes file')
-        if not isinstance(data, (list, dict)):
-            raise InputDataError(
-                f'{path}: expected a JSON object {{"frame index": [[x1, y1, '
-                'x2, y2, score], ...]} (or a list with one entry per frame), '
-                f'got {type(data).__name__}')
+    def __init__(self, boxes):
         super().__init__()
-        self.name = path
-        for key, rows in (data.items()
-                          if isinstance(data, dict) else enumerate(data)):
+        self.name, from_file = 'bboxes', isinstance(boxes, (str, os.PathLike))
+        if from_file:
+            self.name, boxes = str(boxes), load_json(boxes, 'boxes file')
+            if not isinstance(boxes, (list, dict)):
+                raise InputDataError(
+                    f'{self.name}: expected a JSON object {{"frame index": '
+                    '[[x1, y1, x2, y2, score], ...]} (or a list with one '
+                    f'entry per frame), got {type(boxes).__name__}')
+        elif not isinstance(boxes, dict):
+            self.num_frames = len(boxes)
+        for key, rows in (boxes.items()
+                          if isinstance(boxes, dict) else enumerate(boxes)):
             if not str(key).strip().isdigit():
-                raise InputDataError(f'{path}: frame index {key!r} is not a '
-                                     'non-negative integer (keys are frame '
-                                     'numbers counted from 0)')
+                raise InputDataError(f'{self.name}: frame index {key!r} is '
+                                     'not a non-negative integer (keys are '
+                                     'frame numbers counted from 0)')
             frame = int(str(key).strip())
             if frame in self.by_frame:
-                raise InputDataError(f'{path}: frame {frame} is listed twice')
-            if not isinstance(rows, list):
                 raise InputDataError(
-                    f'{path}: frame {frame}: expected a list of boxes [x1, '
-                    f'y1, x2, y2, score], got {type(rows).__name__}')
-            bboxes, scores = to_boxes(rows, f'{path}: frame {frame}')
-            bad = (bboxes[:, 2] <= bboxes[:, 0]) | (
-                bboxes[:, 3] <= bboxes[:, 1])
-            if bad.any():
+                    f'{self.name}: frame {frame} is listed twice')
+            if not isinstance(rows, (list, tuple, np.ndarray)):
                 raise InputDataError(
-                    f'{path}: frame {frame}, box {bad.argmax()}: needs x2 > '
-                    'x1 and y2 > y1 (corners [x1, y1, x2, y2], not [x, y, w, '
-                    f'h]?), got {rows[bad.argmax()]!r}')
-            self.by_frame[frame] = (bboxes, scores)
+                    f'{self.name}: frame {frame}: expected a list of boxes '
+                    f'[x1, y1, x2, y2, score], got {type(rows).__name__}')
+            self.by_frame[frame] = to_boxes(
+                rows, f'{self.name}: frame {frame}', corners=from_file)
 
 
 def _one_video(entries: Dict, video: Optional[str], hint: Optional[str],
@@ -248,31 +234,25 @@ def _one_video(entries: Dict, video: Optional[str], hint: Optional[str],
     return chosen
 
 
-def _ann_file_numbers(ann_file: str, video: Optional[str],
-                      hint: Optional[str]) -> Dict[int, int]:
+def _ann_file_entries(ann_file: str) -> Dict:
+    """``{image id: ((vid_id or folder, folder), file_name number)}``."""
     images = (load_json(ann_file, 'annotation file') or {}).get('images')
     if not images:
         raise InputDataError(f'annotation file {ann_file} has no "images"')
     entries = {}
     for image in images:
         folder = osp.basename(osp.dirname(image['file_name']))
-        vid = image.get('vid_id')
         number = frame_number(image['file_name'])
         if number is None:
             raise InputDataError(f'{ann_file}: no frame number in file_name '
                                  f'{image["file_name"]!r}')
-        entries[image['id']] = ((folder if vid is None else str(vid), folder),
-                                number)
-    chosen = _one_video(entries, video, hint, f'annotation file {ann_file}')
-    if len(set(chosen.values())) < len(chosen):
-        raise InputDataError(f'{ann_file}: several images are the same frame '
-                             'number; choose one video with video= (demo: '
-                             '--video-id)')
-    return chosen
+        entries[image['id']] = ((str(image.get('vid_id',
+                                               folder)), folder), number)
+    return entries
 
 
-def _posetrack_numbers(image_ids, video: Optional[str], hint: Optional[str],
-                       det_file: str) -> Dict[int, int]:
+def _frame_id_entries(image_ids) -> Dict:
+    """``{image id: ((vid_id,), frame)}`` of PoseTrack frame ids."""
     entries = {}
     for image_id in image_ids:
         text = str(int(image_id))
@@ -282,7 +262,7 @@ def _posetrack_numbers(image_ids, video: Optional[str], hint: Optional[str],
                 'convention 1<vid_id><frame:04d>; pass image_ids or ann_file '
                 'instead')
         entries[image_id] = ((text[1:-4], ), int(text[-4:]))
-    return _one_video(entries, video, hint, det_file)
+    return entries
 
 
 class DetectionResultsBoxes(BoxSource):
@@ -325,21 +305,28 @@ class DetectionResultsBoxes(BoxSource):
             d for d in detections
             if d.get('category_id', category_id) == category_id
         ]
-        self.video_numbers = None
+        # file numbers (ann_file) are matched to frame files by number, to
+        # video frames by rank; positions are frame indices
+        self.video_numbers = numbers = None
         if image_ids is not None:
             numbers = {image_id: n for n, image_id in enumerate(image_ids)}
         elif ann_file is not None:
-            numbers = _ann_file_numbers(ann_file, video, video_hint)
+            where = f'annotation file {ann_file}'
+            numbers = _one_video(
+                _ann_file_entries(ann_file), video, video_hint, where)
+            if len(set(numbers.values())) < len(numbers):
+                raise InputDataError(
+                    f'{ann_file}: several images are the same frame number; '
+                    'choose one video with video= (demo: --video-id)')
             self.video_numbers = sorted(numbers.values())
         elif detections:
-            numbers = _posetrack_numbers({d['image_id']
-                                          for d in detections}, video,
-                                         video_hint, det_file)
-        else:
-            numbers = {}
+            numbers = _one_video(
+                _frame_id_entries({d['image_id']
+                                   for d in detections}), video, video_hint,
+                det_file)
         rows = defaultdict(list)
         for d in detections:
-            if d['image_id'] in numbers:
+            if d['image_id'] in (numbers or {}):
                 rows[numbers[d['image_id']]].append(
                     [*d['bbox'][:4], d.get('score', 1.0)])
         if detections and not rows:
@@ -350,8 +337,8 @@ class DetectionResultsBoxes(BoxSource):
         super().__init__()
         self.name, self.bbox_thr, self.nms_thr = det_file, bbox_thr, nms_thr
         for number in sorted(rows):
-            bboxes, scores = to_boxes(rows[number], f'{det_file}: frame '
-                                      f'{number}')
+            bboxes, scores = to_boxes(rows[number],
+                                      f'{det_file}: frame {number}')
             self.by_frame[number] = (bbox_xywh2xyxy(bboxes), scores)
         self.by_number = dict(self.by_frame)
 
@@ -381,11 +368,8 @@ class DetectionResultsBoxes(BoxSource):
                     'file name')
             return {number: number for number in self.by_number}
         if files is None:  # a video: the k-th image of the annotation file
-            return {
-                number: rank
-                for rank, number in enumerate(self.video_numbers)
-                if number in self.by_number
-            }
+            rank = {n: k for k, n in enumerate(self.video_numbers)}
+            return {number: rank[number] for number in self.by_number}
         if None in files:
             raise InputDataError(
                 f'cannot match {self.name} to {frames.name}: the input file '
@@ -407,10 +391,5 @@ class DetectionResultsBoxes(BoxSource):
 
 
 def boxes_from(bboxes) -> BoxSource:
-    """The :class:`BoxSource` of the inferencer's ``bboxes`` argument: a
-    source, a boxes-file path or per-frame arrays (:class:`GivenBoxes`)."""
-    if isinstance(bboxes, BoxSource):
-        return bboxes
-    if isinstance(bboxes, str):
-        return FrameBoxesFile(bboxes)
-    return GivenBoxes(bboxes)
+    """The :class:`BoxSource` of the inferencer's ``bboxes`` argument."""
+    return bboxes if isinstance(bboxes, BoxSource) else GivenBoxes(bboxes)

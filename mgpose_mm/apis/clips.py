@@ -165,35 +165,20 @@ class FramePoses:
         clip's later frames included)."""
         return self.emitted_at - self.arrived_at
 
-    def to_dict(self) -> Dict:
-        """``{frame_index, instances}`` without the image."""
-        return dict(frame_index=self.frame_index, instances=self.instances)
-
 
 @dataclass
 class StreamState:
     """What an input holds between frames, bounded whatever its length.
 
     Attributes:
-        tracker (IoUTracker): the input's tracker.
+        tracker (IoUTracker): the input's tracker (its live tracks).
         frames: ``(index, frame)`` later clips need: at most the clip's span.
         waiting: :class:`FramePoses` whose clip needs frames not read yet: at
             most ``delay + 1``.
-        tracks: track id -> last frame it was seen in (live tracks only).
     """
     tracker: IoUTracker
     frames: Deque[Tuple[int, np.ndarray]] = field(default_factory=deque)
     waiting: Deque[FramePoses] = field(default_factory=deque)
-    tracks: Dict[int, int] = field(default_factory=dict)
-
-    def sizes(self) -> Dict[str, int]:
-        """Numbers of buffered frames, waiting frames, live and tracker
-        tracks."""
-        return dict(
-            frames=len(self.frames),
-            waiting=len(self.waiting),
-            tracks=len(self.tracks),
-            tracker_tracks=len(self.tracker.tracks))
 
 
 class ClipPoseEstimator:
@@ -239,23 +224,26 @@ class ClipPoseEstimator:
             for last, frame in enumerate(frame_iter):
                 state.waiting.append(self._arrive(box_source, last, frame))
                 state.frames.append((last, frame))
-                while state.waiting and \
-                        state.waiting[0].frame_index + self.delay <= last:
-                    pending.append(self._assemble(frames, last))
-                    if live or self._batch_full(pending):
-                        yield from self._run(pending)
+                yield from self._assemble_until(last - self.delay, frames,
+                                                last, pending, live)
             # every frame of a finite input was read (a live capture may stop)
             if getattr(frames, 'completed', True):
                 box_source.finish(last + 1)
-            while state.waiting:
-                pending.append(self._assemble(frames, last))
-                if live or self._batch_full(pending):
-                    yield from self._run(pending)
+            yield from self._assemble_until(last, frames, last, pending, live)
             yield from self._run(pending)
         finally:
             getattr(frame_iter, 'close', lambda: None)()  # releases a capture
             state.frames.clear()
             state.waiting.clear()
+
+    def _assemble_until(self, key: int, frames: FrameSource, last: int,
+                        pending: List, live: bool) -> Iterator[FramePoses]:
+        """Assemble the clips of the waiting frames up to ``key``; run them
+        live or whenever a batch is full."""
+        while self.state.waiting and self.state.waiting[0].frame_index <= key:
+            pending.append(self._assemble(frames, last))
+            if live or self._batch_full(pending):
+                yield from self._run(pending)
 
     def _batch_full(self, pending) -> bool:
         num_clips = sum(len(clips) for _, clips in pending)
@@ -263,22 +251,20 @@ class ClipPoseEstimator:
 
     def _arrive(self, box_source: BoxSource, index: int,
                 frame: np.ndarray) -> FramePoses:
-        """Boxes and track ids of a new frame; update the live tracks."""
-        state, arrived_at = self.state, time.perf_counter()
+        """Boxes and track ids of a new frame."""
+        arrived_at, tracker = time.perf_counter(), self.state.tracker
         bboxes, scores = clip_boxes_to_image(*box_source(index, frame),
                                              frame.shape[:2], index)
-        track_ids = state.tracker.update(bboxes)
-        alive = {track.track_id for track in state.tracker.tracks}
-        ended = sorted(t for t in state.tracks if t not in alive)
-        for track_id in ended:
-            del state.tracks[track_id]
-        state.tracks.update((int(t), index) for t in track_ids)
         instances = [
             dict(track_id=int(t), bbox=b, bbox_score=float(s))
-            for b, s, t in zip(bboxes, scores, track_ids)
+            for b, s, t in zip(bboxes, scores, tracker.update(bboxes))
         ]
         return FramePoses(
-            index, None, instances, arrived_at, ended_track_ids=ended)
+            index,
+            None,
+            instances,
+            arrived_at,
+            ended_track_ids=list(tracker.ended_ids))
 
     def _assemble(self, frames: FrameSource,
                   last: int) -> Tuple[FramePoses, List[dict]]:

@@ -39,11 +39,13 @@ class FrameSource:
         name (str): the input, for messages and output names.
         fps (float): frames per second of an output video.
         num_frames (int | None): frame count when known before reading.
+        paths (list[str] | None): the frame files, when frames are files.
     """
 
     name: str = ''
     fps: float = DEFAULT_FPS
     num_frames: Optional[int] = None
+    paths: Optional[List[str]] = None
 
     def __iter__(self) -> Iterator[np.ndarray]:
         first_shape = None
@@ -68,15 +70,13 @@ class FrameSource:
         raise NotImplementedError
 
     def frame_name(self, index: int) -> str:
-        """An identifier of frame ``index`` (its file path where it has
-        one)."""
-        return f'{self.name}#{index:06d}'
+        """Frame ``index``'s file path, else ``<name>#<index>``."""
+        return self.paths[index] if self.paths else f'{self.name}#{index:06d}'
 
     def frame_numbers(self) -> Optional[List[Optional[int]]]:
-        """Per frame, the number at the end of its file name (None for a name
-        without one); None when frames have no file names (known by
-        position)."""
-        return None
+        """Per frame file, the number at the end of its name (None for a name
+        without one); None when frames are not files (known by position)."""
+        return [frame_number(p) for p in self.paths] if self.paths else None
 
 
 class ImageFrames(FrameSource):
@@ -95,15 +95,14 @@ class ImageFrames(FrameSource):
                 raise InputFileError(f'video file {name} cannot be opened or '
                                      'has no decodable frame (corrupt?)')
             self.fps = items.fps if 0 < items.fps < 1000 else DEFAULT_FPS
-        self.num_frames = (items.frame_cnt or None) if isinstance(
-            items, mmcv.VideoReader) else len(items) if hasattr(
-                items, '__len__') else None
+            self.num_frames = items.frame_cnt or None
+        elif hasattr(items, '__len__'):
+            self.num_frames = len(items)
         if self.num_frames == 0:
             raise ValueError(f'{name}: no frames')
-        self.paths = [str(p) for p in items
-                      ] if isinstance(items, (list, tuple)) and all(
-                          isinstance(p, (str, os.PathLike))
-                          for p in items) else None
+        if isinstance(items, (list, tuple)) and all(
+                isinstance(p, (str, os.PathLike)) for p in items):
+            self.paths = [str(p) for p in items]
 
     def read(self) -> Iterator[np.ndarray]:
         count = 0
@@ -115,11 +114,36 @@ class ImageFrames(FrameSource):
         if not count:
             raise ValueError(f'{self.name}: no frames')
 
-    def frame_name(self, index: int) -> str:
-        return self.paths[index] if self.paths else super().frame_name(index)
 
-    def frame_numbers(self) -> Optional[List[Optional[int]]]:
-        return [frame_number(p) for p in self.paths] if self.paths else None
+def stream_target(spec) -> Union[int, str, None]:
+    """The ``cv2.VideoCapture`` argument of a live input: the camera index of
+    ``'webcam'``, ``'webcam:N'``, ``'N'`` or N, a stream URL itself; None for
+    anything else (a file, frames)."""
+    if isinstance(spec, bool) or not isinstance(spec, (int, np.integer, str)):
+        return None
+    text = str(spec).strip()
+    match = _WEBCAM.match(text.lower())
+    if match or text.lstrip('-').isdigit():
+        index = int(match.group(1) or 0) if match else int(text)
+        if index < 0:
+            raise InputDataError(f'camera index must be >= 0, got {index}')
+        return index
+    return text if _URL.match(text) else None
+
+
+def output_stem(inputs) -> str:
+    """The file-name stem of an input's outputs: ``webcam0``, the host and path
+    of a URL (without credentials), a file's or folder's name without
+    extension, else ``frames``."""
+    target = stream_target(inputs)
+    if isinstance(target, int):
+        return f'webcam{target}'
+    if target is not None:
+        rest = re.sub(r'^[^:]+://([^@/]*@)?', '', target)
+        return re.sub(r'[^A-Za-z0-9]+', '_', rest).strip('_')[:80] or 'stream'
+    if isinstance(inputs, (str, os.PathLike)):
+        return osp.splitext(osp.basename(osp.normpath(str(inputs))))[0]
+    return 'frames'
 
 
 def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
@@ -172,50 +196,13 @@ def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
     return frames
 
 
-def parse_stream_spec(spec: Union[int, str]) -> Union[int, str]:
-    """The ``cv2.VideoCapture`` argument: ``'webcam'`` -> 0; ``'webcam:N'``,
-    ``'N'`` or N -> N; a stream URL or a video file -> itself."""
-    text = str(spec).strip()
-    match = _WEBCAM.match(text.lower())
-    if isinstance(spec, (int, np.integer)) or text.isdigit() or match:
-        index = int(match.group(1) or 0) if match else int(text)
-        if index < 0:
-            raise ValueError(f'camera index must be >= 0, got {index}')
-        return index
-    if not _URL.match(text) and not osp.isfile(text):
-        raise FileNotFoundError(
-            f'stream input not found: {text} (give "webcam", a camera index, '
-            'a stream URL or a video file)')
-    return text
-
-
-def is_stream_input(spec) -> bool:
-    """True for ``webcam``, ``webcam:N``, a camera index or a stream URL."""
-    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
-        return True
-    return isinstance(spec, str) and bool(
-        _WEBCAM.match(spec.strip().lower()) or spec.strip().isdigit()
-        or _URL.match(spec.strip()))
-
-
-def stream_output_stem(spec) -> str:
-    """A file-name stem for the outputs of an input: ``webcam0``, the host and
-    path of a URL (without credentials), else the file's stem."""
-    if not is_stream_input(spec):
-        return osp.splitext(osp.basename(osp.normpath(str(spec))))[0]
-    target = parse_stream_spec(spec)
-    if isinstance(target, int):
-        return f'webcam{target}'
-    rest = re.sub(r'^[^:]+://([^@/]*@)?', '', target)
-    return re.sub(r'[^A-Za-z0-9]+', '_', rest).strip('_')[:80] or 'stream'
-
-
 class CaptureFrames(FrameSource):
     """Frames of a ``cv2.VideoCapture`` (opened at once, released at the end),
     read one by one as they arrive.
 
     Args:
-        source: see :func:`parse_stream_spec`.
+        source: a camera or stream URL (:func:`stream_target`) or a video
+            file.
         fps (float, optional): frame rate of outputs and of ``realtime``
             pacing. Defaults to the capture's rate, or 25 if it has none.
         realtime (bool): deliver a file's frames no faster than ``fps``, as a
@@ -231,6 +218,7 @@ class CaptureFrames(FrameSource):
             (:meth:`stop` or ``max_frames``) or ``'source failed after N
             frames: ...'``.
         frames_read (int): frames delivered so far.
+        completed (bool): a video file was read to its end.
     """
 
     def __init__(self,
@@ -243,8 +231,13 @@ class CaptureFrames(FrameSource):
         if read_retries < 0 or (max_frames is not None and max_frames < 1):
             raise ValueError('read_retries must be >= 0 and max_frames >= 1, '
                              f'got {read_retries} and {max_frames}')
-        target = parse_stream_spec(source)
-        self.is_file = isinstance(target, str) and not _URL.match(target)
+        target = stream_target(source)
+        self.is_file = target is None
+        if self.is_file and not osp.isfile(str(source)):
+            raise FileNotFoundError(
+                f'stream input not found: {source} (give "webcam", a camera '
+                'index, a stream URL or a video file)')
+        target = str(source).strip() if self.is_file else target
         self.name = f'camera {target}' if isinstance(target, int) else target
         self.capture = (capture_factory or cv2.VideoCapture)(target)
         if not self.capture.isOpened():
@@ -255,8 +248,7 @@ class CaptureFrames(FrameSource):
                            ' (unreachable, unsupported or not a video)'))
         reported = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(
-            fps
-            or (reported if reported and 0 < reported < 1000 else DEFAULT_FPS))
+            fps or (reported if 0 < reported < 1000 else DEFAULT_FPS))
         self.realtime, self.max_frames = realtime, max_frames
         self.read_retries = read_retries
         self.stop_reason: Optional[str] = None
@@ -265,7 +257,6 @@ class CaptureFrames(FrameSource):
 
     @property
     def completed(self) -> bool:
-        """True when a video file was read to its end."""
         return self.is_file and self.stop_reason == 'end of stream'
 
     def stop(self) -> None:
@@ -310,6 +301,24 @@ class CaptureFrames(FrameSource):
         if self.frames_read == 0 and self.stop_reason != 'stopped':
             raise IOError(f'no frame could be read from {self.name} '
                           f'({self.stop_reason})')
+
+
+def open_input(inputs,
+               stream: bool = False,
+               fps: Optional[float] = None,
+               **live_kwargs) -> FrameSource:
+    """The :class:`FrameSource` of an inferencer input: a
+    :class:`CaptureFrames` for a camera, a stream URL or a video file with
+    ``stream`` (``live_kwargs``: its ``realtime``, ``max_frames``,
+    ``read_retries``), else :func:`open_frame_source`."""
+    video_file = isinstance(inputs, (str, os.PathLike)) and osp.isfile(
+        inputs) and not str(inputs).lower().endswith(IMAGE_EXTENSIONS)
+    if stream_target(inputs) is not None or stream and video_file:
+        return CaptureFrames(inputs, fps, **live_kwargs)
+    if any(live_kwargs.values()):
+        raise ValueError(f'{sorted(live_kwargs)} apply to cameras, URLs and '
+                         'video files read with stream=True')
+    return open_frame_source(inputs, fps=fps)
 
 
 class StopOnInterrupt:

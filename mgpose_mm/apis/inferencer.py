@@ -23,30 +23,16 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.infer import BaseInferencer
-from mmengine.structures import InstanceData
 from mmengine.utils import track_iter_progress
-from mmpose.structures import split_instances
 
 from mgpose_mm.errors import InputFileError
-from mgpose_mm.visualization import CompatPoseLocalVisualizer
-from .boxes import Boxes, BoxSource, boxes_from, check_file
+from mgpose_mm.visualization import VideoPoseVisualizer
+from .boxes import BoxSource, WholeImageBoxes, boxes_from, check_file
 from .clips import ClipPoseEstimator, FramePoses
-from .frame_sources import (IMAGE_EXTENSIONS, CaptureFrames, StopOnInterrupt,
-                            is_stream_input, open_frame_source,
-                            stream_output_stem)
+from .frame_sources import StopOnInterrupt, open_input, output_stem
 from .models import MMDetBoxes, init_video_pose_model, model_zoo_entry
 from .tracking import IoUTracker
-from .writers import (DrawnFramesWriter, LatencyStats, PredictionJsonWriter,
-                      draw_poses)
-
-
-class WholeImageBoxes(BoxSource):
-    """One box per frame covering the image, score 1 (as MMPose)."""
-
-    def __call__(self, frame_index: int, frame: np.ndarray) -> Boxes:
-        height, width = frame.shape[:2]
-        return (np.array([[0, 0, width, height]],
-                         np.float32), np.ones(1, np.float32))
+from .writers import DrawnFramesWriter, LatencyStats, PredictionJsonWriter
 
 
 def _show_setting(inputs, show: bool) -> bool:
@@ -163,11 +149,11 @@ class VideoPoseInferencer(BaseInferencer):
     def _init_collate(self, cfg):
         return pseudo_collate  # clips are collated by predict_clips
 
-    def _init_visualizer(self, cfg) -> CompatPoseLocalVisualizer:
+    def _init_visualizer(self, cfg) -> VideoPoseVisualizer:
         cfg = copy.deepcopy(cfg)
         cfg.visualizer = dict(
             cfg.get('visualizer') or {},
-            type=CompatPoseLocalVisualizer,
+            type=VideoPoseVisualizer,
             vis_backends=None,
             save_dir=None)
         visualizer = super()._init_visualizer(cfg)
@@ -259,21 +245,13 @@ class VideoPoseInferencer(BaseInferencer):
             raise ValueError('batch_size must be an integer >= 1, got '
                              f'{batch_size!r}')
         self.estimator.batch_size = batch_size
-        live_kwargs = {
-            k: pre[k]
-            for k in ('realtime', 'max_frames', 'read_retries') if k in pre
-        }
-        live = bool(pre.get('stream')) or is_stream_input(inputs) or hasattr(
-            inputs, 'stop')
-        if live and (is_stream_input(inputs)
-                     or isinstance(inputs,
-                                   (str, os.PathLike)) and osp.isfile(inputs)
-                     and not str(inputs).lower().endswith(IMAGE_EXTENSIONS)):
-            return CaptureFrames(inputs, pre.get('fps'), **live_kwargs), True
-        if any(live_kwargs.values()):
-            raise ValueError(f'{sorted(live_kwargs)} apply to cameras, URLs '
-                             'and video files read with stream=True')
-        return open_frame_source(inputs, fps=pre.get('fps')), live
+        frames = open_input(
+            inputs, **{
+                k: pre[k]
+                for k in ('stream', 'fps', 'realtime', 'max_frames',
+                          'read_retries') if k in pre
+            })
+        return frames, bool(pre.get('stream')) or hasattr(frames, 'stop')
 
     def _box_source(self, pre: dict) -> BoxSource:
         if pre.get('bboxes') is not None:
@@ -291,16 +269,14 @@ class VideoPoseInferencer(BaseInferencer):
         for folder in (vis.get('vis_out_dir'), post.get('pred_out_dir')):
             if folder and osp.exists(folder) and not osp.isdir(folder):
                 raise InputFileError(f'{folder} is a file, not a folder')
-        name = osp.basename(osp.normpath(str(inputs))) if isinstance(
-            inputs, (str, os.PathLike)) else 'frames'
-        stem = stream_output_stem(inputs) if name != 'frames' else name
-        outputs = {}
+        stem, outputs = output_stem(inputs), {}
         if vis.get('vis_out_dir'):
-            is_image = not live and frames.num_frames == 1 and name != stem
+            # a one-image input is drawn as an image of the same name
+            image = not live and frames.num_frames == 1 and isinstance(
+                inputs, (str, os.PathLike)) and osp.isfile(inputs)
             outputs['vis'] = DrawnFramesWriter(
-                osp.join(
-                    vis['vis_out_dir'], name if is_image
-                    and osp.isfile(str(inputs)) else f'{stem}.mp4'),
+                osp.join(vis['vis_out_dir'],
+                         osp.basename(inputs) if image else f'{stem}.mp4'),
                 frames.fps)
         if post.get('pred_out_dir'):
             outputs['pred'] = PredictionJsonWriter(
@@ -321,8 +297,9 @@ class VideoPoseInferencer(BaseInferencer):
         if not (return_vis or show or vis_out_dir):
             return None
         self.visualizer.radius, self.visualizer.line_width = radius, thickness
-        drawn = draw_poses(self.visualizer, poses.frame, poses.instances,
-                           kpt_thr, draw_bbox)
+        drawn = self.visualizer.draw_tracked_poses(poses.frame,
+                                                   poses.instances, kpt_thr,
+                                                   draw_bbox)
         if 'vis' in outputs:
             outputs['vis'].write(drawn)
         if show:
@@ -348,16 +325,11 @@ class VideoPoseInferencer(BaseInferencer):
 def mmpose_instances(instances: List[Dict]) -> List[Dict]:
     """Per-person dicts in the layout of MMPose's inferencers
     (:func:`mmpose.structures.split_instances`), plus ``track_id``."""
-    if not instances:
-        return []
-    pred = InstanceData(
-        keypoints=np.stack([i['keypoints'] for i in instances]),
-        keypoint_scores=np.stack([i['keypoint_scores'] for i in instances]),
-        bboxes=np.stack([i['bbox'] for i in instances]),
-        bbox_scores=np.array([i['bbox_score'] for i in instances]))
-    results = split_instances(pred)
-    for result, inst in zip(results, instances):
-        result.update(
-            bbox_score=float(result['bbox_score']),
-            track_id=int(inst['track_id']))
-    return results
+    return [
+        dict(
+            keypoints=i['keypoints'].tolist(),
+            keypoint_scores=i['keypoint_scores'].tolist(),
+            bbox=(i['bbox'].tolist(), ),
+            bbox_score=float(i['bbox_score']),
+            track_id=int(i['track_id'])) for i in instances
+    ]

@@ -46,6 +46,7 @@ class IoUTracker:
         video)."""
         self.tracks: List[_Track] = []
         self.next_id = 0
+        self.ended_ids: List[int] = []
 
     def update(self, bboxes: np.ndarray) -> np.ndarray:
         """Track ids of the boxes of the next frame.
@@ -54,7 +55,8 @@ class IoUTracker:
             bboxes (np.ndarray): (N, 4) xyxy boxes of this frame.
 
         Returns:
-            np.ndarray: (N,) int64 track ids.
+            np.ndarray: (N,) int64 track ids; ``ended_ids`` then lists the
+            tracks dropped at this frame.
         """
         bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
         track_ids = np.full(len(bboxes), -1, dtype=np.int64)
@@ -73,6 +75,9 @@ class IoUTracker:
         for row, track in enumerate(self.tracks):
             if row not in matched_tracks:
                 track.age += 1
+        self.ended_ids = [
+            t.track_id for t in self.tracks if t.age > self.max_age
+        ]
         self.tracks = [t for t in self.tracks if t.age <= self.max_age]
         for col in np.flatnonzero(track_ids < 0):
             self.tracks.append(_Track(self.next_id, bboxes[col].copy()))

@@ -11,8 +11,6 @@ from typing import Dict, List, Optional
 
 import cv2
 import numpy as np
-from mmengine.structures import InstanceData
-from mmpose.structures import PoseDataSample
 
 from ..utils import AtomicFile
 from .clips import FramePoses
@@ -85,37 +83,6 @@ class DrawnFramesWriter:
         if self.writer is not None:
             self.writer.release()
         self.file.discard()
-
-
-def draw_poses(visualizer, frame: np.ndarray, instances: List[Dict],
-               kpt_thr: float, draw_bbox: bool) -> np.ndarray:
-    """The frame (H, W, 3) BGR with the people drawn by MMPose's
-    ``PoseLocalVisualizer`` (boxes with their track ids when ``draw_bbox``)."""
-    if not instances:
-        return frame.copy()
-    pred = InstanceData(
-        keypoints=np.stack([i['keypoints'] for i in instances]),
-        keypoint_scores=np.stack([i['keypoint_scores'] for i in instances]),
-        bboxes=np.stack([i['bbox'] for i in instances]).astype(np.float32))
-    visualizer.add_datasample(
-        'frame',
-        np.ascontiguousarray(frame[..., ::-1]),
-        data_sample=PoseDataSample(pred_instances=pred),
-        draw_gt=False,
-        draw_heatmap=False,
-        draw_bbox=draw_bbox,
-        skeleton_style='mmpose',
-        show=False,
-        kpt_thr=kpt_thr)
-    for inst in instances if draw_bbox else []:
-        visualizer.draw_texts(
-            f'id {inst["track_id"]}',
-            np.maximum(inst['bbox'][:2], 0),
-            font_sizes=15,
-            colors=(255, 255, 255),
-            vertical_alignments='top',
-            bboxes=[dict(facecolor='black', alpha=0.8, edgecolor='none')])
-    return np.ascontiguousarray(visualizer.get_image()[..., ::-1])
 
 
 class LatencyStats:
