@@ -11,8 +11,7 @@ from .compat_visualizer import CompatPoseLocalVisualizer
 
 @VISUALIZERS.register_module()
 class VideoPoseVisualizer(CompatPoseLocalVisualizer):
-    """MMPose's pose visualizer that also labels each box with its track
-    id."""
+    """MMPose's pose visualizer that also labels each box with its track id."""
 
     def draw_tracked_poses(self, frame: np.ndarray, instances: List[Dict],
                            kpt_thr: float, draw_bbox: bool) -> np.ndarray:
