@@ -70,6 +70,41 @@ def _seed_mean(samples: Dict[int, np.ndarray],
     return np.mean(np.stack([samples[s] for s in seeds]), axis=0)
 
 
+def _common_videos(detections: Dict[str, Dict[int, JointDetections]]):
+    """The validation videos every run was evaluated on (None: no run)."""
+    videos = None
+    for runs in detections.values():
+        for det in runs.values():
+            if videos is None:
+                videos = det.videos
+            elif det.videos != videos:
+                raise ValueError(
+                    'all runs must be evaluated on the same validation videos '
+                    f'({len(det.videos)} vs {len(videos)} videos)')
+    return videos
+
+
+def _paired_differences(point: Dict, boot: Dict, config: str, reference: str,
+                        seeds: Sequence[int], rng: np.random.Generator,
+                        num_boot: int, level: float) -> dict:
+    """Differences to ``reference`` over the seeds both ran: per seed, mean,
+    video-bootstrap interval and video-and-seed-bootstrap interval."""
+    paired = [s for s in seeds if s in point[reference]]
+    row = dict(paired_seeds=paired)
+    if not paired:
+        return row
+    diffs = {s: point[config][s] - point[reference][s] for s in paired}
+    boot_diff = {s: boot[config][s] - boot[reference][s] for s in paired}
+    row['diff_per_seed'] = diffs
+    row['diff_mean'] = float(np.mean(list(diffs.values())))
+    row['diff_ci'] = percentile_interval(_seed_mean(boot_diff, paired), level)
+    seed_draws = rng.integers(0, len(paired), size=(num_boot, len(paired)))
+    stacked = np.stack([boot_diff[s] for s in paired])  # (S, B)
+    both = stacked[seed_draws, np.arange(num_boot)[:, None]].mean(axis=1)
+    row['diff_ci_seeds'] = percentile_interval(both, level)
+    return row
+
+
 def summarize_study(detections: Dict[str, Dict[int, JointDetections]],
                     reference: Optional[str],
                     num_boot: int = 1000,
@@ -91,15 +126,7 @@ def summarize_study(detections: Dict[str, Dict[int, JointDetections]],
         high), and with a reference: diff_per_seed, diff_mean, diff_ci,
         diff_ci_seeds, paired_seeds).
     """
-    videos = None
-    for runs in detections.values():
-        for det in runs.values():
-            if videos is None:
-                videos = det.videos
-            elif det.videos != videos:
-                raise ValueError(
-                    'all runs must be evaluated on the same validation videos '
-                    f'({len(det.videos)} vs {len(videos)} videos)')
+    videos = _common_videos(detections)
     if videos is None:
         return {}
     if reference is not None and reference not in detections:
@@ -129,27 +156,9 @@ def summarize_study(detections: Dict[str, Dict[int, JointDetections]],
             if len(values) > 1 else float('nan'),
             ci=percentile_interval(_seed_mean(boot[config], seeds), level))
         if reference is not None:
-            paired = [s for s in seeds if s in detections[reference]]
-            row['paired_seeds'] = paired
-            if paired:
-                diffs = {
-                    s: point[config][s] - point[reference][s]
-                    for s in paired
-                }
-                boot_diff = {
-                    s: boot[config][s] - boot[reference][s]
-                    for s in paired
-                }
-                row['diff_per_seed'] = diffs
-                row['diff_mean'] = float(np.mean(list(diffs.values())))
-                row['diff_ci'] = percentile_interval(
-                    _seed_mean(boot_diff, paired), level)
-                seed_draws = rng.integers(
-                    0, len(paired), size=(num_boot, len(paired)))
-                stacked = np.stack([boot_diff[s] for s in paired])  # (S, B)
-                both = stacked[seed_draws,
-                               np.arange(num_boot)[:, None]].mean(axis=1)
-                row['diff_ci_seeds'] = percentile_interval(both, level)
+            row.update(
+                _paired_differences(point, boot, config, reference, seeds, rng,
+                                    num_boot, level))
         out[config] = row
     return out
 

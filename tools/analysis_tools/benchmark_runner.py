@@ -170,9 +170,10 @@ def runner_counts(runners: Dict[str, Callable]) -> str:
     return ' + '.join(parts)
 
 
-def _export_sessions(specs, models, device, work_dir,
+def _export_sessions(specs, models, s: BenchmarkSettings,
                      log) -> Tuple[Dict[str, object], Dict[str, str]]:
     from mgpose_mm.deployment import create_session, export_onnx
+    work_dir = s.work_dir or tempfile.mkdtemp(prefix='mgpose_onnx_')
     sessions, files = {}, {}
     for spec in specs:
         if spec.family != 'ftp-pose' or spec.selector == 'random':
@@ -181,7 +182,7 @@ def _export_sessions(specs, models, device, work_dir,
         log(f'exporting {spec.key} to ONNX: {path}')
         export_onnx(models[spec.key].float(), path, batch_size=1)
         sessions[spec.key] = create_session(
-            path, device, num_threads=torch.get_num_threads())
+            path, s.device, num_threads=torch.get_num_threads())
         files[spec.key] = path
     return sessions, files
 
@@ -293,11 +294,8 @@ def run_benchmark(settings: BenchmarkSettings,
     models, costs, clip_args = _build_models(s, specs, say)
     num_frames, hw, key_frame_index = clip_args
 
-    sessions, onnx_files = {}, {}
-    if s.onnx:
-        onnx_dir = s.work_dir or tempfile.mkdtemp(prefix='mgpose_onnx_')
-        sessions, onnx_files = _export_sessions(specs, models, s.device,
-                                                onnx_dir, say)
+    sessions, onnx_files = _export_sessions(specs, models, s,
+                                            say) if s.onnx else ({}, {})
 
     # timed as the inference API runs them (init_video_pose_model), every
     # model alike: BatchNorm folded into the preceding convolution
@@ -310,16 +308,10 @@ def run_benchmark(settings: BenchmarkSettings,
                                say)
 
     cuda = torch.device(s.device).type == 'cuda'
-    backend = 'pytorch-amp' if s.amp_dtype else 'pytorch'
     rows = build_rows(specs, costs, times, memory, ap, cuda, num_frames)
     results = dict(
         settings=asdict(s),
-        environment=dict(
-            torch=torch.__version__,
-            python=platform.python_version(),
-            device_name=torch.cuda.get_device_name(s.device)
-            if cuda else platform.processor() or platform.machine(),
-            threads=torch.get_num_threads()),
+        environment=_environment(s.device),
         input_shape=[max_batch, num_frames, 3, *hw],
         default_eps=default_eps,
         default_variant=default_key,
@@ -328,16 +320,32 @@ def run_benchmark(settings: BenchmarkSettings,
         stages=stage_rows(specs, costs),
         costs={key: cost.to_dict()
                for key, cost in costs.items()},
-        memory_method=(f"{MEMORY_METHOD['cuda' if cuda else 'cpu']}, "
-                       f'{ISOLATION[s.memory]}'
-                       if s.memory != 'none' else 'not measured'),
+        memory_method=_memory_method(s.memory, cuda),
         onnx=onnx_files)
     if s.work_dir:
         os.makedirs(s.work_dir, exist_ok=True)
         files = write_reports(results, s.work_dir)
-        files['png'] = plot_benchmark(rows, max_batch,
-                                      osp.join(s.work_dir, 'benchmark.png'),
-                                      backend)
+        files['png'] = plot_benchmark(
+            rows, max_batch, osp.join(s.work_dir, 'benchmark.png'),
+            'pytorch-amp' if s.amp_dtype else 'pytorch')
         results['files'] = files
         say('wrote ' + ', '.join(files.values()))
     return results
+
+
+def _memory_method(isolation: str, cuda: bool) -> str:
+    if isolation == 'none':
+        return 'not measured'
+    method = MEMORY_METHOD['cuda' if cuda else 'cpu']
+    return f'{method}, {ISOLATION[isolation]}'
+
+
+def _environment(device: str) -> dict:
+    """torch and Python versions, the device's name and the thread count."""
+    cuda = torch.device(device).type == 'cuda'
+    return dict(
+        torch=torch.__version__,
+        python=platform.python_version(),
+        device_name=torch.cuda.get_device_name(device)
+        if cuda else platform.processor() or platform.machine(),
+        threads=torch.get_num_threads())

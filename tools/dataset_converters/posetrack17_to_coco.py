@@ -178,14 +178,8 @@ def place_frame(src: str, dst: str, mode: str) -> None:
         shutil.copyfile(src, dst)
 
 
-def convert_video(ann_path: str, image_root: str, split: str, out_dir: str,
-                  frames_mode: str) -> dict:
-    """One annolist file -> ``dict(name, images, annotations, frame_numbers)``
-    and the frame files.
-
-    ``frame_numbers`` are the original frame numbers in the order of ``images``
-    (for detection files).
-    """
+def read_annolist(ann_path: str) -> Tuple[List[dict], List[str], str]:
+    """``(entries, frame names, frame folder)`` of one annolist file."""
     with open(ann_path) as f:
         content = json.load(f)
     if 'annolist' not in content:
@@ -200,7 +194,42 @@ def convert_video(ann_path: str, image_root: str, split: str, out_dir: str,
     if len(folders) != 1:
         raise InputDataError(
             f'{ann_path} mixes frames of several folders: {sorted(folders)}')
-    folder = folders.pop()
+    return entries, names, folders.pop()
+
+
+def convert_frame(entry: dict, where: str,
+                  image: dict) -> Tuple[dict, List[dict]]:
+    """The COCO image entry (``image`` with ``is_labeled`` and the ignore
+    regions) and person entries of one annolist entry."""
+    persons = [
+        convert_person(rect, where) for rect in as_list(entry.get('annorect'))
+    ]
+    labeled = bool(
+        first(
+            entry.get('is_labeled', [int(bool(persons))]), 'is_labeled',
+            where))
+    regions_x, regions_y = ignore_regions(entry, where)
+    image = dict(
+        image,
+        is_labeled=labeled,
+        ignore_regions_x=regions_x,
+        ignore_regions_y=regions_y)
+    people = [
+        dict(id=image['id'] * 100 + index, image_id=image['id'], **person)
+        for index, person in enumerate(p for p in persons if p is not None)
+    ]
+    return image, people
+
+
+def convert_video(ann_path: str, image_root: str, split: str, out_dir: str,
+                  frames_mode: str) -> dict:
+    """One annolist file -> ``dict(name, images, annotations, frame_numbers)``
+    and the frame files.
+
+    ``frame_numbers`` are the original frame numbers in the order of ``images``
+    (for detection files).
+    """
+    entries, names, folder = read_annolist(ann_path)
     video = osp.basename(folder)
     number = video_number(video)
     frames = video_frames(image_root, folder)
@@ -229,36 +258,18 @@ def convert_video(ann_path: str, image_root: str, split: str, out_dir: str,
             place_frame(
                 osp.join(image_root, folder, frame),
                 osp.join(out_dir, file_name), frames_mode)
-        entry = entry_of.get(frame_number(frame), {})
-        where = f'{ann_path} ({frame})'
-        persons = [
-            convert_person(rect, where)
-            for rect in as_list(entry.get('annorect'))
-        ]
-        labeled = bool(
-            first(
-                entry.get('is_labeled', [int(bool(persons))]), 'is_labeled',
-                where))
-        regions_x, regions_y = ignore_regions(entry, where)
-        images.append(
+        image, people = convert_frame(
+            entry_of.get(frame_number(frame), {}), f'{ann_path} ({frame})',
             dict(
                 id=image_id,
                 file_name=file_name,
                 vid_id=number,
                 frame_id=image_id,
                 nframes=len(frames),
-                is_labeled=labeled,
                 width=width,
-                height=height,
-                ignore_regions_x=regions_x,
-                ignore_regions_y=regions_y))
-        for person_index, person in enumerate(p for p in persons
-                                              if p is not None):
-            annotations.append(
-                dict(
-                    id=image_id * 100 + person_index,
-                    image_id=image_id,
-                    **person))
+                height=height))
+        images.append(image)
+        annotations.extend(people)
     return dict(
         name=video,
         images=images,
