@@ -114,11 +114,11 @@ def infer(model, source, box_source, batch_size=16, tracker=None):
     """Per frame ``{frame_index, instances}`` of file inference: the clip
     engine behind :class:`VideoPoseInferencer`."""
     from mgpose_mm.apis.clips import ClipPoseEstimator
-    from mgpose_mm.apis.frame_sources import open_frame_source
+    from mgpose_mm.apis.frame_sources import open_input
     estimator = ClipPoseEstimator(model, batch_size, tracker)
     return [
         dict(frame_index=p.frame_index, instances=p.instances)
-        for p in estimator(open_frame_source(source), box_source)
+        for p in estimator(open_input(source), box_source)
     ]
 
 
@@ -294,7 +294,7 @@ def _spy_clip_frames(inferencer):
 def test_clips_use_config_offsets_clamped_and_stream(tiny_checkpoint):
     from mgpose_mm.apis import GivenBoxes, init_video_pose_model
     from mgpose_mm.apis.clips import ClipPoseEstimator
-    from mgpose_mm.apis.frame_sources import open_frame_source
+    from mgpose_mm.apis.frame_sources import open_input
     model = init_video_pose_model(
         TINY_CONFIG,
         tiny_checkpoint,
@@ -312,8 +312,7 @@ def test_clips_use_config_offsets_clamped_and_stream(tiny_checkpoint):
             read.append(i)
             yield frame
 
-    predictions = inferencer(
-        open_frame_source(lazy_frames()), GivenBoxes(boxes))
+    predictions = inferencer(open_input(lazy_frames()), GivenBoxes(boxes))
     first = next(predictions)
     assert first.frame_index == 0 and len(
         read) < 6  # results come before the video is read
@@ -349,7 +348,7 @@ def test_video_shorter_than_clip_is_clamped(tmp_path, tiny_inferencer):
 def test_missing_input_empty_folder_and_corrupt_video(tmp_path,
                                                       tiny_inferencer):
     from mgpose_mm.apis import GivenBoxes
-    from mgpose_mm.apis.frame_sources import open_frame_source
+    from mgpose_mm.apis.frame_sources import open_input
     missing = str(tmp_path / 'nope.mp4')
     with pytest.raises(FileNotFoundError, match='nope.mp4'):
         next(tiny_inferencer(missing, bboxes=GivenBoxes([])))
@@ -357,15 +356,15 @@ def test_missing_input_empty_folder_and_corrupt_video(tmp_path,
     empty.mkdir()
     (empty / 'notes.txt').write_text('no frames here')
     with pytest.raises(ValueError, match='empty_folder holds no image file'):
-        open_frame_source(str(empty))
+        open_input(str(empty))
     corrupt = tmp_path / 'corrupt.mp4'
     corrupt.write_bytes(os.urandom(2048))
     with pytest.raises(IOError, match='corrupt.mp4'):
-        open_frame_source(str(corrupt))
+        open_input(str(corrupt))
     zero = tmp_path / 'zero.avi'
     zero.write_bytes(b'')
     with pytest.raises(IOError, match='zero.avi'):
-        open_frame_source(str(zero))
+        open_input(str(zero))
     with pytest.raises(
             ValueError,
             match='bboxes lists 1 frames of the video but the input has 8'):

@@ -75,7 +75,7 @@ def tiny_model(tmp_path_factory):
 def test_tracker_state_is_per_video(tiny_model):
     from mgpose_mm.apis import GivenBoxes, IoUTracker
     from mgpose_mm.apis.clips import ClipPoseEstimator
-    from mgpose_mm.apis.frame_sources import open_frame_source
+    from mgpose_mm.apis.frame_sources import open_input
     tracker = IoUTracker(iou_thr=0.3, max_age=5)
     first, first_boxes = figure_frames(
         num_frames=2)  # two people: tracks 0 and 1
@@ -96,7 +96,7 @@ def test_tracker_state_is_per_video(tiny_model):
     # the given tracker is left unchanged
     assert tracker.tracks == [] and tracker.next_id == 0
     estimator = ClipPoseEstimator(tiny_model, tracker=tracker)
-    one, two = (estimator(open_frame_source(second), GivenBoxes(second_boxes))
+    one, two = (estimator(open_input(second), GivenBoxes(second_boxes))
                 for _ in range(2))  # two videos streamed side by side
     assert [[i['track_id'] for i in next(one).instances],
             [i['track_id'] for i in next(two).instances]] == [[0], [0]]

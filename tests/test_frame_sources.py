@@ -34,14 +34,14 @@ def test_stream_specs_and_names():
 
 
 def test_folder_frames_are_image_files_in_natural_order(tmp_path):
-    from mgpose_mm.apis.frame_sources import open_frame_source
+    from mgpose_mm.apis.frame_sources import open_input
     for name in ('frame_10.jpg', 'frame_2.JPG', 'frame_1.png', '.frame_0.jpg'):
         cv2.imwrite(
             str(tmp_path / name.lower()), np.zeros((8, 8, 3), np.uint8))
         os.rename(tmp_path / name.lower(), tmp_path / name)
     (tmp_path / 'notes.txt').write_text('not a frame')
     (tmp_path / 'sub.jpg').mkdir()  # a folder, not an image
-    frames = open_frame_source(str(tmp_path))
+    frames = open_input(str(tmp_path))
     # hidden files (e.g. macOS ._* files, partial outputs) are skipped
     assert frames.paths == [
         str(tmp_path / n)
@@ -51,7 +51,7 @@ def test_folder_frames_are_image_files_in_natural_order(tmp_path):
 
 
 def test_video_file_frames_decode_every_frame_in_order(tmp_path):
-    from mgpose_mm.apis.frame_sources import open_frame_source
+    from mgpose_mm.apis.frame_sources import open_input
     video = str(tmp_path / 'gray.mp4')
     write_video(
         video, [
@@ -59,7 +59,7 @@ def test_video_file_frames_decode_every_frame_in_order(tmp_path):
             for i in range(7)
         ],
         fps=8.0)
-    frames = open_frame_source(video)
+    frames = open_input(video)
     assert frames.fps == pytest.approx(8.0) and frames.num_frames == 7
     for _ in range(2):  # a source can be read again
         decoded = list(frames)

@@ -146,15 +146,28 @@ def output_stem(inputs) -> str:
     return 'frames'
 
 
-def open_frame_source(source, fps: Optional[float] = None) -> FrameSource:
-    """A :class:`FrameSource` of a video file, a folder of frames (image files
-    in natural order of their names), an image file, a list of image files or
-    (H, W, 3) BGR arrays, any iterable of arrays or a source itself.
+def open_input(source,
+               stream: bool = False,
+               fps: Optional[float] = None,
+               **live_kwargs) -> FrameSource:
+    """The :class:`FrameSource` of an input: a :class:`CaptureFrames` for a
+    camera, a stream URL or, with ``stream``, a video file (``live_kwargs``:
+    its ``realtime``, ``max_frames``, ``read_retries``); else the frames of a
+    video file, a folder of frames (image files in natural order of their
+    names), an image file, a list of image files or (H, W, 3) BGR arrays, any
+    iterable of arrays or a source itself.
 
     Args:
         fps (float, optional): overrides the frame rate (default: the video's,
             else 25).
     """
+    video_file = isinstance(source, (str, os.PathLike)) and osp.isfile(
+        source) and not str(source).lower().endswith(IMAGE_EXTENSIONS)
+    if stream_target(source) is not None or stream and video_file:
+        return CaptureFrames(source, fps, **live_kwargs)
+    if any(live_kwargs.values()):
+        raise ValueError(f'{sorted(live_kwargs)} apply to cameras, URLs and '
+                         'video files read with stream=True')
     if isinstance(source, FrameSource):
         frames = source
     elif isinstance(source, (str, os.PathLike)):
@@ -301,24 +314,6 @@ class CaptureFrames(FrameSource):
         if self.frames_read == 0 and self.stop_reason != 'stopped':
             raise IOError(f'no frame could be read from {self.name} '
                           f'({self.stop_reason})')
-
-
-def open_input(inputs,
-               stream: bool = False,
-               fps: Optional[float] = None,
-               **live_kwargs) -> FrameSource:
-    """The :class:`FrameSource` of an inferencer input: a
-    :class:`CaptureFrames` for a camera, a stream URL or a video file with
-    ``stream`` (``live_kwargs``: its ``realtime``, ``max_frames``,
-    ``read_retries``), else :func:`open_frame_source`."""
-    video_file = isinstance(inputs, (str, os.PathLike)) and osp.isfile(
-        inputs) and not str(inputs).lower().endswith(IMAGE_EXTENSIONS)
-    if stream_target(inputs) is not None or stream and video_file:
-        return CaptureFrames(inputs, fps, **live_kwargs)
-    if any(live_kwargs.values()):
-        raise ValueError(f'{sorted(live_kwargs)} apply to cameras, URLs and '
-                         'video files read with stream=True')
-    return open_frame_source(inputs, fps=fps)
 
 
 class StopOnInterrupt:
