@@ -28,30 +28,13 @@ from collections import defaultdict
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.fileio import load
 from mmpose.evaluation.functional import nms
 from mmpose.structures.bbox import bbox_xywh2xyxy
 
 from mgpose_mm.errors import InputDataError
-from mgpose_mm.utils import frame_number
+from mgpose_mm.utils import frame_number, load_json
 
 Boxes = Tuple[np.ndarray, np.ndarray]
-
-
-def check_file(path: str, what: str) -> None:
-    """Raise ``FileNotFoundError`` naming ``what`` unless ``path`` is a file
-    (URLs pass)."""
-    if '://' not in str(path) and not osp.isfile(path):
-        kind = 'a folder, not a file' if osp.isdir(path) else 'no such file'
-        raise FileNotFoundError(f'{what} not found: {path} ({kind})')
-
-
-def load_json(path: str, what: str):
-    check_file(path, what)
-    try:
-        return load(path)
-    except ValueError as error:  # json.JSONDecodeError
-        raise InputDataError(f'{path} is not valid JSON: {error}') from None
 
 
 def to_boxes(rows, where: str, corners: bool = False) -> Boxes:

@@ -26,8 +26,9 @@ from mmengine.infer import BaseInferencer
 from mmengine.utils import track_iter_progress
 
 from mgpose_mm.errors import InputFileError
+from mgpose_mm.utils import check_file
 from mgpose_mm.visualization import VideoPoseVisualizer
-from .boxes import BoxSource, WholeImageBoxes, boxes_from, check_file
+from .boxes import BoxSource, WholeImageBoxes, boxes_from
 from .clips import ClipPoseEstimator, FramePoses
 from .frame_sources import StopOnInterrupt, open_input, output_stem
 from .models import MMDetBoxes, init_video_pose_model, model_zoo_entry

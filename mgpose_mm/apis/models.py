@@ -22,7 +22,8 @@ import mgpose_mm.models  # noqa: F401
 from mgpose_mm.engine import (check_state_dict_matches, checkpoint_state_dict,
                               trusted_checkpoints)
 from mgpose_mm.errors import CheckpointMismatchError, InputFileError
-from .boxes import Boxes, BoxSource, check_file, select_boxes
+from mgpose_mm.utils import check_file
+from .boxes import Boxes, BoxSource, select_boxes
 
 
 def init_video_pose_model(config: Union[str, Path, Config],

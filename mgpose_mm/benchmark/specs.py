@@ -19,6 +19,8 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
+from mgpose_mm.utils import check_file
+
 PEER_CONFIGS = {
     'vitpose_b': ('ViTPose-B (MMPose, single frame)',
                   'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
@@ -76,8 +78,7 @@ def read_config(config: str) -> Config:
     if '::' in config:
         from mmengine.hub import get_config
         return get_config(config)
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'benchmark: config file not found: {config}')
+    check_file(config, 'benchmark: config file')
     return Config.fromfile(config)
 
 

@@ -22,6 +22,7 @@ import torch.nn as nn
 
 from ..benchmark.specs import ModelSpec, model_config
 from ..engine.torch_compat import onnx_export_kwargs
+from ..utils import check_file
 
 INPUT_NAME = 'clips'
 OUTPUT_NAMES = ('heatmaps', 'kept_token_index')
@@ -86,8 +87,7 @@ def load_pose_model(config: str,
             f'{config}: ONNX export expects a video (clip) model such as '
             f'FTP-Pose, got backbone {type(model.backbone).__name__}')
     if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
+        check_file(checkpoint, 'checkpoint file')
         with trusted_checkpoints(trust_checkpoint):
             load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     return model.to(device).eval()

@@ -46,7 +46,7 @@ from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mgpose_mm.errors import InputFileError, UntrustedCheckpointError
-from mgpose_mm.utils import AtomicFile
+from mgpose_mm.utils import AtomicFile, check_file
 from .torch_compat import (allowed_global_names, unsafe_globals_in_checkpoint,
                            weights_only_load)
 
@@ -231,8 +231,7 @@ def safe_torch_load(source: Union[str, IO[bytes]],
 def load_from_safe_local(filename: str, map_location=None):
     """CheckpointLoader scheme for local paths (see the module docstring)."""
     filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint file not found: {filename}')
+    check_file(filename, 'checkpoint file')
     return safe_torch_load(filename, map_location)
 
 
