@@ -147,6 +147,19 @@ def test_camera_inputs_stream_each_frame(inferencer, monkeypatch, inputs):
     assert reads == [2, 3, 4, 4] and opened[1].released
 
 
+def test_only_a_webcam_turns_the_display_on(monkeypatch):
+    import warnings
+
+    from mgpose_mm.apis.inferencer import _show_setting
+    monkeypatch.setenv('DISPLAY', ':0')
+    with pytest.warns(UserWarning, match='display is turned on'):
+        assert _show_setting('webcam:1', False)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # a file named like a webcam: no
+        assert not _show_setting('webcam_clip.mp4', False)
+        assert not _show_setting(1, False)
+
+
 def test_first_contact_errors_name_the_problem(tmp_path, inferencer,
                                                checkpoint):
     from mgpose_mm.apis import VideoPoseInferencer

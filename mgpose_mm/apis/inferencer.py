@@ -30,7 +30,8 @@ from mgpose_mm.utils import check_file
 from mgpose_mm.visualization import VideoPoseVisualizer
 from .boxes import BoxSource, WholeImageBoxes, boxes_from
 from .clips import ClipPoseEstimator, FramePoses
-from .frame_sources import StopOnInterrupt, open_input, output_stem
+from .frame_sources import (StopOnInterrupt, open_input, output_stem,
+                            stream_target)
 from .models import MMDetBoxes, init_video_pose_model, model_zoo_entry
 from .tracking import IoUTracker
 from .writers import DrawnFramesWriter, LatencyStats, PredictionJsonWriter
@@ -39,8 +40,9 @@ from .writers import DrawnFramesWriter, LatencyStats, PredictionJsonWriter
 def _show_setting(inputs, show: bool) -> bool:
     """Whether to display: always for a webcam (as MMPose), never without a
     display on Linux (Qt builds of OpenCV abort there)."""
-    if isinstance(inputs, str) and inputs.lower().startswith('webcam') \
-            and not show:
+    webcam = stream_target(inputs) is not None and str(
+        inputs).strip().lower().startswith('webcam')
+    if webcam and not show:
         warnings.warn('webcam input: the display is turned on (as MMPose)')
         show = True
     if show and sys.platform.startswith('linux') and not (

@@ -292,7 +292,7 @@ def run_benchmark(settings: BenchmarkSettings,
     ap = load_ap(s.ap_json)
 
     models, costs, clip_args = _build_models(s, specs, say)
-    num_frames, hw, key_frame_index = clip_args
+    num_frames, hw, _ = clip_args
 
     sessions, onnx_files = _export_sessions(specs, models, s,
                                             say) if s.onnx else ({}, {})
